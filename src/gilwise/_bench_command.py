@@ -1,0 +1,183 @@
+"""``gilwise bench``: run workloads under concurrency models and report measured evidence."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import _models, _workloads
+from ._harness import BenchRun, BenchSettings, run_bench, usable_cores
+from ._interpreters import InterpreterInfo, current, probe
+from ._options import choose, parse_workers, positive_float, positive_int, split_values
+from ._report import render_classic, render_group_tables, render_warnings, write_json_atomic
+
+IO_WORKERS_HIGH = 32
+"""The I/O rows add a 32-worker column: waiting scales far past the core count."""
+
+QUICK = {"repeats": 3, "target_cell_s": 0.25}
+NORMAL = {"repeats": 5, "target_cell_s": 0.5}
+DEFAULT_WORKLOADS = ("sqrt_log", "json", "sha256", "zlib", "http", "sleep", "sqlite")
+
+
+def add_bench_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="run workloads under every concurrency model, side by side",
+        description="Run one or more workloads under each concurrency model, in fresh worker "
+        "processes, round-robin, and print speedup, efficiency, per-core CPU, start-up, "
+        "dispatch and memory, then the classic comparison table with this run's evidence.",
+    )
+    p.add_argument(
+        "--workload",
+        action="append",
+        metavar="NAME",
+        help=f"workload(s), repeatable or comma-separated: {', '.join(_workloads.WORKLOADS)}",
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="NAME",
+        help=f"model(s): {', '.join(_models.MODELS)} (default: {','.join(_models.DEFAULT_MODELS)})",
+    )
+    p.add_argument(
+        "--impl",
+        action="append",
+        metavar="NAME",
+        help=f"implementation(s): {', '.join(_workloads.impl_names())} (default: python)",
+    )
+    p.add_argument(
+        "--workers",
+        action="append",
+        metavar="N[,N...]|sweep",
+        help="worker counts (default: usable cores; I/O workloads also 32); 'sweep' = 1 .. 2 × usable cores",
+    )
+    p.add_argument(
+        "--python",
+        action="append",
+        metavar="PATH",
+        help="interpreter(s) to run workers under (default: this one)",
+    )
+    p.add_argument("--quick", action="store_true", help="3 repeats, 0.25 s cells")
+    p.add_argument("--repeats", type=int, metavar="N", help="rounds per cell (default 5, quick 3)")
+    p.add_argument("--size", type=int, metavar="N", help="fixed task size (skips calibration)")
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="kill a cell that runs longer (default 300 s)",
+    )
+    p.add_argument(
+        "--json", metavar="PATH", help="write results (gilwise.bench/1), updated after every round"
+    )
+    p.set_defaults(handler=run_bench_command)
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("starting", total=None)
+
+    def begin(self, total: int) -> None:
+        self.progress.update(self.task, total=total)
+
+    def step(self, description: str) -> None:
+        self.progress.update(self.task, advance=1, description=description)
+
+
+def _interpreters(paths: list[str]) -> list[InterpreterInfo]:
+    return [probe(p) for p in paths] if paths else [current()]
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    cores = usable_cores()
+    workloads = [
+        _workloads.get_workload(n)
+        for n in choose("workload", args.workload, _workloads.WORKLOADS, DEFAULT_WORKLOADS)
+    ]
+    models = choose("model", args.model, _models.MODELS, _models.DEFAULT_MODELS)
+    impls = choose("impl", args.impl, _workloads.impl_names(), ["python"])
+    workers = parse_workers(args.workers, cores)
+    preset = QUICK if args.quick else NORMAL
+    settings = BenchSettings(
+        repeats=positive_int("--repeats", args.repeats, 1000) or int(preset["repeats"]),
+        target_cell_s=float(preset["target_cell_s"]),
+        cell_timeout_s=positive_float("--cell-timeout", args.cell_timeout) or 300.0,
+        size=positive_int("--size", args.size),
+    )
+    if not any(impl in w.impls for w in workloads for impl in impls):
+        raise _no_impl(workloads, impls)
+    interpreters = _interpreters(split_values(args.python))
+
+    def workers_for(workload: _workloads.Workload) -> list[int]:
+        if workers is not None:
+            return workers
+        return [cores, IO_WORKERS_HIGH] if workload.kind == "io" else [cores]
+
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    err = Console(stderr=True)
+    json_path = args.json
+
+    def save(run: BenchRun) -> None:
+        if json_path:
+            write_json_atomic(json_path, run.to_json())
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    run: BenchRun | None = None
+    interrupted = False
+    captured: list[BenchRun] = []
+
+    def on_update(r: BenchRun) -> None:
+        if not captured:
+            captured.append(r)
+        save(r)
+
+    try:
+        with progress:
+            run = run_bench(
+                workloads,
+                impls,
+                models,
+                workers_for,
+                interpreters,
+                settings,
+                progress=_RichProgress(progress),
+                on_update=on_update,
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+        run = captured[0] if captured else None
+    if run is None:
+        err.print("[yellow]interrupted before any cell finished; nothing to report[/yellow]")
+        return 130
+    document = run.to_json()
+    render_group_tables(out, document)
+    render_classic(out, document)
+    render_warnings(err, document)
+    if json_path:
+        err.print(f"results written to {json_path}")
+    if interrupted:
+        err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")
+        return 130
+    failed = any(r["status"] == "failed" for r in document["results"])
+    return 1 if failed else 0
+
+
+def _no_impl(workloads: list[_workloads.Workload], impls: list[str]) -> Exception:
+    from ._exceptions import UsageError
+
+    offered = sorted({i for w in workloads for i in w.impls})
+    return UsageError(
+        f"no selected workload has implementation(s) {', '.join(impls)}; "
+        f"these workloads offer: {', '.join(offered)}"
+    )

@@ -1,0 +1,66 @@
+"""What a bench run is made of: groups of cells compared round-robin against their own serial."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._interpreters import InterpreterInfo
+from .._workloads import Workload
+
+
+@dataclass(frozen=True)
+class CellKey:
+    model: str
+    workers: int
+
+    @property
+    def label(self) -> str:
+        return self.model if self.model == "serial" else f"{self.model}×{self.workers}"
+
+
+@dataclass
+class RoundMeasurement:
+    """One cell measured once, in one fresh worker process."""
+
+    round: int
+    raw: dict[str, Any]
+    """The worker's own report (see worker.measure)."""
+    busy_core_seconds: float
+    steal_core_seconds: float
+    other_cpu_cores: float
+    per_core: list[list[float]]
+    peak_tree_rss: int
+    resource_cpu_s: float
+
+
+@dataclass
+class Cell:
+    key: CellKey
+    status: str = "ok"
+    """ok | unavailable | failed"""
+    reason: str | None = None
+    rounds: list[RoundMeasurement] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    """One comparison: a workload, an implementation and an interpreter, serial included."""
+
+    workload: Workload
+    impl: str
+    interpreter: InterpreterInfo
+    cells: list[Cell]
+    tasks: int
+    size: int = 0
+    expected: Any = None
+    status: str = "pending"
+    """pending | running | done | failed | interrupted"""
+    reason: str | None = None
+    resource: str = ""
+    gil_enabled: bool | None = None
+    rounds_done: int = 0
+
+    @property
+    def title(self) -> str:
+        return f"{self.workload.name} [{self.impl}] on {self.interpreter.label}"

@@ -1,0 +1,88 @@
+"""Start a harness worker under a chosen interpreter and collect its report.
+
+The worker runs in its own session (process group), so a timeout or Ctrl-C kills it and every
+process it started, leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gilwise
+
+from .protocol import decode_result
+
+_shim_dir: str | None = None
+
+
+def package_path_dir() -> str:
+    """A folder holding only a ``gilwise`` link: PYTHONPATH for workers of any interpreter."""
+    global _shim_dir
+    if _shim_dir is None or not Path(_shim_dir, "gilwise").exists():
+        folder = tempfile.mkdtemp(prefix="gilwise-path-")
+        os.symlink(Path(gilwise.__file__).parent, Path(folder, "gilwise"))
+        _shim_dir = folder
+    return _shim_dir
+
+
+def worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_path_dir(), env.get("PYTHONPATH", "")) if p)
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+def kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def run_worker(
+    python: str,
+    spec: dict[str, Any],
+    timeout_s: float,
+    on_start: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Run one worker to completion; failures come back as ``{"ok": False, "error": ...}``."""
+    proc = subprocess.Popen(
+        [python, "-m", "gilwise._harness.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=worker_env(),
+        start_new_session=True,
+    )
+    if on_start is not None:
+        on_start(proc.pid)
+    try:
+        stdout, stderr = proc.communicate(json.dumps(spec), timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.communicate()
+        return {
+            "ok": False,
+            "kind": "timeout",
+            "error": f"the cell did not finish within {timeout_s:g} s and was killed; "
+            "raise --cell-timeout or use a smaller --size",
+        }
+    except BaseException:
+        kill_group(proc.pid)
+        proc.communicate()
+        raise
+    finally:
+        kill_group(proc.pid)  # pool processes a crashed worker left behind
+    result = decode_result(stdout)
+    if result is None:
+        tail = (stderr or stdout).strip()[-600:]
+        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
+        return {"ok": False, "kind": "crash", "error": f"worker died ({how}): {tail}"}
+    return result

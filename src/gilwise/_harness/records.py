@@ -1,0 +1,152 @@
+"""Turn measured groups into result records (the ``gilwise.bench/1`` JSON rows) and warnings."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from .cells import Cell, Group, RoundMeasurement
+from .stats import paired_ratios, relative_spread, summary
+
+SCHEMA = "gilwise.bench/1"
+SPREAD_WARN = 0.10
+OTHER_LOAD_WARN_CORES = 0.2
+
+
+def _field(rounds: list[RoundMeasurement], name: str) -> list[float]:
+    return [float(r.raw[name]) for r in rounds]
+
+
+def _by_round(cell: Cell) -> dict[int, float]:
+    return {r.round: float(r.raw["wall_s"]) for r in cell.rounds}
+
+
+def _median_round(cell: Cell) -> RoundMeasurement:
+    ordered = sorted(cell.rounds, key=lambda r: float(r.raw["wall_s"]))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float) -> dict[str, Any]:
+    workload = group.workload
+    interp = group.interpreter
+    record: dict[str, Any] = {
+        "workload": workload.name,
+        "kind": workload.kind,
+        "impl": group.impl,
+        "model": cell.key.model,
+        "interpreter": {
+            "path": interp.path,
+            "version": interp.version,
+            "gil_enabled": interp.gil_enabled if group.gil_enabled is None else group.gil_enabled,
+            "free_threaded": interp.free_threaded,
+        },
+        "workers": cell.key.workers,
+        "tasks": group.tasks,
+        "size": group.size,
+        "size_unit": workload.size_unit,
+        "status": cell.status,
+        "reason": cell.reason,
+        "rounds": len(cell.rounds),
+    }
+    rounds = cell.rounds
+    walls = _field(rounds, "wall_s")
+    record["wall_s"] = summary(walls)
+    if not rounds:
+        record.update(speedup=None, efficiency=None, cpu_busy_cores_mean=None, peak_rss_bytes=None)
+        record["cpu_per_core"] = {"interval_s": None, "samples": []}
+        return record
+    median_wall = statistics.median(walls)
+    serial_walls = _field(serial.rounds, "wall_s") if serial and serial.rounds else []
+    speedup = statistics.median(serial_walls) / median_wall if serial_walls else None
+    record["speedup"] = speedup
+    mine = _by_round(cell)
+    base = _by_round(serial) if serial else {}
+    common = sorted(set(mine) & set(base))
+    ratios = paired_ratios([base[i] for i in common], [mine[i] for i in common])
+    record["speedup_paired"] = summary(ratios)
+    record["efficiency"] = speedup / cell.key.workers if speedup is not None else None
+    all_rows = [row for r in rounds for row in r.per_core]
+    record["cpu_busy_cores_mean"] = sum(sum(row) for row in all_rows) / len(all_rows) if all_rows else None
+    median_round = _median_round(cell)
+    record["cpu_per_core"] = {
+        "interval_s": interval_s,
+        "samples": [[round(v, 3) for v in row] for row in median_round.per_core],
+        "round": median_round.round,
+    }
+    cpu_s = [r.raw["cpu_self_s"] + r.raw["cpu_children_s"] for r in rounds]
+    record["cpu_s"] = summary(cpu_s)
+    record["worker_cpu_cores_mean"] = statistics.median(
+        c / float(r.raw["wall_s"]) for c, r in zip(cpu_s, rounds, strict=True)
+    )
+    record["peak_rss_bytes"] = max(r.peak_tree_rss for r in rounds)
+    if serial is not None and serial.rounds and cell.key.model != "serial":
+        serial_peak = max(r.peak_tree_rss for r in serial.rounds)
+        extra = max(0, record["peak_rss_bytes"] - serial_peak)
+        record["memory_per_worker_bytes"] = extra / cell.key.workers
+    else:
+        record["memory_per_worker_bytes"] = None
+    record["startup_s"] = summary(_field(rounds, "startup_s"))
+    record["compute_s"] = summary(_field(rounds, "compute_s"))
+    record["shutdown_s"] = summary(_field(rounds, "shutdown_s"))
+    dispatch = [max(0.0, r.raw["compute_s"] - r.raw["critical_path_s"]) for r in rounds]
+    record["dispatch_s"] = summary(dispatch)
+    record["task_s_total"] = summary(_field(rounds, "task_s_total"))
+    record["distinct_workers"] = max(int(r.raw["distinct_workers"]) for r in rounds)
+    iterations = group.tasks * group.size * workload.iterations_per_size
+    record["ns_per_iteration"] = median_wall / iterations * 1e9 if iterations else None
+    record["other_cpu_cores"] = summary([r.other_cpu_cores for r in rounds])
+    record["steal_cores"] = summary(
+        [r.steal_core_seconds / max(float(r.raw["wall_s"]), 1e-9) for r in rounds]
+    )
+    record["resource_cpu_s"] = summary([r.resource_cpu_s for r in rounds])
+    record["notes"] = sorted({n for r in rounds for n in r.raw.get("notes", [])})
+    return record
+
+
+def group_records(group: Group, interval_s: float) -> list[dict[str, Any]]:
+    serial = next((c for c in group.cells if c.key.model == "serial"), None)
+    return [cell_record(group, cell, serial, interval_s) for cell in group.cells]
+
+
+def warnings_for(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stability warnings, each with the remedy (pyperf style)."""
+    found: list[dict[str, Any]] = []
+    for rec in records:
+        where = f"{rec['workload']}[{rec['impl']}] {rec['model']}×{rec['workers']}"
+        if rec["status"] == "failed":
+            found.append({"cell": where, "kind": "failed", "message": f"{where} failed: {rec['reason']}"})
+            continue
+        if rec["status"] != "ok" or not rec.get("rounds"):
+            continue
+        spread = relative_spread(rec["wall_s"]["values"])
+        if spread >= SPREAD_WARN:
+            found.append(
+                {
+                    "cell": where,
+                    "kind": "spread",
+                    "message": f"{where}: repeats spread {spread:.0%} of the median (≥ 10 %). "
+                    "Trust the paired speedup over single times; for tighter numbers close other "
+                    "programs and rerun with more --repeats.",
+                }
+            )
+        other = rec["other_cpu_cores"]["max"] or 0.0
+        if other > OTHER_LOAD_WARN_CORES:
+            found.append(
+                {
+                    "cell": where,
+                    "kind": "busy",
+                    "message": f"{where}: other processes used up to {other:.2f} cores while it ran; "
+                    "its times are inflated. Stop the other load (see `top`) and rerun.",
+                }
+            )
+        steal = rec["steal_cores"]["max"] or 0.0
+        if steal > OTHER_LOAD_WARN_CORES:
+            found.append(
+                {
+                    "cell": where,
+                    "kind": "steal",
+                    "message": f"{where}: the hypervisor took {steal:.2f} cores (steal time); "
+                    "this VM shares its CPUs. Rerun at a quieter time or on dedicated cores.",
+                }
+            )
+    return found

@@ -1,0 +1,89 @@
+"""The model protocol: how one concurrency model runs a batch of independent tasks.
+
+``available()`` runs in the orchestrator; ``execute()`` runs inside a fresh harness worker process
+(stdlib only, any CPython) and times its own phases with ``perf_counter``. Models return
+records, never text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .._interpreters import InterpreterInfo
+from .._workloads import TaskOutcome, TaskRef
+
+
+@dataclass(frozen=True)
+class Job:
+    """One measured batch: ``tasks`` copies of ``task`` spread over ``workers``."""
+
+    task: TaskRef
+    tasks: int
+    workers: int
+    async_impl: str | None = None
+    """``"module:coroutine"`` when the workload has a native asyncio implementation."""
+
+
+@dataclass
+class Execution:
+    """What a model measured: phase times (seconds) and every task's outcome."""
+
+    startup_s: float = 0.0
+    compute_s: float = 0.0
+    shutdown_s: float = 0.0
+    outcomes: list[TaskOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Phases:
+    """Times the start-up / compute / shutdown phases of one execution."""
+
+    def __init__(self, execution: Execution) -> None:
+        self.execution = execution
+
+    @contextmanager
+    def startup(self) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        self.execution.startup_s += time.perf_counter() - t0
+
+    @contextmanager
+    def compute(self) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        self.execution.compute_s += time.perf_counter() - t0
+
+    @contextmanager
+    def shutdown(self) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        self.execution.shutdown_s += time.perf_counter() - t0
+
+
+class Model:
+    """Base class of every concurrency model (see the module docstring)."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    family: ClassVar[str]
+    """Column of the classic comparison table: serial, threads, processes, asyncio, native, ..."""
+    parallel: ClassVar[bool] = True
+    """False for the serial baseline (workers is ignored, always 1)."""
+
+    def available(self, interpreter: InterpreterInfo) -> str | None:
+        """None when usable under ``interpreter``, else the human reason it is not."""
+        return None
+
+    def supports(self, impl: str) -> str | None:
+        """None when this model can run implementation ``impl``, else why not."""
+        return None
+
+    def execute(self, job: Job) -> Execution:
+        raise NotImplementedError
+
+
+ModelFactory = Callable[[], Model]

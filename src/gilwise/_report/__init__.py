@@ -1,0 +1,15 @@
+"""Rendering of result documents: terminal tables, the classic comparison, JSON files."""
+
+from __future__ import annotations
+
+from .classic import classic_rows, render_classic
+from .json_out import write_json_atomic
+from .terminal import render_group_tables, render_warnings
+
+__all__ = [
+    "classic_rows",
+    "render_classic",
+    "render_group_tables",
+    "render_warnings",
+    "write_json_atomic",
+]

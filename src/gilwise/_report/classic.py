@@ -1,0 +1,149 @@
+"""The classic "C/C++ threads vs Python threads vs multiprocessing" table, filled with evidence.
+
+Every cell quotes figures from the run's own records; a column with no records says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .. import _models
+from . import fmt
+
+Record = dict[str, Any]
+PREFERRED_CPU = ("sqrt_log", "json")
+PREFERRED_IO = ("http", "sleep")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    matches: Callable[[Record], bool]
+    model_names: tuple[str, ...]
+    sharing: str
+
+
+COLUMNS = (
+    Column(
+        "C/C++ threads",
+        lambda r: r["model"] == "cpp-threads",
+        ("cpp-threads",),
+        "one address space: shared memory, synchronised by hand",
+    ),
+    Column(
+        "Python threads",
+        lambda r: r["model"] == "threads" and r["impl"] == "python",
+        ("threads",),
+        "one address space: objects shared directly",
+    ),
+    Column(
+        "Python processes",
+        lambda r: r["model"].startswith("processes") and r["impl"] == "python",
+        ("processes", "processes-fork", "processes-forkserver", "processes-spawn"),
+        "arguments and results pickled over pipes",
+    ),
+)
+
+ROWS = (
+    "True parallelism for CPU-bound work",
+    "Best use (CPU vs I/O)",
+    "Start-up overhead",
+    "Data-sharing cost",
+    "Memory per worker",
+)
+
+
+def _ok(records: list[Record]) -> list[Record]:
+    return [r for r in records if r["status"] == "ok" and r.get("rounds")]
+
+
+def _pick(
+    records: list[Record], kinds: tuple[str, ...], preferred: tuple[str, ...], cores: int
+) -> Record | None:
+    """The most telling record: preferred workload, workers closest to the usable cores."""
+    candidates = [r for r in _ok(records) if r["kind"] in kinds]
+    if not candidates:
+        return None
+
+    def rank(r: Record) -> tuple[int, int, float]:
+        workload_rank = preferred.index(r["workload"]) if r["workload"] in preferred else len(preferred)
+        return (workload_rank, abs(r["workers"] - cores), -(r.get("speedup") or 0.0))
+
+    return min(candidates, key=rank)
+
+
+def _best_io(records: list[Record]) -> Record | None:
+    io = [r for r in _ok(records) if r["kind"] == "io" and r.get("speedup")]
+    return max(io, key=lambda r: r["speedup"]) if io else None
+
+
+def _evidence(rec: Record) -> str:
+    return f"{rec['workload']} {fmt.ratio(rec['speedup'])} on {rec['workers']} workers"
+
+
+def _column_cells(column: Column, records: list[Record], cores: int) -> list[str]:
+    mine = [r for r in records if column.matches(r)]
+    if not _ok(mine):
+        registered = [m for m in column.model_names if m in _models.MODELS]
+        if not registered:
+            why = "not measured: gilwise has no such model yet (it arrives with the native kernels)"
+        elif mine:
+            why = f"not measured: {mine[0]['status']} — {mine[0].get('reason')}"
+        else:
+            why = f"not measured in this run (add --model {registered[0]})"
+        return [why] + ["—"] * (len(ROWS) - 1)
+    cpu = _pick(mine, ("cpu",), PREFERRED_CPU, cores)
+    io = _best_io(mine)
+    cells: list[str] = []
+    if cpu is not None:
+        speedup = cpu["speedup"] or 0.0
+        parallel = speedup >= 1.3 and cpu["workers"] >= 2
+        cells.append(
+            f"{'Yes' if parallel else 'No'}: {_evidence(cpu)}, {cpu['cpu_busy_cores_mean']:.2f} busy cores"
+        )
+    else:
+        cells.append("no CPU-bound row measured")
+    cpu_text = f"CPU {fmt.ratio(cpu['speedup'])}" if cpu else "CPU —"
+    io_text = f"I/O {fmt.ratio(io['speedup'])} ({io['workload']}, {io['workers']} workers)" if io else "I/O —"
+    if cpu is not None and (cpu["speedup"] or 0) >= 1.3:
+        verdict = "CPU-bound work" + (" and I/O" if io and io["speedup"] >= 1.3 else "")
+    elif io is not None and io["speedup"] >= 1.3:
+        verdict = "I/O-bound work only"
+    else:
+        verdict = "neither, here"
+    cells.append(f"{verdict}: {cpu_text}, {io_text}")
+    ref = cpu or io
+    assert ref is not None
+    cells.append(f"{fmt.seconds(ref['startup_s']['median'])} to start {ref['workers']} workers")
+    per_task = (ref["dispatch_s"]["median"] or 0.0) / max(ref["tasks"], 1)
+    cells.append(f"{fmt.seconds(per_task)} dispatch per task; {column.sharing}")
+    cells.append(f"{fmt.size_bytes(ref.get('memory_per_worker_bytes'))} RSS per worker")
+    return cells
+
+
+def classic_rows(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    cores = int(document["machine"]["usable_cores"])
+    columns = [_column_cells(c, document["results"], cores) for c in COLUMNS]
+    return [(row, [col[i] for col in columns]) for i, row in enumerate(ROWS)]
+
+
+def render_classic(console: Console, document: dict[str, Any]) -> None:
+    cores = document["machine"]["usable_cores"]
+    table = Table(
+        title=f"C/C++ threads vs Python threads vs multiprocessing — measured on this machine "
+        f"({cores} usable cores)",
+        title_justify="left",
+        show_lines=True,
+        header_style="bold",
+    )
+    table.add_column("")
+    for column in COLUMNS:
+        table.add_column(column.title, ratio=1)
+    for row, cells in classic_rows(document):
+        table.add_row(row, *cells)
+    console.print(table)

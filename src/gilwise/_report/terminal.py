@@ -1,0 +1,79 @@
+"""Per-group terminal tables: model × workers with time, paired speedup, CPU and memory."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from . import fmt
+
+
+def _group_key(rec: dict[str, Any]) -> tuple[str, str, str]:
+    return (rec["workload"], rec["impl"], rec["interpreter"]["path"])
+
+
+def render_group_tables(console: Console, document: dict[str, Any]) -> None:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for rec in document["results"]:
+        groups[_group_key(rec)].append(rec)
+    group_meta = {(g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])}
+    for key, records in groups.items():
+        first = records[0]
+        interp = first["interpreter"]
+        build = "free-threaded build" if interp["free_threaded"] else "GIL build"
+        gil = "GIL enabled" if interp["gil_enabled"] else "GIL disabled"
+        meta = group_meta.get(key, {})
+        title = (
+            f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
+            f"{first['size']:,} {first['size_unit']} — Python {interp['version']} ({build}, {gil})"
+        )
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for column in (
+            "model",
+            "workers",
+            "wall (median ±)",
+            "speedup (paired)",
+            "effic.",
+            "busy cores",
+            "CPU-s",
+            "start-up",
+            "dispatch",
+            "mem/worker",
+            "ns/iter",
+        ):
+            table.add_column(column, justify="left" if column == "model" else "right")
+        for rec in records:
+            if rec["status"] != "ok" or not rec.get("rounds"):
+                reason = rec.get("reason") or "not measured"
+                table.add_row(rec["model"], str(rec["workers"]), f"[dim]{rec['status']}: {reason}[/dim]")
+                continue
+            table.add_row(
+                rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
+                str(rec["workers"]),
+                fmt.spread(rec["wall_s"]),
+                fmt.paired(rec.get("speedup_paired")),
+                "—" if rec["efficiency"] is None else f"{rec['efficiency']:.0%}",
+                "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
+                f"{rec['cpu_s']['median']:.2f}",
+                fmt.seconds(rec["startup_s"]["median"]),
+                fmt.seconds(rec["dispatch_s"]["median"]),
+                fmt.size_bytes(rec.get("memory_per_worker_bytes")),
+                "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
+            )
+        if meta.get("resource"):
+            table.caption = meta["resource"]
+        if meta.get("status") == "failed":
+            table.caption = f"[red]group failed: {meta.get('reason')}[/red]"
+        console.print(table)
+
+
+def render_warnings(console: Console, document: dict[str, Any]) -> None:
+    warnings = document.get("warnings", [])
+    if not warnings:
+        return
+    console.print("[bold yellow]Warnings[/bold yellow]")
+    for warning in warnings:
+        console.print(f"  • {warning['message']}")

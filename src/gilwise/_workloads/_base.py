@@ -1,0 +1,150 @@
+"""What a workload is: a named task family with implementations and its own answer check.
+
+Everything here runs inside harness worker processes, under any CPython: stdlib only.
+A workload does not know how it is run; models call :func:`run_task` with a :class:`TaskRef`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["cpu", "io", "mixed"]
+Params = Mapping[str, Any]
+TaskFn = Callable[[int, Params], Any]
+VerifyFn = Callable[[Any, Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A task family: ``impls`` maps an implementation name to ``"module:function"``.
+
+    A task function takes ``(size, params)`` and returns a small, checkable value. ``verify``
+    compares a task's result with the expected one and returns None or the reason it is wrong.
+    """
+
+    name: str
+    kind: Kind
+    summary: str
+    size_unit: str
+    default_size: int
+    impls: Mapping[str, str]
+    verify: VerifyFn
+    tasks_per_worker: int = 2
+    calibrate: bool = True
+    """Scale ``size`` so the serial cell takes the target time (CPU work); fixed-latency I/O does not."""
+    async_impls: Mapping[str, str] = field(default_factory=dict)
+    """impl name -> ``"module:coroutine_function"`` for the asyncio model (else it uses to_thread)."""
+    prepare: str | None = None
+    """``"module:function(size, params)"`` building inputs once per process (not timed)."""
+    resource: str | None = None
+    """``"module:function()"`` -> context manager yielding extra params (a server, a database)."""
+    iterations_per_size: int = 1
+    """Inner-loop iterations per unit of size, for a cost-per-iteration figure (0: none)."""
+    reference_impl: str = "python"
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """Picklable reference to one task: resolved by name in whichever process runs it."""
+
+    workload: str
+    impl: str
+    size: int
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    result: Any
+    start: float
+    end: float
+    worker: str
+
+
+def load_object(path: str) -> Any:
+    """Import ``"package.module:attr"``."""
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+_prepared: dict[tuple[str, int], bool] = {}
+_prepare_lock = threading.Lock()
+
+
+def ensure_prepared(ref: TaskRef) -> None:
+    """Build the workload's inputs once per process (e.g. a large buffer)."""
+    from . import get_workload
+
+    workload = get_workload(ref.workload)
+    if workload.prepare is None:
+        return
+    key = (ref.workload, ref.size)
+    with _prepare_lock:
+        if key not in _prepared:
+            load_object(workload.prepare)(ref.size, ref.params)
+            _prepared[key] = True
+
+
+def resolve_task(ref: TaskRef) -> TaskFn:
+    from . import get_workload
+
+    fn: TaskFn = load_object(get_workload(ref.workload).impls[ref.impl])
+    return fn
+
+
+def run_task(ref: TaskRef) -> TaskOutcome:
+    """Run one task where this is called (a thread, a process, a sub-interpreter), timed inside."""
+    ensure_prepared(ref)
+    fn = resolve_task(ref)
+    start = time.perf_counter()
+    result = fn(ref.size, ref.params)
+    end = time.perf_counter()
+    return TaskOutcome(result, start, end, f"{os.getpid()}:{threading.get_ident()}")
+
+
+def warm_task(ref: TaskRef) -> None:
+    """Untimed warm-up: prepare inputs and run the task once at a small size."""
+    ensure_prepared(ref)
+    fn = resolve_task(ref)
+    fn(max(1, ref.size // 50) if _size_scales(ref) else ref.size, ref.params)
+
+
+def _size_scales(ref: TaskRef) -> bool:
+    from . import get_workload
+
+    workload = get_workload(ref.workload)
+    return workload.calibrate and workload.prepare is None
+
+
+def close_enough(result: Any, expected: Any, rel: float = 1e-9) -> str | None:
+    """Float check used by numeric kernels: None when equal within ``rel``."""
+    if not isinstance(result, float):
+        return f"expected a float, got {type(result).__name__}"
+    scale = max(abs(float(expected)), 1e-300)
+    if abs(result - float(expected)) / scale > rel:
+        return f"got {result!r}, expected {expected!r} (relative error > {rel:g})"
+    return None
+
+
+def equal(result: Any, expected: Any) -> str | None:
+    if result != expected:
+        return f"got {result!r}, expected {expected!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class ResourceHandle:
+    """A live resource a workload needs (a server, a database file), started by the harness.
+
+    ``pids`` are processes of the resource, so their CPU is not blamed on "other load".
+    """
+
+    params: Mapping[str, Any]
+    pids: tuple[int, ...] = ()
+    description: str = ""
