@@ -109,44 +109,61 @@ def group_records(group: Group, interval_s: float) -> list[dict[str, Any]]:
 
 
 def warnings_for(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stability warnings, each with the remedy (pyperf style)."""
-    found: list[dict[str, Any]] = []
+    """Stability warnings with their remedy (pyperf style), one per kind listing the cells."""
+    failed: list[str] = []
+    spread: list[tuple[str, float]] = []
+    busy: list[tuple[str, float]] = []
+    steal: list[tuple[str, float]] = []
     for rec in records:
         where = f"{rec['workload']}[{rec['impl']}] {rec['model']}×{rec['workers']}"
         if rec["status"] == "failed":
-            found.append({"cell": where, "kind": "failed", "message": f"{where} failed: {rec['reason']}"})
-            continue
+            failed.append(f"{where}: {rec['reason']}")
         if rec["status"] != "ok" or not rec.get("rounds"):
             continue
-        spread = relative_spread(rec["wall_s"]["values"])
-        if spread >= SPREAD_WARN:
-            found.append(
-                {
-                    "cell": where,
-                    "kind": "spread",
-                    "message": f"{where}: repeats spread {spread:.0%} of the median (≥ 10 %). "
-                    "Trust the paired speedup over single times; for tighter numbers close other "
-                    "programs and rerun with more --repeats.",
-                }
-            )
-        other = rec["other_cpu_cores"]["max"] or 0.0
-        if other > OTHER_LOAD_WARN_CORES:
-            found.append(
-                {
-                    "cell": where,
-                    "kind": "busy",
-                    "message": f"{where}: other processes used up to {other:.2f} cores while it ran; "
-                    "its times are inflated. Stop the other load (see `top`) and rerun.",
-                }
-            )
-        steal = rec["steal_cores"]["max"] or 0.0
-        if steal > OTHER_LOAD_WARN_CORES:
-            found.append(
-                {
-                    "cell": where,
-                    "kind": "steal",
-                    "message": f"{where}: the hypervisor took {steal:.2f} cores (steal time); "
-                    "this VM shares its CPUs. Rerun at a quieter time or on dedicated cores.",
-                }
-            )
+        value = relative_spread(rec["wall_s"]["values"])
+        if value >= SPREAD_WARN:
+            spread.append((where, value))
+        if (rec["other_cpu_cores"]["max"] or 0.0) > OTHER_LOAD_WARN_CORES:
+            busy.append((where, rec["other_cpu_cores"]["max"]))
+        if (rec["steal_cores"]["max"] or 0.0) > OTHER_LOAD_WARN_CORES:
+            steal.append((where, rec["steal_cores"]["max"]))
+    found: list[dict[str, Any]] = []
+    for item in failed:
+        found.append({"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"})
+    if busy:
+        worst = max(v for _, v in busy)
+        found.append(
+            {
+                "kind": "busy",
+                "cells": [w for w, _ in busy],
+                "message": f"other processes used up to {worst:.2f} cores during {len(busy)} cell(s) "
+                f"({_names(busy)}): their times are inflated. Stop the other load (see `top`) and rerun.",
+            }
+        )
+    if steal:
+        worst = max(v for _, v in steal)
+        found.append(
+            {
+                "kind": "steal",
+                "cells": [w for w, _ in steal],
+                "message": f"the hypervisor took up to {worst:.2f} cores (steal time) during "
+                f"{len(steal)} cell(s) ({_names(steal)}): this VM shares its CPUs. Rerun when it is quiet.",
+            }
+        )
+    if spread:
+        worst = max(v for _, v in spread)
+        found.append(
+            {
+                "kind": "spread",
+                "cells": [w for w, _ in spread],
+                "message": f"repeats spread up to {worst:.0%} of the median (≥ 10 %) in {len(spread)} "
+                f"cell(s) ({_names(spread)}). Trust the paired speedups over single times; for tighter "
+                "numbers close other programs and rerun with more --repeats.",
+            }
+        )
     return found
+
+
+def _names(items: list[tuple[str, float]], most: int = 4) -> str:
+    names = [w for w, _ in sorted(items, key=lambda x: -x[1])]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -37,7 +37,7 @@ class AsyncioModel(Model):
                 # to_thread uses the loop's default executor: size it to `workers`.
                 executor = ThreadPoolExecutor(max_workers=job.workers, thread_name_prefix="gilwise")
                 loop.set_default_executor(executor)
-                execution.notes.append("asyncio.to_thread (no coroutine implementation)")
+                execution.notes.append("to_thread")
             else:
                 execution.notes.append("coroutines")
                 ensure_prepared(job.task)

@@ -78,8 +78,16 @@ def _pick(
 
 
 def _best_io(records: list[Record]) -> Record | None:
+    """The preferred I/O workload's row with the most workers (how far waiting scales)."""
     io = [r for r in _ok(records) if r["kind"] == "io" and r.get("speedup")]
-    return max(io, key=lambda r: r["speedup"]) if io else None
+    if not io:
+        return None
+
+    def rank(r: Record) -> tuple[int, int]:
+        workload_rank = PREFERRED_IO.index(r["workload"]) if r["workload"] in PREFERRED_IO else 99
+        return (workload_rank, -r["workers"])
+
+    return min(io, key=rank)
 
 
 def _evidence(rec: Record) -> str:
