@@ -1,0 +1,55 @@
+"""Shared test guards: no test may leave a child process or a /dev/shm segment behind."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _shm() -> set[str]:
+    folder = Path("/dev/shm")
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """Fail a test that leaves child processes or new shared-memory segments behind."""
+    me = psutil.Process()
+    before_children = {p.pid for p in me.children(recursive=True)}
+    before_shm = _shm()
+    yield
+    deadline = time.monotonic() + 5
+    leftovers: list[psutil.Process] = []
+    while time.monotonic() < deadline:
+        leftovers = [p for p in me.children(recursive=True) if p.pid not in before_children]
+        leftovers = [p for p in leftovers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not leftovers:
+            break
+        time.sleep(0.05)
+    for proc in leftovers:
+        proc.kill()
+    assert not leftovers, f"test left child processes: {[p.cmdline() for p in leftovers]}"
+    new_shm = {n for n in _shm() - before_shm if not n.startswith("sem.mp-")}
+    assert not new_shm, f"test left shared-memory segments: {sorted(new_shm)}"
+
+
+@pytest.fixture
+def gilwise_cmd() -> list[str]:
+    """The CLI as a subprocess of this interpreter (the installed console script's code)."""
+    return [sys.executable, "-m", "gilwise.cli"]
+
+
+@pytest.fixture
+def subprocess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "200"
+    return env

@@ -1,0 +1,160 @@
+"""The bench command end to end, in a subprocess: exits, JSON contract, interruption."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gilwise.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["bench", "--workload", "nope"], "valid choices: sqrt_log"),
+        (["bench", "--model", "threads,bogus"], "valid choices: serial, threads"),
+        (["bench", "--impl", "fortran"], "valid choices: python"),
+        (["bench", "--workers", "two"], "not a whole number"),
+        (["bench", "--workers", "0"], "out of range"),
+        (["bench", "--repeats", "0"], "out of range"),
+        (["bench", "--cell-timeout", "-1"], "positive"),
+        (["bench", "--python", "/nonexistent/python"], "cannot run it"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_exits_2_naming_valid_choices(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err.replace("\n", " ")
+
+
+REQUIRED = {
+    "workload",
+    "kind",
+    "impl",
+    "model",
+    "interpreter",
+    "workers",
+    "tasks",
+    "size",
+    "wall_s",
+    "speedup",
+    "efficiency",
+    "cpu_busy_cores_mean",
+    "cpu_per_core",
+    "peak_rss_bytes",
+    "status",
+    "reason",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_json_contract_round_trip(
+    tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str]
+) -> None:
+    out = tmp_path / "run.json"
+    proc = subprocess.run(
+        [
+            *gilwise_cmd,
+            "bench",
+            "--workload",
+            "sleep",
+            "--model",
+            "serial,threads,processes-spawn",
+            "--workers",
+            "2",
+            "--repeats",
+            "2",
+            "--size",
+            "10",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env=subprocess_env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Python threads" in proc.stdout and "sleep" in proc.stdout
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "gilwise.bench/1" and doc["complete"] is True
+    assert doc["machine"]["usable_cores"] >= 1
+    assert isinstance(doc["warnings"], list)
+    rows = {r["model"]: r for r in doc["results"]}
+    assert set(rows) == {"serial", "threads", "processes-spawn"}
+    for row in rows.values():
+        assert set(row) >= REQUIRED, REQUIRED - set(row)
+        assert row["status"] == "ok" and row["tasks"] == 2 and row["size"] == 10
+        assert set(row["wall_s"]) == {"median", "min", "max", "values"}
+        assert len(row["wall_s"]["values"]) == 2
+        assert {"path", "version", "gil_enabled", "free_threaded"} <= set(row["interpreter"])
+        assert row["cpu_per_core"]["interval_s"] == 0.05
+    serial = rows["serial"]["wall_s"]["median"]
+    threads = rows["threads"]
+    assert threads["speedup"] == pytest.approx(serial / threads["wall_s"]["median"])
+    assert threads["efficiency"] == pytest.approx(threads["speedup"] / 2)
+    # Two 10 ms sleeps on two threads overlap: a real (if small) speedup.
+    assert threads["speedup"] > 1.2
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_ctrl_c_keeps_finished_results_and_kills_workers(
+    tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str]
+) -> None:
+    out = tmp_path / "run.json"
+    proc = subprocess.Popen(
+        [
+            *gilwise_cmd,
+            "bench",
+            "--workload",
+            "sleep,sqrt_log",
+            "--model",
+            "serial,processes-fork",
+            "--workers",
+            "2",
+            "--repeats",
+            "50",
+            "--size",
+            "50",
+            "--json",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if out.exists() and any(r.get("rounds") for r in json.loads(out.read_text())["results"]):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no round finished in time")
+        time.sleep(0.3)
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr
+    doc = json.loads(out.read_text())
+    assert doc["interrupted"] is True and doc["complete"] is False
+    finished = [r for r in doc["results"] if r["rounds"]]
+    assert finished and all(r["wall_s"]["median"] > 0 for r in finished)
+    gone, alive = psutil.wait_procs(descendants, timeout=10)
+    assert not alive, [p.pid for p in alive]
