@@ -152,6 +152,12 @@ class Runner:
                 report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)
                 if not report["ok"]:
                     raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
+        elif not workload.calibrate and self.settings.size is None:
+            # Fixed-latency work: add tasks (a multiple of the largest worker count, so every
+            # worker gets the same share) until the serial cell lasts the target time.
+            unit = max(c.key.workers for c in group.cells)
+            wanted = math.ceil(self.settings.target_cell_s / max(report["task_s"], 1e-6))
+            group.tasks = max(group.tasks, math.ceil(wanted / unit) * unit)
         group.expected = report["result"]
         if group.impl != workload.reference_impl and workload.reference_impl in workload.impls:
             self._cross_check(group, params)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import _models
+from .._harness.records import OTHER_LOAD_WARN_CORES
 from . import fmt
 
 Record = dict[str, Any]
@@ -91,7 +92,11 @@ def _best_io(records: list[Record]) -> Record | None:
 
 
 def _evidence(rec: Record) -> str:
-    return f"{rec['workload']} {fmt.ratio(rec['speedup'])} on {rec['workers']} workers"
+    text = f"{rec['workload']} {fmt.ratio(rec['speedup'])} on {rec['workers']} workers"
+    other = (rec.get("other_cpu_cores") or {}).get("max") or 0.0
+    if other > OTHER_LOAD_WARN_CORES:
+        text += f" (⚠ other load up to {other:.1f} cores: see warnings)"
+    return text
 
 
 def _column_cells(column: Column, records: list[Record], cores: int) -> list[str]:

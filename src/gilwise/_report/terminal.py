@@ -8,6 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .._harness.records import OTHER_LOAD_WARN_CORES, SPREAD_WARN
+from .._harness.stats import relative_spread
 from . import fmt
 
 
@@ -53,7 +55,7 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
             table.add_row(
                 rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
                 str(rec["workers"]),
-                fmt.spread(rec["wall_s"]),
+                fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
                 fmt.paired(rec.get("speedup_paired")),
                 "—" if rec["efficiency"] is None else f"{rec['efficiency']:.0%}",
                 "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
@@ -68,6 +70,13 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
         if meta.get("status") == "failed":
             table.caption = f"[red]group failed: {meta.get('reason')}[/red]"
         console.print(table)
+    if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
+        console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+
+
+def _noisy(rec: dict[str, Any]) -> bool:
+    other = (rec.get("other_cpu_cores") or {}).get("max") or 0.0
+    return bool(other > OTHER_LOAD_WARN_CORES or relative_spread(rec["wall_s"]["values"]) >= SPREAD_WARN)
 
 
 def render_warnings(console: Console, document: dict[str, Any]) -> None:
