@@ -93,7 +93,7 @@ def test_json_contract_round_trip(
     assert set(rows) == {"serial", "threads", "processes-spawn"}
     for row in rows.values():
         assert set(row) >= REQUIRED, REQUIRED - set(row)
-        assert row["status"] == "ok" and row["tasks"] == 2 and row["size"] == 10
+        assert row["status"] == "ok" and row["tasks"] == 2 and row["size"] == 100
         assert set(row["wall_s"]) == {"median", "min", "max", "values"}
         assert len(row["wall_s"]["values"]) == 2
         assert {"path", "version", "gil_enabled", "free_threaded"} <= set(row["interpreter"])
@@ -102,8 +102,8 @@ def test_json_contract_round_trip(
     threads = rows["threads"]
     assert threads["speedup"] == pytest.approx(serial / threads["wall_s"]["median"])
     assert threads["efficiency"] == pytest.approx(threads["speedup"] / 2)
-    # Two 10 ms sleeps on two threads overlap: a real (if small) speedup.
-    assert threads["speedup"] > 1.2
+    # Two 100 ms sleeps on two threads overlap (behaviour, with a wide margin: ideal is 2).
+    assert threads["speedup"] > 1.3
 
 
 @pytest.mark.slow
