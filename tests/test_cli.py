@@ -74,7 +74,7 @@ def test_json_contract_round_trip(
             "--repeats",
             "2",
             "--size",
-            "10",
+            "100",
             "--json",
             str(out),
         ],
