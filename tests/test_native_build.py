@@ -15,9 +15,11 @@ import pytest
 
 from gilwise import _interpreters, _native
 from gilwise._exceptions import UsageError
+from gilwise._native._build import build_capi
 
 REPO = Path(__file__).resolve().parents[1]
 NATIVE_DIR = REPO / "native"
+NATIVE_PACKAGE = Path(_native.__file__).parent
 SOURCE_SUFFIXES = {".c", ".cc", ".cpp", ".h", ".hpp"}
 
 # Runs in a child interpreter: checks where gilwise._native came from and that it works there.
@@ -127,44 +129,37 @@ def test_another_interpreter_uses_the_ctypes_library_and_explains_the_extension(
     ctypes_value, threads_value = (float(v) for v in values.split())
     assert ctypes_value == _native.sqrt_log_ctypes(123457)
     assert threads_value == _native.sqrt_log_cpp_threads(123457, 3)
-    assert other.version in reason and "use the `ctypes` impl" in reason
-    assert raised == reason
+    if (NATIVE_PACKAGE / f"_capi.{other.soabi}.so").exists():  # built with _build for it
+        assert reason == "None" and raised != reason
+    else:
+        assert other.version in reason and "python -m gilwise._native._build" in reason
+        assert "use the `ctypes` impl" in reason
+        assert raised == reason
+
+
+@pytest.mark.timeout(300)
+def test_the_build_helper_makes_the_extension_usable_in_another_interpreter(
+    tmp_path: Path,
+) -> None:
+    other = _need((3, 11))
+    package = tmp_path / "src" / "gilwise"
+    shutil.copytree(REPO / "src" / "gilwise", package, ignore=shutil.ignore_patterns("*.so"))
+    shutil.copy2(NATIVE_PACKAGE / "libgilwise_native.so", package / "_native")
+    _build_capi_for(other, package / "_native")
+    script = (
+        "import gilwise._native as m; assert m.unavailable_reason('native') is None;"
+        " print(m._capi.__file__); print(repr(m.sqrt_log_native(123457)))"
+    )
+    out = _run([other.path, "-s", "-c", script], cwd=tmp_path, PYTHONPATH=str(tmp_path / "src"))
+    where, value = out.splitlines()
+    assert Path(where).parent == package / "_native"
+    assert float(value) == _native.sqrt_log_python(123457)
 
 
 def _build_capi_for(info: _interpreters.InterpreterInfo, dest: Path) -> None:
-    """Compile the C-API extension for another interpreter, straight from native/."""
-    out = _run(
-        [
-            info.path,
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['include']);"
-            " print(sysconfig.get_config_var('EXT_SUFFIX'))",
-        ],
-        cwd=REPO,
-    )
-    include, suffix = out.split()
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    assert compiler, "no C compiler (cc) on PATH: install gcc"
-    dest.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            compiler,
-            "-shared",
-            "-fPIC",
-            "-O2",
-            "-Wall",
-            "-Werror",
-            "-Wno-unused-parameter",
-            f"-I{NATIVE_DIR}",
-            f"-I{include}",
-            str(NATIVE_DIR / "capi_module.c"),
-            str(NATIVE_DIR / "sqrt_log.c"),
-            "-o",
-            str(dest / f"_capi{suffix}"),
-            "-lm",
-        ],
-        cwd=REPO,
-    )
+    """Compile the C-API extension for another interpreter with the project's own helper."""
+    built = build_capi(info.path, out_dir=dest, build_dir=dest / "cmake-build")
+    assert built.parent == dest and info.soabi in built.name
 
 
 SUBINTERPRETER_CHECK = """

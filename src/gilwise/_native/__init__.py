@@ -50,9 +50,9 @@ def _describe_capi_failure(exc: ImportError) -> str:
         return (
             f"the C extension gilwise._native._capi is built only as {', '.join(built)}, and "
             f"{this} cannot load it: a C-API extension is tied to one CPython version and build "
-            "(GIL or free-threaded). Build it for this interpreter with "
-            f"`uv sync --python {sys.executable}`, or use the `ctypes` impl, which runs the "
-            "same loop in any interpreter."
+            "(GIL or free-threaded). Build it for this interpreter from the gilwise checkout "
+            f"with `uv run python -m gilwise._native._build {sys.executable}`, or use the "
+            "`ctypes` impl, which runs the same loop in any interpreter."
         )
     return (
         f"the C extension gilwise._native._capi failed to import in {this}: {exc}. Rebuild it "
