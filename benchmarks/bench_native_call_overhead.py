@@ -23,6 +23,7 @@ import os
 import platform
 import statistics
 import sys
+import sysconfig
 import threading
 import time
 from collections.abc import Callable
@@ -30,9 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from gilwise import _native
-from gilwise._native import _capi, _library
+from gilwise._native import _library
 
 Cell = Callable[[], float]  # runs once, returns seconds (or ns per call)
+
+
+def usable(impls: dict[str, Callable[[int], float]]) -> dict[str, Callable[[int], float]]:
+    return {k: v for k, v in impls.items() if _native.unavailable_reason(k) is None}
 
 
 # --- 1. call overhead ------------------------------------------------------------------------
@@ -73,6 +78,8 @@ def empty_loop_ns(calls: int) -> float:
 
 
 def call_overhead_cells(calls: int) -> dict[str, Cell]:
+    from gilwise._native import _capi  # needs the extension built for this interpreter
+
     library = _library.load()
     return {
         "empty loop": lambda: empty_loop_ns(calls),
@@ -96,7 +103,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def per_iteration_cells(python_n: int, native_n: int) -> dict[str, tuple[int, Cell]]:
     cells: dict[str, tuple[int, Cell]] = {}
-    for impl, fn in _native.SERIAL_IMPLS.items():
+    for impl, fn in usable(_native.SERIAL_IMPLS).items():
         n = python_n if impl == "python" else native_n
         cells[impl] = (n, lambda fn=fn, n=n: timed(lambda: fn(n)))
     cells["cpp-threads/1"] = (
@@ -130,7 +137,7 @@ def two_threads(task: Callable[[], object]) -> float:
 def scaling_cells(python_n: int, native_n: int) -> dict[str, tuple[Cell, Cell]]:
     """impl -> (serial: two tasks one after the other, parallel: the same two tasks at once)."""
     cells: dict[str, tuple[Cell, Cell]] = {}
-    for impl, fn in _native.SERIAL_IMPLS.items():
+    for impl, fn in usable(_native.SERIAL_IMPLS).items():
         n = python_n if impl == "python" else native_n
 
         def task(fn: Callable[[int], float] = fn, n: int = n) -> None:
@@ -215,6 +222,8 @@ def machine() -> dict[str, Any]:
         pass
     return {
         "python": sys.version.split()[0],
+        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
         "executable": sys.executable,
         "platform": platform.platform(),
         "cpu_model": cpu_model,
@@ -232,11 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=Path("artifacts/bench_native_call.json"))
     args = parser.parse_args(argv)
-    for impl in _native.IMPLS:
-        reason = _native.unavailable_reason(impl)
-        if reason is not None:
-            print(f"cannot run: {impl}: {reason}", file=sys.stderr)
-            return 1
+    # Unusable impls are left out of the tables, with their reason shown (never silently).
+    unavailable = {i: r for i in _native.IMPLS if (r := _native.unavailable_reason(i)) is not None}
+    for impl, reason in unavailable.items():
+        print(f"not measured: {impl}: {reason}")
+    if {"native", "ctypes"} & set(unavailable):
+        print("cannot compare call overheads without both the C-API extension and ctypes")
+        return 1
 
     rounds = 3 if args.quick else 9
     calls = 200_000 if args.quick else 1_000_000
@@ -245,7 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     native_n = 30_000_000 if args.quick else 40_000_000
     if args.smoke:
         rounds, calls, python_n, native_n = 2, 1000, 1000, 10_000
-    report: dict[str, Any] = {"schema": "gilwise.bench_native_call/1", "machine": machine()}
+    report: dict[str, Any] = {
+        "schema": "gilwise.bench_native_call/1",
+        "machine": machine(),
+        "unavailable": unavailable,
+    }
     warnings: list[str] = []
 
     other_load: dict[str, float] = {}

@@ -90,6 +90,9 @@ def _other_cpythons() -> list[_interpreters.InterpreterInfo]:
     names = [f"python3.{minor}{t}" for minor in range(11, 16) for t in ("", "t")]
     found = [shutil.which(name) for name in names]
     found += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.1*/bin/python3"))]
+    # Where scripts/build-free-threaded-python.sh puts the free-threaded builds it makes.
+    cache = Path(os.environ.get("GILWISE_CACHE", Path.home() / ".cache" / "gilwise"))
+    found += [str(p) for p in sorted(cache.glob("cpython-*/bin/python3.1[0-9]*")) if p.is_file()]
     mine = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
     seen, infos = {mine}, []
     for path in found:
@@ -110,7 +113,10 @@ def _need(minimum: tuple[int, int], free_threaded: bool = False) -> _interpreter
         if info.version_info[:2] >= minimum and info.free_threaded == free_threaded:
             return info
     kind = "free-threaded " if free_threaded else ""
-    pytest.skip(f"no other {kind}CPython >= {minimum[0]}.{minimum[1]} on PATH or under ~/.pyenv")
+    pytest.skip(
+        f"no other {kind}CPython >= {minimum[0]}.{minimum[1]} on PATH, under ~/.pyenv or in "
+        "~/.cache/gilwise (scripts/build-free-threaded-python.sh builds one)"
+    )
 
 
 @pytest.mark.timeout(120)
