@@ -70,8 +70,9 @@ else:
         if _capi.ABI_VERSION == _library.ABI_VERSION
         else (
             f"the C extension {_capi.__file__} has ABI version {_capi.ABI_VERSION}, this "
-            f"gilwise expects {_library.ABI_VERSION}: it is stale; rebuild it with "
-            "`uv sync --reinstall-package gilwise`."
+            f"gilwise expects {_library.ABI_VERSION}: it is stale; rebuild it with `uv sync` "
+            "for the project's interpreter, or with "
+            f"`uv run python -m gilwise._native._build {sys.executable}` for this one."
         )
     )
 
