@@ -134,6 +134,20 @@ def two_threads(task: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+# Cores this process kept busy during each parallel cell: CPU time of all its threads / wall.
+BUSY_CORES: dict[str, list[float]] = {}
+
+
+def busy(name: str, cell: Cell) -> Cell:
+    def measured() -> float:
+        cpu = time.process_time()
+        wall = cell()
+        BUSY_CORES.setdefault(name, []).append((time.process_time() - cpu) / wall)
+        return wall
+
+    return measured
+
+
 def scaling_cells(python_n: int, native_n: int) -> dict[str, tuple[Cell, Cell]]:
     """impl -> (serial: two tasks one after the other, parallel: the same two tasks at once)."""
     cells: dict[str, tuple[Cell, Cell]] = {}
@@ -146,10 +160,11 @@ def scaling_cells(python_n: int, native_n: int) -> dict[str, tuple[Cell, Cell]]:
         def serial(task: Callable[[], None] = task) -> float:
             return timed(lambda: (task(), task()))
 
-        cells[f"{impl} + threads"] = (serial, lambda task=task: two_threads(task))
+        name = f"{impl} + threads"
+        cells[name] = (serial, busy(name, lambda task=task: two_threads(task)))
     cells["cpp-threads"] = (
         lambda: timed(lambda: _native.sqrt_log_cpp_threads(2 * native_n, 1)),
-        lambda: timed(lambda: _native.sqrt_log_cpp_threads(2 * native_n, 2)),
+        busy("cpp-threads", lambda: timed(lambda: _native.sqrt_log_cpp_threads(2 * native_n, 2))),
     )
     return cells
 
@@ -168,14 +183,16 @@ class OtherLoad:
     """Cores used by other processes while a section runs: machine busy time minus ours."""
 
     def __enter__(self) -> OtherLoad:
-        self.cores = 0.0
+        self.cores: float | None = None
         self._start = (busy_cpu_seconds(), time.process_time(), time.perf_counter())
         return self
 
     def __exit__(self, *exc: object) -> None:
         busy, own, wall = busy_cpu_seconds(), time.process_time(), time.perf_counter()
         other = (busy - self._start[0]) - (own - self._start[1])
-        self.cores = max(0.0, other / (wall - self._start[2]))
+        elapsed = wall - self._start[2]
+        # /proc/stat counts in 10 ms ticks: below a second the figure is mostly rounding.
+        self.cores = max(0.0, other / elapsed) if elapsed >= 1.0 else None
 
 
 def round_robin(cells: dict[str, Cell], rounds: int) -> dict[str, list[float]]:
@@ -263,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     warnings: list[str] = []
 
-    other_load: dict[str, float] = {}
+    other_load: dict[str, float | None] = {}
     with OtherLoad() as load:
         overhead = round_robin(call_overhead_cells(calls), rounds)
     other_load["call_overhead"] = load.cores
@@ -303,12 +320,14 @@ def main(argv: list[str] | None = None) -> int:
     with OtherLoad() as load:
         times = round_robin(flat, max(3, rounds // 2))
     other_load["two_threads_speedup"] = load.cores
-    print("\n3. two threads vs serial, same two tasks, one process: speedup (paired per round)")
+    print("\n3. two threads vs serial, same two tasks, one process (paired per round)")
+    print(f"   {'':<22}{'speedup':>9}  spread          busy cores (threads cell)")
     report["two_threads_speedup"] = {}
     for name in scaling:
         s = paired(times[f"{name}|serial"], times[f"{name}|parallel"])
+        s["busy_cores"] = summary(BUSY_CORES[name])
         report["two_threads_speedup"][name] = s
-        print(f"   {name:<22}{fmt(s, 1, 2)}x")
+        print(f"   {name:<22}{fmt(s, 1, 2)}x   {fmt(s['busy_cores'], 1, 2)}")
         if s["spread"] >= 0.10:
             warnings.append(f"{name}: speedup spread {s['spread']:.0%} >= 10 %")
 
@@ -316,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     if report["machine"]["usable_cores"] < 2:
         warnings.append("fewer than 2 usable cores: the two-thread speedups cannot exceed 1")
     for section, cores in other_load.items():
-        if cores > 0.2:
+        if cores is not None and cores > 0.2:
             warnings.append(
                 f"{section}: other processes used {cores:.2f} cores meanwhile; "
                 "rerun on an idle machine for stable figures"
