@@ -16,6 +16,7 @@ and the min-max spread. Figures only: nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import math
@@ -105,7 +106,7 @@ def per_iteration_cells(python_n: int, native_n: int) -> dict[str, tuple[int, Ce
     cells: dict[str, tuple[int, Cell]] = {}
     for impl, fn in usable(_native.SERIAL_IMPLS).items():
         n = python_n if impl == "python" else native_n
-        cells[impl] = (n, lambda fn=fn, n=n: timed(lambda: fn(n)))
+        cells[impl] = (n, functools.partial(timed, functools.partial(fn, n)))
     cells["cpp-threads/1"] = (
         native_n,
         lambda: timed(lambda: _native.sqrt_log_cpp_threads(native_n, 1)),
@@ -114,6 +115,11 @@ def per_iteration_cells(python_n: int, native_n: int) -> dict[str, tuple[int, Ce
 
 
 # --- 3. two threads vs serial ----------------------------------------------------------------
+
+
+def twice(task: Callable[[], object]) -> None:
+    task()
+    task()
 
 
 def two_threads(task: Callable[[], object]) -> float:
@@ -154,14 +160,12 @@ def scaling_cells(python_n: int, native_n: int) -> dict[str, tuple[Cell, Cell]]:
     for impl, fn in usable(_native.SERIAL_IMPLS).items():
         n = python_n if impl == "python" else native_n
 
-        def task(fn: Callable[[int], float] = fn, n: int = n) -> None:
-            fn(n)
-
-        def serial(task: Callable[[], None] = task) -> float:
-            return timed(lambda: (task(), task()))
-
+        task = functools.partial(fn, n)
         name = f"{impl} + threads"
-        cells[name] = (serial, busy(name, lambda task=task: two_threads(task)))
+        cells[name] = (
+            functools.partial(timed, functools.partial(twice, task)),
+            busy(name, functools.partial(two_threads, task)),
+        )
     cells["cpp-threads"] = (
         lambda: timed(lambda: _native.sqrt_log_cpp_threads(2 * native_n, 1)),
         busy("cpp-threads", lambda: timed(lambda: _native.sqrt_log_cpp_threads(2 * native_n, 2))),
