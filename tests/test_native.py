@@ -170,3 +170,17 @@ def test_a_python_thread_keeps_running_only_while_the_gil_is_released(
     else:
         assert progress < 0.10, f"{impl}: counter kept {progress:.1%} of its pace"
     assert threading.active_count() == threads_before
+
+
+def test_numpy_impl_memory_stays_bounded_for_large_n() -> None:
+    # NumPy reports its array buffers to tracemalloc; unchunked, n=4M would need 3 x 32 MB.
+    import tracemalloc
+
+    _native.sqrt_log_numpy(10)  # imports NumPy outside the traced window
+    tracemalloc.start()
+    try:
+        _native.sqrt_log_numpy(4_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 8 * _native.NUMPY_CHUNK + 256 * 1024, peak
