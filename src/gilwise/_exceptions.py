@@ -5,7 +5,9 @@ Every message says what happened, the likely cause and the fix.
     GilwiseError
     ├── UsageError            bad names or numbers given by the user (CLI exit code 2)
     ├── WorkloadFailed        a workload returned a wrong answer or raised
-    └── HarnessError          a measurement could not be taken (worker died, timed out)
+    ├── HarnessError          a measurement could not be taken (worker died, timed out)
+    └── NativeKernelError     a native kernel (C extension, ctypes library, NumPy) cannot
+                              be loaded in this interpreter or failed to run
 """
 
 from __future__ import annotations
@@ -25,3 +27,7 @@ class WorkloadFailed(GilwiseError):
 
 class HarnessError(GilwiseError):
     """A measurement could not be taken: the worker process died, hung or spoke garbage."""
+
+
+class NativeKernelError(GilwiseError):
+    """A native kernel cannot be loaded in this interpreter (not built, other ABI) or failed."""
