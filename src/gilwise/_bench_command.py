@@ -13,7 +13,13 @@ from . import _models, _workloads
 from ._harness import BenchRun, BenchSettings, run_bench, usable_cores
 from ._interpreters import InterpreterInfo, current, probe
 from ._options import choose, parse_workers, positive_float, positive_int, split_values
-from ._report import render_classic, render_group_tables, render_warnings, write_json_atomic
+from ._report import (
+    render_classic,
+    render_group_tables,
+    render_iteration_costs,
+    render_warnings,
+    write_json_atomic,
+)
 
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
@@ -163,6 +169,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         return 130
     document = run.to_json()
     render_group_tables(out, document)
+    render_iteration_costs(out, document)
     render_classic(out, document)
     render_warnings(err, document)
     if json_path:

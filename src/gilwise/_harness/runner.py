@@ -24,6 +24,10 @@ from .launch import run_worker
 from .sampler import CpuSampler
 
 
+class ImplementationUnavailable(HarnessError):
+    """The interpreter cannot run this implementation (its reason is shown in the row)."""
+
+
 @dataclass(frozen=True)
 class BenchSettings:
     repeats: int = 5
@@ -59,7 +63,7 @@ def plan_groups(
                 cells += [Cell(CellKey(m, n)) for m in parallel for n in workers]
                 for cell in cells:
                     model = get_model(cell.key.model)
-                    reason = model.available(interpreter) or model.supports(impl)
+                    reason = model.available(interpreter) or model.supports(workload, impl)
                     if reason is not None:
                         cell.status, cell.reason = "unavailable", reason
                 tasks = workload.tasks_per_worker * max(workers)
@@ -117,6 +121,11 @@ class Runner:
             except KeyboardInterrupt:
                 group.status = "interrupted"
                 raise
+            except ImplementationUnavailable as exc:
+                group.status, group.reason = "unavailable", str(exc)
+                for cell in group.cells:
+                    if cell.status == "ok":
+                        cell.status, cell.reason = "unavailable", str(exc)
             except HarnessError as exc:
                 group.status, group.reason = "failed", str(exc)
                 for cell in group.cells:
@@ -141,12 +150,14 @@ class Runner:
         group.size = self.settings.size or workload.default_size
         python = group.interpreter.path
         report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)
+        if not report["ok"] and report.get("kind") == "unavailable":
+            raise ImplementationUnavailable(report["error"])
         if not report["ok"]:
             raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
         if workload.calibrate and self.settings.size is None:
             per_task = self.settings.target_cell_s / group.tasks
             scale = per_task / max(report["task_s"], 1e-6)
-            size = _nice(min(max(group.size * scale, group.size / 64), group.size * 16))
+            size = _nice(min(max(group.size * scale, group.size / 64), group.size * 64))
             if size != group.size:
                 group.size = size
                 report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._base import Execution, Job, Model, Phases
 from .aio import AsyncioModel
+from .native_threads import CppThreadsModel
 from .processes import (
     DefaultProcessPoolModel,
     ForkProcessPoolModel,
@@ -23,6 +24,7 @@ MODELS: dict[str, Model] = {
         ForkserverProcessPoolModel(),
         SpawnProcessPoolModel(),
         AsyncioModel(),
+        CppThreadsModel(),
     )
 }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .._interpreters import InterpreterInfo
-from .._workloads import TaskOutcome, TaskRef
+from .._workloads import TaskOutcome, TaskRef, Workload
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ class Model:
         """None when usable under ``interpreter``, else the human reason it is not."""
         return None
 
-    def supports(self, impl: str) -> str | None:
-        """None when this model can run implementation ``impl``, else why not."""
+    def supports(self, workload: Workload, impl: str) -> str | None:
+        """None when this model can run ``impl`` of ``workload``, else why not."""
         return None
 
     def execute(self, job: Job) -> Execution:

@@ -81,8 +81,7 @@ def sqrt_log_threads(n: int, threads: int) -> float:
             f"gilwise_sqrt_log_threads(n={n}, threads={threads}) failed with code {status} "
             f"({detail}). "
             + (
-                "The likely cause is a limit on threads per process or low memory; "
-                "use fewer threads."
+                "The likely cause is a limit on threads per process or low memory; use fewer threads."
                 if status == ETHREAD
                 else "The Python wrapper should have rejected these arguments; report a bug."
             )

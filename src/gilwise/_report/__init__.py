@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .classic import classic_rows, render_classic
 from .json_out import write_json_atomic
-from .terminal import render_group_tables, render_warnings
+from .terminal import render_group_tables, render_iteration_costs, render_warnings
 
 __all__ = [
     "classic_rows",
     "render_classic",
     "render_group_tables",
+    "render_iteration_costs",
     "render_warnings",
     "write_json_atomic",
 ]

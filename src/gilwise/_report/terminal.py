@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .._harness.records import OTHER_LOAD_WARN_CORES, SPREAD_WARN
@@ -32,7 +33,7 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
             f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
             f"{first['size']:,} {first['size_unit']} — Python {interp['version']} ({build}, {gil})"
         )
-        table = Table(title=title, title_justify="left", header_style="bold")
+        table = Table(title=escape(title), title_justify="left", header_style="bold")
         for column in (
             "model",
             "workers",
@@ -50,7 +51,9 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
         for rec in records:
             if rec["status"] != "ok" or not rec.get("rounds"):
                 reason = rec.get("reason") or "not measured"
-                table.add_row(rec["model"], str(rec["workers"]), f"[dim]{rec['status']}: {reason}[/dim]")
+                table.add_row(
+                    rec["model"], str(rec["workers"]), f"[dim]{escape(rec['status'] + ': ' + reason)}[/dim]"
+                )
                 continue
             table.add_row(
                 rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
@@ -72,6 +75,27 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
         console.print(table)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+
+
+def render_iteration_costs(console: Console, document: dict[str, Any]) -> None:
+    """Serial cost per loop iteration of each implementation, and its ratio to the slowest."""
+    serial = [
+        r
+        for r in document["results"]
+        if r["model"] == "serial" and r["status"] == "ok" and r.get("ns_per_iteration")
+    ]
+    by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in serial:
+        by_workload[f"{rec['workload']} on {rec['interpreter']['version']}"].append(rec)
+    for name, records in by_workload.items():
+        if len(records) < 2:
+            continue
+        slowest = max(r["ns_per_iteration"] for r in records)
+        parts = [
+            f"{r['impl']} {r['ns_per_iteration']:.1f} ns ({slowest / r['ns_per_iteration']:.0f}×)"
+            for r in sorted(records, key=lambda r: -r["ns_per_iteration"])
+        ]
+        console.print(escape(f"Cost per iteration, {name}, serial: " + ", ".join(parts)))
 
 
 def _noisy(rec: dict[str, Any]) -> bool:

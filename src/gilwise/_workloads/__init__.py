@@ -20,6 +20,7 @@ from ._base import (
 
 _CPU = "gilwise._workloads.cpu"
 _IO = "gilwise._workloads.io"
+_NATIVE = "gilwise._workloads.native_impls"
 
 WORKLOADS: dict[str, Workload] = {
     w.name: w
@@ -30,7 +31,17 @@ WORKLOADS: dict[str, Workload] = {
             summary="pure-Python loop: result += sqrt(i) * log(i + 1)",
             size_unit="iterations",
             default_size=1_000_000,
-            impls={"python": f"{_CPU}:sqrt_log_python"},
+            impls={
+                "python": f"{_CPU}:sqrt_log_python",
+                "native": f"{_NATIVE}:sqrt_log_native",
+                "native-gil": f"{_NATIVE}:sqrt_log_native_gil",
+                "ctypes": f"{_NATIVE}:sqrt_log_ctypes",
+                "numpy": f"{_NATIVE}:sqrt_log_numpy",
+            },
+            threaded_impls={
+                "native": f"{_NATIVE}:sqrt_log_cpp_threads",
+                "ctypes": f"{_NATIVE}:sqrt_log_cpp_threads",
+            },
             verify=close_enough,
             iterations_per_size=1,
         ),

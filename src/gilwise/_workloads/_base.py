@@ -47,6 +47,9 @@ class Workload:
     iterations_per_size: int = 1
     """Inner-loop iterations per unit of size, for a cost-per-iteration figure (0: none)."""
     reference_impl: str = "python"
+    threaded_impls: Mapping[str, str] = field(default_factory=dict)
+    """impl name -> ``"module:function(size, params, threads)"``: one native call that runs
+    the task on N native threads (the ``cpp-threads`` model)."""
 
 
 @dataclass(frozen=True)
