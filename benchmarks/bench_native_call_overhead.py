@@ -289,9 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         overhead = round_robin(call_overhead_cells(calls), rounds)
     other_load["call_overhead"] = load.cores
     stats = {name: summary(v) for name, v in overhead.items()}
-    print(
-        f"\n1. call overhead, ns per call ({rounds} rounds x {calls:,} calls; median [min .. max])"
-    )
+    print(f"\n1. call overhead, ns per call ({rounds} rounds x {calls:,} calls; median [min .. max])")
     print(f"   {'entry point':<22}{'ns/call':>9}  spread         net of loop   vs C-API")
     for name, s in stats.items():
         net = summary([a - b for a, b in zip(overhead[name], overhead["empty loop"], strict=True)])

@@ -19,9 +19,7 @@ SIZES = [0, 1, 2, 3, 10, 1000, _native.NUMPY_CHUNK - 1, _native.NUMPY_CHUNK + 7,
 
 def test_every_impl_is_usable_in_the_project_environment() -> None:
     # The build is part of `uv sync`: in the project's own environment nothing may be missing.
-    assert {impl: _native.unavailable_reason(impl) for impl in _native.IMPLS} == dict.fromkeys(
-        _native.IMPLS
-    )
+    assert {impl: _native.unavailable_reason(impl) for impl in _native.IMPLS} == dict.fromkeys(_native.IMPLS)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -63,9 +61,7 @@ ALL_ENTRY_POINTS: list[Callable[[int], float]] = [
 
 @pytest.mark.parametrize("fn", ALL_ENTRY_POINTS)
 @pytest.mark.parametrize("n", [-1, -(2**70), 2**53 + 1, 2**64])
-def test_out_of_range_n_raises_a_value_error_that_says_why(
-    fn: Callable[[int], float], n: int
-) -> None:
+def test_out_of_range_n_raises_a_value_error_that_says_why(fn: Callable[[int], float], n: int) -> None:
     with pytest.raises(ValueError, match=r"n=.*between 0 and 2\*\*53") as info:
         fn(n)
     assert isinstance(info.value, GilwiseError)
@@ -151,9 +147,7 @@ def _counter_progress_during(call: Callable[[], object]) -> float:
     ("impl", "releases_gil"),
     [("native", True), ("ctypes", True), ("cpp-threads", True), ("native-gil", False)],
 )
-def test_a_python_thread_keeps_running_only_while_the_gil_is_released(
-    impl: str, releases_gil: bool
-) -> None:
+def test_a_python_thread_keeps_running_only_while_the_gil_is_released(impl: str, releases_gil: bool) -> None:
     threads_before = threading.active_count()
     n = _size_for(0.4)
     kernel: Callable[[], float]
