@@ -61,6 +61,13 @@ if check_build 2>/dev/null; then
     exit 0
 fi
 
+# A half-installed prefix from an interrupted run must not be mistaken for a build. Only a
+# folder this script made (it carries the marker) or an empty one is ever removed.
+MARKER=".gilwise-free-threaded-build"
+if [ -e "$PREFIX" ] && [ ! -e "$PREFIX/$MARKER" ] && [ -n "$(ls -A "$PREFIX")" ]; then
+    die "$PREFIX exists, is not empty and was not made by this script; choose another GILWISE_FT_PREFIX"
+fi
+
 mkdir -p "$CACHE"
 # One build at a time per cache (CI and a developer shell may start it together).
 exec 9>"$CACHE/.build-cpython-${PY_VERSION}t.lock"
@@ -157,12 +164,6 @@ log "unpacking"
 mkdir -p "$WORK/src"
 tar -xJf "$WORK/source.tar.xz" -C "$WORK/src" --strip-components=1
 
-# A half-installed prefix from an interrupted run must not be mistaken for a build. Only a
-# folder this script made (it carries the marker) or an empty one is ever removed.
-MARKER=".gilwise-free-threaded-build"
-if [ -e "$PREFIX" ] && [ ! -e "$PREFIX/$MARKER" ] && [ -n "$(ls -A "$PREFIX")" ]; then
-    die "$PREFIX exists, is not empty and was not made by this script; choose another GILWISE_FT_PREFIX"
-fi
 rm -rf "$PREFIX"
 mkdir -p "$PREFIX"
 touch "$PREFIX/$MARKER"
