@@ -209,37 +209,40 @@ def _run_lowlevel(tasks: list[Task]) -> SubinterpreterRun:
 
 def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> SubinterpreterRun:
     n = len(tasks)
-    interps: list[Any] = [None] * n
     errors: list[str | None] = [None] * n
     raw: list[Any] = [None] * n
-    ready = threading.Barrier(n + 1)
-    go = threading.Barrier(n + 1)
+    ready, go, done = (threading.Barrier(n + 1) for _ in range(3))
     abort = threading.Event()
 
     def worker(i: int) -> None:
         task, fd = tasks[i], fds[i]
         interp: Any = None
         try:
-            interps[i] = interp = api.create()
-            api.run(interp, _SEND, {"_gw_fd": fd})
-            setup = pickle.dumps((list(sys.path), task.module, task.function))
-            api.run(interp, _SETUP, {"_gw_payload": setup})
-            _read(fd)
-        except Exception as exc:  # the barrier below must be reached whatever happened
-            errors[i] = f"setting up {task.module}.{task.function}: {exc}"
-        try:
+            try:
+                interp = api.create()
+                api.run(interp, _SEND, {"_gw_fd": fd})
+                setup = pickle.dumps((list(sys.path), task.module, task.function))
+                api.run(interp, _SETUP, {"_gw_payload": setup})
+                _read(fd)
+            except Exception as exc:  # the barriers below must be reached whatever happened
+                errors[i] = f"setting up {task.module}.{task.function}: {exc}"
             ready.wait()
             go.wait()
-        except threading.BrokenBarrierError:  # the main thread gave up
-            return
-        if abort.is_set():
-            return
-        try:
-            payload = pickle.dumps(tuple(task.args))
-            api.run(interp, _CALL, {"_gw_payload": payload})
-            raw[i] = _read(fd)
-        except Exception as exc:
-            errors[i] = f"{task.module}.{task.function}{tuple(task.args)!r}: {exc}"
+            if not abort.is_set():
+                try:
+                    payload = pickle.dumps(tuple(task.args))
+                    api.run(interp, _CALL, {"_gw_payload": payload})
+                    raw[i] = _read(fd)
+                except Exception as exc:
+                    errors[i] = f"{task.module}.{task.function}{tuple(task.args)!r}: {exc}"
+            done.wait()
+        except threading.BrokenBarrierError:  # the main thread gave up; still clean up
+            pass
+        finally:
+            # Destroyed by the thread that ran it: on 3.12, destroying from another thread an
+            # interpreter that imported `threading` hangs in its threading._shutdown().
+            if interp is not None:
+                api.destroy(interp)
 
     threads = [
         threading.Thread(target=worker, args=(i,), name=f"gilwise-subinterp-{i}") for i in range(n)
@@ -254,21 +257,18 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
             abort.set()
         t_go = time.perf_counter()
         go.wait()
+        done.wait()
+        t_end = time.perf_counter()
         for t in threads:
             t.join()
-        t_end = time.perf_counter()
+        teardown_s = time.perf_counter() - t_end
     finally:
-        # On any way out, no thread may be left waiting, and no interpreter left behind.
-        ready.abort()
-        go.abort()
+        # On any way out, no thread may be left waiting (no-ops after a normal run).
+        for barrier in (ready, go, done):
+            barrier.abort()
         for t in threads:
             if t.ident is not None:
                 t.join()
-        t_teardown = time.perf_counter()
-        for interp in interps:
-            if interp is not None:
-                api.destroy(interp)
-        teardown_s = time.perf_counter() - t_teardown
     failed = [e for e in errors if e]
     if failed:
         raise WorkloadFailed(
