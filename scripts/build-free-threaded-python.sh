@@ -2,9 +2,15 @@
 # Build a free-threaded CPython 3.13 (./configure --disable-gil) into gilwise's cache folder.
 #
 #   scripts/build-free-threaded-python.sh          # builds once, then prints the interpreter path
+#   scripts/build-free-threaded-python.sh --gil    # its GIL twin: same source, same flags
 #
 # Idempotent: when the cache already holds a build that passes the check below, nothing is
 # rebuilt and only its path is printed (stdout carries the path alone; progress goes to stderr).
+#
+# Why a GIL twin: the free-threaded single-thread penalty is 3.13t serial / 3.13 serial, and it
+# is only that when the two builds differ in --disable-gil alone. Measured here, a pyenv 3.13.0
+# (built --enable-shared) ran the same pure-Python loop ~1.3x slower than a static 3.13.5 built
+# by this script, which would hide most of the penalty.
 #
 # Where the source comes from, in this order:
 #   1. GILWISE_CPYTHON_TARBALL=/path/Python-3.13.x.tar.xz   a tarball you already have;
@@ -24,7 +30,8 @@
 #
 # Environment:
 #   GILWISE_CACHE            cache root                    (default: $HOME/.cache/gilwise)
-#   GILWISE_FT_PREFIX        install prefix                (default: $GILWISE_CACHE/cpython-3.13.5t)
+#   GILWISE_FT_PREFIX        install prefix                (default: $GILWISE_CACHE/cpython-3.13.5t,
+#                                                           with --gil $GILWISE_CACHE/cpython-3.13.5)
 #   GILWISE_CPYTHON_TARBALL  use this source tarball, fetch nothing
 #   GILWISE_BUILD_JOBS       make -j value                 (default: 2)
 set -euo pipefail
@@ -32,8 +39,14 @@ set -euo pipefail
 PY_VERSION=3.13.5
 PY_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640
 CACHE="${GILWISE_CACHE:-$HOME/.cache/gilwise}"
-PREFIX="${GILWISE_FT_PREFIX:-$CACHE/cpython-${PY_VERSION}t}"
-PYTHON="$PREFIX/bin/python3.13t"
+case "${1:-}" in
+    "") FLAVOR=t; CONFIGURE_GIL=(--disable-gil); WANT_FT=True ;;
+    --gil) FLAVOR=; CONFIGURE_GIL=(); WANT_FT=False ;;
+    *) echo "usage: $0 [--gil]   (--gil: the GIL twin of the free-threaded build)" >&2; exit 2 ;;
+esac
+PREFIX="${GILWISE_FT_PREFIX:-$CACHE/cpython-${PY_VERSION}${FLAVOR}}"
+PYTHON="$PREFIX/bin/python3.13${FLAVOR}"
+NAME="cpython-${PY_VERSION}${FLAVOR}"
 JOBS="${GILWISE_BUILD_JOBS:-2}"
 BUILD_DEPS=(build-essential pkg-config xz-utils libssl-dev zlib1g-dev libffi-dev libsqlite3-dev
             libbz2-dev liblzma-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev
@@ -42,18 +55,19 @@ BUILD_DEPS=(build-essential pkg-config xz-utils libssl-dev zlib1g-dev libffi-dev
 log() { printf '[build-free-threaded-python] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# What "a working build" means: a free-threaded build whose GIL is off at run time, with the
-# stdlib modules gilwise and its workloads import (a missing -dev package makes configure drop
-# one of them silently, so each is imported here).
+# What "a working build" means: the build asked for (free-threaded with the GIL off at run time,
+# or the GIL twin) with the stdlib modules gilwise and its workloads import (a missing -dev
+# package makes configure drop one of them silently, so each is imported here).
 check_build() {
     [ -x "$PYTHON" ] || return 1
     "$PYTHON" -I -c '
 import sys, sysconfig
-assert sysconfig.get_config_var("Py_GIL_DISABLED"), "not a free-threaded build"
-assert not sys._is_gil_enabled(), "the GIL is enabled at run time"
+want_ft = sys.argv[1] == "True"
+assert bool(sysconfig.get_config_var("Py_GIL_DISABLED")) == want_ft, "wrong build flavour"
+assert sys._is_gil_enabled() != want_ft, "unexpected GIL state at run time"
 import bz2, ctypes, decimal, hashlib, json, lzma, math, multiprocessing, sqlite3, ssl, zlib
 import _interpreters
-' >&2
+' "$WANT_FT" >&2
 }
 
 if check_build 2>/dev/null; then
@@ -70,9 +84,9 @@ fi
 
 mkdir -p "$CACHE"
 # One build at a time per cache (CI and a developer shell may start it together).
-exec 9>"$CACHE/.build-cpython-${PY_VERSION}t.lock"
+exec 9>"$CACHE/.build-$NAME.lock"
 if ! flock -n 9; then
-    log "another build holds $CACHE/.build-cpython-${PY_VERSION}t.lock; waiting for it"
+    log "another build holds $CACHE/.build-$NAME.lock; waiting for it"
     flock 9
 fi
 if check_build 2>/dev/null; then
@@ -80,7 +94,7 @@ if check_build 2>/dev/null; then
     exit 0
 fi
 
-WORK="$(mktemp -d "$CACHE/build-cpython-${PY_VERSION}t.XXXXXX")"
+WORK="$(mktemp -d "$CACHE/build-$NAME.XXXXXX")"
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -170,8 +184,8 @@ touch "$PREFIX/$MARKER"
 trap 'rm -rf "$WORK"; [ -n "${install_ok:-}" ] || rm -rf "$PREFIX"' EXIT
 
 cd "$WORK/src"
-log "configure --disable-gil --prefix=$PREFIX"
-./configure --disable-gil --prefix="$PREFIX" --with-ensurepip=install >"$WORK/configure.log" 2>&1 \
+log "configure ${CONFIGURE_GIL[*]} --prefix=$PREFIX"
+./configure "${CONFIGURE_GIL[@]}" --prefix="$PREFIX" --with-ensurepip=install >"$WORK/configure.log" 2>&1 \
     || { tail -n 40 "$WORK/configure.log" >&2; die "configure failed (log above)"; }
 log "make -j$JOBS (a few minutes)"
 make -j"$JOBS" >"$WORK/make.log" 2>&1 || { tail -n 60 "$WORK/make.log" >&2; die "make failed (log above)"; }

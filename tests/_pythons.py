@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from gilwise._interpreters import InterpreterInfo, discover, free_threaded_build_path, probe
+from gilwise._interpreters import (
+    InterpreterInfo,
+    discover,
+    free_threaded_build_path,
+    gil_twin_build_path,
+    probe,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -22,6 +28,16 @@ def free_threaded_python() -> InterpreterInfo:
         pytest.skip(
             f"no free-threaded CPython at {path}: run scripts/build-free-threaded-python.sh "
             "(CI does) or set GILWISE_FREE_THREADED_PYTHON"
+        )
+    return probe(path)
+
+
+def gil_twin_python() -> InterpreterInfo:
+    path = gil_twin_build_path()
+    if not os.path.exists(path):
+        pytest.skip(
+            f"no GIL twin of the free-threaded build at {path}: run "
+            "scripts/build-free-threaded-python.sh --gil (CI does) or set GILWISE_GIL_TWIN_PYTHON"
         )
     return probe(path)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from _pythons import FIXTURES, PYENV, ROOT, free_threaded_python, gil_python
+from _pythons import FIXTURES, PYENV, ROOT, free_threaded_python, gil_python, gil_twin_python
 from gilwise import UsageError
 from gilwise._interpreters import (
+    default_cache_dir,
     discover,
     free_threaded_build_path,
     gil_after_import,
@@ -53,6 +54,17 @@ def test_discover_finds_the_free_threaded_build_with_the_gil_off() -> None:
     # The hard-linked names of one build are reported under the most specific one.
     if ft.path.startswith(os.path.dirname(free_threaded_build_path())):
         assert os.path.basename(info.path) == "python3.13t"
+
+
+def test_discover_tells_the_free_threaded_build_from_its_gil_twin() -> None:
+    ft, twin = free_threaded_python(), gil_twin_python()
+    found = {os.path.realpath(i.path): i for i in discover()}
+    ft_info, twin_info = found[os.path.realpath(ft.path)], found[os.path.realpath(twin.path)]
+    assert ft_info.version == twin_info.version == "3.13.5"
+    assert (ft_info.free_threaded, ft_info.gil_enabled) == (True, False)
+    assert (twin_info.free_threaded, twin_info.gil_enabled) == (False, True)
+    assert ft_info.soabi != twin_info.soabi, "their extension ABIs differ (cp313t vs cp313)"
+    assert (ft_info.label, twin_info.label) == ("3.13.5t", "3.13.5")
 
 
 def test_discover_finds_pyenv_versions_and_keeps_the_reason_for_old_ones() -> None:
@@ -208,19 +220,24 @@ def test_gil_after_import_of_a_missing_module_is_a_usage_error() -> None:
 # --- the build script ----------------------------------------------------------------------
 
 
-def test_build_script_with_a_working_build_does_nothing_and_prints_its_path() -> None:
-    ft = free_threaded_python()
-    if not os.path.samefile(ft.path, free_threaded_build_path()):
-        pytest.skip("GILWISE_FREE_THREADED_PYTHON points outside the script's cache folder")
-    before = os.stat(ft.path).st_mtime_ns
+@pytest.mark.parametrize("flavour", ["free-threaded", "gil-twin"])
+def test_build_script_with_a_working_build_does_nothing_and_prints_its_path(flavour: str) -> None:
+    if flavour == "free-threaded":
+        info, args = free_threaded_python(), []
+        default = Path(default_cache_dir(), "cpython-3.13.5t", "bin", "python3.13t")
+    else:
+        info, args = gil_twin_python(), ["--gil"]
+        default = Path(default_cache_dir(), "cpython-3.13.5", "bin", "python3.13")
+    if not default.exists() or not os.path.samefile(default, info.path):
+        pytest.skip(f"the interpreter under test is not the script's default build {default}")
+    before = os.stat(info.path).st_mtime_ns
     proc = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=60, check=False
+        ["bash", str(BUILD_SCRIPT), *args], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == free_threaded_build_path()
-    assert os.stat(ft.path).st_mtime_ns == before
-    cache = Path(free_threaded_build_path()).parents[2]
-    assert not list(cache.glob("build-cpython-*")), "an idempotent run leaves no build folder"
+    assert proc.stdout.strip() == str(default)
+    assert os.stat(info.path).st_mtime_ns == before
+    assert not list(Path(default_cache_dir()).glob("build-cpython-*")), "no build folder left"
 
 
 def test_build_script_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path) -> None:
@@ -245,3 +262,24 @@ def test_probe_reports_the_running_interpreter() -> None:
     info = probe(sys.executable)
     assert info.version_info == tuple(sys.version_info[:3])
     assert info.free_threaded == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def test_build_script_rejects_a_source_tarball_with_the_wrong_checksum(tmp_path: Path) -> None:
+    fake = tmp_path / "Python-3.13.5.tar.xz"
+    fake.write_bytes(b"not the CPython source")
+    cache = tmp_path / "cache"
+    env = dict(os.environ, GILWISE_CACHE=str(cache), GILWISE_CPYTHON_TARBALL=str(fake))
+    env.pop("GILWISE_FT_PREFIX", None)
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "SHA-256" in proc.stderr
+    assert proc.stdout == "", "stdout carries the interpreter path only on success"
+    assert not (cache / "cpython-3.13.5t").exists()
+    assert not list(cache.glob("build-cpython-*")), "the scratch folder is removed on failure"

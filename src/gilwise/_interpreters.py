@@ -171,6 +171,16 @@ def free_threaded_build_path() -> str:
     )
 
 
+def gil_twin_build_path() -> str:
+    """The GIL build of the same source and flags (``build-free-threaded-python.sh --gil``).
+
+    The like-for-like baseline of the free-threaded single-thread penalty (may not exist).
+    """
+    return os.environ.get("GILWISE_GIL_TWIN_PYTHON") or os.path.join(
+        default_cache_dir(), "cpython-3.13.5", "bin", "python3.13"
+    )
+
+
 def _pythons_in(directory: str) -> list[str]:
     try:
         names = sorted(os.listdir(directory))
@@ -221,8 +231,9 @@ def _candidates() -> list[tuple[str, str]]:
             out += [(p, "uv") for p in _pythons_in(bin_dir)]
     for bin_dir in sorted(glob.glob(os.path.join(default_cache_dir(), "*", "bin"))):
         out += [(p, "gilwise cache") for p in _pythons_in(bin_dir)]
-    if os.environ.get("GILWISE_FREE_THREADED_PYTHON"):
-        out.append((os.environ["GILWISE_FREE_THREADED_PYTHON"], "GILWISE_FREE_THREADED_PYTHON"))
+    for variable in ("GILWISE_FREE_THREADED_PYTHON", "GILWISE_GIL_TWIN_PYTHON"):
+        if os.environ.get(variable):
+            out.append((os.environ[variable], variable))
     return out
 
 
