@@ -3,6 +3,12 @@
 A probe runs a tiny stdlib-only script *in the interpreter itself* (never guesses from a path
 name), so the metadata is what that build reports: version, free-threaded build flag, GIL state
 at run time, start methods, extension ABI tag.
+
+- ``probe(path)`` / ``current()``: one interpreter;
+- ``survey()`` / ``discover()``: every CPython on this machine (current, --python, PATH, pyenv,
+  uv, gilwise's cache), probed for real, with the reasons the unusable ones were skipped;
+- ``gil_after_import(python, module)``: whether importing a module turns a free-threaded
+  build's GIL back on (extensions that do not declare Py_mod_gil do).
 """
 
 from __future__ import annotations
