@@ -14,11 +14,11 @@ import pytest
 
 from _pythons import FIXTURES, PYENV, ROOT, free_threaded_python, gil_python, gil_twin_python
 from gilwise import UsageError
+from gilwise._gilstate import gil_after_import
 from gilwise._interpreters import (
     default_cache_dir,
     discover,
     free_threaded_build_path,
-    gil_after_import,
     probe,
     survey,
 )
