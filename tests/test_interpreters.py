@@ -283,3 +283,23 @@ def test_build_script_rejects_a_source_tarball_with_the_wrong_checksum(tmp_path:
     assert proc.stdout == "", "stdout carries the interpreter path only on success"
     assert not (cache / "cpython-3.13.5t").exists()
     assert not list(cache.glob("build-cpython-*")), "the scratch folder is removed on failure"
+
+
+def test_the_environment_variables_name_builds_outside_the_usual_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ft, twin = free_threaded_python(), gil_twin_python()
+    _isolated_env(monkeypatch, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    _link(ft.path, elsewhere, "my-free-threaded-python")
+    _link(twin.path, elsewhere, "my-gil-python")
+    monkeypatch.setenv("GILWISE_FREE_THREADED_PYTHON", str(elsewhere / "my-free-threaded-python"))
+    monkeypatch.setenv("GILWISE_GIL_TWIN_PYTHON", str(elsewhere / "my-gil-python"))
+    assert free_threaded_build_path() == str(elsewhere / "my-free-threaded-python")
+    result = survey()
+    sources = {os.path.realpath(p): s for p, s in result.sources.items()}
+    assert sources[os.path.realpath(ft.path)] == "GILWISE_FREE_THREADED_PYTHON"
+    assert sources[os.path.realpath(twin.path)] == "GILWISE_GIL_TWIN_PYTHON"
+    flags = {os.path.realpath(i.path): i.free_threaded for i in result.interpreters}
+    assert flags[os.path.realpath(ft.path)] is True
+    assert flags[os.path.realpath(twin.path)] is False
