@@ -3,12 +3,20 @@
 A probe runs a tiny stdlib-only script *in the interpreter itself* (never guesses from a path
 name), so the metadata is what that build reports: version, free-threaded build flag, GIL state
 at run time, start methods, extension ABI tag.
+
+- ``probe(path)`` / ``current()``: one interpreter;
+- ``survey()`` / ``discover()``: every CPython on this machine (current, --python, PATH, pyenv,
+  uv, gilwise's cache), probed for real, with the reasons the unusable ones were skipped;
+- whether an import turns a free-threaded build's GIL back on: see ``_gilstate``.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -123,3 +131,197 @@ def probe(path: str, timeout: float = 30.0) -> InterpreterInfo:
 def current() -> InterpreterInfo:
     """The interpreter running gilwise (probed in a child so GIL state is a fresh process's)."""
     return probe(sys.executable)
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+MIN_SUPPORTED = (3, 11)
+# Any Python, 2.7 included, can run this: it tells whether the full probe is worth running.
+_VERSION_SCRIPT = (
+    "import platform, sys; sys.stdout.write(platform.python_implementation() + ' ' + "
+    "'.'.join(map(str, sys.version_info[:3])) + '\\n')"
+)
+_NAME = re.compile(r"python3(\.\d+t?)?$")
+
+
+@dataclass(frozen=True)
+class SkippedInterpreter:
+    """A Python that discovery found but gilwise cannot use, and why (shown by doctor)."""
+
+    path: str
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class InterpreterSurvey:
+    """What discovery found: usable CPythons (sorted by version) and the skipped ones."""
+
+    interpreters: tuple[InterpreterInfo, ...]
+    skipped: tuple[SkippedInterpreter, ...]
+    sources: dict[str, str]  # InterpreterInfo.path -> where it was found ("pyenv", "PATH", ...)
+
+
+def default_cache_dir() -> str:
+    """gilwise's cache root: ``$GILWISE_CACHE`` or ``~/.cache/gilwise``."""
+    return os.environ.get("GILWISE_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "gilwise"
+    )
+
+
+def free_threaded_build_path() -> str:
+    """Where scripts/build-free-threaded-python.sh installs CPython 3.13t (may not exist)."""
+    return os.environ.get("GILWISE_FREE_THREADED_PYTHON") or os.path.join(
+        default_cache_dir(), "cpython-3.13.5t", "bin", "python3.13t"
+    )
+
+
+def gil_twin_build_path() -> str:
+    """The GIL build of the same source and flags (``build-free-threaded-python.sh --gil``).
+
+    The like-for-like baseline of the free-threaded single-thread penalty (may not exist).
+    """
+    return os.environ.get("GILWISE_GIL_TWIN_PYTHON") or os.path.join(
+        default_cache_dir(), "cpython-3.13.5", "bin", "python3.13"
+    )
+
+
+def _pythons_in(directory: str) -> list[str]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    # Most specific name first (python3.13t before python3.13 before python3): the name a
+    # hard-linked or symlinked interpreter is reported under is the one a reader recognises.
+    names.sort(key=lambda name: (-len(name), name))
+    for name in names:
+        path = os.path.join(directory, name)
+        if _NAME.match(name) and os.path.isfile(path) and os.access(path, os.X_OK):
+            found.append(path)
+    return found
+
+
+def _uv_python_dir() -> str | None:
+    uv = shutil.which("uv")
+    if uv is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [uv, "python", "dir"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def _candidates() -> list[tuple[str, str]]:
+    """(path, source) pairs in discovery order; duplicates are removed later."""
+    out: list[tuple[str, str]] = [(sys.executable, "current")]
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    # pyenv's shims are shell scripts that dispatch to one of the versions scanned below; run
+    # directly, most of them only print "command not found in this version".
+    shims = os.path.realpath(os.path.join(pyenv_root, "shims"))
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if directory and os.path.realpath(directory) != shims:
+            out += [(p, "PATH") for p in _pythons_in(directory)]
+    for bin_dir in sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin"))):
+        out += [(p, "pyenv") for p in _pythons_in(bin_dir)]
+    uv_dirs = [os.path.expanduser("~/.local/share/uv/python")]
+    uv_dir = _uv_python_dir()
+    if uv_dir:
+        uv_dirs.insert(0, uv_dir)
+    for root in uv_dirs:
+        for bin_dir in sorted(glob.glob(os.path.join(root, "*", "bin"))):
+            out += [(p, "uv") for p in _pythons_in(bin_dir)]
+    for bin_dir in sorted(glob.glob(os.path.join(default_cache_dir(), "*", "bin"))):
+        out += [(p, "gilwise cache") for p in _pythons_in(bin_dir)]
+    for variable in ("GILWISE_FREE_THREADED_PYTHON", "GILWISE_GIL_TWIN_PYTHON"):
+        if os.environ.get(variable):
+            out.append((os.environ[variable], variable))
+    return out
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    # Identity by inode, not by real path: `make install` hard-links python3.13 to python3.13t.
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _too_old_or_foreign(path: str) -> str | None:
+    """A reason to skip ``path`` without the full probe (which needs Python 3.8+), or None."""
+    try:
+        proc = subprocess.run(
+            [path, "-S", "-E", "-c", _VERSION_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run it: {exc}"
+    if proc.returncode != 0:
+        return f"it exited with {proc.returncode}: {proc.stderr.strip()[-200:]}"
+    try:
+        impl, version = proc.stdout.split()
+        numbers = tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return f"its version could not be read from {proc.stdout.strip()!r}"
+    if impl != "CPython":
+        return f"{impl} {version} is not CPython: gilwise measures CPython's GIL and its builds"
+    if numbers[:2] < MIN_SUPPORTED:
+        return f"CPython {version} is older than 3.11, the oldest version gilwise supports"
+    return None
+
+
+def survey(extra: tuple[str, ...] = ()) -> InterpreterSurvey:
+    """Find the CPythons on this machine and probe each one for real.
+
+    Looks at the current interpreter, ``extra`` paths (``--python``), python3 / python3.X /
+    python3.Xt on PATH, pyenv versions, uv-managed Pythons and gilwise's cache. Each file is
+    probed once (duplicates by inode), each interpreter kept once (by the real path of the
+    executable it reports). A path in ``extra`` that is not a usable CPython raises UsageError;
+    any other unusable one is kept in ``skipped`` with its reason.
+    """
+    seen_files: set[tuple[int, int]] = set()
+    found: dict[str, InterpreterInfo] = {}
+    sources: dict[str, str] = {}
+    skipped: list[SkippedInterpreter] = []
+    explicit = [(p, "--python") for p in extra]
+    for path, source in [*explicit, *_candidates()]:
+        identity = _file_identity(path)
+        reason: str | None
+        if identity is None:
+            reason = "no such file"
+        elif identity in seen_files:
+            continue
+        else:
+            seen_files.add(identity)
+            reason = _too_old_or_foreign(path)
+        if reason is None:
+            try:
+                info = probe(path)
+            except UsageError as exc:
+                reason = str(exc)
+        if reason is not None:
+            if source == "--python":
+                raise UsageError(
+                    f"--python {path}: {reason}. Give the path of a CPython 3.11+ executable, "
+                    "e.g. one that `gilwise doctor` lists."
+                )
+            skipped.append(SkippedInterpreter(path=path, source=source, reason=reason))
+            continue
+        key = os.path.realpath(info.path)
+        if key not in found:
+            found[key] = info
+            sources[info.path] = source
+    ordered = sorted(found.values(), key=lambda i: (i.version_info, i.free_threaded, i.path))
+    return InterpreterSurvey(interpreters=tuple(ordered), skipped=tuple(skipped), sources=sources)
+
+
+def discover(extra: tuple[str, ...] = ()) -> list[InterpreterInfo]:
+    """The usable CPythons on this machine, sorted by version (see survey() for the details)."""
+    return list(survey(extra).interpreters)

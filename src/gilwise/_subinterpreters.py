@@ -1,0 +1,289 @@
+"""Run N independent tasks in N sub-interpreters, each with its own GIL, from N threads.
+
+Stdlib-only: this module runs inside harness worker processes under whichever CPython the user
+chose (3.11 to 3.14, GIL or free-threaded build).
+
+A task is ``(module, function, args)``: the sub-interpreter imports the module itself, since
+objects cannot be shared between interpreters. Arguments and return values travel pickled.
+
+Backends:
+- 3.14+: ``concurrent.futures.InterpreterPoolExecutor`` (``backend="executor"``);
+- 3.13: the low-level ``_interpreters`` module, 3.12: ``_xxsubinterpreters``
+  (``backend="lowlevel"``), each interpreter created with the "isolated" config, which gives it
+  its own GIL (PEP 684) - the same config ``interpreters.create()`` uses.
+
+Timing is split into phases so the price of sub-interpreters can be read apart from their
+parallelism: ``startup_s`` (create N interpreters and import the task modules in them, all N
+threads at once), ``compute_wall_s`` (all N tasks released together, until the last finishes),
+``teardown_s`` (destroy them). Each task's own ``compute_s`` is timed inside its interpreter.
+
+The runner has no timeout: a task cannot be interrupted from outside its interpreter, so the
+harness bounds the whole worker process instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import HarnessError, UsageError, WorkloadFailed
+
+if TYPE_CHECKING:
+    from ._interpreters import InterpreterInfo
+
+__all__ = ["SubinterpreterRun", "Task", "TaskOutcome", "run_tasks", "unavailable_reason"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work, importable by name inside a fresh interpreter."""
+
+    module: str
+    function: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    value: Any
+    compute_s: float  # the call alone, timed inside its interpreter
+    started_at: float  # seconds after the tasks were released (all interpreters share the clock)
+    finished_at: float
+
+
+@dataclass(frozen=True)
+class SubinterpreterRun:
+    backend: str  # "InterpreterPoolExecutor", "_interpreters" or "_xxsubinterpreters"
+    outcomes: tuple[TaskOutcome, ...]  # in the order of the tasks
+    startup_s: float
+    compute_wall_s: float
+    teardown_s: float
+
+    @property
+    def values(self) -> list[Any]:
+        return [o.value for o in self.outcomes]
+
+
+def unavailable_reason(info: InterpreterInfo) -> str | None:
+    """None when ``info`` can run tasks in sub-interpreters with their own GIL, else why not."""
+    if info.implementation != "cpython":
+        return f"sub-interpreters are a CPython feature; {info.path} is {info.implementation}"
+    if tuple(info.version_info[:2]) < (3, 12):
+        return (
+            f"sub-interpreters with their own GIL need CPython >= 3.12; {info.path} is "
+            f"{info.label}. Pass a newer one with --python (gilwise doctor lists them)."
+        )
+    if info.subinterpreters_module is None:
+        return (
+            f"CPython {info.label} at {info.path} was built without its sub-interpreter module "
+            "(_interpreters / _xxsubinterpreters); use a standard build of CPython >= 3.12"
+        )
+    return None
+
+
+def run_tasks(tasks: list[Task], *, backend: str = "auto") -> SubinterpreterRun:
+    """Run each task in its own sub-interpreter, all at once from one thread per task."""
+    if not tasks:
+        raise UsageError("run_tasks() got no tasks; give at least one Task(module, function).")
+    if sys.version_info < (3, 12):
+        raise UsageError(
+            "sub-interpreters with their own GIL need CPython >= 3.12; this is "
+            f"{sys.version.split()[0]}. Run the worker under a newer interpreter (--python)."
+        )
+    if backend == "auto":
+        backend = "executor" if sys.version_info >= (3, 14) else "lowlevel"
+    if backend == "executor":
+        if sys.version_info < (3, 14):
+            raise UsageError("backend='executor' needs InterpreterPoolExecutor (CPython 3.14+).")
+        from ._subinterpreters_pool import run_with_executor
+
+        return run_with_executor(tasks)
+    if backend != "lowlevel":
+        raise UsageError(f"unknown backend {backend!r}; choose 'auto', 'executor' or 'lowlevel'.")
+    return _run_lowlevel(tasks)
+
+
+# --- 3.12 / 3.13: one low-level interpreter per thread ---------------------------------------
+
+# Scripts run in the sub-interpreter's __main__. Results leave through an unlinked temporary
+# file (a process-wide fd): unlike a pipe it cannot fill up and block a task that returns a lot.
+_SEND = """
+import os, pickle, time
+def _gw_send(obj):
+    try:
+        data = pickle.dumps(obj)
+    except Exception as exc:
+        data = pickle.dumps(("error", "its result could not be pickled: %r" % (exc,)))
+    os.lseek(_gw_fd, 0, 0)
+    os.ftruncate(_gw_fd, 0)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(_gw_fd, view):]
+"""
+_SETUP = """
+import sys, traceback
+try:
+    _gw_path, _gw_module, _gw_function = pickle.loads(_gw_payload)
+    sys.path[:] = _gw_path
+    import importlib
+    _gw_func = getattr(importlib.import_module(_gw_module), _gw_function)
+    _gw_send(("ok", None))
+except BaseException:
+    _gw_send(("error", traceback.format_exc()))
+"""
+_CALL = """
+try:
+    _gw_args = pickle.loads(_gw_payload)
+    _gw_t0 = time.perf_counter()
+    _gw_value = _gw_func(*_gw_args)
+    _gw_t1 = time.perf_counter()
+    _gw_send(("ok", (_gw_value, _gw_t0, _gw_t1)))
+except BaseException:
+    _gw_send(("error", traceback.format_exc()))
+"""
+
+
+class _LowLevel:
+    """The 3.12 and 3.13 spellings of the same four operations."""
+
+    def __init__(self) -> None:
+        name = "_interpreters" if sys.version_info >= (3, 13) else "_xxsubinterpreters"
+        mod = importlib.import_module(name)
+        self.mod: Any = mod
+        self.name = mod.__name__
+
+    def create(self) -> Any:
+        # 3.12 returns an InterpreterID object, not an int: dropping the last reference to it
+        # destroys the interpreter, so callers keep the object itself until destroy().
+        if self.name == "_xxsubinterpreters":
+            return self.mod.create(isolated=True)
+        return self.mod.create("isolated")
+
+    def run(self, interp: Any, script: str, shared: dict[str, Any]) -> None:
+        if self.name == "_xxsubinterpreters":
+            try:
+                self.mod.run_string(interp, script, shared)
+            except self.mod.RunFailedError as exc:  # 3.12 raises
+                raise HarnessError(
+                    f"sub-interpreter {interp} failed outside the task: {exc}"
+                ) from exc
+            return
+        excinfo = self.mod.exec(interp, script, shared)  # 3.13 returns the error instead
+        if excinfo is not None:
+            raise HarnessError(
+                f"sub-interpreter {interp} failed outside the task: {excinfo.formatted}"
+            )
+
+    def destroy(self, interp: Any) -> None:
+        self.mod.destroy(interp)
+
+
+def _read(fd: int) -> Any:
+    os.lseek(fd, 0, 0)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    status, payload = pickle.loads(b"".join(chunks))
+    if status != "ok":
+        raise _TaskError(payload)
+    return payload
+
+
+class _TaskError(Exception):
+    pass
+
+
+def _run_lowlevel(tasks: list[Task]) -> SubinterpreterRun:
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(tempfile.TemporaryFile()) for _ in tasks]
+        return _run_lowlevel_with(_LowLevel(), tasks, [f.fileno() for f in files])
+
+
+def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> SubinterpreterRun:
+    n = len(tasks)
+    errors: list[str | None] = [None] * n
+    raw: list[Any] = [None] * n
+    ready, go, done = (threading.Barrier(n + 1) for _ in range(3))
+    abort = threading.Event()
+
+    def worker(i: int) -> None:
+        task, fd = tasks[i], fds[i]
+        interp: Any = None
+        try:
+            try:
+                interp = api.create()
+                api.run(interp, _SEND, {"_gw_fd": fd})
+                setup = pickle.dumps((list(sys.path), task.module, task.function))
+                api.run(interp, _SETUP, {"_gw_payload": setup})
+                _read(fd)
+            except Exception as exc:  # the barriers below must be reached whatever happened
+                errors[i] = f"setting up {task.module}.{task.function}: {exc}"
+            ready.wait()
+            go.wait()
+            if not abort.is_set():
+                try:
+                    payload = pickle.dumps(tuple(task.args))
+                    api.run(interp, _CALL, {"_gw_payload": payload})
+                    raw[i] = _read(fd)
+                except Exception as exc:
+                    errors[i] = f"{task.module}.{task.function}{tuple(task.args)!r}: {exc}"
+            done.wait()
+        except threading.BrokenBarrierError:  # the main thread gave up; still clean up
+            pass
+        finally:
+            # Destroyed by the thread that ran it: on 3.12, destroying from another thread an
+            # interpreter that imported `threading` hangs in its threading._shutdown().
+            if interp is not None:
+                api.destroy(interp)
+
+    threads = [
+        threading.Thread(target=worker, args=(i,), name=f"gilwise-subinterp-{i}") for i in range(n)
+    ]
+    t_start = time.perf_counter()
+    try:
+        for t in threads:
+            t.start()
+        ready.wait()
+        startup_s = time.perf_counter() - t_start
+        if any(errors):
+            abort.set()
+        t_go = time.perf_counter()
+        go.wait()
+        done.wait()
+        t_end = time.perf_counter()
+        for t in threads:
+            t.join()
+        teardown_s = time.perf_counter() - t_end
+    finally:
+        # On any way out, no thread may be left waiting (no-ops after a normal run).
+        for barrier in (ready, go, done):
+            barrier.abort()
+        for t in threads:
+            if t.ident is not None:
+                t.join()
+    failed = [e for e in errors if e]
+    if failed:
+        raise WorkloadFailed(
+            f"{len(failed)} of {n} sub-interpreter tasks failed. First: {failed[0]}\nA task "
+            "must be importable by module name in a fresh interpreter, and every extension "
+            "module it imports must support sub-interpreters (multi-phase init)."
+        )
+    outcomes = tuple(
+        TaskOutcome(value=v, compute_s=t1 - t0, started_at=t0 - t_go, finished_at=t1 - t_go)
+        for v, t0, t1 in raw
+    )
+    return SubinterpreterRun(
+        backend=api.name,
+        outcomes=outcomes,
+        startup_s=startup_s,
+        compute_wall_s=t_end - t_go,
+        teardown_s=teardown_s,
+    )

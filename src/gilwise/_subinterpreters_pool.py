@@ -1,0 +1,124 @@
+"""The CPython 3.14+ backend of _subinterpreters: concurrent.futures.InterpreterPoolExecutor.
+
+Stdlib-only, imported only on 3.14+. The pool pickles callables by reference, so this module
+(and each task's module) must be importable inside a fresh interpreter: harness workers run
+with PYTHONPATH pointing at gilwise's src/, which every sub-interpreter inherits; the
+initializer then copies the parent's sys.path for task modules found at run time.
+
+Not exercised on the gilwise development machine, which has no CPython 3.14: its tests skip
+with that reason there and run wherever a 3.14 is discovered.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import HarnessError, WorkloadFailed
+
+if TYPE_CHECKING:
+    from ._subinterpreters import SubinterpreterRun, Task
+
+_RENDEZVOUS_TIMEOUT_S = 120.0
+
+
+def _prepare_worker(path: list[str], modules: list[str]) -> None:
+    """Initializer, run once in each new interpreter: the parent's sys.path, task modules."""
+    import importlib
+
+    sys.path[:] = path
+    for name in modules:
+        importlib.import_module(name)
+
+
+def _rendezvous(arrived: Any, release: Any) -> None:
+    """Blocks a worker until every worker has started, so N interpreters exist at once."""
+    arrived.put(None)
+    release.get(timeout=_RENDEZVOUS_TIMEOUT_S)
+
+
+def _call_task(module: str, function: str, args: tuple[Any, ...]) -> tuple[Any, float, float]:
+    import importlib
+
+    func = getattr(importlib.import_module(module), function)
+    t0 = time.perf_counter()
+    value = func(*args)
+    return value, t0, time.perf_counter()
+
+
+def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
+    import importlib
+
+    # Through importlib: the type checker runs against 3.11, where neither exists.
+    interpreters: Any = importlib.import_module("concurrent.interpreters")
+    futures: Any = importlib.import_module("concurrent.futures")
+    InterpreterPoolExecutor = futures.InterpreterPoolExecutor
+
+    from ._subinterpreters import SubinterpreterRun, TaskOutcome
+
+    n = len(tasks)
+    modules = sorted({t.module for t in tasks})
+    arrived, release = interpreters.create_queue(), interpreters.create_queue()
+    t_start = time.perf_counter()
+    pool = InterpreterPoolExecutor(
+        max_workers=n, initializer=_prepare_worker, initargs=(list(sys.path), modules)
+    )
+    released = False
+    try:
+        # The pool starts workers lazily and reuses idle ones: N tasks that each wait for all N
+        # to arrive force N interpreters into existence before any compute is timed.
+        warmups = [pool.submit(_rendezvous, arrived, release) for _ in range(n)]
+        deadline, arrivals = time.monotonic() + _RENDEZVOUS_TIMEOUT_S, 0
+        while arrivals < n:
+            try:
+                arrived.get(timeout=0.05)
+                arrivals += 1
+            except interpreters.QueueEmpty:
+                # A failing initializer breaks the pool: fail now, not at the deadline.
+                broken = [f.exception() for f in warmups if f.done() and f.exception()]
+                if broken or time.monotonic() > deadline:
+                    raise WorkloadFailed(
+                        f"{arrivals} of {n} sub-interpreters started: "
+                        f"{broken[0] if broken else 'timed out'}. Task modules must be "
+                        "importable in a fresh interpreter (PYTHONPATH) and every extension "
+                        "they import must support sub-interpreters."
+                    ) from None
+        startup_s = time.perf_counter() - t_start
+        for _ in range(n):
+            release.put(None)
+        released = True
+        for f in warmups:
+            f.result()
+        t_go = time.perf_counter()
+        futures = [pool.submit(_call_task, t.module, t.function, tuple(t.args)) for t in tasks]
+        raw, errors = [], []
+        for task, fut in zip(tasks, futures, strict=True):
+            try:
+                raw.append(fut.result())
+            except Exception as exc:
+                errors.append(f"{task.module}.{task.function}{tuple(task.args)!r}: {exc!r}")
+        t_end = time.perf_counter()
+    finally:
+        if not released:  # unblock the workers still waiting at the rendezvous
+            for _ in range(n):
+                release.put(None)
+        t_teardown = time.perf_counter()
+        pool.shutdown(wait=True, cancel_futures=True)
+        teardown_s = time.perf_counter() - t_teardown
+    if errors:
+        raise WorkloadFailed(
+            f"{len(errors)} of {n} sub-interpreter tasks failed. First: {errors[0]}"
+        )
+    if len(raw) != n:
+        raise HarnessError(f"InterpreterPoolExecutor returned {len(raw)} results for {n} tasks")
+    return SubinterpreterRun(
+        backend="InterpreterPoolExecutor",
+        outcomes=tuple(
+            TaskOutcome(value=v, compute_s=t1 - t0, started_at=t0 - t_go, finished_at=t1 - t_go)
+            for v, t0, t1 in raw
+        ),
+        startup_s=startup_s,
+        compute_wall_s=t_end - t_go,
+        teardown_s=teardown_s,
+    )

@@ -1,0 +1,305 @@
+"""Interpreter discovery, the GIL state after importing an extension, and the build script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from _pythons import FIXTURES, PYENV, ROOT, free_threaded_python, gil_python, gil_twin_python
+from gilwise import UsageError
+from gilwise._gilstate import gil_after_import
+from gilwise._interpreters import (
+    default_cache_dir,
+    discover,
+    free_threaded_build_path,
+    probe,
+    survey,
+)
+
+BUILD_SCRIPT = ROOT / "scripts" / "build-free-threaded-python.sh"
+
+
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+def test_discover_lists_the_current_interpreter_once_sorted_by_version() -> None:
+    found = discover()
+    assert os.path.realpath(sys.executable) in {os.path.realpath(i.path) for i in found}
+    keys = [(i.version_info, i.free_threaded) for i in found]
+    assert keys == sorted(keys)
+    identities = [_identity(i.path) for i in found]
+    assert len(identities) == len(set(identities)), [i.path for i in found]
+    for info in found:
+        assert info.implementation == "cpython"
+        assert info.version_info >= (3, 11, 0)
+
+
+def test_discover_finds_the_free_threaded_build_with_the_gil_off() -> None:
+    ft = free_threaded_python()
+    matches = [i for i in discover() if os.path.samefile(i.path, ft.path)]
+    assert len(matches) == 1, "python3, python3.13 and python3.13t of one build are one entry"
+    info = matches[0]
+    assert info.free_threaded
+    assert not info.gil_enabled
+    assert info.label.endswith("t")
+    # The hard-linked names of one build are reported under the most specific one.
+    if ft.path.startswith(os.path.dirname(free_threaded_build_path())):
+        assert os.path.basename(info.path) == "python3.13t"
+
+
+def test_discover_tells_the_free_threaded_build_from_its_gil_twin() -> None:
+    ft, twin = free_threaded_python(), gil_twin_python()
+    found = {os.path.realpath(i.path): i for i in discover()}
+    ft_info, twin_info = found[os.path.realpath(ft.path)], found[os.path.realpath(twin.path)]
+    assert ft_info.version == twin_info.version == "3.13.5"
+    assert (ft_info.free_threaded, ft_info.gil_enabled) == (True, False)
+    assert (twin_info.free_threaded, twin_info.gil_enabled) == (False, True)
+    assert ft_info.soabi != twin_info.soabi, "their extension ABIs differ (cp313t vs cp313)"
+    assert (ft_info.label, twin_info.label) == ("3.13.5t", "3.13.5")
+
+
+def test_discover_finds_pyenv_versions_and_keeps_the_reason_for_old_ones() -> None:
+    if not PYENV.is_dir():
+        pytest.skip(f"no pyenv versions folder at {PYENV}")
+    result = survey()
+    found = {os.path.realpath(i.path) for i in result.interpreters}
+    for bin_dir in sorted(PYENV.glob("3.1[1-9]*/bin")):
+        python = bin_dir / "python3"
+        if python.exists():
+            assert os.path.realpath(python) in found, python
+    old_ones = [*PYENV.glob("3.[0-9].*/bin/python3"), *PYENV.glob("3.10.*/bin/python3")]
+    for old in sorted(old_ones):
+        skipped = [s for s in result.skipped if os.path.samefile(s.path, old)]
+        assert skipped, f"{old} is older than 3.11 and must be listed as skipped"
+        assert "older than 3.11" in skipped[0].reason
+        assert skipped[0].source == "pyenv"
+
+
+def _fake_python(directory: Path, name: str, prints: str) -> Path:
+    """An executable that answers the version question like a non-CPython or an old one."""
+    path = directory / name
+    path.write_text(f"#!/bin/sh\necho '{prints}'\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Path]:
+    """Point every discovery source at folders of tmp_path (and nothing else)."""
+    dirs = {name: tmp_path / name for name in ("path", "pyenv", "uv", "home", "cache")}
+    for d in dirs.values():
+        d.mkdir()
+    uv = shutil.which("uv")
+    if uv:
+        os.symlink(uv, dirs["path"] / "uv")
+    monkeypatch.setenv("PATH", str(dirs["path"]))
+    monkeypatch.setenv("PYENV_ROOT", str(dirs["pyenv"]))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(dirs["uv"]))
+    monkeypatch.setenv("HOME", str(dirs["home"]))
+    monkeypatch.setenv("GILWISE_CACHE", str(dirs["cache"]))
+    monkeypatch.delenv("GILWISE_FREE_THREADED_PYTHON", raising=False)
+    return dirs
+
+
+def _link(target: str, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, folder / name)
+
+
+def test_each_discovery_source_is_searched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    py312, py313 = gil_python(12), gil_python(13)
+    ft = free_threaded_python()
+    dirs = _isolated_env(monkeypatch, tmp_path)
+    _link(py312.path, dirs["pyenv"] / "versions" / "3.12.x" / "bin", "python3.12")
+    _link(py313.path, dirs["uv"] / "cpython-3.13-linux" / "bin", "python3.13")
+    _link(ft.path, dirs["cache"] / "cpython-3.13.5t" / "bin", "python3.13t")
+    _fake_python(dirs["path"], "python3", "PyPy 3.10.14")
+    _fake_python(dirs["path"], "python3.9", "CPython 3.9.18")
+
+    result = survey()
+    by_real = {os.path.realpath(i.path): i for i in result.interpreters}
+    sources = {os.path.realpath(p): s for p, s in result.sources.items()}
+    assert sources[os.path.realpath(py312.path)] == "pyenv"
+    assert sources[os.path.realpath(ft.path)] == "gilwise cache"
+    assert by_real[os.path.realpath(ft.path)].free_threaded
+    if shutil.which("uv"):
+        assert sources[os.path.realpath(py313.path)] == "uv"
+    reasons = {os.path.basename(s.path): s.reason for s in result.skipped}
+    assert "is not CPython" in reasons["python3"]
+    assert "older than 3.11" in reasons["python3.9"]
+
+
+def test_an_explicit_python_that_is_not_usable_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _isolated_env(monkeypatch, tmp_path)
+    old = _fake_python(tmp_path, "python3.8", "CPython 3.8.18")
+    with pytest.raises(UsageError, match=r"older than 3\.11"):
+        survey(extra=(str(old),))
+    with pytest.raises(UsageError, match="no such file"):
+        survey(extra=(str(tmp_path / "missing" / "python3"),))
+
+
+def test_an_explicit_python_is_listed_first_by_its_source(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    py312 = gil_python(12)
+    _isolated_env(monkeypatch, tmp_path)
+    result = survey(extra=(py312.path,))
+    assert result.sources[py312.path] == "--python"
+
+
+# --- GIL state after importing an extension ------------------------------------------------
+
+
+def _build_extension(python: str, name: str, out_dir: Path, *, declare_nogil: bool) -> None:
+    """Compile tests/fixtures/gilstate_ext.c as module ``name`` for ``python``."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler (cc) to build the test extension; apt-get install gcc")
+    query = "import sysconfig; print(sysconfig.get_paths()['include']); " + (
+        "print(sysconfig.get_config_var('EXT_SUFFIX'))"
+    )
+    include, suffix = subprocess.run(
+        [python, "-c", query], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    cmd = [cc, "-shared", "-fPIC", "-O0", f"-I{include}", f"-DMODULE_NAME={name}"]
+    cmd += [f"-DINIT_FUNC=PyInit_{name}", str(FIXTURES / "gilstate_ext.c")]
+    cmd += ["-o", str(out_dir / f"{name}{suffix}")]
+    if declare_nogil:
+        cmd.append("-DDECLARE_GIL_NOT_USED")
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+
+def test_free_threaded_build_reenables_the_gil_for_an_extension_without_py_mod_gil(
+    tmp_path: Path,
+) -> None:
+    ft = free_threaded_python()
+    _build_extension(ft.path, "gilstate_plain", tmp_path, declare_nogil=False)
+    _build_extension(ft.path, "gilstate_nogil", tmp_path, declare_nogil=True)
+
+    plain = gil_after_import(ft.path, "gilstate_plain", pythonpath=str(tmp_path))
+    assert not plain.gil_before
+    assert plain.gil_after
+    assert plain.reenabled
+    assert plain.warning is not None
+    assert "gilstate_plain" in plain.warning
+
+    declared = gil_after_import(ft.path, "gilstate_nogil", pythonpath=str(tmp_path))
+    assert not declared.gil_before
+    assert not declared.gil_after
+    assert not declared.reenabled
+    assert declared.warning is None
+
+    stdlib = gil_after_import(ft.path, "_decimal")
+    assert not stdlib.reenabled
+
+
+def test_gil_build_reports_the_gil_on_before_and_after(tmp_path: Path) -> None:
+    py313 = gil_python(13)
+    _build_extension(py313.path, "gilstate_plain", tmp_path, declare_nogil=False)
+    result = gil_after_import(py313.path, "gilstate_plain", pythonpath=str(tmp_path))
+    assert result.gil_before
+    assert result.gil_after
+    assert not result.reenabled
+
+
+def test_gil_after_import_of_a_missing_module_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="could not import no_such_module_gilwise"):
+        gil_after_import(sys.executable, "no_such_module_gilwise")
+
+
+# --- the build script ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", ["free-threaded", "gil-twin"])
+def test_build_script_with_a_working_build_does_nothing_and_prints_its_path(flavour: str) -> None:
+    if flavour == "free-threaded":
+        info, args = free_threaded_python(), []
+        default = Path(default_cache_dir(), "cpython-3.13.5t", "bin", "python3.13t")
+    else:
+        info, args = gil_twin_python(), ["--gil"]
+        default = Path(default_cache_dir(), "cpython-3.13.5", "bin", "python3.13")
+    if not default.exists() or not os.path.samefile(default, info.path):
+        pytest.skip(f"the interpreter under test is not the script's default build {default}")
+    before = os.stat(info.path).st_mtime_ns
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(default)
+    assert os.stat(info.path).st_mtime_ns == before
+    assert not list(Path(default_cache_dir()).glob("build-cpython-*")), "no build folder left"
+
+
+def test_build_script_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    foreign = tmp_path / "not-ours"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("user data")
+    env = dict(os.environ, GILWISE_CACHE=str(tmp_path / "cache"), GILWISE_FT_PREFIX=str(foreign))
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "was not made by this script" in proc.stderr
+    assert (foreign / "keep.txt").read_text() == "user data"
+
+
+def test_probe_reports_the_running_interpreter() -> None:
+    info = probe(sys.executable)
+    assert info.version_info == tuple(sys.version_info[:3])
+    assert info.free_threaded == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def test_build_script_rejects_a_source_tarball_with_the_wrong_checksum(tmp_path: Path) -> None:
+    fake = tmp_path / "Python-3.13.5.tar.xz"
+    fake.write_bytes(b"not the CPython source")
+    cache = tmp_path / "cache"
+    env = dict(os.environ, GILWISE_CACHE=str(cache), GILWISE_CPYTHON_TARBALL=str(fake))
+    env.pop("GILWISE_FT_PREFIX", None)
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "SHA-256" in proc.stderr
+    assert proc.stdout == "", "stdout carries the interpreter path only on success"
+    assert not (cache / "cpython-3.13.5t").exists()
+    assert not list(cache.glob("build-cpython-*")), "the scratch folder is removed on failure"
+
+
+def test_the_environment_variables_name_builds_outside_the_usual_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ft, twin = free_threaded_python(), gil_twin_python()
+    _isolated_env(monkeypatch, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    _link(ft.path, elsewhere, "my-free-threaded-python")
+    _link(twin.path, elsewhere, "my-gil-python")
+    monkeypatch.setenv("GILWISE_FREE_THREADED_PYTHON", str(elsewhere / "my-free-threaded-python"))
+    monkeypatch.setenv("GILWISE_GIL_TWIN_PYTHON", str(elsewhere / "my-gil-python"))
+    assert free_threaded_build_path() == str(elsewhere / "my-free-threaded-python")
+    result = survey()
+    sources = {os.path.realpath(p): s for p, s in result.sources.items()}
+    assert sources[os.path.realpath(ft.path)] == "GILWISE_FREE_THREADED_PYTHON"
+    assert sources[os.path.realpath(twin.path)] == "GILWISE_GIL_TWIN_PYTHON"
+    flags = {os.path.realpath(i.path): i.free_threaded for i in result.interpreters}
+    assert flags[os.path.realpath(ft.path)] is True
+    assert flags[os.path.realpath(twin.path)] is False
