@@ -92,10 +92,17 @@ def _head(document: dict[str, Any]) -> str:
         f"{i['version']}{'t' if i.get('free_threaded') else ''} ({i['path']})"
         for i in document.get("interpreters", [])
     )
-    state = "complete" if document.get("complete") else "interrupted" if document.get("interrupted") else "partial"
+    state = (
+        "complete"
+        if document.get("complete")
+        else "interrupted"
+        if document.get("interrupted")
+        else "partial"
+    )
     return (
         "<h1>gilwise bench report</h1>"
-        f"<p class='sub'>Run started {esc(document.get('started'))}, finished {esc(document.get('finished'))} "
+        f"<p class='sub'>Run started {esc(document.get('started'))}, "
+        f"finished {esc(document.get('finished'))} "
         f"({esc(state)}) on {esc(machine.get('usable_cores'))} usable cores of "
         f"{esc(machine.get('cpu_model', 'an unknown CPU'))}; Python {esc(pythons)}; "
         f"{len(document['results'])} result rows.</p>"
@@ -135,9 +142,7 @@ def _figure(svg: str | None, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>"
 
 
-def _group_section(
-    key: GroupKey, index: int, records: list[Record], meta: dict[str, Any], cores: int
-) -> str:
+def _group_section(key: GroupKey, index: int, records: list[Record], meta: dict[str, Any], cores: int) -> str:
     first = records[0]
     title = _group_title(first)
     parts = [f"<section class='workload' id='{esc(_anchor(key, index))}'><h2>{esc(title)}</h2>"]
@@ -192,7 +197,8 @@ def render_html(document: dict[str, Any]) -> str:
     cores = int(document["machine"]["usable_cores"])
     glance = "".join(
         f"<li><a href='#{esc(_anchor(key, i))}'>{esc(key[0])} [{esc(key[1])}]</a> "
-        f"({esc(recs[0]['kind'])}, Python {esc(recs[0]['interpreter']['version'])}): {esc(_glance(recs))}</li>"
+        f"({esc(recs[0]['kind'])}, Python {esc(recs[0]['interpreter']['version'])}): "
+        f"{esc(_glance(recs))}</li>"
         for i, (key, recs) in enumerate(groups.items())
     )
     sections = "".join(

@@ -43,7 +43,7 @@ def _median(rec: Record, name: str, render: Callable[[float | None], str] = fmt.
 
 def model_text(rec: Record) -> str:
     notes = rec.get("notes") or []
-    return rec["model"] + (f" ({', '.join(notes)})" if notes else "")
+    return str(rec["model"]) + (f" ({', '.join(notes)})" if notes else "")
 
 
 def group_table(records: list[Record]) -> str:
@@ -168,9 +168,7 @@ def full_table(records: list[Record]) -> str:
 
 
 def classic_table(document: dict[str, Any]) -> str:
-    rows = [
-        _tr([f"<b>{esc(row)}</b>", *(esc(c) for c in cells)]) for row, cells in classic_rows(document)
-    ]
+    rows = [_tr([f"<b>{esc(row)}</b>", *(esc(c) for c in cells)]) for row, cells in classic_rows(document)]
     return _table(["", *(c.title for c in COLUMNS)], rows, "classic")
 
 

@@ -58,7 +58,9 @@ def speedup_chart(records: list[Record], usable_cores: int, title: str) -> str |
     series = []
     serial = [r for r in measured(records) if r["model"] == "serial"]
     if serial:
-        series.append(Series("serial (baseline)", model_color("serial"), [Point(1, 1.0, tooltip="serial: 1.00×")]))
+        series.append(
+            Series("serial (baseline)", model_color("serial"), [Point(1, 1.0, tooltip="serial: 1.00×")])
+        )
     for model, recs in by_model.items():
         points = []
         for r in sorted(recs, key=lambda r: r["workers"]):
@@ -115,7 +117,9 @@ def memory_chart(records: list[Record], title: str) -> str | None:
         per_worker = rec.get("memory_per_worker_bytes")
         if rec["model"] == "serial" or per_worker is None:
             continue
-        note = f"{fmt.size_bytes(per_worker)} per worker · peak {fmt.size_bytes(rec['peak_rss_bytes'])} in all"
+        note = (
+            f"{fmt.size_bytes(per_worker)} per worker · peak {fmt.size_bytes(rec['peak_rss_bytes'])} in all"
+        )
         rows.append((cell_label(rec), [float(per_worker) / MIB], note))
     if not rows:
         return None

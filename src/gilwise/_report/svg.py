@@ -166,7 +166,9 @@ def _x_ticks(xs: list[float], x_hi: float, log_x: bool) -> list[float]:
     return [t for t in nice_ticks(0, x_hi, 8) if t >= 1]
 
 
-def _series_marks(series: list[Series], fx: Callable[[float], float], fy: Callable[[float], float]) -> list[str]:
+def _series_marks(
+    series: list[Series], fx: Callable[[float], float], fy: Callable[[float], float]
+) -> list[str]:
     """Lines, whiskers and markers; series sharing an x are nudged apart so none hides another."""
     out: list[str] = []
     count = len(series)
@@ -304,7 +306,8 @@ def core_timeline(title: str, samples: Sequence[Sequence[float]], interval_s: fl
                 f'fill="{heat_color(value)}"/>'
             )
     body.append(
-        f'<rect x="{left}" y="{strip_top}" width="{pw}" height="{row_h * cores}" fill="none" stroke="{GRID}"/>'
+        f'<rect x="{left}" y="{strip_top}" width="{pw}" height="{row_h * cores}" '
+        f'fill="none" stroke="{GRID}"/>'
     )
     total = n * interval_s
     for tick in nice_ticks(0, total, 4):
