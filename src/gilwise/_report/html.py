@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import UsageError
 from . import fmt, html_tables, plots
 from .svg import esc
 
@@ -241,8 +242,13 @@ def write_html(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     """Render and write atomically (a browser never sees half a page)."""
     text = render_html(document)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the HTML report to {target}: {exc.strerror}; choose a writable path for --html."
+        ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

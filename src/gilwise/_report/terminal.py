@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import fmt
@@ -30,7 +31,8 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
             f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
             f"{first['size']:,} {first['size_unit']} — Python {interp['version']} ({build}, {gil})"
         )
-        table = Table(title=title, title_justify="left", header_style="bold")
+        # escape(): "[python]" in a title is text, not a rich style tag.
+        table = Table(title=escape(title), title_justify="left", header_style="bold")
         for column in (
             "model",
             "workers",
@@ -76,4 +78,4 @@ def render_warnings(console: Console, document: dict[str, Any]) -> None:
         return
     console.print("[bold yellow]Warnings[/bold yellow]")
     for warning in warnings:
-        console.print(f"  • {warning['message']}")
+        console.print(f"  • {escape(warning['message'])}", highlight=False)
