@@ -206,7 +206,8 @@ def render_html(document: dict[str, Any]) -> str:
         _group_section(key, i, recs, meta.get(key, {}), cores) for i, (key, recs) in enumerate(groups.items())
     )
     settings = document.get("settings", {})
-    data = json.dumps(document).replace("</", "<\\/")
+    # \u003c etc. keep "</script>" or "<!--" in any string from ending or confusing the element.
+    data = json.dumps(document).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     body = [
         _head(document),
         f"<h2 id='glance'>At a glance</h2><ul class='glance'>{glance}</ul>",

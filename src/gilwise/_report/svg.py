@@ -25,7 +25,7 @@ def _n(value: float) -> str:
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5, 5 × 10^k) covering [low, high]."""
+    """Round tick values (steps of 1, 2, 2.5 or 5 × 10^k) from low up to high."""
     if high <= low:
         high = low + 1.0
     raw = (high - low) / max(count, 1)
