@@ -133,8 +133,15 @@ def _warnings(document: dict[str, Any]) -> str:
 
 
 def _busy(rec: Record) -> str:
+    """Machine-wide busy cores, split into this cell's own processes and everything else."""
     busy = rec.get("cpu_busy_cores_mean")
-    return "busy cores not sampled" if busy is None else f"{busy:.2f} busy cores on average"
+    if busy is None:
+        return "busy cores not sampled"
+    text = f"machine {busy:.2f} busy cores"
+    own = rec.get("worker_cpu_cores_mean")
+    if own is not None:
+        text += f", of which this cell {own:.2f}"
+    return text
 
 
 def _figure(svg: str | None, caption: str) -> str:
@@ -178,7 +185,8 @@ def _group_section(key: GroupKey, index: int, records: list[Record], meta: dict[
         parts.append(
             "<h3>Per-core CPU over time</h3><p class='sub'>For each cell's median round: the area on "
             "top is the total busy cores (dashed line = one full core), each row below is one core, "
-            "darker = busier. The whole machine is sampled, so other programs' load shows too.</p>"
+            "darker = busier. The whole machine is sampled, so other programs' load shows too; the "
+            "heading says how much of it was this cell's own processes.</p>"
         )
         items = [
             f"<figure><div class='tl-head'>{esc(html_tables.model_text(rec))} × {rec['workers']} — "
@@ -186,7 +194,7 @@ def _group_section(key: GroupKey, index: int, records: list[Record], meta: dict[
             for rec, svg in tl
         ]
         parts.append(f"<div class='timelines'>{''.join(items)}</div>")
-    parts.append("<h3>Figures</h3>" + html_tables.group_table(records))
+    parts.append("<h3>The numbers</h3>" + html_tables.group_table(records))
     parts.append("</section>")
     return "".join(parts)
 
