@@ -36,7 +36,7 @@ table.group td:nth-child(n+2),table.full td{white-space:nowrap}
 table.classic td{max-width:330px}
 tr.not-measured td,tr.status-unavailable td,tr.status-failed td{color:#868e96}
 tr.status-failed td{color:#c92a2a}
-.scroll{overflow-x:auto;max-height:640px;border:1px solid #e3e6ea}
+.scroll{overflow-x:auto;border:1px solid #e3e6ea}
 .scroll table{margin:0}
 .figs{display:flex;flex-wrap:wrap;gap:14px 26px;align-items:flex-start}
 figure{margin:6px 0}figcaption{font-size:13px;color:#52606d;max-width:640px}
