@@ -111,6 +111,10 @@ def test_bench_with_unusable_history_fails_before_measuring(
     assert main(argv) == 2
     assert "cannot create the folder" in capsys.readouterr().err.replace("\n", " ")
     assert main([*argv, "--no-history"]) == 2  # argparse: the two options exclude each other
+    capsys.readouterr()
+    html = ["bench", "--workload", "sleep", "--no-history", "--html", str(blocker / "r.html")]
+    assert main(html) == 2
+    assert "cannot write the HTML report" in capsys.readouterr().err.replace("\n", " ")
 
 
 def test_result_file_with_wrong_content_is_named(tmp_path: Path) -> None:

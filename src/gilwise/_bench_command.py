@@ -15,7 +15,7 @@ from ._history import ENV_VAR, History, resolve_history_path
 from ._interpreters import InterpreterInfo, current, probe
 from ._options import choose, parse_workers, positive_float, positive_int, split_values
 from ._report import render_classic, render_group_tables, render_warnings, write_json_atomic
-from ._report.html import write_html
+from ._report.html import check_html_target, write_html
 
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
@@ -124,6 +124,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     interpreters = _interpreters(split_values(args.python))
     # Opened before measuring so a broken history path fails in a second, not after the run.
     history = None if args.no_history else History(resolve_history_path(args.history))
+    if args.html:
+        check_html_target(args.html)
 
     def workers_for(workload: _workloads.Workload) -> list[int]:
         if workers is not None:
@@ -179,12 +181,12 @@ def run_bench_command(args: argparse.Namespace) -> int:
     render_warnings(err, document)
     if json_path:
         err.print(f"results written to {json_path}")
-    if args.html:
-        write_html(args.html, document)
-        err.print(f"HTML report written to {args.html}")
     if history is not None:
         run_id = history.record(document)
         err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
+    if args.html:
+        write_html(args.html, document)
+        err.print(f"HTML report written to {args.html}")
     if interrupted:
         err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")
         return 130

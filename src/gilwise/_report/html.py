@@ -247,6 +247,25 @@ def render_html(document: dict[str, Any]) -> str:
     )
 
 
+def _unwritable(target: Path, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write the HTML report to {target}: {exc.strerror}; choose a writable path for --html."
+    )
+
+
+def check_html_target(path: str | os.PathLike[str]) -> None:
+    """Fail before a long bench run, not after it, when the report could not be written."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=f".{target.name}.", dir=target.parent):
+            pass
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
+    if target.is_dir():
+        raise UsageError(f"--html {target} is a folder; give a file name such as {target / 'report.html'}.")
+
+
 def write_html(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     """Render and write atomically (a browser never sees half a page)."""
     text = render_html(document)
@@ -255,9 +274,7 @@ def write_html(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as exc:
-        raise UsageError(
-            f"cannot write the HTML report to {target}: {exc.strerror}; choose a writable path for --html."
-        ) from exc
+        raise _unwritable(target, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
