@@ -134,3 +134,32 @@ def test_heat_color_runs_from_white_to_blue() -> None:
     assert svg.heat_color(0) == "#ffffff"
     assert svg.heat_color(1) == "#154ba0"
     assert svg.heat_color(7) == svg.heat_color(1)
+
+
+def test_a_run_where_nothing_was_measured_still_renders() -> None:
+    """The real record builder's rows for cells without rounds (failed group, interrupted run)."""
+    from gilwise._harness import BenchRun, BenchSettings
+    from gilwise._harness.machine import describe_machine
+    from gilwise._harness.runner import plan_groups
+    from gilwise._interpreters import current
+    from gilwise._workloads import get_workload
+
+    groups = plan_groups(
+        [get_workload("sqrt_log")], ["python"], ["serial", "threads"], lambda _: [2], [current()]
+    )
+    group = groups[0]
+    group.status, group.reason = "failed", "calibration failed: boom"
+    for cell in group.cells:
+        cell.status, cell.reason = "failed", "calibration failed: boom"
+    run = BenchRun(BenchSettings(), describe_machine(), [current()], groups, 0.05)
+    run.interrupted = True
+    doc = run.to_json()
+    page = render_html(doc)
+    parsed = parse_page(page)
+    assert "This group failed: calibration failed: boom" in page
+    assert "(interrupted)" in page
+    assert [r["data-row"] for r in parsed.rows if r.get("class", "").startswith("status-")] == [
+        row_key(r) for r in doc["results"]
+    ]
+    assert not [t for t in parsed.svg_titles if "sqrt_log" in t]
+    assert "no parallel cell was measured" in page
