@@ -81,7 +81,9 @@ class LineChart:
     ideal: bool = False
     """Draw y = x (perfect scaling) as a dashed reference line."""
     x_marker: tuple[float, str] | None = None
-    """A vertical line (value, label), e.g. the usable core count; right of it is shaded."""
+    """A vertical line (value, label), e.g. the usable core count."""
+    shade_beyond_marker: bool = True
+    """Shade the region right of the marker (oversubscribed, for CPU-bound work)."""
     log_x: bool = False
     width: int = 640
     height: int = 320
@@ -109,7 +111,7 @@ def line_chart(chart: LineChart) -> str:
         return top + ph - y / y_hi * ph
 
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="{GRID}"/>']
-    if chart.x_marker is not None and chart.x_marker[0] < x_hi:
+    if chart.x_marker is not None and chart.shade_beyond_marker and chart.x_marker[0] < x_hi:
         mx = fx(chart.x_marker[0])
         body.append(
             f'<rect x="{_n(mx)}" y="{top}" width="{_n(left + pw - mx)}" height="{ph}" fill="#fbf3e4"/>'
