@@ -124,3 +124,13 @@ def test_result_file_with_wrong_content_is_named(tmp_path: Path) -> None:
         load_result(str(path), tmp_path / "h.sqlite")
     with pytest.raises(UsageError, match="neither a result file nor a history id"):
         load_result(str(tmp_path / "missing.json"), tmp_path / "h.sqlite")
+
+
+def test_result_rows_missing_fields_are_named(tmp_path: Path) -> None:
+    doc = default_document()
+    del doc["results"][4]["model"]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UsageError, match="result row 4 lacks model"):
+        load_result(str(path), tmp_path / "h.sqlite")
+    assert main(["compare", str(path), str(path)]) == 2

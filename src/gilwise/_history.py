@@ -23,6 +23,7 @@ from ._exceptions import UsageError
 ENV_VAR = "GILWISE_HISTORY"
 SCHEMA_VERSION = 1
 RESULT_SCHEMA = "gilwise.bench/1"
+ROW_FIELDS = frozenset({"workload", "kind", "impl", "model", "workers", "interpreter", "status", "wall_s"})
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -194,6 +195,17 @@ def check_document(document: Any, where: str) -> dict[str, Any]:
         )
     if not isinstance(document.get("results"), list):
         raise UsageError(f"{where} has no 'results' list; it was cut short or edited by hand.")
+    for index, row in enumerate(document["results"]):
+        missing = sorted(ROW_FIELDS - set(row)) if isinstance(row, dict) else ["(not an object)"]
+        if not missing and "version" not in (
+            row["interpreter"] if isinstance(row["interpreter"], dict) else {}
+        ):
+            missing = ["interpreter.version"]
+        if missing:
+            raise UsageError(
+                f"{where}: result row {index} lacks {', '.join(missing)}; the file was edited by hand or "
+                "written by another tool. Rerun `gilwise bench --json PATH`."
+            )
     return document
 
 
