@@ -90,5 +90,6 @@ def test_default_bench_report_renders_offline_with_tables_and_plots(
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
     top = ARTIFACTS / "report-default-bench-top.png"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(top))
     assert top.stat().st_size > 20_000

@@ -31,7 +31,7 @@ padding-bottom:4px}h3{font-size:16px;margin:20px 0 6px}
 .warn{background:#fff8e6;border-left-color:#f59f00}
 table{border-collapse:collapse;margin:8px 0 14px;font-size:13px}
 th,td{border:1px solid #dde1e6;padding:4px 8px;text-align:left;vertical-align:top}
-thead th{background:#f1f3f5;position:sticky;top:0}
+thead th{background:#f1f3f5}
 table.group td:nth-child(n+2),table.full td{white-space:nowrap}
 table.classic td{max-width:330px}
 tr.not-measured td,tr.status-unavailable td,tr.status-failed td{color:#868e96}
@@ -68,6 +68,11 @@ def _group_title(first: Record) -> str:
     )
 
 
+def _cores_used(rec: Record) -> str:
+    own = rec.get("worker_cpu_cores_mean")
+    return "" if own is None else f" on {own:.2f} cores"
+
+
 def _glance(records: list[Record]) -> str:
     """One sentence per group, only from its own figures."""
     ranked = sorted(
@@ -78,10 +83,10 @@ def _glance(records: list[Record]) -> str:
         return "no parallel cell was measured."
     best = ranked[0]
     text = (
-        f"fastest {plots.cell_label(best)} at {fmt.ratio(best['speedup'])} the serial speed "
-        f"(paired rounds {fmt.paired(best.get('speedup_paired'))})"
+        f"best parallel cell {plots.cell_label(best)} at {fmt.ratio(best['speedup'])} the serial speed "
+        f"(paired rounds {fmt.paired(best.get('speedup_paired'))}){_cores_used(best)}"
     )
-    others = "; ".join(f"{plots.cell_label(r)} {fmt.ratio(r['speedup'])}" for r in ranked[1:])
+    others = "; ".join(f"{plots.cell_label(r)} {fmt.ratio(r['speedup'])}{_cores_used(r)}" for r in ranked[1:])
     if best["speedup"] < 1.1:
         text += " — no model beat serial by 10 % or more here"
     return text + (f"; {others}." if others else ".")
@@ -115,8 +120,9 @@ def _head(document: dict[str, Any]) -> str:
         "<b>Speedup</b> = serial time ÷ this time (2.00× means twice as fast); the dashed diagonal is "
         "the ideal (speedup = workers), the shaded area is beyond the usable cores. Whiskers and "
         "[min–max] show the per-round paired ratios: wide ranges mean a noisy machine. "
-        "<b>Busy cores</b> is CPU use of the whole machine (1.00 = one core fully busy): Python threads "
-        "running Python code keep about one core busy because of the GIL.</div>"
+        "<b>Busy cores</b> is CPU use of the whole machine (1.00 = one core fully busy); “on N cores” "
+        "is the CPU the cell's own processes used per second of wall time. Python threads running "
+        "Python code stay near one core because of the GIL.</div>"
     )
 
 
@@ -185,8 +191,8 @@ def _group_section(key: GroupKey, index: int, records: list[Record], meta: dict[
         parts.append(
             "<h3>Per-core CPU over time</h3><p class='sub'>For each cell's median round: the area on "
             "top is the total busy cores (dashed line = one full core), each row below is one core, "
-            "darker = busier. The whole machine is sampled, so other programs' load shows too; the "
-            "heading says how much of it was this cell's own processes.</p>"
+            "white = idle, deep blue = fully busy. The whole machine is sampled, so other programs' "
+            "load shows too; the heading says how much of it was this cell's own processes.</p>"
         )
         items = [
             f"<figure><div class='tl-head'>{esc(html_tables.model_text(rec))} × {rec['workers']} — "
