@@ -110,6 +110,14 @@ def test_injected_25_percent_slowdown_of_one_row_is_flagged_and_named(
     out = capsys.readouterr().out
     name = f"{row['workload']}[{row['impl']}] {row['model']}×{row['workers']} (Python 3.11.7): +25.0%"
     assert "REGRESSION: 1 row(s)" in out and name in out
+    report = tmp_path / "cmp.json"
+    argv = ["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--json", str(report)]
+    assert main(argv) == 1
+    written = json.loads(report.read_text())
+    assert written["schema"] == "gilwise.compare/1" and written["regression"] is True
+    assert written["regressions"] == [name.removesuffix(": +25.0%")]
+    [slow] = [r for r in written["rows"] if r["verdict"] == "slower"]
+    assert slow["model"] == row["model"] and slow["change"] == pytest.approx(0.25)
     # the same injection, compared the other way round, is an improvement, not a regression
     assert main(["compare", _write(tmp_path, "c.json", slower), _write(tmp_path, "d.json", doc)]) == 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from rich.console import Console
@@ -17,7 +18,7 @@ from rich.table import Table
 from ._compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents
 from ._exceptions import UsageError
 from ._history import ENV_VAR, load_result, resolve_history_path
-from ._report import fmt
+from ._report import fmt, write_json_atomic
 
 STYLES = {
     "slower": "bold red",
@@ -51,7 +52,25 @@ def add_compare_parser(sub: Any) -> None:
         "--alpha", type=float, default=ALPHA, metavar="P", help=f"significance level (default {ALPHA:g})"
     )
     p.add_argument("--history", metavar="PATH", help=f"history file for ids (default: ${ENV_VAR} or XDG)")
+    p.add_argument("--json", metavar="PATH", help="also write the comparison as JSON (gilwise.compare/1)")
     p.set_defaults(handler=run_compare_command)
+
+
+def comparison_json(comparison: Comparison, label_a: str, label_b: str) -> dict[str, Any]:
+    return {
+        "schema": "gilwise.compare/1",
+        "a": label_a,
+        "b": label_b,
+        "threshold": comparison.threshold,
+        "alpha": comparison.alpha,
+        "regression": bool(comparison.regressions),
+        "rows": [
+            {**asdict(row.key), **{k: v for k, v in asdict(row).items() if k != "key"}}
+            for row in comparison.rows
+        ],
+        "regressions": [row.key.label() for row in comparison.regressions],
+        "notes": comparison.notes,
+    }
 
 
 def _pct(change: float | None) -> str:
@@ -105,6 +124,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
     label_a, doc_a = load_result(args.a, history)
     label_b, doc_b = load_result(args.b, history)
     comparison = compare_documents(doc_a, doc_b, args.threshold / 100, args.alpha)
+    if args.json:
+        write_json_atomic(args.json, comparison_json(comparison, label_a, label_b))
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(_table(comparison, label_a, label_b))
     for note in comparison.notes:
