@@ -15,7 +15,6 @@ from ._history import ENV_VAR, History, resolve_history_path
 from ._interpreters import InterpreterInfo, current, probe
 from ._options import choose, parse_workers, positive_float, positive_int, split_values
 from ._report import render_classic, render_group_tables, render_warnings, write_json_atomic
-from ._report.html import check_html_target, write_html
 
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
@@ -104,6 +103,8 @@ def _interpreters(paths: list[str]) -> list[InterpreterInfo]:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
+    from ._report.html import check_html_target, write_html  # the page code loads only when asked
+
     cores = usable_cores()
     workloads = [
         _workloads.get_workload(n)

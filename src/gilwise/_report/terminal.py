@@ -31,7 +31,6 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
             f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
             f"{first['size']:,} {first['size_unit']} — Python {interp['version']} ({build}, {gil})"
         )
-        # escape(): "[python]" in a title is text, not a rich style tag.
         table = Table(title=escape(title), title_justify="left", header_style="bold")
         for column in (
             "model",
