@@ -41,6 +41,14 @@ def no_leftovers() -> Iterator[None]:
     assert not new_shm, f"test left shared-memory segments: {sorted(new_shm)}"
 
 
+@pytest.fixture(autouse=True)
+def isolated_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Bench runs made by tests go to a throw-away history, never the user's own."""
+    path = tmp_path / "history.sqlite"
+    monkeypatch.setenv("GILWISE_HISTORY", str(path))
+    return path
+
+
 @pytest.fixture
 def gilwise_cmd() -> list[str]:
     """The CLI as a subprocess of this interpreter (the installed console script's code)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from gilwise._history import History
 from gilwise.cli import main
 
 
@@ -109,7 +110,7 @@ def test_json_contract_round_trip(
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_ctrl_c_keeps_finished_results_and_kills_workers(
-    tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str]
+    tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str], isolated_history: Path
 ) -> None:
     out = tmp_path / "run.json"
     proc = subprocess.Popen(
@@ -156,5 +157,7 @@ def test_ctrl_c_keeps_finished_results_and_kills_workers(
     assert doc["interrupted"] is True and doc["complete"] is False
     finished = [r for r in doc["results"] if r["rounds"]]
     assert finished and all(r["wall_s"]["median"] > 0 for r in finished)
+    [recorded] = History(isolated_history).runs()
+    assert recorded.status == "interrupted" and History(isolated_history).load(recorded.id) == doc
     gone, alive = psutil.wait_procs(descendants, timeout=10)
     assert not alive, [p.pid for p in alive]

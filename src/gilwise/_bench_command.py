@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import _models, _workloads
 from ._harness import BenchRun, BenchSettings, run_bench, usable_cores
+from ._history import ENV_VAR, History, resolve_history_path
 from ._interpreters import InterpreterInfo, current, probe
 from ._options import choose, parse_workers, positive_float, positive_int, split_values
 from ._report import (
@@ -80,6 +81,14 @@ def add_bench_parser(sub: Any) -> None:
     p.add_argument(
         "--json", metavar="PATH", help="write results (gilwise.bench/1), updated after every round"
     )
+    p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report with plots")
+    history = p.add_mutually_exclusive_group()
+    history.add_argument(
+        "--history",
+        metavar="PATH",
+        help=f"record the run in this SQLite file (default: ${ENV_VAR}, else the XDG data folder)",
+    )
+    history.add_argument("--no-history", action="store_true", help="do not record this run")
     p.set_defaults(handler=run_bench_command)
 
 
@@ -100,6 +109,8 @@ def _interpreters(paths: list[str]) -> list[InterpreterInfo]:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
+    from ._report.html import check_html_target, write_html  # the page code loads only when asked
+
     cores = usable_cores()
     workloads = [
         _workloads.get_workload(n)
@@ -118,6 +129,10 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if not any(impl in w.impls for w in workloads for impl in impls):
         raise _no_impl(workloads, impls)
     interpreters = _interpreters(split_values(args.python))
+    # Opened before measuring so a broken history path fails in a second, not after the run.
+    history = None if args.no_history else History(resolve_history_path(args.history))
+    if args.html:
+        check_html_target(args.html)
 
     def workers_for(workload: _workloads.Workload) -> list[int]:
         if workers is not None:
@@ -174,6 +189,12 @@ def run_bench_command(args: argparse.Namespace) -> int:
     render_warnings(err, document)
     if json_path:
         err.print(f"results written to {json_path}")
+    if history is not None:
+        run_id = history.record(document)
+        err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
+    if args.html:
+        write_html(args.html, document)
+        err.print(f"HTML report written to {args.html}")
     if interrupted:
         err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")
         return 130

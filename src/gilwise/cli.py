@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from ._bench_command import add_bench_parser
+from ._compare_command import add_compare_parser
 from ._exceptions import GilwiseError, UsageError
+from ._history_command import add_history_parser
+from ._report_command import add_report_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -32,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     add_bench_parser(sub)
+    add_report_parser(sub)
+    add_history_parser(sub)
+    add_compare_parser(sub)
     return parser
 
 

@@ -109,4 +109,4 @@ def render_warnings(console: Console, document: dict[str, Any]) -> None:
         return
     console.print("[bold yellow]Warnings[/bold yellow]")
     for warning in warnings:
-        console.print(f"  • {warning['message']}")
+        console.print(f"  • {escape(warning['message'])}", highlight=False)

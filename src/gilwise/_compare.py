@@ -1,0 +1,163 @@
+"""Compare two result documents row by row: median wall-time change and a rank test.
+
+A row is (workload, impl, model, workers, interpreter version). A row counts as a regression
+when its median got at least ``threshold`` slower *and* the one-sided Mann–Whitney test on the
+repeat values says the slowdown is beyond noise (p ≤ alpha), or when it was measured in A and
+failed in B. Everything else is reported but does not fail the gate.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._history import python_label
+from ._significance import p_greater, smallest_p
+
+THRESHOLD = 0.05
+ALPHA = 0.05
+_EPS = 1e-9
+
+Record = Mapping[str, Any]
+
+
+@dataclass(frozen=True, order=True)
+class RowKey:
+    workload: str
+    impl: str
+    model: str
+    workers: int
+    python: str
+
+    def label(self) -> str:
+        return f"{self.workload}[{self.impl}] {self.model}×{self.workers} (Python {self.python})"
+
+
+@dataclass(frozen=True)
+class RowChange:
+    key: RowKey
+    verdict: str
+    """slower | faster | unchanged | within noise | failed | fixed | not compared | only in A | only in B"""
+    a_median: float | None = None
+    b_median: float | None = None
+    change: float | None = None
+    """b / a - 1: +0.25 means 25 % slower."""
+    p_slower: float | None = None
+    n_a: int = 0
+    n_b: int = 0
+    note: str = ""
+
+    @property
+    def regression(self) -> bool:
+        return self.verdict in ("slower", "failed")
+
+
+@dataclass
+class Comparison:
+    rows: list[RowChange]
+    threshold: float
+    alpha: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[RowChange]:
+        return [r for r in self.rows if r.regression]
+
+
+def keyed_rows(document: Mapping[str, Any]) -> dict[RowKey, Record]:
+    """Rows by key; two interpreters of one version are told apart by their paths."""
+
+    def base(rec: Record) -> tuple[str, str, str, int, str]:
+        python = python_label(rec["interpreter"])
+        return (rec["workload"], rec["impl"], rec["model"], int(rec["workers"]), python)
+
+    counts = Counter(base(r) for r in document["results"])
+    out: dict[RowKey, Record] = {}
+    for rec in document["results"]:
+        workload, impl, model, workers, python = base(rec)
+        if counts[base(rec)] > 1:
+            python = f"{python} {rec['interpreter']['path']}"
+        out[RowKey(workload, impl, model, workers, python)] = rec
+    return out
+
+
+def _measured(rec: Record) -> bool:
+    return rec.get("status") == "ok" and bool((rec.get("wall_s") or {}).get("values"))
+
+
+def compare_rows(key: RowKey, a: Record, b: Record, threshold: float, alpha: float) -> RowChange:
+    if _measured(a) and not _measured(b) and b.get("status") == "failed":
+        return RowChange(key, "failed", note=f"failed in B: {b.get('reason')}")
+    if not _measured(a) and _measured(b) and a.get("status") == "failed":
+        return RowChange(key, "fixed", note=f"failed in A: {a.get('reason')}")
+    if not (_measured(a) and _measured(b)):
+        missing = a if not _measured(a) else b
+        side = "A" if missing is a else "B"
+        why = missing.get("reason") or "no repeats"
+        return RowChange(key, "not compared", note=f"{missing.get('status')} in {side}: {why}")
+    before = [float(v) for v in a["wall_s"]["values"]]
+    after = [float(v) for v in b["wall_s"]["values"]]
+    a_med, b_med = statistics.median(before), statistics.median(after)
+    change = b_med / a_med - 1 if a_med > 0 else 0.0
+    p_slow = p_greater(before, after)
+    p_fast = p_greater(after, before)
+    if change >= threshold - _EPS and p_slow <= alpha + _EPS:
+        verdict = "slower"
+    elif change <= -threshold + _EPS and p_fast <= alpha + _EPS:
+        verdict = "faster"
+    elif abs(change) >= threshold - _EPS:
+        verdict = "within noise"
+    else:
+        verdict = "unchanged"
+    return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after))
+
+
+def _machine_note(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+    fields = ("cpu_model", "usable_cores", "platform")
+    ma, mb = a.get("machine", {}), b.get("machine", {})
+    differ = [f for f in fields if ma.get(f) != mb.get(f)]
+    if not differ:
+        return None
+    detail = "; ".join(f"{f}: {ma.get(f)} vs {mb.get(f)}" for f in differ)
+    return (
+        f"A and B ran on different machines ({detail}): a time change there measures the machine, "
+        "not the code. Compare runs from one machine."
+    )
+
+
+def compare_documents(
+    a: Mapping[str, Any], b: Mapping[str, Any], threshold: float = THRESHOLD, alpha: float = ALPHA
+) -> Comparison:
+    rows_a, rows_b = keyed_rows(a), keyed_rows(b)
+    rows: list[RowChange] = []
+    for key, rec in rows_a.items():
+        if key in rows_b:
+            rows.append(compare_rows(key, rec, rows_b[key], threshold, alpha))
+        else:
+            rows.append(RowChange(key, "only in A"))
+    rows += [RowChange(key, "only in B") for key in rows_b if key not in rows_a]
+    result = Comparison(rows, threshold, alpha)
+    note = _machine_note(a, b)
+    if note:
+        result.notes.append(note)
+    compared = [r for r in rows if r.change is not None]
+    weak = sorted({(r.n_a, r.n_b) for r in compared if smallest_p(r.n_a, r.n_b) > alpha + _EPS})
+    if weak:
+        sizes = ", ".join(f"{x} vs {y}" for x, y in weak)
+        result.notes.append(
+            f"rows with {sizes} repeats cannot reach p ≤ {alpha:g} even when every repeat got slower "
+            "(too few values for the rank test): rerun both sides with --repeats 4 or more."
+        )
+    if len(compared) >= 3:
+        overall = statistics.median(r.change for r in compared if r.change is not None)
+        if abs(overall) >= threshold:
+            direction = "slower" if overall > 0 else "faster"
+            result.notes.append(
+                f"the median row is {abs(overall):.0%} {direction} in B: when nearly every row moves "
+                "together, the machine (its speed phase, other load) changed more likely than the code. "
+                "Check the warnings of both runs and rerun on a quiet machine."
+            )
+    return result

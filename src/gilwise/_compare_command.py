@@ -1,0 +1,149 @@
+"""``gilwise compare A B``: a row-by-row regression check, usable as a CI gate.
+
+Exit codes: 0 no row regressed, 1 some row got slower beyond noise (or newly failed),
+2 bad usage (unknown history id, unreadable file, bad threshold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ._compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents
+from ._exceptions import UsageError
+from ._history import ENV_VAR, load_result, resolve_history_path
+from ._report import fmt, write_json_atomic
+
+STYLES = {
+    "slower": "bold red",
+    "failed": "bold red",
+    "faster": "green",
+    "fixed": "green",
+    "within noise": "yellow",
+    "unchanged": "dim",
+}
+
+
+def add_compare_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare two runs row by row; exit 1 when a row got slower beyond noise",
+        description="Compare the median wall time of every row (workload, impl, model, workers, "
+        "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
+        "repeat values. Exit 0 when clean, 1 when some row got at least --threshold slower with "
+        "p <= --alpha (or was measured in A and failed in B), 2 for bad usage.",
+    )
+    p.add_argument("a", metavar="A", help="baseline: a result JSON file, a history id, or 'latest'")
+    p.add_argument("b", metavar="B", help="candidate: a result JSON file, a history id, or 'latest'")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=THRESHOLD * 100,
+        metavar="PCT",
+        help=f"smallest slowdown that counts, in percent (default {THRESHOLD * 100:g})",
+    )
+    p.add_argument(
+        "--alpha", type=float, default=ALPHA, metavar="P", help=f"significance level (default {ALPHA:g})"
+    )
+    p.add_argument("--history", metavar="PATH", help=f"history file for ids (default: ${ENV_VAR} or XDG)")
+    p.add_argument("--json", metavar="PATH", help="also write the comparison as JSON (gilwise.compare/1)")
+    p.set_defaults(handler=run_compare_command)
+
+
+def comparison_json(comparison: Comparison, label_a: str, label_b: str) -> dict[str, Any]:
+    return {
+        "schema": "gilwise.compare/1",
+        "a": label_a,
+        "b": label_b,
+        "threshold": comparison.threshold,
+        "alpha": comparison.alpha,
+        "regression": bool(comparison.regressions),
+        "rows": [
+            {**asdict(row.key), **{k: v for k, v in asdict(row).items() if k != "key"}}
+            for row in comparison.rows
+        ],
+        "regressions": [row.key.label() for row in comparison.regressions],
+        "notes": comparison.notes,
+    }
+
+
+def _pct(change: float | None) -> str:
+    return "—" if change is None else f"{change:+.1%}"
+
+
+def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
+    table = Table(
+        title=escape(
+            f"{label_b} against {label_a}: median wall time per row "
+            f"(slower = ≥ {comparison.threshold:.0%} and p ≤ {comparison.alpha:g})"
+        ),
+        title_justify="left",
+        header_style="bold",
+    )
+    columns = ("workload", "model", "workers", "Python", "A median", "B median", "change", "p", "verdict")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("workers", "change", "p") else "left")
+    for row in comparison.rows:
+        k = row.key
+        style = STYLES.get(row.verdict, "")
+        verdict = f"[{style}]{row.verdict}[/{style}]" if style else row.verdict
+        if row.note:
+            verdict += f" [dim]({escape(row.note)})[/dim]"
+        table.add_row(
+            escape(f"{k.workload}[{k.impl}]"),
+            k.model,
+            str(k.workers),
+            k.python,
+            fmt.seconds(row.a_median),
+            fmt.seconds(row.b_median),
+            _pct(row.change),
+            "—" if row.p_slower is None else f"{row.p_slower:.3f}",
+            verdict,
+        )
+    return table
+
+
+def _describe(row: RowChange) -> str:
+    if row.verdict == "failed":
+        return f"{row.key.label()}: {row.note}"
+    return f"{row.key.label()}: {_pct(row.change)} (p = {row.p_slower:.3f})"
+
+
+def run_compare_command(args: argparse.Namespace) -> int:
+    if not 0 < args.threshold < 1000:
+        raise UsageError(f"--threshold {args.threshold:g} is out of range: give a percentage above 0")
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha {args.alpha:g} is out of range: give a probability between 0 and 1")
+    history = resolve_history_path(args.history)
+    label_a, doc_a = load_result(args.a, history)
+    label_b, doc_b = load_result(args.b, history)
+    comparison = compare_documents(doc_a, doc_b, args.threshold / 100, args.alpha)
+    if args.json:
+        write_json_atomic(args.json, comparison_json(comparison, label_a, label_b))
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out.print(_table(comparison, label_a, label_b))
+    for note in comparison.notes:
+        out.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
+    regressions = comparison.regressions
+    if regressions:
+        out.print(
+            f"[bold red]REGRESSION:[/bold red] {len(regressions)} row(s) got ≥ {comparison.threshold:.0%} "
+            f"slower beyond noise or failed in B:",
+            highlight=False,
+        )
+        for row in regressions:
+            out.print(f"  • {escape(_describe(row))}", highlight=False)
+        return 1
+    compared = sum(1 for r in comparison.rows if r.change is not None)
+    out.print(
+        f"[green]clean:[/green] no row of {compared} compared got ≥ {comparison.threshold:.0%} slower "
+        "beyond noise.",
+        highlight=False,
+    )
+    return 0

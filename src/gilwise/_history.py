@@ -1,0 +1,245 @@
+"""Bench history: every run's whole result document in one SQLite file.
+
+Where: ``--history PATH``, else ``$GILWISE_HISTORY``, else ``$XDG_DATA_HOME/gilwise/history.sqlite``
+(``~/.local/share/gilwise/history.sqlite`` when XDG_DATA_HOME is unset). The summary columns
+(workloads, models, status, ...) are derived from the document when the run is recorded, so
+listing never parses the documents.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import UsageError
+
+ENV_VAR = "GILWISE_HISTORY"
+SCHEMA_VERSION = 1
+RESULT_SCHEMA = "gilwise.bench/1"
+ROW_FIELDS = frozenset({"workload", "kind", "impl", "model", "workers", "interpreter", "status", "wall_s"})
+
+_CREATE = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at TEXT NOT NULL,
+    started TEXT,
+    finished TEXT,
+    status TEXT NOT NULL,
+    workloads TEXT NOT NULL,
+    models TEXT NOT NULL,
+    interpreters TEXT NOT NULL,
+    cells_total INTEGER NOT NULL,
+    cells_measured INTEGER NOT NULL,
+    document TEXT NOT NULL
+)
+"""
+
+
+def default_history_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR]).expanduser()
+    data_home = env.get("XDG_DATA_HOME") or ""
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
+    return base / "gilwise" / "history.sqlite"
+
+
+def resolve_history_path(option: str | None) -> Path:
+    return Path(option).expanduser() if option else default_history_path()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    started: str | None
+    status: str
+    workloads: list[str]
+    models: list[str]
+    interpreters: list[str]
+    cells_total: int
+    cells_measured: int
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def run_status(document: Mapping[str, Any]) -> str:
+    """complete | interrupted | failed (some cell failed) | partial (still being written)."""
+    if document.get("interrupted"):
+        return "interrupted"
+    if any(r.get("status") == "failed" for r in document.get("results", [])):
+        return "failed"
+    return "complete" if document.get("complete") else "partial"
+
+
+def python_label(interpreter: Mapping[str, Any]) -> str:
+    return str(interpreter["version"]) + ("t" if interpreter.get("free_threaded") else "")
+
+
+class History:
+    """One SQLite file; each call opens its own short connection (safe across processes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._prepare()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with closing(sqlite3.connect(self.path, timeout=30)) as conn, conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise UsageError(
+                f"cannot use the bench history {self.path}: {exc}. It may be another kind of file or "
+                f"damaged; point --history or ${ENV_VAR} at another file, or pass --no-history."
+            ) from exc
+
+    def _prepare(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create the folder of the bench history {self.path}: {exc.strerror}. "
+                f"Point --history or ${ENV_VAR} at a writable place, or pass --no-history."
+            ) from exc
+        with self._connect() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise UsageError(
+                    f"the bench history {self.path} was written by a newer gilwise (format {version}, "
+                    f"this one reads {SCHEMA_VERSION}); upgrade gilwise or use another --history file."
+                )
+            conn.execute(_CREATE)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def record(self, document: Mapping[str, Any]) -> int:
+        """Store the whole result document; returns the new run id."""
+        results = document.get("results", [])
+        row = (
+            _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            document.get("started"),
+            document.get("finished"),
+            run_status(document),
+            json.dumps(_distinct([r["workload"] for r in results])),
+            json.dumps(_distinct([r["model"] for r in results])),
+            json.dumps(_distinct([python_label(r["interpreter"]) for r in results])),
+            len(results),
+            sum(1 for r in results if r.get("status") == "ok" and r.get("rounds")),
+            json.dumps(document),
+        )
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (recorded_at, started, finished, status, workloads, models, "
+                "interpreters, cells_total, cells_measured, document) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+            run_id = cursor.lastrowid
+        assert run_id is not None
+        return run_id
+
+    def runs(self, limit: int | None = None) -> list[RunSummary]:
+        """Newest first."""
+        query = (
+            "SELECT id, started, status, workloads, models, interpreters, cells_total, cells_measured "
+            "FROM runs ORDER BY id DESC"
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
+        return [
+            RunSummary(
+                id=r[0],
+                started=r[1],
+                status=r[2],
+                workloads=json.loads(r[3]),
+                models=json.loads(r[4]),
+                interpreters=json.loads(r[5]),
+                cells_total=r[6],
+                cells_measured=r[7],
+            )
+            for r in rows
+        ]
+
+    def latest_id(self) -> int | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT MAX(id) FROM runs").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def load(self, run_id: int) -> dict[str, Any]:
+        with self._connect() as conn:
+            row = conn.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            known = [r.id for r in self.runs(limit=10)]
+            hint = f"recent ids: {', '.join(map(str, known))}" if known else "the history is empty"
+            raise UsageError(
+                f"no run #{run_id} in the bench history {self.path} ({hint}); `gilwise history` lists them."
+            )
+        document: dict[str, Any] = json.loads(row[0])
+        return document
+
+
+def check_document(document: Any, where: str) -> dict[str, Any]:
+    if not isinstance(document, dict) or document.get("schema") != RESULT_SCHEMA:
+        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
+        raise UsageError(
+            f"{where} is not a gilwise result document (schema {found!r}, expected {RESULT_SCHEMA!r}); "
+            "give a file written by `gilwise bench --json PATH` or a history id."
+        )
+    if not isinstance(document.get("results"), list):
+        raise UsageError(f"{where} has no 'results' list; it was cut short or edited by hand.")
+    for index, row in enumerate(document["results"]):
+        missing = sorted(ROW_FIELDS - set(row)) if isinstance(row, dict) else ["(not an object)"]
+        if not missing and "version" not in (
+            row["interpreter"] if isinstance(row["interpreter"], dict) else {}
+        ):
+            missing = ["interpreter.version"]
+        if missing:
+            raise UsageError(
+                f"{where}: result row {index} lacks {', '.join(missing)}; the file was edited by hand or "
+                "written by another tool. Rerun `gilwise bench --json PATH`."
+            )
+    return document
+
+
+def load_result(reference: str, history_path: Path) -> tuple[str, dict[str, Any]]:
+    """A JSON file path, a history id (``12``), or ``latest``; returns (label, document).
+
+    An existing file wins over an id of the same spelling.
+    """
+    path = Path(reference).expanduser()
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(
+                f"cannot read the result file {path}: {exc}; give a file written by "
+                "`gilwise bench --json PATH`."
+            ) from exc
+        return str(path), check_document(document, str(path))
+    if reference == "latest" or reference.lstrip("#").isdigit():
+        if not history_path.exists():
+            raise UsageError(
+                f"{reference!r} is not a file, and there is no bench history at {history_path} to look "
+                f"it up in; run `gilwise bench` first or point --history / ${ENV_VAR} at the history."
+            )
+        history = History(history_path)
+        if reference == "latest":
+            latest = history.latest_id()
+            if latest is None:
+                raise UsageError(f"the bench history {history_path} is empty; run `gilwise bench` first.")
+            run_id = latest
+        else:
+            run_id = int(reference.lstrip("#"))
+        return f"run #{run_id}", check_document(history.load(run_id), f"run #{run_id}")
+    raise UsageError(
+        f"{reference!r} is neither a result file nor a history id; give a path written by "
+        "`gilwise bench --json PATH`, a run id from `gilwise history`, or 'latest'."
+    )

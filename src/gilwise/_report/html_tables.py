@@ -1,0 +1,207 @@
+"""HTML tables of the report: per-group summary, every JSON row, classic comparison, metadata."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import fmt
+from .classic import COLUMNS, classic_rows
+from .svg import esc
+
+Record = dict[str, Any]
+
+
+def row_key(rec: Record) -> str:
+    """Identifies one result row; every row of the JSON carries it as ``data-row`` in the page."""
+    return f"{rec['workload']}|{rec['impl']}|{rec['model']}|{rec['workers']}|{rec['interpreter']['path']}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[str], css_class: str = "") -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _tr(cells: Sequence[str], attrs: str = "") -> str:
+    return f"<tr{attrs}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _cores(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _median(rec: Record, name: str, render: Callable[[float | None], str] = fmt.seconds) -> str:
+    summary = rec.get(name) or {}
+    return esc(render(summary.get("median")))
+
+
+def model_text(rec: Record) -> str:
+    notes = rec.get("notes") or []
+    return str(rec["model"]) + (f" ({', '.join(notes)})" if notes else "")
+
+
+def group_table(records: list[Record]) -> str:
+    rows = []
+    for rec in records:
+        attrs = f' data-row="{esc(row_key(rec))}"'
+        if rec["status"] != "ok" or not rec.get("rounds"):
+            reason = esc(f"{rec['status']}: {rec.get('reason') or 'not measured'}")
+            rows.append(
+                f"<tr{attrs} class='not-measured'><td>{esc(rec['model'])}</td><td>{rec['workers']}</td>"
+                f"<td colspan='8'>{reason}</td></tr>"
+            )
+            continue
+        rows.append(
+            _tr(
+                [
+                    esc(model_text(rec)),
+                    str(rec["workers"]),
+                    esc(fmt.spread(rec["wall_s"])),
+                    f"<b>{esc(fmt.ratio(rec['speedup']))}</b>",
+                    esc(fmt.paired(rec.get("speedup_paired"))),
+                    esc(_pct(rec["efficiency"])),
+                    esc(_cores(rec["cpu_busy_cores_mean"])),
+                    _median(rec, "startup_s"),
+                    _median(rec, "dispatch_s"),
+                    esc(fmt.size_bytes(rec.get("memory_per_worker_bytes"))),
+                ],
+                attrs,
+            )
+        )
+    headers = (
+        "model",
+        "workers",
+        "wall time (median ±)",
+        "speedup",
+        "paired per round [min–max]",
+        "efficiency",
+        "busy cores",
+        "start-up",
+        "dispatch",
+        "memory / worker",
+    )
+    return _table(headers, rows, "group")
+
+
+FULL_HEADERS = (
+    "#",
+    "workload",
+    "impl",
+    "kind",
+    "model",
+    "workers",
+    "Python",
+    "tasks × size",
+    "status",
+    "wall median",
+    "wall min–max",
+    "wall per repeat",
+    "speedup",
+    "paired speedup",
+    "efficiency",
+    "busy cores",
+    "worker CPU cores",
+    "CPU-s",
+    "start-up",
+    "dispatch",
+    "compute",
+    "shutdown",
+    "peak RSS",
+    "memory / worker",
+    "ns / iteration",
+    "other load (max cores)",
+    "reason / notes",
+)
+
+
+def full_table(records: list[Record]) -> str:
+    """Every row of the result JSON, measured or not, with its raw repeat values."""
+    rows = []
+    for index, rec in enumerate(records, 1):
+        wall = rec.get("wall_s") or {}
+        interp = rec["interpreter"]
+        python = interp["version"] + ("t" if interp.get("free_threaded") else "")
+        other = (rec.get("other_cpu_cores") or {}).get("max")
+        notes = "; ".join(x for x in [rec.get("reason") or "", ", ".join(rec.get("notes") or [])] if x)
+        ns = rec.get("ns_per_iteration")
+        rows.append(
+            _tr(
+                [
+                    str(index),
+                    esc(rec["workload"]),
+                    esc(rec["impl"]),
+                    esc(rec["kind"]),
+                    esc(rec["model"]),
+                    str(rec["workers"]),
+                    f'<span title="{esc(interp["path"])}">{esc(python)}</span>',
+                    esc(f"{rec['tasks']} × {rec['size']:,} {rec.get('size_unit', '')}".strip()),
+                    esc(rec["status"]),
+                    esc(fmt.seconds(wall.get("median"))),
+                    esc(f"{fmt.seconds(wall.get('min'))} – {fmt.seconds(wall.get('max'))}"),
+                    esc(", ".join(fmt.seconds(v) for v in wall.get("values") or [])),
+                    esc(fmt.ratio(rec.get("speedup"))),
+                    esc(fmt.paired(rec.get("speedup_paired"))),
+                    esc(_pct(rec.get("efficiency"))),
+                    esc(_cores(rec.get("cpu_busy_cores_mean"))),
+                    esc(_cores(rec.get("worker_cpu_cores_mean"))),
+                    _median(rec, "cpu_s", lambda v: "—" if v is None else f"{v:.3f}"),
+                    _median(rec, "startup_s"),
+                    _median(rec, "dispatch_s"),
+                    _median(rec, "compute_s"),
+                    _median(rec, "shutdown_s"),
+                    esc(fmt.size_bytes(rec.get("peak_rss_bytes"))),
+                    esc(fmt.size_bytes(rec.get("memory_per_worker_bytes"))),
+                    "—" if ns is None else f"{ns:.1f}",
+                    esc(_cores(other)),
+                    esc(notes or "—"),
+                ],
+                f' data-row="{esc(row_key(rec))}" class="status-{esc(rec["status"])}"',
+            )
+        )
+    return _table(FULL_HEADERS, rows, "full")
+
+
+def classic_table(document: dict[str, Any]) -> str:
+    rows = [_tr([f"<b>{esc(row)}</b>", *(esc(c) for c in cells)]) for row, cells in classic_rows(document)]
+    return _table(["", *(c.title for c in COLUMNS)], rows, "classic")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return "—" if value is None else str(value)
+
+
+def key_value_table(items: Sequence[tuple[str, Any]]) -> str:
+    rows = [f"<tr><th scope='row'>{esc(k)}</th><td>{esc(_value(v))}</td></tr>" for k, v in items]
+    return f"<table class='kv'><tbody>{''.join(rows)}</tbody></table>"
+
+
+def machine_table(machine: dict[str, Any]) -> str:
+    items: list[tuple[str, Any]] = []
+    for key, value in machine.items():
+        if key == "memory_bytes":
+            items.append(("memory", fmt.size_bytes(value)))
+        elif key == "load_average":
+            items.append(("load average (1, 5, 15 min) at start", ", ".join(f"{v:.2f}" for v in value)))
+        else:
+            items.append((key.replace("_", " "), value))
+    return key_value_table(items)
+
+
+def interpreters_table(interpreters: list[dict[str, Any]]) -> str:
+    keys: list[str] = []
+    for interp in interpreters:
+        keys += [k for k in interp if k not in keys]
+    rows = [_tr([esc(_value(interp.get(k))) for k in keys]) for interp in interpreters]
+    return _table([k.replace("_", " ") for k in keys], rows, "interpreters")

@@ -1,0 +1,83 @@
+"""The Mann–Whitney U test, exact for the handful of repeats a bench cell has.
+
+Wall times of repeated runs are skewed and have outliers (a phase of slower CPU, another
+program waking up), so a rank test fits better than a t-test, and it needs no scipy. With ties,
+the exact null distribution is that of the rank sum of midranks over all equally likely
+splits of the pooled values; it is counted by dynamic programming over doubled (integral)
+midranks. Above ``EXACT_LIMIT`` pooled values the normal approximation with tie correction
+is used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+EXACT_LIMIT = 60
+
+
+def midranks(values: Sequence[float]) -> list[float]:
+    """Ranks 1..n; tied values share the mean of the ranks they span."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def _exact_upper_tail(doubled: list[int], size: int, observed: int) -> float:
+    """P(sum of ``size`` values drawn without replacement from ``doubled`` ≥ observed)."""
+    # counts[k][s]: number of k-subsets of the values seen so far whose sum is s.
+    counts: list[dict[int, int]] = [{} for _ in range(size + 1)]
+    counts[0][0] = 1
+    for value in doubled:
+        for k in range(min(size, len(doubled)) - 1, -1, -1):
+            here, above = counts[k], counts[k + 1]
+            for total, ways in here.items():
+                above[total + value] = above.get(total + value, 0) + ways
+    tail = sum(ways for total, ways in counts[size].items() if total >= observed)
+    return tail / math.comb(len(doubled), size)
+
+
+def _normal_upper_tail(ranks: list[float], size: int, observed: float) -> float:
+    n = len(ranks)
+    m = n - size
+    mean = size * (n + 1) / 2
+    # Variance of the rank sum with midranks (tie-corrected), from the finite population.
+    mean_rank = (n + 1) / 2
+    population_var = sum((r - mean_rank) ** 2 for r in ranks) / n
+    var = size * m / (n - 1) * population_var if n > 1 else 0.0
+    if var == 0:
+        return 1.0 if observed <= mean else 0.0
+    z = (observed - mean - 0.5) / math.sqrt(var)  # continuity correction
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def p_greater(before: Sequence[float], after: Sequence[float]) -> float:
+    """One-sided p-value for "``after`` tends to be larger than ``before``".
+
+    The probability, if both samples came from one distribution, of a rank sum for ``after``
+    at least as large as the one observed. 1.0 when either side is empty.
+    """
+    if not before or not after:
+        return 1.0
+    pooled = [*before, *after]
+    ranks = midranks(pooled)
+    mine = ranks[len(before) :]
+    if len(pooled) <= EXACT_LIMIT:
+        doubled = [round(2 * r) for r in ranks]
+        return _exact_upper_tail(doubled, len(after), round(2 * sum(mine)))
+    return _normal_upper_tail(ranks, len(after), sum(mine))
+
+
+def smallest_p(n_before: int, n_after: int) -> float:
+    """The smallest one-sided p-value these sample sizes can give (complete separation)."""
+    if not n_before or not n_after:
+        return 1.0
+    return 1 / math.comb(n_before + n_after, n_after)

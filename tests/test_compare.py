@@ -1,0 +1,197 @@
+"""`gilwise compare`: the exact rank test, the verdicts, and the exit codes a CI gate relies on."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gilwise._compare import compare_documents
+from gilwise._harness.stats import relative_spread
+from gilwise._significance import midranks, p_greater, smallest_p
+from gilwise.cli import main
+from sample_documents import default_document
+
+
+def _brute_force_p(before: list[float], after: list[float]) -> float:
+    """P(rank sum of `after` ≥ observed) over every split of the pooled values."""
+    pooled = before + after
+    ranks = midranks(pooled)
+    observed = sum(ranks[len(before) :])
+    splits = list(itertools.combinations(range(len(pooled)), len(after)))
+    hits = sum(1 for idx in splits if sum(ranks[i] for i in idx) >= observed - 1e-9)
+    return hits / len(splits)
+
+
+def test_midranks_share_ties() -> None:
+    assert midranks([3.0, 1.0, 3.0, 2.0]) == [3.5, 1.0, 3.5, 2.0]
+
+
+def test_exact_p_matches_enumeration_with_and_without_ties() -> None:
+    rng = random.Random(7)
+    for _ in range(60):
+        n, m = rng.randint(1, 6), rng.randint(1, 6)
+        before = [float(rng.randint(0, 5)) for _ in range(n)]  # many ties
+        after = [float(rng.randint(0, 7)) for _ in range(m)]
+        assert p_greater(before, after) == pytest.approx(_brute_force_p(before, after))
+
+
+def test_known_values_of_complete_separation() -> None:
+    assert p_greater([1, 2, 3], [4, 5, 6]) == pytest.approx(1 / 20)
+    assert p_greater([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(1 / 252)
+    assert p_greater([4, 5, 6], [1, 2, 3]) == pytest.approx(1.0)
+    assert smallest_p(2, 2) == pytest.approx(1 / 6)
+    assert p_greater([], [1.0]) == 1.0
+
+
+def test_normal_approximation_agrees_with_exact_near_the_switch() -> None:
+    from gilwise import _significance
+
+    rng = random.Random(3)
+    before = [rng.gauss(1.0, 0.1) for _ in range(31)]
+    after = [rng.gauss(1.06, 0.1) for _ in range(31)]
+    exact = _significance._exact_upper_tail(
+        [round(2 * r) for r in midranks(before + after)], 31, round(2 * sum(midranks(before + after)[31:]))
+    )
+    approx = p_greater(before, after)  # 62 values: above EXACT_LIMIT
+    assert approx == pytest.approx(exact, abs=0.01)
+
+
+def _quietest_row(doc: dict[str, Any]) -> dict[str, Any]:
+    measured = [r for r in doc["results"] if r["status"] == "ok" and r["rounds"]]
+    return min(measured, key=lambda r: relative_spread(r["wall_s"]["values"]))
+
+
+def _slow_down(doc: dict[str, Any], row: dict[str, Any], factor: float) -> dict[str, Any]:
+    out = json.loads(json.dumps(doc))
+    for rec in out["results"]:
+        if all(rec[k] == row[k] for k in ("workload", "impl", "model", "workers")):
+            rec["wall_s"]["values"] = [v * factor for v in rec["wall_s"]["values"]]
+            rec["wall_s"]["median"] *= factor
+    return out
+
+
+def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_identical_runs_compare_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = default_document()
+    result = compare_documents(doc, doc)
+    assert not result.regressions
+    assert {r.verdict for r in result.rows} == {"unchanged"}
+    assert main(["compare", _write(tmp_path, "a.json", doc), _write(tmp_path, "b.json", doc)]) == 0
+    assert "clean: no row of 34 compared" in capsys.readouterr().out
+
+
+def test_injected_25_percent_slowdown_of_one_row_is_flagged_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = default_document()
+    row = _quietest_row(doc)
+    slower = _slow_down(doc, row, 1.25)
+    result = compare_documents(doc, slower)
+    [flagged] = result.regressions
+    assert (flagged.key.workload, flagged.key.model, flagged.key.workers) == (
+        row["workload"],
+        row["model"],
+        row["workers"],
+    )
+    assert flagged.change == pytest.approx(0.25)
+    assert flagged.p_slower == pytest.approx(1 / 20)  # 3 vs 3 repeats, every B repeat slower
+    code = main(["compare", _write(tmp_path, "a.json", doc), _write(tmp_path, "b.json", slower)])
+    assert code == 1
+    out = capsys.readouterr().out
+    name = f"{row['workload']}[{row['impl']}] {row['model']}×{row['workers']} (Python 3.11.7): +25.0%"
+    assert "REGRESSION: 1 row(s)" in out and name in out
+    report = tmp_path / "cmp.json"
+    argv = ["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--json", str(report)]
+    assert main(argv) == 1
+    written = json.loads(report.read_text())
+    assert written["schema"] == "gilwise.compare/1" and written["regression"] is True
+    assert written["regressions"] == [name.removesuffix(": +25.0%")]
+    [slow] = [r for r in written["rows"] if r["verdict"] == "slower"]
+    assert slow["model"] == row["model"] and slow["change"] == pytest.approx(0.25)
+    # the same injection, compared the other way round, is an improvement, not a regression
+    assert main(["compare", _write(tmp_path, "c.json", slower), _write(tmp_path, "d.json", doc)]) == 0
+
+
+def test_a_slowdown_inside_the_noise_does_not_fail_the_gate() -> None:
+    doc = default_document()
+    row = _quietest_row(doc)
+    row["wall_s"]["values"] = [1.0, 1.3, 0.8]
+    noisy = json.loads(json.dumps(doc))
+    twin = next(r for r in noisy["results"] if r == row)
+    twin["wall_s"]["values"] = [1.25, 0.95, 1.35]  # median +25 %, but the repeats overlap
+    result = compare_documents(doc, noisy)
+    assert not result.regressions
+    [changed] = [r for r in result.rows if r.verdict != "unchanged"]
+    assert changed.verdict == "within noise" and changed.change == pytest.approx(0.25)
+
+
+def test_threshold_and_too_few_repeats() -> None:
+    doc = default_document()
+    row = _quietest_row(doc)
+    assert compare_documents(doc, _slow_down(doc, row, 1.04)).regressions == []
+    assert len(compare_documents(doc, _slow_down(doc, row, 1.04), threshold=0.03).regressions) == 1
+    two = json.loads(json.dumps(doc))
+    for rec in two["results"]:
+        rec["wall_s"]["values"] = rec["wall_s"]["values"][:2]
+    result = compare_documents(two, _slow_down(two, row, 1.5))
+    assert result.regressions == []
+    assert any("cannot reach p ≤ 0.05" in note for note in result.notes)
+
+
+def test_newly_failed_rows_fail_the_gate_and_missing_rows_are_listed() -> None:
+    doc = default_document()
+    broken = json.loads(json.dumps(doc))
+    broken["results"][5].update(status="failed", reason="worker killed by SIGKILL", rounds=0)
+    broken["results"][5]["wall_s"]["values"] = []
+    gone = broken["results"].pop(0)
+    result = compare_documents(doc, broken)
+    assert [r.verdict for r in result.regressions] == ["failed"]
+    assert "SIGKILL" in result.regressions[0].note
+    only_a = [r for r in result.rows if r.verdict == "only in A"]
+    assert [r.key.model for r in only_a] == [gone["model"]]
+
+
+def test_machine_drift_is_pointed_out() -> None:
+    doc = default_document()
+    everything = json.loads(json.dumps(doc))
+    for rec in everything["results"]:
+        rec["wall_s"]["values"] = [v * 1.3 for v in rec["wall_s"]["values"]]
+    result = compare_documents(doc, everything)
+    # With 3 repeats only a row whose every B repeat is slower than every A repeat is significant.
+    separated = [r for r in doc["results"] if 1.3 * min(r["wall_s"]["values"]) > max(r["wall_s"]["values"])]
+    assert len(result.regressions) == len(separated) > 10
+    assert any("machine" in note and "30% slower" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["compare", "7", "8"], "no bench history"),
+        (["compare", "/nonexistent.json", "latest"], "neither a result file nor a history id"),
+        (["compare", "a", "b", "--threshold", "0"], "--threshold 0 is out of range"),
+        (["compare", "a", "b", "--alpha", "2"], "--alpha 2 is out of range"),
+        (["compare", "only-one"], "the following arguments are required"),
+    ],
+)
+def test_bad_usage_exits_2(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_unknown_history_id_exits_2(isolated_history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gilwise._history import History
+
+    History(isolated_history).record(default_document())
+    assert main(["compare", "1", "5"]) == 2
+    assert "no run #5" in capsys.readouterr().err.replace("\n", " ")
+    assert main(["compare", "1", "latest"]) == 0
