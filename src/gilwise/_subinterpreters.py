@@ -172,15 +172,11 @@ class _LowLevel:
             try:
                 self.mod.run_string(interp, script, shared)
             except self.mod.RunFailedError as exc:  # 3.12 raises
-                raise HarnessError(
-                    f"sub-interpreter {interp} failed outside the task: {exc}"
-                ) from exc
+                raise HarnessError(f"sub-interpreter {interp} failed outside the task: {exc}") from exc
             return
         excinfo = self.mod.exec(interp, script, shared)  # 3.13 returns the error instead
         if excinfo is not None:
-            raise HarnessError(
-                f"sub-interpreter {interp} failed outside the task: {excinfo.formatted}"
-            )
+            raise HarnessError(f"sub-interpreter {interp} failed outside the task: {excinfo.formatted}")
 
     def destroy(self, interp: Any) -> None:
         self.mod.destroy(interp)
@@ -244,9 +240,7 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
             if interp is not None:
                 api.destroy(interp)
 
-    threads = [
-        threading.Thread(target=worker, args=(i,), name=f"gilwise-subinterp-{i}") for i in range(n)
-    ]
+    threads = [threading.Thread(target=worker, args=(i,), name=f"gilwise-subinterp-{i}") for i in range(n)]
     t_start = time.perf_counter()
     try:
         for t in threads:

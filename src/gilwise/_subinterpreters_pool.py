@@ -107,9 +107,7 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         pool.shutdown(wait=True, cancel_futures=True)
         teardown_s = time.perf_counter() - t_teardown
     if errors:
-        raise WorkloadFailed(
-            f"{len(errors)} of {n} sub-interpreter tasks failed. First: {errors[0]}"
-        )
+        raise WorkloadFailed(f"{len(errors)} of {n} sub-interpreter tasks failed. First: {errors[0]}")
     if len(raw) != n:
         raise HarnessError(f"InterpreterPoolExecutor returned {len(raw)} results for {n} tasks")
     return SubinterpreterRun(
