@@ -27,6 +27,8 @@ IO_WORKERS_HIGH = 32
 
 QUICK = {"repeats": 3, "target_cell_s": 0.25}
 NORMAL = {"repeats": 5, "target_cell_s": 0.5}
+DEFAULT_IMPLS = ("python", "native")
+"""Pure Python everywhere, plus the C kernel (GIL released) where a workload has one."""
 DEFAULT_WORKLOADS = ("sqrt_log", "json", "sha256", "zlib", "http", "sleep", "sqlite")
 
 
@@ -54,7 +56,7 @@ def add_bench_parser(sub: Any) -> None:
         "--impl",
         action="append",
         metavar="NAME",
-        help=f"implementation(s): {', '.join(_workloads.impl_names())} (default: python)",
+        help=f"implementation(s): {', '.join(_workloads.impl_names())} (default: python,native)",
     )
     p.add_argument(
         "--workers",
@@ -117,7 +119,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         for n in choose("workload", args.workload, _workloads.WORKLOADS, DEFAULT_WORKLOADS)
     ]
     models = choose("model", args.model, _models.MODELS, _models.DEFAULT_MODELS)
-    impls = choose("impl", args.impl, _workloads.impl_names(), ["python"])
+    impls = choose("impl", args.impl, _workloads.impl_names(), DEFAULT_IMPLS)
     workers = parse_workers(args.workers, cores)
     preset = QUICK if args.quick else NORMAL
     settings = BenchSettings(

@@ -17,7 +17,7 @@ from .._workloads import Workload
 from .cells import Cell, CellKey, Group
 from .machine import describe_machine, usable_cores
 from .records import SCHEMA, group_records, warnings_for
-from .runner import BenchSettings, Progress, Runner, plan_groups
+from .runner import BenchSettings, Progress, Runner, inapplicable_models, plan_groups
 from .sampler import CpuSampler
 
 
@@ -33,6 +33,7 @@ class BenchRun:
     started: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     finished: str | None = None
     interrupted: bool = False
+    plan_notes: list[str] = field(default_factory=list)
 
     def results(self) -> list[dict[str, Any]]:
         return [rec for group in self.groups for rec in group_records(group, self.interval_s)]
@@ -67,7 +68,8 @@ class BenchRun:
                 for g in self.groups
             ],
             "results": results,
-            "warnings": warnings_for(results),
+            "warnings": [{"kind": "not-run", "cells": [], "message": m} for m in self.plan_notes]
+            + warnings_for(results),
         }
 
 
@@ -89,6 +91,7 @@ def run_bench(
     groups = plan_groups(workloads, impls, models, workers_for, interpreters)
     with CpuSampler() as sampler:
         run = BenchRun(settings, describe_machine(), interpreters, groups, sampler.interval_s)
+        run.plan_notes = inapplicable_models(groups, models, workloads)
 
         def update() -> None:
             if on_update is not None:

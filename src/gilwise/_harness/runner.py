@@ -59,16 +59,32 @@ def plan_groups(
             for impl in impls:
                 if impl not in workload.impls:
                     continue
+                # A model that cannot run this impl at all (cpp-threads on pure Python) is no row
+                # here; one that could but is unavailable on this interpreter is, with its reason.
+                applicable = [m for m in parallel if get_model(m).supports(workload, impl) is None]
                 cells = [Cell(CellKey("serial", 1))]
-                cells += [Cell(CellKey(m, n)) for m in parallel for n in workers]
+                cells += [Cell(CellKey(m, n)) for m in applicable for n in workers]
                 for cell in cells:
-                    model = get_model(cell.key.model)
-                    reason = model.available(interpreter) or model.supports(workload, impl)
+                    reason = get_model(cell.key.model).available(interpreter)
                     if reason is not None:
                         cell.status, cell.reason = "unavailable", reason
                 tasks = workload.tasks_per_worker * max(workers)
                 groups.append(Group(workload, impl, interpreter, cells, tasks=tasks))
     return groups
+
+
+def inapplicable_models(groups: list[Group], models: list[str], workloads: list[Workload]) -> list[str]:
+    """Requested models that fit no planned group, each with the reason (for the warnings)."""
+    planned = {cell.key.model for group in groups for cell in group.cells}
+    notes = []
+    for name in models:
+        if name in planned:
+            continue
+        reasons = {get_model(name).supports(w, impl) for w in workloads for impl in w.impls}
+        reasons.discard(None)
+        why = "; ".join(sorted(r for r in reasons if r)) or "no selected workload has an implementation"
+        notes.append(f"model {name} was not run: {why}")
+    return notes
 
 
 def _nice(value: float) -> int:

@@ -28,7 +28,7 @@ MODELS: dict[str, Model] = {
     )
 }
 
-DEFAULT_MODELS = ("serial", "threads", "processes", "asyncio")
+DEFAULT_MODELS = ("serial", "threads", "processes", "asyncio", "cpp-threads")
 
 
 def get_model(name: str) -> Model:

@@ -32,7 +32,7 @@ class CppThreadsModel(Model):
         offered = ", ".join(workload.threaded_impls) or "none"
         if not workload.threaded_impls:
             return f"{workload.name} has no native threaded kernel"
-        return f"n/a for this impl (it runs the C kernel: see --impl {offered})"
+        return f"it runs {workload.name}'s C kernel: add --impl {offered}"
 
     def execute(self, job: Job) -> Execution:
         execution = Execution()
