@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .._interpreters import InterpreterInfo
-from .._workloads import TaskOutcome, TaskRef, Workload
+from .._workloads import TaskOutcome, TaskRef, Workload, run_task
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,17 @@ class Phases:
         t0 = time.perf_counter()
         yield
         self.execution.shutdown_s += time.perf_counter() - t0
+
+
+def run_batch_on(pool: Executor, job: Job, phases: Phases) -> None:
+    """Compute phase on a started executor: submit every task, gather in order; then shut down."""
+    try:
+        with phases.compute():
+            futures = [pool.submit(run_task, job.task) for _ in range(job.tasks)]
+            phases.execution.outcomes = [f.result() for f in futures]
+    finally:
+        with phases.shutdown():
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Model:

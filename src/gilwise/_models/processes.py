@@ -7,9 +7,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, ClassVar
 
 from .._interpreters import InterpreterInfo
-from .._workloads import TaskRef, run_task
+from .._workloads import TaskRef
 from .._workloads._base import ensure_prepared
-from ._base import Execution, Job, Model, Phases
+from ._base import Execution, Job, Model, Phases, run_batch_on
 
 _start_barrier: Any = None
 
@@ -56,13 +56,7 @@ class ProcessPoolModel(Model):
             # Start-up ends when every worker process is up and has built its inputs.
             for future in [pool.submit(_wait_started) for _ in range(job.workers)]:
                 future.result()
-        try:
-            with phases.compute():
-                futures = [pool.submit(run_task, job.task) for _ in range(job.tasks)]
-                execution.outcomes = [f.result() for f in futures]
-        finally:
-            with phases.shutdown():
-                pool.shutdown(wait=True, cancel_futures=True)
+        run_batch_on(pool, job, phases)
         return execution
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .._workloads import run_task
-from ._base import Execution, Job, Model, Phases
+from ._base import Execution, Job, Model, Phases, run_batch_on
 
 
 class ThreadPoolModel(Model):
@@ -24,11 +23,5 @@ class ThreadPoolModel(Model):
             barrier = threading.Barrier(job.workers)
             for future in [pool.submit(barrier.wait, 60) for _ in range(job.workers)]:
                 future.result()
-        try:
-            with phases.compute():
-                futures = [pool.submit(run_task, job.task) for _ in range(job.tasks)]
-                execution.outcomes = [f.result() for f in futures]
-        finally:
-            with phases.shutdown():
-                pool.shutdown(wait=True, cancel_futures=True)
+        run_batch_on(pool, job, phases)
         return execution
