@@ -164,9 +164,7 @@ class InterpreterSurvey:
 
 def default_cache_dir() -> str:
     """gilwise's cache root: ``$GILWISE_CACHE`` or ``~/.cache/gilwise``."""
-    return os.environ.get("GILWISE_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "gilwise"
-    )
+    return os.environ.get("GILWISE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "gilwise")
 
 
 def free_threaded_build_path() -> str:
@@ -207,9 +205,7 @@ def _uv_python_dir() -> str | None:
     if uv is None:
         return None
     try:
-        proc = subprocess.run(
-            [uv, "python", "dir"], capture_output=True, text=True, timeout=20, check=False
-        )
+        proc = subprocess.run([uv, "python", "dir"], capture_output=True, text=True, timeout=20, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return proc.stdout.strip() or None if proc.returncode == 0 else None

@@ -49,6 +49,10 @@ class Task:
     module: str
     function: str
     args: tuple[Any, ...] = ()
+    setup: str | None = None
+    """A function of ``module`` called once with ``setup_args`` while the interpreter starts
+    (timed as start-up, not compute): build inputs, import what the task will need."""
+    setup_args: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,13 @@ def _gw_send(obj):
 _SETUP = """
 import sys, traceback
 try:
-    _gw_path, _gw_module, _gw_function = pickle.loads(_gw_payload)
+    _gw_path, _gw_module, _gw_function, _gw_setup, _gw_setup_args = pickle.loads(_gw_payload)
     sys.path[:] = _gw_path
     import importlib
-    _gw_func = getattr(importlib.import_module(_gw_module), _gw_function)
+    _gw_mod = importlib.import_module(_gw_module)
+    _gw_func = getattr(_gw_mod, _gw_function)
+    if _gw_setup is not None:
+        getattr(_gw_mod, _gw_setup)(*_gw_setup_args)
     _gw_send(("ok", None))
 except BaseException:
     _gw_send(("error", traceback.format_exc()))
@@ -172,15 +179,11 @@ class _LowLevel:
             try:
                 self.mod.run_string(interp, script, shared)
             except self.mod.RunFailedError as exc:  # 3.12 raises
-                raise HarnessError(
-                    f"sub-interpreter {interp} failed outside the task: {exc}"
-                ) from exc
+                raise HarnessError(f"sub-interpreter {interp} failed outside the task: {exc}") from exc
             return
         excinfo = self.mod.exec(interp, script, shared)  # 3.13 returns the error instead
         if excinfo is not None:
-            raise HarnessError(
-                f"sub-interpreter {interp} failed outside the task: {excinfo.formatted}"
-            )
+            raise HarnessError(f"sub-interpreter {interp} failed outside the task: {excinfo.formatted}")
 
     def destroy(self, interp: Any) -> None:
         self.mod.destroy(interp)
@@ -221,7 +224,9 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
             try:
                 interp = api.create()
                 api.run(interp, _SEND, {"_gw_fd": fd})
-                setup = pickle.dumps((list(sys.path), task.module, task.function))
+                setup = pickle.dumps(
+                    (list(sys.path), task.module, task.function, task.setup, tuple(task.setup_args))
+                )
                 api.run(interp, _SETUP, {"_gw_payload": setup})
                 _read(fd)
             except Exception as exc:  # the barriers below must be reached whatever happened
@@ -244,9 +249,7 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
             if interp is not None:
                 api.destroy(interp)
 
-    threads = [
-        threading.Thread(target=worker, args=(i,), name=f"gilwise-subinterp-{i}") for i in range(n)
-    ]
+    threads = [threading.Thread(target=worker, args=(i,), name=f"gilwise-subinterp-{i}") for i in range(n)]
     t_start = time.perf_counter()
     try:
         for t in threads:

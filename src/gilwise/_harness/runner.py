@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import psutil
-
 from .._exceptions import HarnessError
 from .._interpreters import InterpreterInfo
 from .._models import get_model
@@ -89,6 +87,8 @@ def _resource(workload: Workload) -> Iterator[ResourceHandle]:
 
 
 def _cpu_of(pids: tuple[int, ...]) -> float:
+    import psutil  # here, not at the top: harness workers (any CPython, stdlib only) import this package
+
     total = 0.0
     for pid in pids:
         with contextlib.suppress(psutil.Error):
