@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from ._bench_command import add_bench_parser
+from ._doctor_command import add_doctor_parser
 from ._exceptions import GilwiseError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     add_bench_parser(sub)
+    add_doctor_parser(sub)
     return parser
 
 

@@ -32,6 +32,10 @@ class SubinterpreterModel(Model):
     name = "interpreters"
     summary = "one sub-interpreter per worker, each with its own GIL; tasks imported by name"
     family = "interpreters"
+    needs = (
+        "CPython >= 3.12 with _xxsubinterpreters (3.12) / _interpreters (3.13) or "
+        "InterpreterPoolExecutor (3.14+); every extension the workload imports must support them"
+    )
 
     def available(self, interpreter: InterpreterInfo) -> str | None:
         return unavailable_reason(interpreter)
