@@ -39,11 +39,15 @@ def build_text(interp: dict[str, Any]) -> str:
     if not interp["free_threaded"]:
         return "GIL build"
     if interp["gil_enabled"]:
-        return (
-            "free-threaded build, ⚠ GIL re-enabled at run time (an imported extension without "
-            "Py_mod_gil, or PYTHON_GIL=1): threads here measure a GIL build"
-        )
+        return "free-threaded build, ⚠ GIL re-enabled at run time"
     return "free-threaded build, GIL disabled"
+
+
+REENABLED_NOTE = (
+    "⚠ this free-threaded build ran with its GIL on: an imported extension module does not "
+    "declare Py_mod_gil (or PYTHON_GIL=1 is set), so its threads rows measure a GIL build. "
+    "`gilwise doctor` shows which kernels re-enable it; use extensions built for free-threading."
+)
 
 
 def interpreters_in(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,6 +192,8 @@ def render_interpreter_comparison(console: Console, document: dict[str, Any]) ->
     console.print("[bold]Interpreters compared[/bold]")
     for interp in interps:
         console.print(escape(f"  {label(interp):<10} {interp['path']} — {build_text(interp)}"))
+    if any(i["free_threaded"] and i["gil_enabled"] for i in interps):
+        console.print(escape(REENABLED_NOTE))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for item in data["scaling"]:
         groups[(item["workload"], item["impl"])].append(item)

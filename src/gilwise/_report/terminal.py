@@ -12,7 +12,7 @@ from rich.table import Table
 from .._harness.records import OTHER_LOAD_WARN_CORES, SPREAD_WARN
 from .._harness.stats import relative_spread
 from . import fmt
-from .interpreters import build_text, label
+from .interpreters import REENABLED_NOTE, build_text, label
 
 
 def _group_key(rec: dict[str, Any]) -> tuple[str, str, str]:
@@ -77,6 +77,8 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
             )
         if meta.get("resource"):
             table.caption = meta["resource"]
+        if interp["free_threaded"] and interp["gil_enabled"]:
+            table.caption = escape(REENABLED_NOTE)
         if meta.get("status") == "failed":
             table.caption = f"[red]group failed: {meta.get('reason')}[/red]"
         console.print(table)
