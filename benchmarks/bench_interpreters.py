@@ -154,11 +154,11 @@ def main() -> int:
         f"{load['other_cpu_cores_median']:.2f} cores (median over cells), up to "
         f"{load['other_cpu_cores_max']:.2f}"
     )
-    path = save(
+    written = save(
         "interpreters",
         {"targets": outcome, "comparison": comparison, "load": load, "run": document},
     )
-    print(f"wrote {path}")
+    print(f"wrote {written}")
     return 0
 
 
