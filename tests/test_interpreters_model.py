@@ -177,3 +177,39 @@ def test_an_extension_that_cannot_load_in_a_subinterpreter_makes_the_row_unavail
     reason = rows["interpreters"]["reason"]
     assert "cannot run in a sub-interpreter" in reason and "_ctypes" in reason
     assert doc["_returncode"] == 0
+
+
+@pytest.mark.slow
+def test_a_free_threaded_build_whose_gil_an_extension_re_enabled_is_flagged(
+    tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str]
+) -> None:
+    """sitecustomize imports an extension without Py_mod_gil in every worker of the 3.13t."""
+    from test_interpreters import _build_extension
+
+    free = free_threaded_python()
+    site = tmp_path / "site"
+    site.mkdir()
+    _build_extension(free.path, "gilstate_plain", site, declare_nogil=False)
+    (site / "sitecustomize.py").write_text(
+        "import sys, warnings\n"
+        f"if sys.executable == {free.path!r}:  # the 3.13t workers only, not the orchestrator\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    import gilstate_plain\n"
+    )
+    env = {**subprocess_env, "PYTHONPATH": f"{site}:{subprocess_env['PYTHONPATH']}"}
+    doc = _bench(
+        [
+            *("--python", free.path, "--workload", "sqrt_log_local", "--model", "serial,threads"),
+            *("--workers", "2", "--size", "2000", "--repeats", "1"),
+        ],
+        tmp_path / "run.json",
+        env,
+        gilwise_cmd,
+    )
+    assert free.gil_enabled is False  # the probe (isolated mode) saw the build's default
+    for row in doc["results"]:
+        assert row["status"] == "ok"
+        assert row["interpreter"]["free_threaded"] is True and row["interpreter"]["gil_enabled"] is True
+    text = " ".join(doc["_stdout"].split())
+    assert "free-threaded build, ⚠ GIL re-enabled at run time" in text
+    assert "Py_mod_gil" in text
