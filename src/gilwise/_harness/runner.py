@@ -74,14 +74,6 @@ def plan_groups(
     return groups
 
 
-def comparison_sets(groups: list[Group]) -> list[list[Group]]:
-    """Groups of the same workload and impl (one per interpreter), in first-seen order."""
-    sets: dict[tuple[str, str], list[Group]] = {}
-    for group in groups:
-        sets.setdefault((group.workload.name, group.impl), []).append(group)
-    return list(sets.values())
-
-
 def _nice(value: float) -> int:
     """Round to 2 significant digits so sizes read well in tables."""
     if value < 10:
@@ -108,6 +100,14 @@ def _cpu_of(pids: tuple[int, ...]) -> float:
             t = psutil.Process(pid).cpu_times()
             total += t.user + t.system
     return total
+
+
+def comparison_sets(groups: list[Group]) -> list[list[Group]]:
+    """Groups of the same workload and impl (one per interpreter), in first-seen order."""
+    sets: dict[tuple[str, str], list[Group]] = {}
+    for group in groups:
+        sets.setdefault((group.workload.name, group.impl), []).append(group)
+    return list(sets.values())
 
 
 class Runner:
