@@ -19,7 +19,9 @@ def test_workload_names_are_unique_and_described() -> None:
 
 
 def test_required_names_exist() -> None:
-    assert {"sqrt_log", "json", "sha256", "zlib", "http", "sleep", "sqlite"} <= set(_workloads.WORKLOADS)
+    assert {"sqrt_log", "sqrt_log_local", "json", "sha256", "zlib", "http", "sleep", "sqlite"} <= set(
+        _workloads.WORKLOADS
+    )
     assert {
         "serial",
         "threads",
@@ -28,6 +30,7 @@ def test_required_names_exist() -> None:
         "processes-forkserver",
         "processes-spawn",
         "asyncio",
+        "interpreters",
     } <= set(_models.MODELS)
     assert set(_models.DEFAULT_MODELS) <= set(_models.MODELS)
     assert list(_models.MODELS)[0] == "serial"
@@ -67,3 +70,25 @@ def test_sqrt_log_is_the_classic_loop() -> None:
     expected = sum(math.sqrt(i) * math.log(i + 1) for i in range(1000))
     result = _workloads.run_task(_workloads.TaskRef("sqrt_log", "python", 1000, {})).result
     assert _workloads.close_enough(result, expected) is None
+
+
+def test_sqrt_log_local_gives_the_very_same_float_as_sqrt_log() -> None:
+    for n in (0, 1, 2, 1000, 54321):
+        classic = _workloads.run_task(_workloads.TaskRef("sqrt_log", "python", n, {})).result
+        local = _workloads.run_task(_workloads.TaskRef("sqrt_log_local", "python", n, {})).result
+        assert local == classic  # same operations in the same order: bit-identical
+    workload = _workloads.get_workload("sqrt_log_local")
+    assert list(workload.impls) == ["python"] and workload.kind == "cpu"
+    assert workload.iterations_per_size == 1
+
+
+def test_sqrt_log_local_binds_math_functions_to_locals() -> None:
+    import dis
+
+    from gilwise._workloads.cpu import sqrt_log_local_python, sqrt_log_python
+
+    def globals_in_loop(fn: object) -> list[str]:
+        return [i.argval for i in dis.get_instructions(fn) if i.opname == "LOAD_GLOBAL"]
+
+    assert globals_in_loop(sqrt_log_python).count("math") == 2  # looked up on every iteration
+    assert globals_in_loop(sqrt_log_local_python) == ["math", "math", "range"]  # once, before it

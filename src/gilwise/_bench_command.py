@@ -17,6 +17,7 @@ from ._options import choose, parse_workers, positive_float, positive_int, split
 from ._report import (
     render_classic,
     render_group_tables,
+    render_interpreter_comparison,
     render_iteration_costs,
     render_warnings,
     write_json_atomic,
@@ -187,6 +188,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     document = run.to_json()
     render_group_tables(out, document)
     render_iteration_costs(out, document)
+    render_interpreter_comparison(out, document)
     render_classic(out, document)
     render_warnings(err, document)
     if json_path:

@@ -49,6 +49,10 @@ class Task:
     module: str
     function: str
     args: tuple[Any, ...] = ()
+    setup: str | None = None
+    """A function of ``module`` called once with ``setup_args`` while the interpreter starts
+    (timed as start-up, not compute): build inputs, import what the task will need."""
+    setup_args: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,13 @@ def _gw_send(obj):
 _SETUP = """
 import sys, traceback
 try:
-    _gw_path, _gw_module, _gw_function = pickle.loads(_gw_payload)
+    _gw_path, _gw_module, _gw_function, _gw_setup, _gw_setup_args = pickle.loads(_gw_payload)
     sys.path[:] = _gw_path
     import importlib
-    _gw_func = getattr(importlib.import_module(_gw_module), _gw_function)
+    _gw_mod = importlib.import_module(_gw_module)
+    _gw_func = getattr(_gw_mod, _gw_function)
+    if _gw_setup is not None:
+        getattr(_gw_mod, _gw_setup)(*_gw_setup_args)
     _gw_send(("ok", None))
 except BaseException:
     _gw_send(("error", traceback.format_exc()))
@@ -217,7 +224,9 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
             try:
                 interp = api.create()
                 api.run(interp, _SEND, {"_gw_fd": fd})
-                setup = pickle.dumps((list(sys.path), task.module, task.function))
+                setup = pickle.dumps(
+                    (list(sys.path), task.module, task.function, task.setup, tuple(task.setup_args))
+                )
                 api.run(interp, _SETUP, {"_gw_payload": setup})
                 _read(fd)
             except Exception as exc:  # the barriers below must be reached whatever happened

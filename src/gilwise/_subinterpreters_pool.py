@@ -23,13 +23,18 @@ if TYPE_CHECKING:
 _RENDEZVOUS_TIMEOUT_S = 120.0
 
 
-def _prepare_worker(path: list[str], modules: list[str]) -> None:
-    """Initializer, run once in each new interpreter: the parent's sys.path, task modules."""
+def _prepare_worker(
+    path: list[str], modules: list[str], setups: list[tuple[str, str, tuple[Any, ...]]]
+) -> None:
+    """Initializer, run once in each new interpreter: the parent's sys.path, task modules, and
+    each distinct Task.setup call (any worker may run any task)."""
     import importlib
 
     sys.path[:] = path
     for name in modules:
         importlib.import_module(name)
+    for module, function, args in setups:
+        getattr(importlib.import_module(module), function)(*args)
 
 
 def _rendezvous(arrived: Any, release: Any) -> None:
@@ -59,10 +64,15 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
 
     n = len(tasks)
     modules = sorted({t.module for t in tasks})
+    setups: list[tuple[str, str, tuple[Any, ...]]] = []
+    for t in tasks:
+        call = (t.module, t.setup, tuple(t.setup_args))
+        if t.setup is not None and call not in setups:
+            setups.append((t.module, t.setup, tuple(t.setup_args)))
     arrived, release = interpreters.create_queue(), interpreters.create_queue()
     t_start = time.perf_counter()
     pool = InterpreterPoolExecutor(
-        max_workers=n, initializer=_prepare_worker, initargs=(list(sys.path), modules)
+        max_workers=n, initializer=_prepare_worker, initargs=(list(sys.path), modules, setups)
     )
     released = False
     try:

@@ -28,12 +28,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._doctor_command import add_doctor_parser  # here: keeps the top imports merge-friendly
+
     parser = _Parser(
         prog="gilwise",
         description="Measure CPython's concurrency trade-offs on this machine, then apply them.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    add_doctor_parser(sub)
     add_bench_parser(sub)
     add_report_parser(sub)
     add_history_parser(sub)

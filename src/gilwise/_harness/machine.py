@@ -8,8 +8,6 @@ import platform
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 
 def cgroup_cpu_limit() -> float | None:
     """CPUs allowed by the cgroup v2 (cpu.max) or v1 (cfs quota) limit; None when unlimited."""
@@ -51,6 +49,8 @@ def cpu_model() -> str:
 
 
 def describe_machine() -> dict[str, Any]:
+    import psutil  # here, not at the top: harness workers (any CPython, stdlib only) import this package
+
     load1, load5, load15 = os.getloadavg()
     return {
         "usable_cores": usable_cores(),

@@ -26,6 +26,13 @@ def _median_round(cell: Cell) -> RoundMeasurement:
     return ordered[(len(ordered) - 1) // 2]
 
 
+def _gil_enabled(cell: Cell, group: Group) -> bool:
+    reported = [bool(r.raw["gil_enabled"]) for r in cell.rounds if "gil_enabled" in r.raw]
+    if reported:
+        return any(reported)
+    return group.interpreter.gil_enabled if group.gil_enabled is None else group.gil_enabled
+
+
 def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float) -> dict[str, Any]:
     workload = group.workload
     interp = group.interpreter
@@ -37,7 +44,9 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
         "interpreter": {
             "path": interp.path,
             "version": interp.version,
-            "gil_enabled": interp.gil_enabled if group.gil_enabled is None else group.gil_enabled,
+            # What the workers reported at run time (an extension without Py_mod_gil turns a
+            # free-threaded build's GIL back on), else what the interpreter said when probed.
+            "gil_enabled": _gil_enabled(cell, group),
             "free_threaded": interp.free_threaded,
         },
         "workers": cell.key.workers,
@@ -51,6 +60,8 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     rounds = cell.rounds
     walls = _field(rounds, "wall_s")
     record["wall_s"] = summary(walls)
+    # The round of each value: cells of one round ran seconds apart, across interpreters too.
+    record["round_ids"] = [r.round for r in rounds]
     if not rounds:
         record.update(speedup=None, efficiency=None, cpu_busy_cores_mean=None, peak_rss_bytes=None)
         record["cpu_per_core"] = {"interval_s": None, "samples": []}

@@ -3,6 +3,11 @@
 Within one round every cell of a group runs once, in a rotated order, each in a fresh worker
 process; speedups are paired within rounds, because this machine's speed drifts in phases of
 seconds (DESIGN.md, "Measuring on a noisy machine"). The orchestrator never times work itself.
+
+Groups of one workload and impl under several interpreters (``--python A --python B``) form a
+comparison set: they share the task size found for the first, and each round measures every
+group of the set (in rotated order), so round *r* of a 3.13t serial cell and round *r* of a 3.13
+serial cell are seconds apart and their ratio is paired like any speedup.
 """
 
 from __future__ import annotations
@@ -12,8 +17,6 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-import psutil
 
 from .._exceptions import HarnessError
 from .._interpreters import InterpreterInfo
@@ -105,12 +108,22 @@ def _resource(workload: Workload) -> Iterator[ResourceHandle]:
 
 
 def _cpu_of(pids: tuple[int, ...]) -> float:
+    import psutil  # here, not at the top: harness workers (any CPython, stdlib only) import this package
+
     total = 0.0
     for pid in pids:
         with contextlib.suppress(psutil.Error):
             t = psutil.Process(pid).cpu_times()
             total += t.user + t.system
     return total
+
+
+def comparison_sets(groups: list[Group]) -> list[list[Group]]:
+    """Groups of the same workload and impl (one per interpreter), in first-seen order."""
+    sets: dict[tuple[str, str], list[Group]] = {}
+    for group in groups:
+        sets.setdefault((group.workload.name, group.impl), []).append(group)
+    return list(sets.values())
 
 
 class Runner:
@@ -130,27 +143,67 @@ class Runner:
         runnable = sum(1 for g in groups for c in g.cells if c.status == "ok")
         if self.progress is not None:
             self.progress.begin(runnable * self.settings.repeats + len(groups))
+        for comparison in comparison_sets(groups):
+            self._run_set(comparison)
+
+    def _run_set(self, groups: list[Group]) -> None:
+        try:
+            with _resource(groups[0].workload) as handle:
+                self._run_set_with(groups, handle)
+        except HarnessError as exc:  # the resource (a server, a database) failed
+            for group in groups:
+                if group.status in ("pending", "running"):
+                    self._mark(group, "failed", str(exc))
+
+    def _run_set_with(self, groups: list[Group], handle: ResourceHandle) -> None:
+        """Groups of one workload and impl under several interpreters share a task size and
+        are measured in the same rounds, so their serial times can be paired across builds."""
+        params = dict(handle.params)
+        live: list[Group] = []
         for group in groups:
-            group.status = "running"
-            try:
-                self._run_group(group)
-            except KeyboardInterrupt:
+            group.status, group.resource = "running", handle.description
+            with self._failures(group):
+                self._calibrate(group, params, shared=live[0] if live else None)
+                live.append(group)
+            if self.progress is not None:
+                self.progress.step(f"{group.title}: calibrated")
+        try:
+            for round_index in range(self.settings.repeats):
+                shift = round_index % len(live) if live else 0
+                for group in live[shift:] + live[:shift]:
+                    self._measure_round(group, round_index, params, handle.pids)
+                for group in live:
+                    group.rounds_done = round_index + 1
+                if self.on_round is not None:
+                    self.on_round()
+        except KeyboardInterrupt:
+            for group in live:
                 group.status = "interrupted"
-                raise
-            except ImplementationUnavailable as exc:
-                group.status, group.reason = "unavailable", str(exc)
-                for cell in group.cells:
-                    if cell.status == "ok":
-                        cell.status, cell.reason = "unavailable", str(exc)
-            except HarnessError as exc:
-                group.status, group.reason = "failed", str(exc)
-                for cell in group.cells:
-                    if cell.status == "ok":
-                        cell.status, cell.reason = "failed", str(exc)
-            else:
-                group.status = "done"
-            if self.on_round is not None:
-                self.on_round()
+            raise
+        for group in live:
+            group.status = "done"
+        if self.on_round is not None:
+            self.on_round()
+
+    @contextlib.contextmanager
+    def _failures(self, group: Group) -> Iterator[None]:
+        """A group that cannot run is marked with the reason; the others go on."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            group.status = "interrupted"
+            raise
+        except ImplementationUnavailable as exc:
+            self._mark(group, "unavailable", str(exc))
+        except HarnessError as exc:
+            self._mark(group, "failed", str(exc))
+
+    @staticmethod
+    def _mark(group: Group, status: str, reason: str) -> None:
+        group.status, group.reason = status, reason
+        for cell in group.cells:
+            if cell.status == "ok":
+                cell.status, cell.reason = status, reason
 
     def _spec(self, group: Group, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {
@@ -161,16 +214,24 @@ class Runner:
             **extra,
         }
 
-    def _calibrate(self, group: Group, params: dict[str, Any]) -> None:
+    def _calibrate(self, group: Group, params: dict[str, Any], shared: Group | None = None) -> None:
+        """Find the task size (and count) for the target cell time, and the expected answer.
+
+        ``shared``: an already calibrated group of the same workload and impl under another
+        interpreter, whose size and task count this one takes, so both measure the same work.
+        """
         workload = group.workload
-        group.size = self.settings.size or workload.default_size
+        group.size = shared.size if shared else self.settings.size or workload.default_size
+        if shared is not None:
+            group.tasks = shared.tasks
         python = group.interpreter.path
         report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)
         if not report["ok"] and report.get("kind") == "unavailable":
             raise ImplementationUnavailable(report["error"])
         if not report["ok"]:
             raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
-        if workload.calibrate and self.settings.size is None:
+        rescale = shared is None and self.settings.size is None
+        if rescale and workload.calibrate:
             per_task = self.settings.target_cell_s / group.tasks
             scale = per_task / max(report["task_s"], 1e-6)
             size = _nice(min(max(group.size * scale, group.size / 64), group.size * 64))
@@ -179,7 +240,7 @@ class Runner:
                 report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)
                 if not report["ok"]:
                     raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
-        elif not workload.calibrate and self.settings.size is None:
+        elif rescale:
             # Fixed-latency work: add tasks (a multiple of the largest worker count, so every
             # worker gets the same share) until the serial cell lasts the target time.
             unit = max(c.key.workers for c in group.cells)
@@ -205,23 +266,15 @@ class Runner:
                 f"{group.title}: {group.impl} disagrees with {group.workload.reference_impl}: {problem}"
             )
 
-    def _run_group(self, group: Group) -> None:
-        with _resource(group.workload) as handle:
-            group.resource = handle.description
-            params = dict(handle.params)
-            self._calibrate(group, params)
+    def _measure_round(
+        self, group: Group, round_index: int, params: dict[str, Any], pids: tuple[int, ...]
+    ) -> None:
+        cells = [c for c in group.cells if c.status == "ok"]
+        shift = round_index % len(cells) if cells else 0
+        for cell in cells[shift:] + cells[:shift]:
+            self._measure(group, cell, round_index, params, pids)
             if self.progress is not None:
-                self.progress.step(f"{group.title}: calibrated")
-            cells = [c for c in group.cells if c.status == "ok"]
-            for round_index in range(self.settings.repeats):
-                shift = round_index % len(cells)
-                for cell in cells[shift:] + cells[:shift]:
-                    self._measure(group, cell, round_index, params, handle.pids)
-                    if self.progress is not None:
-                        self.progress.step(f"{group.title}: {cell.key.label} (round {round_index + 1})")
-                group.rounds_done = round_index + 1
-                if self.on_round is not None:
-                    self.on_round()
+                self.progress.step(f"{group.title}: {cell.key.label} (round {round_index + 1})")
 
     def _measure(
         self,
@@ -254,9 +307,12 @@ class Runner:
             self.sampler.watch(None)
         resource_cpu = _cpu_of(pids) - resource_cpu0
         if not report["ok"]:
-            cell.status, cell.reason = "failed", report["error"]
+            # A model that cannot run this impl under this interpreter (an extension that does
+            # not load in a sub-interpreter, say) makes the cell unavailable, not failed.
+            unavailable = report.get("kind") == "unavailable"
+            cell.status, cell.reason = ("unavailable" if unavailable else "failed"), report["error"]
             return
-        group.gil_enabled = report["gil_enabled"]
+        group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
         start, end = report["window"]
         window = self.sampler.window(start, end)
         own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu

@@ -13,8 +13,12 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    # Imported where used: harness workers import this package under any CPython, with only
+    # the stdlib (and gilwise on PYTHONPATH); psutil serves the orchestrator alone.
+    import psutil
 
 DEFAULT_INTERVAL_S = 0.05
 """20 Hz: several samples even in a 0.2 s cell, and negligible cost (one /proc/stat read)."""
@@ -59,6 +63,8 @@ def _busy(times: psutil._common.pcputimes) -> float:  # type: ignore[name-define
 
 def tree_rss(pid: int) -> int:
     """RSS of a process and all its descendants; 0 once it has gone."""
+    import psutil
+
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -97,6 +103,8 @@ class CpuSampler:
         self._watched = pid
 
     def _take(self) -> None:
+        import psutil
+
         per_core = psutil.cpu_times(percpu=True)
         watched = self._watched
         sample = CpuSample(

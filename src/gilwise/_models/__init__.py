@@ -12,6 +12,7 @@ from .processes import (
     SpawnProcessPoolModel,
 )
 from .serial import SerialModel
+from .subinterpreters import SubinterpreterModel
 from .threads import ThreadPoolModel
 
 MODELS: dict[str, Model] = {
@@ -24,6 +25,7 @@ MODELS: dict[str, Model] = {
         ForkserverProcessPoolModel(),
         SpawnProcessPoolModel(),
         AsyncioModel(),
+        SubinterpreterModel(),
         CppThreadsModel(),
     )
 }

@@ -83,6 +83,8 @@ class Model:
     summary: ClassVar[str]
     family: ClassVar[str]
     """Column of the classic comparison table: serial, threads, processes, asyncio, native, ..."""
+    needs: ClassVar[str] = "any CPython 3.11+"
+    """What it takes to run, in words (``gilwise doctor`` shows it beside ``available()``)."""
     parallel: ClassVar[bool] = True
     """False for the serial baseline (workers is ignored, always 1)."""
 

@@ -69,15 +69,18 @@ class ForkProcessPoolModel(ProcessPoolModel):
     name = "processes-fork"
     summary = "ProcessPoolExecutor, fork: children copy-on-write the parent's memory"
     start_method = "fork"
+    needs = "the fork start method (POSIX)"
 
 
 class ForkserverProcessPoolModel(ProcessPoolModel):
     name = "processes-forkserver"
     summary = "ProcessPoolExecutor, forkserver: children forked from a clean server process"
     start_method = "forkserver"
+    needs = "the forkserver start method (POSIX)"
 
 
 class SpawnProcessPoolModel(ProcessPoolModel):
     name = "processes-spawn"
     summary = "ProcessPoolExecutor, spawn: each child a fresh interpreter that re-imports"
     start_method = "spawn"
+    needs = "the spawn start method (every platform)"

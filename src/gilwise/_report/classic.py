@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import _models
 from .._harness.records import OTHER_LOAD_WARN_CORES
 from . import fmt
+from .interpreters import build_text, interpreters_in, label
 
 Record = dict[str, Any]
 PREFERRED_CPU = ("sqrt_log", "json")
@@ -139,24 +141,33 @@ def _column_cells(column: Column, records: list[Record], cores: int) -> list[str
     return cells
 
 
-def classic_rows(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
+def classic_rows(document: dict[str, Any], interpreter: str | None = None) -> list[tuple[str, list[str]]]:
+    """The table's rows, from the records of one interpreter (by path) or of all of them."""
     cores = int(document["machine"]["usable_cores"])
-    columns = [_column_cells(c, document["results"], cores) for c in COLUMNS]
+    records = [r for r in document["results"] if interpreter in (None, r["interpreter"]["path"])]
+    columns = [_column_cells(c, records, cores) for c in COLUMNS]
     return [(row, [col[i] for col in columns]) for i, row in enumerate(ROWS)]
 
 
 def render_classic(console: Console, document: dict[str, Any]) -> None:
+    """One table per interpreter: evidence from different builds is never mixed in a cell."""
     cores = document["machine"]["usable_cores"]
-    table = Table(
-        title=f"C/C++ threads vs Python threads vs multiprocessing — measured on this machine "
-        f"({cores} usable cores)",
-        title_justify="left",
-        show_lines=True,
-        header_style="bold",
-    )
-    table.add_column("")
-    for column in COLUMNS:
-        table.add_column(column.title, ratio=1)
-    for row, cells in classic_rows(document):
-        table.add_row(row, *cells)
-    console.print(table)
+    interps = interpreters_in(document)
+    several = len(interps) > 1
+    for interp in interps if several else [None]:
+        where = f" — Python {label(interp)} ({build_text(interp)}), {interp['path']}" if interp else ""
+        table = Table(
+            title=escape(
+                f"C/C++ threads vs Python threads vs multiprocessing — measured on this machine "
+                f"({cores} usable cores){where}"
+            ),
+            title_justify="left",
+            show_lines=True,
+            header_style="bold",
+        )
+        table.add_column("")
+        for column in COLUMNS:
+            table.add_column(column.title, ratio=1)
+        for row, cells in classic_rows(document, interp["path"] if interp else None):
+            table.add_row(row, *cells)
+        console.print(table)

@@ -12,6 +12,7 @@ from rich.table import Table
 from .._harness.records import OTHER_LOAD_WARN_CORES, SPREAD_WARN
 from .._harness.stats import relative_spread
 from . import fmt
+from .interpreters import REENABLED_NOTE, build_text, label
 
 
 def _group_key(rec: dict[str, Any]) -> tuple[str, str, str]:
@@ -23,15 +24,21 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
     for rec in document["results"]:
         groups[_group_key(rec)].append(rec)
     group_meta = {(g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])}
+    several = len({rec["interpreter"]["path"] for rec in document["results"]}) > 1
     for key, records in groups.items():
         first = records[0]
-        interp = first["interpreter"]
-        build = "free-threaded build" if interp["free_threaded"] else "GIL build"
-        gil = "GIL enabled" if interp["gil_enabled"] else "GIL disabled"
+        # Any cell whose workers reported the GIL on at run time marks the whole group.
+        interp = {
+            **first["interpreter"],
+            "gil_enabled": any(r["interpreter"]["gil_enabled"] for r in records),
+        }
+        build = build_text(interp)
         meta = group_meta.get(key, {})
         title = (
-            f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
-            f"{first['size']:,} {first['size_unit']} — Python {interp['version']} ({build}, {gil})"
+            (f"[{label(interp)}] " if several else "")
+            + f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
+            f"{first['size']:,} {first['size_unit']} — Python {label(interp)} ({build})"
+            + (f" — {interp['path']}" if several else "")
         )
         table = Table(title=escape(title), title_justify="left", header_style="bold")
         for column in (
@@ -70,6 +77,8 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
             )
         if meta.get("resource"):
             table.caption = meta["resource"]
+        if interp["free_threaded"] and interp["gil_enabled"]:
+            table.caption = escape(REENABLED_NOTE)
         if meta.get("status") == "failed":
             table.caption = f"[red]group failed: {meta.get('reason')}[/red]"
         console.print(table)
@@ -86,7 +95,7 @@ def render_iteration_costs(console: Console, document: dict[str, Any]) -> None:
     ]
     by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rec in serial:
-        by_workload[f"{rec['workload']} on {rec['interpreter']['version']}"].append(rec)
+        by_workload[f"{rec['workload']} on {label(rec['interpreter'])}"].append(rec)
     for name, records in by_workload.items():
         if len(records) < 2:
             continue

@@ -46,6 +46,16 @@ WORKLOADS: dict[str, Workload] = {
             iterations_per_size=1,
         ),
         Workload(
+            name="sqrt_log_local",
+            kind="cpu",
+            summary="sqrt_log with math.sqrt / math.log bound to locals first (no shared lookups)",
+            size_unit="iterations",
+            default_size=1_000_000,
+            impls={"python": f"{_CPU}:sqrt_log_local_python"},
+            verify=close_enough,
+            iterations_per_size=1,
+        ),
+        Workload(
             name="json",
             kind="cpu",
             summary="json.dumps + json.loads of a nested order document (holds the GIL)",
