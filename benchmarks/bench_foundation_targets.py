@@ -1,4 +1,4 @@
-"""The foundation's "must show" figures, measured by gilwise itself in one run.
+"""The foundation's and the native kernels' "must show" figures, measured by gilwise itself.
 
     uv run python benchmarks/bench_foundation_targets.py [--repeats 5]
 
@@ -16,25 +16,32 @@ from gilwise._harness import BenchSettings, run_bench
 from gilwise._interpreters import current
 from gilwise._workloads import Workload, get_workload
 
-PLAN: dict[str, tuple[list[str], list[int]]] = {
-    "sqrt_log": (["serial", "threads", "processes"], [2]),
-    "http": (["serial", "threads", "asyncio"], [2, 32]),
-    "sha256": (["serial", "threads"], [2]),
-    "json": (["serial", "threads"], [2]),
-}
+# workload, impls, models, workers
+PLAN: list[tuple[str, list[str], list[str], list[int]]] = [
+    ("sqrt_log", ["python"], ["serial", "threads", "processes"], [2]),
+    ("http", ["python"], ["serial", "threads", "asyncio"], [2, 32]),
+    ("sha256", ["python"], ["serial", "threads"], [2]),
+    ("json", ["python"], ["serial", "threads"], [2]),
+    ("sqrt_log", ["native", "ctypes", "native-gil"], ["serial", "threads", "cpp-threads"], [2]),
+]
 
-# (workload, model, workers, metric, op, bound)
+# (workload, impl, model, workers, metric, op, bound)
 TARGETS = [
-    ("sqrt_log", "threads", 2, "speedup", "<=", 1.15),
-    ("sqrt_log", "threads", 2, "busy", "<=", 1.2),
-    ("sqrt_log", "processes", 2, "speedup", ">=", 1.7),
-    ("sqrt_log", "processes", 2, "busy", ">=", 1.7),
-    ("http", "threads", 2, "speedup", ">=", 1.8),
-    ("http", "asyncio", 2, "speedup", ">=", 1.8),
-    ("http", "threads", 32, "speedup", ">=", 3.6),
-    ("http", "asyncio", 32, "speedup", ">=", 3.6),
-    ("sha256", "threads", 2, "speedup", ">=", 1.7),
-    ("json", "threads", 2, "speedup", "<=", 1.15),
+    ("sqrt_log", "python", "threads", 2, "speedup", "<=", 1.15),
+    ("sqrt_log", "python", "threads", 2, "busy", "<=", 1.2),
+    ("sqrt_log", "python", "processes", 2, "speedup", ">=", 1.7),
+    ("sqrt_log", "python", "processes", 2, "busy", ">=", 1.7),
+    ("http", "python", "threads", 2, "speedup", ">=", 1.8),
+    ("http", "python", "asyncio", 2, "speedup", ">=", 1.8),
+    ("http", "python", "threads", 32, "speedup", ">=", 3.6),
+    ("http", "python", "asyncio", 32, "speedup", ">=", 3.6),
+    ("sha256", "python", "threads", 2, "speedup", ">=", 1.7),
+    ("json", "python", "threads", 2, "speedup", "<=", 1.15),
+    ("sqrt_log", "native", "threads", 2, "speedup", ">=", 1.8),
+    ("sqrt_log", "native", "threads", 2, "busy", ">=", 1.7),
+    ("sqrt_log", "ctypes", "threads", 2, "speedup", ">=", 1.8),
+    ("sqrt_log", "native-gil", "threads", 2, "speedup", "<=", 1.15),
+    ("sqrt_log", "native", "cpp-threads", 2, "speedup", ">=", 1.85),
 ]
 
 
@@ -44,19 +51,18 @@ def main() -> None:
     args = parser.parse_args()
     settings = BenchSettings(repeats=args.repeats)
     records: list[dict[str, Any]] = []
-    for name, (models, workers) in PLAN.items():
+    for name, impls, models, workers in PLAN:
 
         def workers_for(_: Workload, w: list[int] = workers) -> list[int]:
             return w
 
-        run = run_bench([get_workload(name)], ["python"], models, workers_for, [current()], settings)
+        run = run_bench([get_workload(name)], impls, models, workers_for, [current()], settings)
         records.extend(run.to_json()["results"])
     rows = []
     outcome = []
-    for workload, model, workers, metric, op, bound in TARGETS:
-        rec = next(
-            r for r in records if (r["workload"], r["model"], r["workers"]) == (workload, model, workers)
-        )
+    for workload, impl, model, workers, metric, op, bound in TARGETS:
+        key = (workload, impl, model, workers)
+        rec = next(r for r in records if (r["workload"], r["impl"], r["model"], r["workers"]) == key)
         if metric == "speedup":
             value = rec["speedup_paired"]["median"]
             shown = f"{value:.2f}× [{rec['speedup_paired']['min']:.2f}–{rec['speedup_paired']['max']:.2f}]"
@@ -64,10 +70,12 @@ def main() -> None:
             value = rec["cpu_busy_cores_mean"]
             shown = f"{value:.2f} cores"
         met = value <= bound if op == "<=" else value >= bound
-        rows.append((f"{workload} {model}×{workers}", metric, f"{op} {bound}", shown, "yes" if met else "NO"))
+        rows.append(
+            (f"{workload}[{impl}] {model}×{workers}", metric, f"{op} {bound}", shown, "yes" if met else "NO")
+        )
         outcome.append(
             {
-                "cell": f"{workload} {model}×{workers}",
+                "cell": f"{workload}[{impl}] {model}×{workers}",
                 "metric": metric,
                 "target": f"{op} {bound}",
                 "value": value,
