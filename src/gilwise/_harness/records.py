@@ -76,8 +76,12 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     ratios = paired_ratios([base[i] for i in common], [mine[i] for i in common])
     record["speedup_paired"] = summary(ratios)
     record["efficiency"] = speedup / cell.key.workers if speedup is not None else None
-    all_rows = [row for r in rounds for row in r.per_core]
-    record["cpu_busy_cores_mean"] = sum(sum(row) for row in all_rows) / len(all_rows) if all_rows else None
+    # Time-weighted over the cells' exact windows (counters interpolated at both ends): whole
+    # sample rows would also count the idle edges before and after a short cell.
+    window_s = sum(r.raw["window"][1] - r.raw["window"][0] for r in rounds)
+    record["cpu_busy_cores_mean"] = (
+        sum(r.busy_core_seconds for r in rounds) / window_s if window_s > 0 else None
+    )
     median_round = _median_round(cell)
     record["cpu_per_core"] = {
         "interval_s": interval_s,
