@@ -1,0 +1,464 @@
+"""The process-pool engine: warm workers, dispatch, crash recovery, timeouts, shutdown.
+
+Independent of asyncio: callers get ``concurrent.futures.Future`` objects, so the asyncio
+``Offloader`` and the synchronous ``Executor`` are thin front ends over the same engine.
+
+Design (compare ``ProcessPoolExecutor``: call queue + feeder thread + management thread):
+- Each worker has its own request and reply pipe and runs one task at a time. The submitting
+  thread writes the request straight to an idle worker; there is no feeder thread hop.
+- One collector thread waits (epoll) on every reply pipe and on the nearest deadline. It
+  completes futures, hands the freed worker the next queued task, and treats end-of-file on a
+  reply pipe as a death: only the task that worker ran fails (``WorkerCrashed``) and a fresh
+  worker takes its place. Nothing ever marks the pool broken because one worker died.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import heapq
+import itertools
+import os
+import selectors
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Future
+from typing import Any
+
+from .._exceptions import OffloadTimeout, Unpicklable, WorkerCrashed
+from . import _worker
+from ._process import WorkerProcess, describe_exit, preparation_data
+from ._task import Observer, Task
+
+_pool_ids = itertools.count(1)
+_STARTUP_FAILURES_BEFORE_BROKEN = 3
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker, attached as ``__cause__``."""
+
+    def __init__(self, tb: str) -> None:
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.tb}"""'
+
+
+class PoolCounters:
+    """Running totals; read by the statistics of the front ends."""
+
+    __slots__ = ("cancelled", "completed", "crashes", "failed", "restarts", "retries", "submitted", "timeouts")
+
+    def __init__(self) -> None:
+        self.submitted = self.completed = self.failed = self.cancelled = 0
+        self.crashes = self.restarts = self.retries = self.timeouts = 0
+
+
+class WorkerPool:
+    """A fixed number of warm worker processes that survive each other's deaths."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        python: str | None = None,
+        initializer: Callable[..., object] | None = None,
+        initargs: Sequence[Any] = (),
+        max_tasks_per_child: int | None = None,
+        shm_threshold: int = _worker.DEFAULT_THRESHOLD,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers={workers}: a pool needs at least one worker process")
+        if max_tasks_per_child is not None and max_tasks_per_child < 1:
+            raise ValueError(f"max_tasks_per_child={max_tasks_per_child} must be >= 1")
+        self.size, self.python = workers, python or sys.executable
+        self.max_tasks_per_child = max_tasks_per_child
+        self.counters = PoolCounters()
+        self._prefix = f"gilwise-{os.getpid()}-{next(_pool_ids)}"
+        self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold)
+        self._encoder_lock = threading.Lock()
+        self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
+        init = (preparation_data(), self._prefix, shm_threshold, initializer, tuple(initargs))
+        try:
+            self._init_frame = self._encoder.encode(init)[0]
+        except Exception as exc:
+            shutil.rmtree(self._fault_dir, ignore_errors=True)
+            raise Unpicklable(f"cannot send the initializer or initargs to workers: {exc}") from exc
+        self._lock = threading.Lock()
+        self._idle_cond = threading.Condition(self._lock)
+        self._tids = itertools.count(1)
+        self._wids = itertools.count(1)
+        self._queue: deque[Task] = deque()
+        self._idle: list[WorkerProcess] = []
+        self._workers: dict[int, WorkerProcess] = {}
+        self._deadlines: list[tuple[float, int, Task]] = []
+        self._startup_failures = 0
+        self._broken: str | None = None
+        self._closing = False
+        self._kill_running = False
+        self.ready: Future[None] = Future()
+        self.closed: Future[None] = Future()
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        try:
+            with self._lock:
+                for _ in range(workers):
+                    self._start_worker_locked()
+        except BaseException:
+            self._release_resources()
+            raise
+        self._thread = threading.Thread(target=self._collect, name=f"{self._prefix}-collector", daemon=True)
+        self._thread.start()
+        _live_pools.add(self)
+
+    # -- public engine API ----------------------------------------------------------------
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        *,
+        chunk: bool = False,
+        timeout: float | None = None,
+        retries: int = 0,
+        observer: Observer | None = None,
+    ) -> Future[Any]:
+        """Queue one call (or, with ``chunk``, ``[fn(*a) for a in args]``) for a worker."""
+        kind = _worker.CHUNK if chunk else _worker.CALL
+        task = Task(next(self._tids), kind, fn, args, kwargs, timeout=timeout, retries=retries, observer=observer)
+        if self._closing:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        if self._broken:
+            task.future.set_exception(WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken))
+            return task.future
+        try:
+            with self._encoder_lock:
+                task.encode(self._encoder)
+        except Unpicklable as exc:
+            self.counters.failed += 1
+            task.future.set_exception(exc)
+            return task.future
+        with self._lock:
+            if self._closing:
+                task.release()
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self.counters.submitted += 1
+            self._queue.append(task)
+            if timeout is not None:
+                heapq.heappush(self._deadlines, (time.monotonic() + timeout, task.tid, task))
+                self._wake()
+            sends = self._assign_locked()
+        task.future.add_done_callback(self._on_cancel)
+        self._send(sends)
+        return task.future
+
+    def shutdown(self, *, wait: bool = True, cancel_pending: bool = False, kill_running: bool = False) -> None:
+        """Stop accepting work; drain (or cancel) what is queued; stop the workers."""
+        cancelled: list[Task] = []
+        with self._lock:
+            self._closing = True
+            if cancel_pending:
+                cancelled, self._queue = list(self._queue), deque()
+            if kill_running:
+                self._kill_running = True
+                for w in self._workers.values():
+                    if w.task is not None:
+                        w.kill("shutdown")
+            self._wake()
+        for task in cancelled:
+            task.release()
+            if task.future.cancel():
+                self.counters.cancelled += 1
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._queue) + sum(w.task is not None for w in self._workers.values())
+
+    def alive(self) -> int:
+        with self._lock:
+            return len(self._workers)
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._workers.values()]
+
+    # -- dispatch -----------------------------------------------------------------------
+    def _assign_locked(self) -> list[tuple[WorkerProcess, Task]]:
+        sends = []
+        while self._idle and self._queue:
+            task = self._queue.popleft()
+            if not task.started:
+                if not task.future.set_running_or_notify_cancel():
+                    task.release()
+                    continue
+                task.started = True
+            worker = self._idle.pop()
+            worker.task, task.worker = task, worker
+            sends.append((worker, task))
+        return sends
+
+    def _send(self, sends: list[tuple[WorkerProcess, Task]]) -> None:
+        for worker, task in sends:
+            # A worker that died while idle never got the frame: the exit handler requeues it.
+            task.delivered = worker.send(task.frame) and worker.ready
+
+    def _on_cancel(self, future: Future[Any]) -> None:
+        if future.cancelled():
+            with self._lock:
+                for task in self._queue:
+                    if task.future is future:
+                        self._queue.remove(task)
+                        task.release()
+                        break
+                else:
+                    return
+            self.counters.cancelled += 1
+
+    # -- the collector thread -----------------------------------------------------------
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"x")
+
+    def _collect(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    timeout = self._deadlines[0][0] - time.monotonic() if self._deadlines else None
+                for key, _ in self._selector.select(None if timeout is None else max(timeout, 0.0)):
+                    worker = key.data
+                    if worker is None:
+                        with contextlib.suppress(BlockingIOError):
+                            os.read(self._wake_r, 4096)
+                        continue
+                    frames = worker.read_frames()
+                    for frame in frames or ():
+                        self._on_frame(worker, frame)
+                    if frames is None:
+                        self._on_exit(worker)
+                self._expire()
+                if self._closing and self._finish_if_drained():
+                    break
+        except BaseException as exc:
+            self._fail_everything(exc)
+            raise
+        finally:
+            self._release_resources()
+            if not self.ready.done():
+                self.ready.set_exception(RuntimeError("the pool shut down before its workers started"))
+            self.closed.set_result(None)
+
+    def _on_frame(self, worker: WorkerProcess, frame: memoryview) -> None:
+        try:
+            msg: Any = _worker.decode(frame, writable=True, unlink=True)
+        except Exception as exc:
+            msg = (_worker.HEADER.unpack_from(frame)[2], _worker.BAD_RESULT, f"the reply could not be unpickled here ({type(exc).__name__}: {exc})", 0.0, 0.0)
+        if msg[0] == _worker.READY:
+            with self._lock:
+                worker.ready = True
+                self._startup_failures = 0
+                if worker.task is not None:
+                    worker.task.delivered = True
+                ready = all(w.ready for w in self._workers.values())
+            if ready and not self.ready.done():
+                self.ready.set_result(None)
+            return
+        tid, status, value, cpu, wall = msg
+        with self._lock:
+            task = worker.task
+            if task is None or task.tid != tid:
+                return  # the answer to a task already failed by a timeout
+            worker.task, worker.tasks_done = None, worker.tasks_done + 1
+            retire = self.max_tasks_per_child is not None and worker.tasks_done >= self.max_tasks_per_child
+            if retire and not self._closing:
+                self._retire_locked(worker)
+                self._start_worker_locked()
+            else:
+                self._idle.append(worker)
+            sends = self._assign_locked()
+        task.release()
+        if task.observer is not None:
+            task.observer(cpu, wall)
+        if status == _worker.OK:
+            self.counters.completed += 1
+            task.future.set_result(value)
+        else:
+            self.counters.failed += 1
+            task.future.set_exception(_remote_error(task, status, value))
+        self._send(sends)
+
+    def _on_exit(self, worker: WorkerProcess) -> None:
+        self._selector.unregister(worker.rep_fd)
+        code = worker.reap()
+        fault = worker.fault_log()
+        with contextlib.suppress(OSError):
+            os.unlink(worker.fault_path)
+        for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        sig, cause = describe_exit(code)
+        with self._lock:
+            del self._workers[worker.wid]
+            if worker in self._idle:
+                self._idle.remove(worker)
+            task, worker.task = worker.task, None
+            planned = worker.retiring or worker.killed_for is not None
+            if not worker.ready and not planned:
+                self._startup_failures += 1
+                if self._startup_failures >= _STARTUP_FAILURES_BEFORE_BROKEN:
+                    self._broken = (
+                        f"{self._startup_failures} worker processes in a row died while starting "
+                        f"({sig or f'exit status {code}'}): the initializer raised, or the "
+                        f"interpreter {self.python} cannot import the task's modules. See the "
+                        "worker's stderr above; fix the initializer or the environment."
+                    )
+            if not self._closing and self._broken is None and not worker.retiring:
+                self.counters.restarts += 1
+                self._start_worker_locked()
+            error: BaseException | None = None
+            if task is not None and not task.future.done():
+                if worker.killed_for == "shutdown":
+                    task.release()
+                    error = CancelledError()
+                elif not task.delivered or (task.retries_left > 0 and not self._broken):
+                    if task.delivered:
+                        task.retries_left -= 1
+                        self.counters.retries += 1
+                    task.worker = None
+                    self._queue.appendleft(task)
+                else:
+                    task.release()
+                    self.counters.crashes += 1
+                    self.counters.failed += 1
+                    error = self._crash_error(task, worker, code, sig, cause, fault)
+            failed = list(self._queue) if self._broken else []
+            if failed:
+                self._queue.clear()
+            sends = self._assign_locked()
+        if error is not None and task is not None:
+            task.future.set_exception(error)
+        for t in failed:
+            t.release()
+            if not t.future.done():
+                t.future.set_exception(WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause))
+        self._send(sends)
+
+    def _crash_error(self, task: Task, worker: WorkerProcess, code: int, sig: str | None, cause: str, fault: str) -> WorkerCrashed:
+        status = f"signal {sig}" if sig else f"exit status {code}"
+        text = (
+            f"worker process {worker.pid} died ({status}) while running {task.name}. Likely cause: "
+            f"{cause}. The pool replaced the worker and the other tasks are unaffected. Fix: "
+            "repair the task, or if it is idempotent pass retries=N to run it again."
+        )
+        if fault:
+            text += f"\nfaulthandler in the worker reported:\n{fault}"
+        return WorkerCrashed(text, exitcode=code, signal=sig, pid=worker.pid, cause=cause)
+
+    def _expire(self) -> None:
+        now, expired = time.monotonic(), []
+        with self._lock:
+            while self._deadlines and self._deadlines[0][0] <= now:
+                task = heapq.heappop(self._deadlines)[2]
+                if task.future.done():
+                    continue
+                expired.append(task)
+                if task.worker is not None and task.worker.task is task:
+                    task.worker.kill("timeout")
+                    task.worker.task = None
+                elif task in self._queue:
+                    self._queue.remove(task)
+        for task in expired:
+            task.release()
+            self.counters.timeouts += 1
+            self.counters.failed += 1
+            where = "its worker was killed and is being replaced" if task.worker else "it was still queued"
+            task.future.set_exception(
+                OffloadTimeout(
+                    f"{task.name} did not finish within timeout={task.timeout} s; {where}. "
+                    "Likely cause: the task is slower than expected or hangs. Fix: raise the "
+                    "timeout, split the task, or add workers if it waited in the queue."
+                )
+            )
+
+    # -- worker lifecycle ------------------------------------------------------------------
+    def _start_worker_locked(self) -> None:
+        wid = next(self._wids)
+        fault = os.path.join(self._fault_dir, f"w{wid}.log")
+        worker = WorkerProcess(wid, self.python, fault, self._init_frame)
+        self._workers[wid] = worker
+        self._idle.append(worker)
+        self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
+
+    def _retire_locked(self, worker: WorkerProcess) -> None:
+        worker.retiring = True
+        worker.send(_worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0])
+
+    def _finish_if_drained(self) -> bool:
+        with self._lock:
+            if self._queue or any(w.task is not None for w in self._workers.values()):
+                return False
+            for w in self._workers.values():
+                if not w.retiring:
+                    self._retire_locked(w)
+            self._idle.clear()
+            return not self._workers
+
+    def _fail_everything(self, exc: BaseException) -> None:
+        with self._lock:
+            self._closing = True
+            tasks = list(self._queue) + [w.task for w in self._workers.values() if w.task]
+            self._queue.clear()
+        for task in tasks:
+            if not task.future.done():
+                task.future.set_exception(RuntimeError(f"the offload collector thread failed: {exc!r}"))
+
+    def _release_resources(self) -> None:
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for w in workers:
+            w.kill("shutdown")
+            w.reap()
+        with contextlib.suppress(Exception):
+            self._selector.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-*"):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        shutil.rmtree(self._fault_dir, ignore_errors=True)
+
+
+def _remote_error(task: Task, status: int, value: Any) -> BaseException:
+    if status == _worker.RAISED:
+        exc, tb = value
+        exc.__cause__ = RemoteTraceback(tb)
+        return exc  # type: ignore[no-any-return]
+    what = "result of" if status == _worker.BAD_RESULT else "task"
+    return Unpicklable(
+        f"{value} ({what} {task.name}). The worker stays usable. Fix: return plain data "
+        "(numbers, str, bytes, lists, dicts, NumPy arrays) or make the object picklable."
+    )
+
+
+_live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_at_exit() -> None:
+    for pool in list(_live_pools):
+        pool.shutdown(wait=True, cancel_pending=True)
