@@ -32,9 +32,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
-from .._exceptions import OffloadTimeout, Unpicklable, WorkerCrashed
+from .._exceptions import OffloadTimeout, Unpicklable, UsageError, WorkerCrashed
 from . import _worker
 from ._process import WorkerProcess, describe_exit, preparation_data
+from ._shm import SegmentCache
 from ._task import Observer, Task
 
 _pool_ids = itertools.count(1)
@@ -55,7 +56,16 @@ class RemoteTraceback(Exception):
 class PoolCounters:
     """Running totals; read by the statistics of the front ends."""
 
-    __slots__ = ("cancelled", "completed", "crashes", "failed", "restarts", "retries", "submitted", "timeouts")
+    __slots__ = (
+        "cancelled",
+        "completed",
+        "crashes",
+        "failed",
+        "restarts",
+        "retries",
+        "submitted",
+        "timeouts",
+    )
 
     def __init__(self) -> None:
         self.submitted = self.completed = self.failed = self.cancelled = 0
@@ -74,7 +84,15 @@ class WorkerPool:
         initargs: Sequence[Any] = (),
         max_tasks_per_child: int | None = None,
         shm_threshold: int = _worker.DEFAULT_THRESHOLD,
+        shm_cache_bytes: int = 256 << 20,
     ) -> None:
+        worker_side = sys.modules.get("_gilwise_offload_worker")
+        if worker_side is not None and getattr(worker_side, "BOOTSTRAPPING", False):
+            raise UsageError(
+                "a worker process tried to start a pool while importing the main module. "
+                "Likely cause: the script creates an Offloader or Executor at import time. "
+                "Fix: protect the entry point with `if __name__ == '__main__':`."
+            )
         if workers < 1:
             raise ValueError(f"workers={workers}: a pool needs at least one worker process")
         if max_tasks_per_child is not None and max_tasks_per_child < 1:
@@ -83,7 +101,8 @@ class WorkerPool:
         self.max_tasks_per_child = max_tasks_per_child
         self.counters = PoolCounters()
         self._prefix = f"gilwise-{os.getpid()}-{next(_pool_ids)}"
-        self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold)
+        self._segments = SegmentCache(f"{self._prefix}-p", shm_cache_bytes)
+        self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold, self._segments.alloc)
         self._encoder_lock = threading.Lock()
         self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
         init = (preparation_data(), self._prefix, shm_threshold, initializer, tuple(initargs))
@@ -118,7 +137,9 @@ class WorkerPool:
         except BaseException:
             self._release_resources()
             raise
-        self._thread = threading.Thread(target=self._collect, name=f"{self._prefix}-collector", daemon=True)
+        self._thread = threading.Thread(
+            target=self._collect, name=f"{self._prefix}-collector", daemon=True
+        )
         self._thread.start()
         _live_pools.add(self)
 
@@ -136,11 +157,22 @@ class WorkerPool:
     ) -> Future[Any]:
         """Queue one call (or, with ``chunk``, ``[fn(*a) for a in args]``) for a worker."""
         kind = _worker.CHUNK if chunk else _worker.CALL
-        task = Task(next(self._tids), kind, fn, args, kwargs, timeout=timeout, retries=retries, observer=observer)
+        task = Task(
+            next(self._tids),
+            kind,
+            fn,
+            args,
+            kwargs,
+            timeout=timeout,
+            retries=retries,
+            observer=observer,
+        )
         if self._closing:
             raise RuntimeError("cannot schedule new futures after shutdown")
         if self._broken:
-            task.future.set_exception(WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken))
+            task.future.set_exception(
+                WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken)
+            )
             return task.future
         try:
             with self._encoder_lock:
@@ -163,7 +195,9 @@ class WorkerPool:
         self._send(sends)
         return task.future
 
-    def shutdown(self, *, wait: bool = True, cancel_pending: bool = False, kill_running: bool = False) -> None:
+    def shutdown(
+        self, *, wait: bool = True, cancel_pending: bool = False, kill_running: bool = False
+    ) -> None:
         """Stop accepting work; drain (or cancel) what is queued; stop the workers."""
         cancelled: list[Task] = []
         with self._lock:
@@ -258,14 +292,22 @@ class WorkerPool:
         finally:
             self._release_resources()
             if not self.ready.done():
-                self.ready.set_exception(RuntimeError("the pool shut down before its workers started"))
+                self.ready.set_exception(
+                    RuntimeError("the pool shut down before its workers started")
+                )
             self.closed.set_result(None)
 
     def _on_frame(self, worker: WorkerProcess, frame: memoryview) -> None:
         try:
             msg: Any = _worker.decode(frame, writable=True, unlink=True)
         except Exception as exc:
-            msg = (_worker.HEADER.unpack_from(frame)[2], _worker.BAD_RESULT, f"the reply could not be unpickled here ({type(exc).__name__}: {exc})", 0.0, 0.0)
+            msg = (
+                _worker.HEADER.unpack_from(frame)[2],
+                _worker.BAD_RESULT,
+                f"the reply could not be unpickled here ({type(exc).__name__}: {exc})",
+                0.0,
+                0.0,
+            )
         if msg[0] == _worker.READY:
             with self._lock:
                 worker.ready = True
@@ -282,7 +324,10 @@ class WorkerPool:
             if task is None or task.tid != tid:
                 return  # the answer to a task already failed by a timeout
             worker.task, worker.tasks_done = None, worker.tasks_done + 1
-            retire = self.max_tasks_per_child is not None and worker.tasks_done >= self.max_tasks_per_child
+            retire = (
+                self.max_tasks_per_child is not None
+                and worker.tasks_done >= self.max_tasks_per_child
+            )
             if retire and not self._closing:
                 self._retire_locked(worker)
                 self._start_worker_locked()
@@ -343,7 +388,7 @@ class WorkerPool:
                     task.release()
                     self.counters.crashes += 1
                     self.counters.failed += 1
-                    error = self._crash_error(task, worker, code, sig, cause, fault)
+                    error = self._crash_error(task, worker, code, sig=sig, cause=cause, fault=fault)
             failed = list(self._queue) if self._broken else []
             if failed:
                 self._queue.clear()
@@ -353,10 +398,23 @@ class WorkerPool:
         for t in failed:
             t.release()
             if not t.future.done():
-                t.future.set_exception(WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause))
+                t.future.set_exception(
+                    WorkerCrashed(
+                        self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause
+                    )
+                )
         self._send(sends)
 
-    def _crash_error(self, task: Task, worker: WorkerProcess, code: int, sig: str | None, cause: str, fault: str) -> WorkerCrashed:
+    def _crash_error(
+        self,
+        task: Task,
+        worker: WorkerProcess,
+        code: int,
+        *,
+        sig: str | None,
+        cause: str,
+        fault: str,
+    ) -> WorkerCrashed:
         status = f"signal {sig}" if sig else f"exit status {code}"
         text = (
             f"worker process {worker.pid} died ({status}) while running {task.name}. Likely cause: "
@@ -384,7 +442,11 @@ class WorkerPool:
             task.release()
             self.counters.timeouts += 1
             self.counters.failed += 1
-            where = "its worker was killed and is being replaced" if task.worker else "it was still queued"
+            where = (
+                "its worker was killed and is being replaced"
+                if task.worker
+                else "it was still queued"
+            )
             task.future.set_exception(
                 OffloadTimeout(
                     f"{task.name} did not finish within timeout={task.timeout} s; {where}. "
@@ -423,7 +485,9 @@ class WorkerPool:
             self._queue.clear()
         for task in tasks:
             if not task.future.done():
-                task.future.set_exception(RuntimeError(f"the offload collector thread failed: {exc!r}"))
+                task.future.set_exception(
+                    RuntimeError(f"the offload collector thread failed: {exc!r}")
+                )
 
     def _release_resources(self) -> None:
         with self._lock:
@@ -437,6 +501,7 @@ class WorkerPool:
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self._segments.close()
         for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-*"):
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -448,10 +513,15 @@ def _remote_error(task: Task, status: int, value: Any) -> BaseException:
         exc, tb = value
         exc.__cause__ = RemoteTraceback(tb)
         return exc  # type: ignore[no-any-return]
-    what = "result of" if status == _worker.BAD_RESULT else "task"
+    if status == _worker.BAD_RESULT:
+        return Unpicklable(
+            f"{value} (result of {task.name}). The worker stays usable. Fix: return plain data "
+            "(numbers, str, bytes, lists, dicts, NumPy arrays) or make the object picklable."
+        )
     return Unpicklable(
-        f"{value} ({what} {task.name}). The worker stays usable. Fix: return plain data "
-        "(numbers, str, bytes, lists, dicts, NumPy arrays) or make the object picklable."
+        f"{value} (task {task.name}). Likely cause: the function lives in a module the worker "
+        "cannot import (defined interactively, or in a script without an "
+        "`if __name__ == '__main__':` guard). Fix: define it in an importable module."
     )
 
 

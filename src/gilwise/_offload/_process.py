@@ -29,8 +29,8 @@ def preparation_data() -> dict[str, object]:
     main_name = getattr(getattr(main, "__spec__", None), "name", None)
     if main_name is not None:
         data["init_main_from_name"] = main_name
-    elif getattr(main, "__file__", None):
-        data["init_main_from_path"] = os.path.abspath(main.__file__)  # type: ignore[union-attr,type-var]
+    elif isinstance(path := getattr(main, "__file__", None), str):
+        data["init_main_from_path"] = os.path.abspath(path)
     return data
 
 
@@ -67,10 +67,8 @@ class WorkerProcess:
         self.pid = self.popen.pid
         os.set_blocking(rep_r, False)
         # The init frame fits the pipe buffer unless sys.path is huge; write it blocking.
-        try:
+        with contextlib.suppress(OSError):  # died at start: the reply pipe reports it
             _worker.write_all(req_w, init_frame)
-        except OSError:
-            pass  # died at start: the reply pipe reports it
 
     def send(self, frame: bytes) -> bool:
         """Write a request; False when the worker is already gone (nothing was delivered)."""

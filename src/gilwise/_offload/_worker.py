@@ -16,6 +16,7 @@ Messages, parent -> worker: ``(CALL, tid, fn, args, kwargs, bytes_at)``,
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import mmap
 import os
@@ -25,6 +26,7 @@ import struct
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 CALL, CHUNK, STOP = 0, 1, 2
@@ -33,6 +35,7 @@ OK, RAISED, BAD_RESULT, BAD_TASK = 0, 1, 2, 3
 HEADER = struct.Struct("<IIq")
 SHM_DIR = "/dev/shm"
 DEFAULT_THRESHOLD = 256 * 1024
+BOOTSTRAPPING = False
 
 # A worker loads this file by path, so the module never depends on gilwise being importable.
 BOOTSTRAP = (
@@ -43,11 +46,16 @@ BOOTSTRAP = (
 
 
 class Segment:
-    """A named ``/dev/shm`` segment mapped into this process (the creator unlinks it)."""
+    """A named ``/dev/shm`` segment mapped into this process (the creator unlinks it).
 
-    __slots__ = ("buf", "name", "nbytes")
+    ``nbytes`` is the payload; a recycled segment may be larger (``capacity``). ``home``, when
+    set, takes the segment back for reuse instead of unlinking it (see ``_shm.SegmentCache``).
+    """
+
+    __slots__ = ("buf", "capacity", "home", "name", "nbytes")
 
     def __init__(self, name: str, nbytes: int, *, create: bool, writable: bool = True) -> None:
+        self.home: Any = None
         path = os.path.join(SHM_DIR, name)
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL if create else os.O_RDONLY
         if writable and not create:
@@ -64,31 +72,38 @@ class Segment:
                 os.unlink(path)
             raise
         os.close(fd)
-        self.name, self.nbytes = name, nbytes
+        self.name, self.nbytes, self.capacity = name, nbytes, nbytes
 
     def view(self) -> memoryview:
-        return memoryview(self.buf) if self.buf is not None else memoryview(b"")
+        return memoryview(self.buf)[: self.nbytes] if self.buf is not None else memoryview(b"")
 
     def unlink(self) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(SHM_DIR, self.name))
-        except FileNotFoundError:
-            pass
 
     def close(self) -> None:
         """Unmap when nothing borrows the memory any more; a live view keeps it mapped."""
         if self.buf is not None:
-            try:
+            # A returned array may still point into it; the mapping then dies with the array.
+            with contextlib.suppress(BufferError):
                 self.buf.close()
-            except BufferError:
-                pass  # a returned array still points into it; the mapping dies with it
 
 
 class Encoder:
     """Pickles messages, moving big out-of-band buffers into fresh shared-memory segments."""
 
-    def __init__(self, prefix: str, threshold: int = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        threshold: int = DEFAULT_THRESHOLD,
+        alloc: Callable[[int], Segment] | None = None,
+    ) -> None:
         self.prefix, self.threshold, self._n = prefix, threshold, 0
+        self.alloc = alloc or self._fresh
+
+    def _fresh(self, nbytes: int) -> Segment:
+        self._n += 1
+        return Segment(f"{self.prefix}-{self._n}", nbytes, create=True)
 
     def encode(self, obj: object, tid: int = -1) -> tuple[bytes, list[Segment]]:
         big: list[pickle.PickleBuffer] = []
@@ -105,8 +120,7 @@ class Encoder:
         try:
             for pb in big:
                 with pb.raw() as raw:
-                    self._n += 1
-                    seg = Segment(f"{self.prefix}-{self._n}", raw.nbytes, create=True)
+                    seg = self.alloc(raw.nbytes)
                     segments.append(seg)
                     if raw.nbytes:
                         seg.view()[:] = raw
@@ -119,6 +133,9 @@ class Encoder:
 
 def release(segments: list[Segment]) -> None:
     for seg in segments:
+        if seg.home is not None:
+            seg.home.put(seg)
+            continue
         seg.unlink()
         seg.close()
 
@@ -236,10 +253,14 @@ def main(argv: list[str]) -> None:
     frame = _read_frame(req_fd)
     if frame is None:
         return
-    prep, prefix, threshold, initializer, initargs = decode(frame, writable=False, unlink=False)  # type: ignore[misc]
+    init: Any = decode(frame, writable=False, unlink=False)
+    prep, prefix, threshold, initializer, initargs = init
     import multiprocessing.spawn
 
+    global BOOTSTRAPPING
+    BOOTSTRAPPING = True  # importing the caller's __main__ must not start pools of its own
     multiprocessing.spawn.prepare(prep)
+    BOOTSTRAPPING = False
     encoder = Encoder(f"{prefix}-{os.getpid()}", threshold)
     if initializer is not None:
         initializer(*initargs)
