@@ -73,6 +73,7 @@ class Offloader:
         self._runtime: Runtime | None = None
         self._start_lock = threading.Lock()
         self._closed = False
+        self._attached = False
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> Offloader:
@@ -88,6 +89,9 @@ class Offloader:
         self.start()
         assert self._runtime is not None
         await asyncio.wrap_future(self._runtime.pool.ready)
+        # Replies are read by this loop itself from now on (see WorkerPool.attach).
+        self._runtime.pool.attach(asyncio.get_running_loop())
+        self._attached = True
         return self
 
     async def __aexit__(
@@ -106,6 +110,9 @@ class Offloader:
             rt, self._runtime = self._runtime, None
         if rt is None:
             return
+        if self._attached:
+            rt.pool.detach()
+            self._attached = False
         rt.pool.shutdown(wait=False, cancel_pending=cancel, kill_running=cancel)
         rt.shutdown_threads(wait=False, cancel_pending=cancel)
         pending = [asyncio.wrap_future(f) for f in rt.thread_futures()]
@@ -142,7 +149,7 @@ class Offloader:
         if where != "cpu" and timeout is not None:
             result: R = await _thread_timeout(future, timeout, fn)
         else:
-            result = await asyncio.wrap_future(future)
+            result = await _await(future)
         return result
 
     async def map(
@@ -192,7 +199,7 @@ class Offloader:
                     fut.add_done_callback(self._release)
                     window.append(fut)
                 if window and (len(window) >= limit or not batch):
-                    for value in await asyncio.wrap_future(window.popleft()):
+                    for value in await _await(window.popleft()):
                         yield value
                 elif not batch:
                     return
@@ -240,6 +247,38 @@ class Offloader:
                 raise
             if adm.try_acquire():
                 return
+
+
+async def _await(future: Future[Any]) -> Any:
+    """Await a ``concurrent.futures.Future``; completed in this loop's thread (an attached
+    pool), it resumes the caller without the self-pipe wake-up ``wrap_future`` always costs."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+    thread = threading.get_ident()
+
+    def done(f: Future[Any]) -> None:
+        if threading.get_ident() == thread:
+            _copy(f, waiter)
+        else:
+            loop.call_soon_threadsafe(_copy, f, waiter)
+
+    future.add_done_callback(done)
+    try:
+        return await waiter
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+
+
+def _copy(source: Future[Any], waiter: asyncio.Future[Any]) -> None:
+    if waiter.done():
+        return
+    if source.cancelled():
+        waiter.cancel()
+    elif (exc := source.exception()) is not None:
+        waiter.set_exception(exc)
+    else:
+        waiter.set_result(source.result())
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:

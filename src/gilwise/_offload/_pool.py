@@ -30,7 +30,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
-from typing import Any
+from typing import Any, Protocol
 
 from .._exceptions import OffloadTimeout, Unpicklable, UsageError, WorkerCrashed
 from . import _worker
@@ -51,6 +51,14 @@ class RemoteTraceback(Exception):
 
     def __str__(self) -> str:
         return f'\n"""\n{self.tb}"""'
+
+
+class ReaderHost(Protocol):
+    """What ``WorkerPool.attach`` needs of an event loop (``asyncio`` loops have it)."""
+
+    def add_reader(self, fd: int, callback: Callable[..., object], *args: Any) -> None: ...
+    def remove_reader(self, fd: int) -> bool: ...
+    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any) -> Any: ...
 
 
 class PoolCounters:
@@ -119,6 +127,9 @@ class WorkerPool:
         self._idle: list[WorkerProcess] = []
         self._workers: dict[int, WorkerProcess] = {}
         self._deadlines: list[tuple[float, int, Task]] = []
+        self._dead: list[WorkerProcess] = []
+        self._host: ReaderHost | None = None
+        self._host_thread = 0
         self._startup_failures = 0
         self._broken: str | None = None
         self._closing = False
@@ -282,7 +293,12 @@ class WorkerPool:
                     for frame in frames or ():
                         self._on_frame(worker, frame)
                     if frames is None:
+                        self._selector.unregister(worker.rep_fd)
                         self._on_exit(worker)
+                with self._lock:
+                    dead, self._dead = self._dead, []
+                for worker in dead:
+                    self._on_exit(worker)
                 self._expire()
                 if self._closing and self._finish_if_drained():
                     break
@@ -346,7 +362,6 @@ class WorkerPool:
         self._send(sends)
 
     def _on_exit(self, worker: WorkerProcess) -> None:
-        self._selector.unregister(worker.rep_fd)
         code = worker.reap()
         fault = worker.fault_log()
         with contextlib.suppress(OSError):
@@ -462,7 +477,63 @@ class WorkerPool:
         worker = WorkerProcess(wid, self.python, fault, self._init_frame)
         self._workers[wid] = worker
         self._idle.append(worker)
-        self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
+        host = self._host
+        if host is None:
+            self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
+        elif threading.get_ident() == self._host_thread:
+            host.add_reader(worker.rep_fd, self._on_host_readable, worker)
+        else:
+            host.call_soon_threadsafe(self._host_add, host, worker)
+
+    # -- replies read by an event loop -------------------------------------------------------
+    def attach(self, host: ReaderHost) -> None:
+        """Let ``host`` (an asyncio loop; call from its thread) read the replies itself.
+
+        A reply then completes its future inside the loop's own thread: no hop through the
+        collector thread, which keeps only deadlines and worker deaths. Call once the
+        workers are ready (no reply is in flight) and ``detach`` before the loop stops.
+        """
+        with self._lock:
+            if self._host is not None:
+                raise RuntimeError("this pool already delivers its replies to an event loop")
+            self._host, self._host_thread = host, threading.get_ident()
+            for worker in self._workers.values():
+                if not worker.retiring:
+                    self._selector.unregister(worker.rep_fd)
+                    host.add_reader(worker.rep_fd, self._on_host_readable, worker)
+
+    def detach(self) -> None:
+        """Hand the replies back to the collector thread (call from the loop's thread)."""
+        with self._lock:
+            host, self._host = self._host, None
+            if host is None:
+                return
+            for worker in self._workers.values():
+                if host.remove_reader(worker.rep_fd):
+                    self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
+            self._wake()
+
+    def _host_add(self, host: ReaderHost, worker: WorkerProcess) -> None:
+        with self._lock:
+            if worker.wid not in self._workers or worker in self._dead:
+                return
+            if self._host is host:
+                host.add_reader(worker.rep_fd, self._on_host_readable, worker)
+            else:
+                self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
+                self._wake()
+
+    def _on_host_readable(self, worker: WorkerProcess) -> None:
+        frames = worker.read_frames()
+        for frame in frames or ():
+            self._on_frame(worker, frame)
+        if frames is None:
+            # Reaping and restarting take milliseconds: leave them to the collector thread.
+            with self._lock:
+                if self._host is not None:
+                    self._host.remove_reader(worker.rep_fd)
+                self._dead.append(worker)
+                self._wake()
 
     def _retire_locked(self, worker: WorkerProcess) -> None:
         worker.retiring = True
