@@ -32,4 +32,7 @@ __all__ = [
     "WorkerCrashed",
     "WorkloadFailed",
     "__version__",
+    "cpu_bound",
+    "io_bound",
+    "offload",
 ]

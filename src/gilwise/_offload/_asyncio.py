@@ -7,7 +7,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -273,8 +273,8 @@ async def _await(future: Future[Any]) -> Any:
 def _copy(source: Future[Any], waiter: asyncio.Future[Any]) -> None:
     if waiter.done():
         return
-    if source.cancelled():
-        waiter.cancel()
+    if source.cancelled() or isinstance(source.exception(), CancelledError):
+        waiter.cancel()  # cancelled, or killed by a cancelling shutdown
     elif (exc := source.exception()) is not None:
         waiter.set_exception(exc)
     else:
