@@ -188,12 +188,12 @@ class Offloader:
                     await self._admit()
                     fut = rt.submit(
                         fn,
-                        [(x,) for x in batch],
+                        batch,
                         {},
                         route=route,
                         timeout=timeout,
                         retries=retries,
-                        chunk=True,
+                        kind=_worker.CHUNK1,
                         resolved=where,
                     )
                     fut.add_done_callback(self._release)

@@ -161,13 +161,13 @@ class WorkerPool:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         *,
-        chunk: bool = False,
+        kind: int = _worker.CALL,
         timeout: float | None = None,
         retries: int = 0,
         observer: Observer | None = None,
     ) -> Future[Any]:
-        """Queue one call (or, with ``chunk``, ``[fn(*a) for a in args]``) for a worker."""
-        kind = _worker.CHUNK if chunk else _worker.CALL
+        """Queue ``fn(*args, **kwargs)`` for a worker; with ``kind=CHUNK``, the list
+        ``[fn(*a) for a in args]``; with ``kind=CHUNK1``, ``[fn(x) for x in args]``."""
         task = Task(
             next(self._tids),
             kind,

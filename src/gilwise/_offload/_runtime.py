@@ -79,21 +79,22 @@ class Runtime:
         route: str,
         timeout: float | None = None,
         retries: int = 0,
-        chunk: bool = False,
+        kind: int = _worker.CALL,
         resolved: str | None = None,
     ) -> Future[Any]:
-        """One call (or with ``chunk``, ``[fn(*a) for a in args]``) on the route's runner."""
+        """One call, or a chunk of calls (``kind``, see ``WorkerPool.submit``), on the route's
+        runner."""
         where = resolved or self.router.resolve(fn, route)
-        observe = self._observer(fn, chunk) if route == "auto" else None
+        observe = self._observer(fn) if route == "auto" else None
         with self._lock:
             self._routes[where] += 1
         if where == "cpu":
             return self.pool.submit(
-                fn, args, kwargs, chunk=chunk, timeout=timeout, retries=retries, observer=observe
+                fn, args, kwargs, kind=kind, timeout=timeout, retries=retries, observer=observe
             )
-        return self._submit_thread(where, fn, args, kwargs, chunk=chunk, observe=observe)
+        return self._submit_thread(where, fn, args, kwargs, kind=kind, observe=observe)
 
-    def _observer(self, fn: Callable[..., Any], chunk: bool) -> Callable[[float, float], None]:
+    def _observer(self, fn: Callable[..., Any]) -> Callable[[float, float], None]:
         def observe(cpu: float, wall: float) -> None:
             self.router.observe(fn, cpu, wall)
 
@@ -106,7 +107,7 @@ class Runtime:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         *,
-        chunk: bool,
+        kind: int,
         observe: Callable[[float, float], None] | None,
     ) -> Future[Any]:
         with self._lock:
@@ -116,7 +117,7 @@ class Runtime:
                     self._thread_sizes[where], thread_name_prefix=f"gilwise-{where}"
                 )
             self.thread_calls += 1
-        future = pool.submit(_run_in_thread, fn, args, kwargs, chunk, observe)
+        future = pool.submit(_run_in_thread, fn, args, kwargs, kind, observe)
         with self._lock:
             self._thread_futures.add(future)
         future.add_done_callback(self._thread_done)
@@ -163,13 +164,15 @@ def _run_in_thread(
     fn: Callable[..., Any],
     args: Sequence[Any],
     kwargs: dict[str, Any],
-    chunk: bool,
+    kind: int,
     observe: Callable[[float, float], None] | None,
 ) -> Any:
     cpu0, wall0 = time.thread_time(), time.perf_counter()
     try:
-        if chunk:
+        if kind == _worker.CHUNK:
             return [fn(*a) for a in args]
+        if kind == _worker.CHUNK1:
+            return [fn(a) for a in args]
         return fn(*args, **kwargs)
     finally:
         if observe is not None:

@@ -63,7 +63,7 @@ class Task:
             args, bytes_at = _big_bytes_out_of_band(self.args, encoder.threshold)
             msg: tuple[Any, ...] = (_worker.CALL, self.tid, self.fn, args, self.kwargs, bytes_at)
         else:
-            msg = (_worker.CHUNK, self.tid, self.fn, self.args)
+            msg = (self.kind, self.tid, self.fn, self.args)
         try:
             self.frame, self.segments = encoder.encode(msg, self.tid)
         except Exception as exc:
@@ -110,7 +110,10 @@ def _culprit(task: Task) -> str:
 
     if fails(task.fn):
         return f"the function {task.fn!r}"
-    items = list(task.args) if task.kind == _worker.CALL else [a for t in task.args for a in t]
+    if task.kind == _worker.CHUNK:
+        items = [a for t in task.args for a in t]
+    else:
+        items = list(task.args)
     for i, arg in enumerate(items):
         if fails(arg):
             return f"argument {i} ({_worker._describe(arg)}, of type {type(arg).__qualname__})"

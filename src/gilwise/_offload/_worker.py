@@ -10,7 +10,8 @@ pickled tuple of shared-memory segment descriptors, empty when there are none), 
 (NumPy arrays, ``PickleBuffer``) travel through a ``/dev/shm`` segment instead of the pipe.
 
 Messages, parent -> worker: ``(CALL, tid, fn, args, kwargs, bytes_at)``,
-``(CHUNK, tid, fn, [args, ...])``, ``(STOP,)``. Worker -> parent: ``(READY, pid, version)``,
+``(CHUNK, tid, fn, [args, ...])`` (``fn(*args)`` each), ``(CHUNK1, tid, fn, [item, ...])``
+(``fn(item)`` each), ``(STOP,)``. Worker -> parent: ``(READY, pid, version)``,
 ``(tid, status, value, cpu_s, wall_s)``.
 """
 
@@ -29,7 +30,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-CALL, CHUNK, STOP = 0, 1, 2
+CALL, CHUNK, STOP, CHUNK1 = 0, 1, 2, 4
 READY = "ready"  # a string, so it never equals a task id
 OK, RAISED, BAD_RESULT, BAD_TASK = 0, 1, 2, 3
 HEADER = struct.Struct("<IIq")
@@ -203,8 +204,10 @@ def _run(msg: tuple[Any, ...]) -> tuple[Any, ...]:
                 for i in bytes_at:
                     args[i] = bytes(args[i])
             value: object = fn(*args, **kwargs)
-        else:
+        elif kind == CHUNK:
             value = [fn(*args) for args in msg[3]]
+        else:
+            value = [fn(item) for item in msg[3]]
     except BaseException as exc:  # SystemExit from a task fails the task, not the worker
         cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
         return _reply_for_exception(tid, exc, cpu, wall)
