@@ -110,10 +110,7 @@ def _culprit(task: Task) -> str:
 
     if fails(task.fn):
         return f"the function {task.fn!r}"
-    if task.kind == _worker.CHUNK:
-        items = [a for t in task.args for a in t]
-    else:
-        items = list(task.args)
+    items = [a for t in task.args for a in t] if task.kind == _worker.CHUNK else list(task.args)
     for i, arg in enumerate(items):
         if fails(arg):
             return f"argument {i} ({_worker._describe(arg)}, of type {type(arg).__qualname__})"
