@@ -11,6 +11,7 @@ from ._exceptions import Unpicklable as Unpicklable
 from ._exceptions import UsageError as UsageError
 from ._exceptions import WorkerCrashed as WorkerCrashed
 from ._exceptions import WorkloadFailed as WorkloadFailed
+from ._offload import Executor as Executor
 from ._offload import Offloader as Offloader
 from ._offload import OffloadStatistics as OffloadStatistics
 from ._offload import cpu_bound as cpu_bound
@@ -20,6 +21,7 @@ from ._offload import offload as offload
 __version__ = "0.1.0"
 
 __all__ = [
+    "Executor",
     "GilwiseError",
     "HarnessError",
     "OffloadError",

@@ -10,7 +10,8 @@ Modules, from the wire up: ``_worker`` (worker process and wire format, stdlib-o
 from __future__ import annotations
 
 from ._asyncio import Offloader, offload
+from ._executor import Executor
 from ._routing import cpu_bound, io_bound
 from ._stats import OffloadStatistics
 
-__all__ = ["OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"]
+__all__ = ["Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"]

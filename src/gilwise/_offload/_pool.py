@@ -513,6 +513,17 @@ class WorkerPool:
                     self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
             self._wake()
 
+    def reclaim_replies(self) -> None:
+        """At exit the attached loop no longer runs: let the collector read every reply."""
+        with self._lock:
+            if self._host is None:
+                return
+            self._host = None
+            for worker in self._workers.values():
+                if worker not in self._dead and worker.rep_fd not in self._selector.get_map():
+                    self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
+            self._wake()
+
     def _host_add(self, host: ReaderHost, worker: WorkerProcess) -> None:
         with self._lock:
             if worker.wid not in self._workers or worker in self._dead:
@@ -601,5 +612,7 @@ _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 
 @atexit.register
 def _shutdown_at_exit() -> None:
+    # Like ProcessPoolExecutor at exit: pending work is drained, not cancelled.
     for pool in list(_live_pools):
-        pool.shutdown(wait=True, cancel_pending=True)
+        pool.reclaim_replies()
+        pool.shutdown(wait=True)
