@@ -91,3 +91,8 @@ def pid() -> int:
 
 def failing_initializer() -> None:
     raise RuntimeError("initializer refuses")
+
+
+def sleep_and_print(seconds: float, message: str) -> None:
+    time.sleep(seconds)
+    print(message, flush=True)
