@@ -47,7 +47,7 @@ class WorkerCrashed(OffloadError, BrokenProcessPool):
     """
 
     def __init__(
-        self, message: str, *, exitcode: int, signal: str | None, pid: int, cause: str
+        self, message: str, *, exitcode: int | None, signal: str | None, pid: int, cause: str
     ) -> None:
         super().__init__(message)
         self.exitcode, self.signal, self.pid, self.cause = exitcode, signal, pid, cause
@@ -57,7 +57,7 @@ class WorkerCrashed(OffloadError, BrokenProcessPool):
 
 
 def _rebuild_crash(
-    message: str, exitcode: int, signal: str | None, pid: int, cause: str
+    message: str, exitcode: int | None, signal: str | None, pid: int, cause: str
 ) -> WorkerCrashed:
     return WorkerCrashed(message, exitcode=exitcode, signal=signal, pid=pid, cause=cause)
 

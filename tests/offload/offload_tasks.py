@@ -96,3 +96,9 @@ def failing_initializer() -> None:
 def sleep_and_print(seconds: float, message: str) -> None:
     time.sleep(seconds)
     print(message, flush=True)
+
+
+def version() -> tuple[int, int]:
+    import sys
+
+    return sys.version_info[:2]

@@ -34,11 +34,12 @@ from typing import Any, Protocol
 
 from .._exceptions import OffloadTimeout, Unpicklable, UsageError, WorkerCrashed
 from . import _worker
-from ._process import WorkerProcess, describe_exit, preparation_data
+from ._process import WorkerProcess, Zygote, describe_exit, preparation_data
 from ._shm import SegmentCache
 from ._task import Observer, Task
 
 _pool_ids = itertools.count(1)
+_WAKE, _EXITS = object(), object()  # selector keys that are not workers
 _STARTUP_FAILURES_BEFORE_BROKEN = 3
 
 
@@ -113,7 +114,13 @@ class WorkerPool:
         self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold, self._segments.alloc)
         self._encoder_lock = threading.Lock()
         self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
-        init = (preparation_data(), self._prefix, shm_threshold, initializer, tuple(initargs))
+        init = (
+            preparation_data(self.python),
+            self._prefix,
+            shm_threshold,
+            initializer,
+            tuple(initargs),
+        )
         try:
             self._init_frame = self._encoder.encode(init)[0]
         except Exception as exc:
@@ -140,8 +147,12 @@ class WorkerPool:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
+        self._init = init
+        self._zygote: Zygote | None = None
         try:
+            self._zygote = Zygote(self.python, init, self._init_frame)
+            self._selector.register(self._zygote.exits, selectors.EVENT_READ, _EXITS)
             with self._lock:
                 for _ in range(workers):
                     self._start_worker_locked()
@@ -285,9 +296,12 @@ class WorkerPool:
                     timeout = self._deadlines[0][0] - time.monotonic() if self._deadlines else None
                 for key, _ in self._selector.select(None if timeout is None else max(timeout, 0.0)):
                     worker = key.data
-                    if worker is None:
+                    if worker is _WAKE:
                         with contextlib.suppress(BlockingIOError):
                             os.read(self._wake_r, 4096)
+                        continue
+                    if worker is _EXITS:
+                        self._zygote_required().read_exits()
                         continue
                     frames = worker.read_frames()
                     for frame in frames or ():
@@ -362,7 +376,8 @@ class WorkerPool:
         self._send(sends)
 
     def _on_exit(self, worker: WorkerProcess) -> None:
-        code = worker.reap()
+        worker.close()
+        code = self._zygote_required().exit_code(worker.pid)
         fault = worker.fault_log()
         with contextlib.suppress(OSError):
             os.unlink(worker.fault_path)
@@ -424,7 +439,7 @@ class WorkerPool:
         self,
         task: Task,
         worker: WorkerProcess,
-        code: int,
+        code: int | None,
         *,
         sig: str | None,
         cause: str,
@@ -474,7 +489,12 @@ class WorkerPool:
     def _start_worker_locked(self) -> None:
         wid = next(self._wids)
         fault = os.path.join(self._fault_dir, f"w{wid}.log")
-        worker = WorkerProcess(wid, self.python, fault, self._init_frame)
+        try:
+            worker = WorkerProcess(wid, self._zygote_required(), fault)
+        except OSError:
+            # The zygote itself died (killed from outside): start a new one, once.
+            self._replace_zygote_locked()
+            worker = WorkerProcess(wid, self._zygote_required(), fault)
         self._workers[wid] = worker
         self._idle.append(worker)
         host = self._host
@@ -546,6 +566,18 @@ class WorkerPool:
                 self._dead.append(worker)
                 self._wake()
 
+    def _zygote_required(self) -> Zygote:
+        assert self._zygote is not None, "the zygote is created in __init__"
+        return self._zygote
+
+    def _replace_zygote_locked(self) -> None:
+        old = self._zygote_required()
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(old.exits)
+        old.close(timeout=1.0)
+        self._zygote = Zygote(self.python, self._init, self._init_frame)
+        self._selector.register(self._zygote.exits, selectors.EVENT_READ, _EXITS)
+
     def _retire_locked(self, worker: WorkerProcess) -> None:
         worker.retiring = True
         worker.send(_worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0])
@@ -577,7 +609,9 @@ class WorkerPool:
             self._workers.clear()
         for w in workers:
             w.kill("shutdown")
-            w.reap()
+            w.close()
+        if self._zygote is not None:
+            self._zygote.close()
         with contextlib.suppress(Exception):
             self._selector.close()
         for fd in (self._wake_r, self._wake_w):

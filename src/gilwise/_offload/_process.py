@@ -5,43 +5,160 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+import sysconfig
+import threading
+import time
+from typing import TYPE_CHECKING, Any
 
-from . import _worker
+from . import _worker, _zygote
 
 if TYPE_CHECKING:
     from ._task import Task
 
-_WORKER_FILE = _worker.__file__
 
-
-def preparation_data() -> dict[str, object]:
+def preparation_data(python: str) -> dict[str, object]:
     """What a worker needs to import the caller's functions: sys.path, cwd and ``__main__``.
 
     Built by hand rather than by ``multiprocessing.spawn.get_preparation_data``, which would
     fix the caller's multiprocessing start method as a side effect and carry the authkey.
+    For another interpreter, this one's standard library and site-packages are left out of
+    the path, and ``__main__`` is not re-imported (it would pull in this interpreter's
+    packages): its functions must then live in importable modules.
     """
-    data: dict[str, object] = {"sys_path": [p or os.getcwd() for p in sys.path]}
+    path = [p or os.getcwd() for p in sys.path]
+    if python != sys.executable:
+        keys = ("stdlib", "platstdlib", "purelib", "platlib")
+        own: set[str] = {str(sysconfig.get_path(k)) for k in keys}
+        own |= {os.path.dirname(p) for p in own}  # lib-dynload's parent, zip paths
+        path = [p for p in path if not any(p == o or p.startswith(o + os.sep) for o in own)]
+        path = [p for p in path if not p.endswith(".zip")]
+        return {"extra_path": path, "sys_argv": list(sys.argv), "dir": os.getcwd()}
+    data: dict[str, object] = {"sys_path": path}
     data.update(sys_argv=list(sys.argv), dir=os.getcwd())
     main = sys.modules.get("__main__")
     main_name = getattr(getattr(main, "__spec__", None), "name", None)
     if main_name is not None:
         data["init_main_from_name"] = main_name
-    elif isinstance(path := getattr(main, "__file__", None), str):
-        data["init_main_from_path"] = os.path.abspath(path)
+    elif isinstance(main_file := getattr(main, "__file__", None), str):
+        data["init_main_from_path"] = os.path.abspath(main_file)
     return data
 
 
-class WorkerProcess:
-    """A warm worker: a child interpreter plus the two pipes that talk to it.
+class Zygote:
+    """The parent's handle on the pool's zygote (see ``_zygote``): spawns workers, reports
+    their exit statuses. Forked from this process when it has a single thread, otherwise
+    (or with another ``python``) started as a fresh interpreter."""
 
-    The parent writes requests on ``req_fd`` and reads replies from ``rep_fd``; the child
-    holds the only write end of the reply pipe, so end-of-file there means the child died.
+    def __init__(self, python: str, init: tuple[Any, ...], init_frame: bytes) -> None:
+        self.ctl, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.exits, exits_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._codes: dict[int, int] = {}
+        self._popen: subprocess.Popen[bytes] | None = None
+        self.forked = python == sys.executable and threading.active_count() == 1
+        try:
+            if self.forked:
+                self.pid = os.fork()
+                if self.pid == 0:  # the zygote; never returns
+                    self.ctl.close()
+                    self.exits.close()
+                    _zygote.serve(ctl_child, exits_child, init[1:])
+            else:
+                fds = (ctl_child.fileno(), exits_child.fileno())
+                self._popen = subprocess.Popen(
+                    [python, "-c", _zygote.BOOTSTRAP, _worker.__file__, _zygote.__file__]
+                    + [str(fd) for fd in fds],
+                    pass_fds=fds,
+                    stdin=subprocess.DEVNULL,
+                )
+                self.pid = self._popen.pid
+                self.ctl.sendall(init_frame)
+        finally:
+            ctl_child.close()
+            exits_child.close()
+
+    def spawn(self, fault_path: str) -> tuple[int, int, int]:
+        """Fork a worker: (pid, request fd to write, reply fd to read)."""
+        path = fault_path.encode()
+        self.ctl.sendall(_zygote.REQUEST.pack(len(path)) + path)
+        msg, fds, _, _ = socket.recv_fds(self.ctl, _zygote.PID.size, 2)
+        if len(msg) != _zygote.PID.size or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            raise OSError("the zygote process died; no worker could be started")
+        return _zygote.PID.unpack(msg)[0], fds[0], fds[1]
+
+    def read_exits(self) -> None:
+        """Drain the exit reports that arrived (call when ``exits`` is readable)."""
+        self.exits.setblocking(False)
+        try:
+            data = b""
+            while True:
+                try:
+                    chunk = self.exits.recv(4096)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            self.exits.setblocking(True)
+        self._store(data)
+
+    def exit_code(self, pid: int, timeout: float = 10.0) -> int | None:
+        """The worker's exit status, waiting for the zygote's report if it is not here yet."""
+        self.exits.settimeout(timeout)
+        try:
+            while pid not in self._codes:
+                chunk = self.exits.recv(_zygote.EXIT.size * 16)
+                if not chunk:
+                    break
+                self._store(chunk)
+        except TimeoutError:
+            pass
+        finally:
+            self.exits.settimeout(None)
+        return self._codes.pop(pid, None)
+
+    def _store(self, data: bytes) -> None:
+        self._pending = getattr(self, "_pending", b"") + data
+        size = _zygote.EXIT.size
+        while len(self._pending) >= size:
+            pid, code = _zygote.EXIT.unpack_from(self._pending)
+            self._codes[pid] = code
+            self._pending = self._pending[size:]
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Closing the control socket makes the zygote reap its workers and exit."""
+        self.ctl.close()
+        if self._popen is not None:
+            try:
+                self._popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._popen.kill()
+                self._popen.wait()
+        else:
+            deadline = time.monotonic() + timeout
+            while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                if time.monotonic() > deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.005)
+        self.exits.close()
+
+
+class WorkerProcess:
+    """A warm worker: a fork of the zygote plus the two pipes that talk to it.
+
+    The parent writes requests on ``req_fd`` and reads replies from ``rep_fd``; the worker
+    holds the only write end of the reply pipe, so end-of-file there means it died.
     """
 
-    def __init__(self, wid: int, python: str, fault_path: str, init_frame: bytes) -> None:
+    def __init__(self, wid: int, zygote: Zygote, fault_path: str) -> None:
         self.wid, self.fault_path = wid, fault_path
         self.task: Task | None = None
         self.tasks_done = 0
@@ -49,26 +166,8 @@ class WorkerProcess:
         self.killed_for: str | None = None  # why the pool killed it on purpose
         self.retiring = False
         self._buf = bytearray()
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        try:
-            self.popen = subprocess.Popen(
-                [python, "-c", _worker.BOOTSTRAP, _WORKER_FILE, str(req_r), str(rep_w), fault_path],
-                pass_fds=(req_r, rep_w),
-                stdin=subprocess.DEVNULL,
-            )
-        except BaseException:
-            for fd in (req_r, req_w, rep_r, rep_w):
-                os.close(fd)
-            raise
-        os.close(req_r)
-        os.close(rep_w)
-        self.req_fd, self.rep_fd = req_w, rep_r
-        self.pid = self.popen.pid
-        os.set_blocking(rep_r, False)
-        # The init frame fits the pipe buffer unless sys.path is huge; write it blocking.
-        with contextlib.suppress(OSError):  # died at start: the reply pipe reports it
-            _worker.write_all(req_w, init_frame)
+        self.pid, self.req_fd, self.rep_fd = zygote.spawn(fault_path)
+        os.set_blocking(self.rep_fd, False)
 
     def send(self, frame: bytes) -> bool:
         """Write a request; False when the worker is already gone (nothing was delivered)."""
@@ -106,19 +205,12 @@ class WorkerProcess:
     def kill(self, reason: str) -> None:
         self.killed_for = self.killed_for or reason
         with contextlib.suppress(ProcessLookupError):
-            self.popen.send_signal(signal.SIGKILL)
+            os.kill(self.pid, signal.SIGKILL)
 
-    def reap(self, timeout: float = 10.0) -> int:
-        """Wait for the exit (after EOF it is immediate) and close the pipes."""
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            code = self.popen.wait()
+    def close(self) -> None:
         for fd in (self.req_fd, self.rep_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        return code
 
     def fault_log(self) -> str:
         try:
@@ -140,8 +232,10 @@ _CAUSES = {
 }
 
 
-def describe_exit(code: int) -> tuple[str | None, str]:
+def describe_exit(code: int | None) -> tuple[str | None, str]:
     """(signal name or None, likely cause) of a worker's exit status."""
+    if code is None:
+        return None, "its exit status is unknown: the zygote process that reaps it died"
     if code < 0:
         try:
             sig = signal.Signals(-code)

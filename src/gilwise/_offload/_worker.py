@@ -246,29 +246,41 @@ def _read_frame(fd: int) -> memoryview | None:
     return view
 
 
-def main(argv: list[str]) -> None:
-    """Worker entry point: ``argv`` = request fd, reply fd, fault-log path."""
-    req_fd, rep_fd, fault_path = int(argv[0]), int(argv[1]), argv[2]
+def child(
+    req_fd: int,
+    rep_fd: int,
+    fault_path: str,
+    *,
+    prefix: str,
+    threshold: int,
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+) -> None:
+    """A worker's life, in a process just forked from the zygote (see ``_zygote``)."""
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fault_file = open(fault_path, "w")  # noqa: SIM115 - lives as long as the process
     faulthandler.enable(file=fault_file)
-    frame = _read_frame(req_fd)
-    if frame is None:
-        return
-    init: Any = decode(frame, writable=False, unlink=False)
-    prep, prefix, threshold, initializer, initargs = init
-    import multiprocessing.spawn
-
-    global BOOTSTRAPPING
-    BOOTSTRAPPING = True  # importing the caller's __main__ must not start pools of its own
-    multiprocessing.spawn.prepare(prep)
-    BOOTSTRAPPING = False
     encoder = Encoder(f"{prefix}-{os.getpid()}", threshold)
     if initializer is not None:
         initializer(*initargs)
     write_all(rep_fd, encoder.encode((READY, os.getpid(), sys.version))[0])
     serve(req_fd, rep_fd, encoder)
+
+
+def prepare(prep: dict[str, Any]) -> None:
+    """Make the caller's modules importable here: sys.path, cwd and its ``__main__``."""
+    import multiprocessing.spawn
+
+    extra = prep.pop("extra_path", None)
+    if extra:  # another interpreter: keep its own stdlib, add the caller's own directories
+        sys.path[:0] = [p for p in extra if p not in sys.path]
+    global BOOTSTRAPPING
+    BOOTSTRAPPING = True  # importing the caller's __main__ must not start pools of its own
+    try:
+        multiprocessing.spawn.prepare(prep)
+    finally:
+        BOOTSTRAPPING = False
 
 
 def serve(req_fd: int, rep_fd: int, encoder: Encoder) -> None:
