@@ -225,7 +225,7 @@ async def crash_batch(peer: Peer, tmp: Path) -> dict[str, int]:
     started = tmp / f"started-{peer.name}"
     started.unlink(missing_ok=True)
     calls = [peer.call(nap, 0.005) for _ in range(199)]
-    calls.insert(100, peer.call(wait_to_be_killed, str(started)))
+    calls.insert(10, peer.call(wait_to_be_killed, str(started)))
     batch = asyncio.ensure_future(asyncio.gather(*calls, return_exceptions=True))
     while not started.exists() or not started.read_text():
         await asyncio.sleep(0.01)

@@ -152,13 +152,15 @@ def test_shutdown_without_wait_does_not_hang_at_exit() -> None:
 def test_sigkill_from_outside_during_a_batch(tmp_path: Path) -> None:
     started = tmp_path / "started"
     with Executor(2, route="cpu") as ex:
-        fs = [ex.submit(t.nap, 0.005) for _ in range(199)]
-        fs.insert(100, ex.submit(t.wait_to_be_killed, str(started)))
+        fs = [ex.submit(t.nap, 0.005) for _ in range(100)]  # submitted in list order
+        fs.append(ex.submit(t.wait_to_be_killed, str(started)))
+        fs += [ex.submit(t.nap, 0.005) for _ in range(99)]
         deadline = time.monotonic() + 20
         while not started.exists() or not started.read_text():
             assert time.monotonic() < deadline
             time.sleep(0.01)
         os.kill(int(started.read_text()), signal.SIGKILL)
+        assert sum(f.done() for f in fs) < 150  # the batch was still running
         wait(fs, timeout=30)
         assert [f.exception() is None for f in fs].count(True) == 199
         assert isinstance(fs[100].exception(), WorkerCrashed)
