@@ -314,3 +314,17 @@ def test_max_tasks_per_child_recycles_workers() -> None:
             assert len(set(pids)) == 3
 
     asyncio.run(main())
+
+
+def test_process_wide_offload_runs_and_closes() -> None:
+    from gilwise import offload
+    from gilwise._offload._asyncio import close_default
+
+    async def main() -> None:
+        try:
+            assert await offload(t.square, 12, route="cpu") == 144
+            assert await offload(t.add, 1, b=2) == 3
+        finally:
+            await close_default()
+
+    asyncio.run(main())

@@ -309,6 +309,15 @@ _default: Offloader | None = None
 _default_lock = threading.Lock()
 
 
+async def close_default() -> None:
+    """Stop the process-wide runtime of ``offload()`` (it restarts on the next call)."""
+    global _default
+    with _default_lock:
+        off, _default = _default, None
+    if off is not None:
+        await off.aclose()
+
+
 async def offload(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     """``await offload(fn, *args)``: ``Offloader.run`` on a process-wide runtime started on
     first use (one worker per usable core) and stopped at interpreter exit."""

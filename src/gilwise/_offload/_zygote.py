@@ -65,6 +65,12 @@ def main(argv: list[str]) -> None:
 
 def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> NoReturn:
     """Fork a worker per request, report every child's exit; return never (``os._exit``)."""
+    # A zygote forked from the caller inherits its Python signal handlers (an event loop's,
+    # a web server's); they belong to objects that do not run here.
+    for sig in signal.valid_signals():
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            if callable(signal.getsignal(sig)):
+                signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
