@@ -135,8 +135,10 @@ class Mpire(Peer):
         await self.call(square, 1)
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: self.pool.apply(fn, args))
+        # apply_async from the loop's thread only: concurrent apply() calls from several
+        # threads corrupt mpire 2.10's task queue (its workers die unpacking a task).
+        pending = self.pool.apply_async(fn, args)
+        return await asyncio.get_running_loop().run_in_executor(None, pending.get)
 
     async def map(self, fn: Callable[[int], Any], items: range) -> list[Any]:
         loop = asyncio.get_running_loop()
