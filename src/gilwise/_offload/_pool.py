@@ -138,6 +138,7 @@ class WorkerPool:
         self._host: ReaderHost | None = None
         self._host_thread = 0
         self._startup_failures = 0
+        self._announced = False  # self.ready was set (READY frames come from two threads)
         self._broken: str | None = None
         self._closing = False
         self._kill_running = False
@@ -301,7 +302,10 @@ class WorkerPool:
                             os.read(self._wake_r, 4096)
                         continue
                     if worker is _EXITS:
-                        self._zygote_required().read_exits()
+                        if not self._zygote_required().read_exits():
+                            # The zygote died: stop polling its socket; the next worker
+                            # start replaces it (see _start_worker_locked).
+                            self._selector.unregister(key.fileobj)
                         continue
                     frames = worker.read_frames()
                     for frame in frames or ():
@@ -344,8 +348,9 @@ class WorkerPool:
                 self._startup_failures = 0
                 if worker.task is not None:
                     worker.task.delivered = True
-                ready = all(w.ready for w in self._workers.values())
-            if ready and not self.ready.done():
+                announce = not self._announced and all(w.ready for w in self._workers.values())
+                self._announced = self._announced or announce
+            if announce:
                 self.ready.set_result(None)
             return
         tid, status, value, cpu, wall = msg
@@ -462,12 +467,16 @@ class WorkerPool:
                 task = heapq.heappop(self._deadlines)[2]
                 if task.future.done():
                     continue
-                expired.append(task)
+                # Take the task only from where it still is: a reply being completed by
+                # another thread (an attached event loop) already owns it.
                 if task.worker is not None and task.worker.task is task:
                     task.worker.kill("timeout")
                     task.worker.task = None
                 elif task in self._queue:
                     self._queue.remove(task)
+                else:
+                    continue
+                expired.append(task)
         for task in expired:
             task.release()
             self.counters.timeouts += 1

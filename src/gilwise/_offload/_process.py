@@ -90,9 +90,11 @@ class Zygote:
             raise OSError("the zygote process died; no worker could be started")
         return _zygote.PID.unpack(msg)[0], fds[0], fds[1]
 
-    def read_exits(self) -> None:
-        """Drain the exit reports that arrived (call when ``exits`` is readable)."""
+    def read_exits(self) -> bool:
+        """Drain the exit reports that arrived (call when ``exits`` is readable); False at
+        end-of-file, when the zygote is gone."""
         self.exits.setblocking(False)
+        alive = True
         try:
             data = b""
             while True:
@@ -101,11 +103,13 @@ class Zygote:
                 except BlockingIOError:
                     break
                 if not chunk:
+                    alive = False
                     break
                 data += chunk
         finally:
             self.exits.setblocking(True)
         self._store(data)
+        return alive
 
     def exit_code(self, pid: int, timeout: float = 10.0) -> int | None:
         """The worker's exit status, waiting for the zygote's report if it is not here yet."""

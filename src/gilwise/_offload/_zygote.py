@@ -149,7 +149,8 @@ def _fork_worker(
 
 
 def _reap(children: set[int], exits: socket.socket, *, block: bool) -> None:
-    while children:
+    # Not `while children`: a worker can exit before its pid is added to the set.
+    while children or not block:
         try:
             pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
         except ChildProcessError:
