@@ -30,12 +30,15 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
-from typing import Any, Protocol
+from typing import Any
 
-from .._exceptions import OffloadTimeout, Unpicklable, UsageError, WorkerCrashed
+from .._exceptions import Unpicklable, UsageError, WorkerCrashed
 from . import _worker
+from ._failures import crash_error, remote_error, timeout_error
+from ._loop_replies import LoopReplies, ReaderHost
 from ._process import WorkerProcess, Zygote, describe_exit, preparation_data
 from ._shm import SegmentCache
+from ._stats import PoolCounters
 from ._task import Observer, Task
 
 _pool_ids = itertools.count(1)
@@ -43,45 +46,7 @@ _WAKE, _EXITS = object(), object()  # selector keys that are not workers
 _STARTUP_FAILURES_BEFORE_BROKEN = 3
 
 
-class RemoteTraceback(Exception):
-    """The traceback of an exception raised in a worker, attached as ``__cause__``."""
-
-    def __init__(self, tb: str) -> None:
-        super().__init__(tb)
-        self.tb = tb
-
-    def __str__(self) -> str:
-        return f'\n"""\n{self.tb}"""'
-
-
-class ReaderHost(Protocol):
-    """What ``WorkerPool.attach`` needs of an event loop (``asyncio`` loops have it)."""
-
-    def add_reader(self, fd: int, callback: Callable[..., object], *args: Any) -> None: ...
-    def remove_reader(self, fd: int) -> bool: ...
-    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any) -> Any: ...
-
-
-class PoolCounters:
-    """Running totals; read by the statistics of the front ends."""
-
-    __slots__ = (
-        "cancelled",
-        "completed",
-        "crashes",
-        "failed",
-        "restarts",
-        "retries",
-        "submitted",
-        "timeouts",
-    )
-
-    def __init__(self) -> None:
-        self.submitted = self.completed = self.failed = self.cancelled = 0
-        self.crashes = self.restarts = self.retries = self.timeouts = 0
-
-
-class WorkerPool:
+class WorkerPool(LoopReplies):
     """A fixed number of warm worker processes that survive each other's deaths."""
 
     def __init__(
@@ -377,7 +342,7 @@ class WorkerPool:
             task.future.set_result(value)
         else:
             self.counters.failed += 1
-            task.future.set_exception(_remote_error(task, status, value))
+            task.future.set_exception(remote_error(task, status, value))
         self._send(sends)
 
     def _on_exit(self, worker: WorkerProcess) -> None:
@@ -423,7 +388,7 @@ class WorkerPool:
                     task.release()
                     self.counters.crashes += 1
                     self.counters.failed += 1
-                    error = self._crash_error(task, worker, code, sig=sig, cause=cause, fault=fault)
+                    error = crash_error(task, worker.pid, code, sig=sig, cause=cause, fault=fault)
             failed = list(self._queue) if self._broken else []
             if failed:
                 self._queue.clear()
@@ -439,26 +404,6 @@ class WorkerPool:
                     )
                 )
         self._send(sends)
-
-    def _crash_error(
-        self,
-        task: Task,
-        worker: WorkerProcess,
-        code: int | None,
-        *,
-        sig: str | None,
-        cause: str,
-        fault: str,
-    ) -> WorkerCrashed:
-        status = f"signal {sig}" if sig else f"exit status {code}"
-        text = (
-            f"worker process {worker.pid} died ({status}) while running {task.name}. Likely cause: "
-            f"{cause}. The pool replaced the worker and the other tasks are unaffected. Fix: "
-            "repair the task, or if it is idempotent pass retries=N to run it again."
-        )
-        if fault:
-            text += f"\nfaulthandler in the worker reported:\n{fault}"
-        return WorkerCrashed(text, exitcode=code, signal=sig, pid=worker.pid, cause=cause)
 
     def _expire(self) -> None:
         now, expired = time.monotonic(), []
@@ -481,18 +426,7 @@ class WorkerPool:
             task.release()
             self.counters.timeouts += 1
             self.counters.failed += 1
-            where = (
-                "its worker was killed and is being replaced"
-                if task.worker
-                else "it was still queued"
-            )
-            task.future.set_exception(
-                OffloadTimeout(
-                    f"{task.name} did not finish within timeout={task.timeout} s; {where}. "
-                    "Likely cause: the task is slower than expected or hangs. Fix: raise the "
-                    "timeout, split the task, or add workers if it waited in the queue."
-                )
-            )
+            task.future.set_exception(timeout_error(task))
 
     # -- worker lifecycle ------------------------------------------------------------------
     def _start_worker_locked(self) -> None:
@@ -506,74 +440,7 @@ class WorkerPool:
             worker = WorkerProcess(wid, self._zygote_required(), fault)
         self._workers[wid] = worker
         self._idle.append(worker)
-        host = self._host
-        if host is None:
-            self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
-        elif threading.get_ident() == self._host_thread:
-            host.add_reader(worker.rep_fd, self._on_host_readable, worker)
-        else:
-            host.call_soon_threadsafe(self._host_add, host, worker)
-
-    # -- replies read by an event loop -------------------------------------------------------
-    def attach(self, host: ReaderHost) -> None:
-        """Let ``host`` (an asyncio loop; call from its thread) read the replies itself.
-
-        A reply then completes its future inside the loop's own thread: no hop through the
-        collector thread, which keeps only deadlines and worker deaths. Call once the
-        workers are ready (no reply is in flight) and ``detach`` before the loop stops.
-        """
-        with self._lock:
-            if self._host is not None:
-                raise RuntimeError("this pool already delivers its replies to an event loop")
-            self._host, self._host_thread = host, threading.get_ident()
-            for worker in self._workers.values():
-                if not worker.retiring:
-                    self._selector.unregister(worker.rep_fd)
-                    host.add_reader(worker.rep_fd, self._on_host_readable, worker)
-
-    def detach(self) -> None:
-        """Hand the replies back to the collector thread (call from the loop's thread)."""
-        with self._lock:
-            host, self._host = self._host, None
-            if host is None:
-                return
-            for worker in self._workers.values():
-                if host.remove_reader(worker.rep_fd):
-                    self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
-            self._wake()
-
-    def reclaim_replies(self) -> None:
-        """At exit the attached loop no longer runs: let the collector read every reply."""
-        with self._lock:
-            if self._host is None:
-                return
-            self._host = None
-            for worker in self._workers.values():
-                if worker not in self._dead and worker.rep_fd not in self._selector.get_map():
-                    self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
-            self._wake()
-
-    def _host_add(self, host: ReaderHost, worker: WorkerProcess) -> None:
-        with self._lock:
-            if worker.wid not in self._workers or worker in self._dead:
-                return
-            if self._host is host:
-                host.add_reader(worker.rep_fd, self._on_host_readable, worker)
-            else:
-                self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
-                self._wake()
-
-    def _on_host_readable(self, worker: WorkerProcess) -> None:
-        frames = worker.read_frames()
-        for frame in frames or ():
-            self._on_frame(worker, frame)
-        if frames is None:
-            # Reaping and restarting take milliseconds: leave them to the collector thread.
-            with self._lock:
-                if self._host is not None:
-                    self._host.remove_reader(worker.rep_fd)
-                self._dead.append(worker)
-                self._wake()
+        self._watch_locked(worker)
 
     def _zygote_required(self) -> Zygote:
         assert self._zygote is not None, "the zygote is created in __init__"
@@ -631,23 +498,6 @@ class WorkerPool:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         shutil.rmtree(self._fault_dir, ignore_errors=True)
-
-
-def _remote_error(task: Task, status: int, value: Any) -> BaseException:
-    if status == _worker.RAISED:
-        exc, tb = value
-        exc.__cause__ = RemoteTraceback(tb)
-        return exc  # type: ignore[no-any-return]
-    if status == _worker.BAD_RESULT:
-        return Unpicklable(
-            f"{value} (result of {task.name}). The worker stays usable. Fix: return plain data "
-            "(numbers, str, bytes, lists, dicts, NumPy arrays) or make the object picklable."
-        )
-    return Unpicklable(
-        f"{value} (task {task.name}). Likely cause: the function lives in a module the worker "
-        "cannot import (defined interactively, or in a script without an "
-        "`if __name__ == '__main__':` guard). Fix: define it in an importable module."
-    )
 
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()

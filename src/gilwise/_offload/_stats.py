@@ -40,3 +40,22 @@ class OffloadStatistics:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["routes"] = dict(self.routes)
         return out
+
+
+class PoolCounters:
+    """Running totals; read by the statistics of the front ends."""
+
+    __slots__ = (
+        "cancelled",
+        "completed",
+        "crashes",
+        "failed",
+        "restarts",
+        "retries",
+        "submitted",
+        "timeouts",
+    )
+
+    def __init__(self) -> None:
+        self.submitted = self.completed = self.failed = self.cancelled = 0
+        self.crashes = self.restarts = self.retries = self.timeouts = 0
