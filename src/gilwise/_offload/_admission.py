@@ -30,6 +30,10 @@ class Admission:
             self.in_use += 1
             return True
 
+    def reject(self) -> None:
+        with self._lock:
+            self.rejected += 1
+
     def release(self) -> None:
         with self._lock:
             self.in_use -= 1

@@ -226,7 +226,7 @@ class Offloader:
         if adm.try_acquire():
             return
         if self._overload == "raise":
-            adm.rejected += 1
+            adm.reject()
             raise Overloaded(
                 f"{adm.limit} calls are already pending (max_pending={adm.limit}) and the policy "
                 "is overload='raise'. Likely cause: work arrives faster than the workers finish "

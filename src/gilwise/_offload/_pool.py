@@ -166,14 +166,14 @@ class WorkerPool(LoopReplies):
             with self._encoder_lock:
                 task.encode(self._encoder)
         except Unpicklable as exc:
-            self.counters.failed += 1
+            self.counters.bump("failed")
             task.future.set_exception(exc)
             return task.future
         with self._lock:
             if self._closing:
                 task.release()
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            self.counters.submitted += 1
+            self.counters.bump("submitted")
             self._queue.append(task)
             if timeout is not None:
                 heapq.heappush(self._deadlines, (time.monotonic() + timeout, task.tid, task))
@@ -201,7 +201,7 @@ class WorkerPool(LoopReplies):
         for task in cancelled:
             task.release()
             if task.future.cancel():
-                self.counters.cancelled += 1
+                self.counters.bump("cancelled")
         if wait and threading.current_thread() is not self._thread:
             self._thread.join()
 
@@ -248,7 +248,7 @@ class WorkerPool(LoopReplies):
                         break
                 else:
                     return
-            self.counters.cancelled += 1
+            self.counters.bump("cancelled")
 
     # -- the collector thread -----------------------------------------------------------
     def _wake(self) -> None:
@@ -338,10 +338,10 @@ class WorkerPool(LoopReplies):
         if task.observer is not None:
             task.observer(cpu, wall)
         if status == _worker.OK:
-            self.counters.completed += 1
+            self.counters.bump("completed")
             task.future.set_result(value)
         else:
-            self.counters.failed += 1
+            self.counters.bump("failed")
             task.future.set_exception(remote_error(task, status, value))
         self._send(sends)
 
@@ -371,7 +371,7 @@ class WorkerPool(LoopReplies):
                         "worker's stderr above; fix the initializer or the environment."
                     )
             if not self._closing and self._broken is None and not worker.retiring:
-                self.counters.restarts += 1
+                self.counters.bump("restarts")
                 self._start_worker_locked()
             error: BaseException | None = None
             if task is not None and not task.future.done():
@@ -381,13 +381,12 @@ class WorkerPool(LoopReplies):
                 elif not task.delivered or (task.retries_left > 0 and not self._broken):
                     if task.delivered:
                         task.retries_left -= 1
-                        self.counters.retries += 1
+                        self.counters.bump("retries")
                     task.worker = None
                     self._queue.appendleft(task)
                 else:
                     task.release()
-                    self.counters.crashes += 1
-                    self.counters.failed += 1
+                    self.counters.bump("crashes", "failed")
                     error = crash_error(task, worker.pid, code, sig=sig, cause=cause, fault=fault)
             failed = list(self._queue) if self._broken else []
             if failed:
@@ -424,8 +423,7 @@ class WorkerPool(LoopReplies):
                 expired.append(task)
         for task in expired:
             task.release()
-            self.counters.timeouts += 1
-            self.counters.failed += 1
+            self.counters.bump("timeouts", "failed")
             task.future.set_exception(timeout_error(task))
 
     # -- worker lifecycle ------------------------------------------------------------------

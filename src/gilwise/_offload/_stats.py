@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -46,6 +47,7 @@ class PoolCounters:
     """Running totals; read by the statistics of the front ends."""
 
     __slots__ = (
+        "_lock",
         "cancelled",
         "completed",
         "crashes",
@@ -57,5 +59,12 @@ class PoolCounters:
     )
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.submitted = self.completed = self.failed = self.cancelled = 0
         self.crashes = self.restarts = self.retries = self.timeouts = 0
+
+    def bump(self, *names: str) -> None:
+        """Add one to each named count (replies and deaths are handled in two threads)."""
+        with self._lock:
+            for name in names:
+                setattr(self, name, getattr(self, name) + 1)
