@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
 from types import TracebackType
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal, TypeVar, TypeVarTuple, Unpack
 
 from .._exceptions import OffloadTimeout, Overloaded, UsageError
 from . import _worker
 from ._admission import Admission
-from ._routing import check_route
+from ._routing import Route, check_route
 from ._runtime import Runtime, auto_chunksize
 from ._stats import OffloadStatistics
 
-P = ParamSpec("P")
 R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 T = TypeVar("T")
 _OPTIONS = ("route", "timeout", "retries")
 
@@ -31,10 +32,12 @@ class Offloader:
     >>> async with Offloader(workers=2) as off:          # doctest: +SKIP
     ...     digest = await off.run(checksum, payload, route="cpu", timeout=5)
 
-    ``run`` takes the options ``route``, ``timeout`` and ``retries`` as keyword arguments next
-    to the function's own (so the function cannot have parameters with these names). They are
-    read at run time: PEP 612 forbids declaring keyword-only parameters after ``*args: P.args``,
-    and the signature stays checked for the function's own arguments.
+    Typing: ``run(fn, *args, route=..., timeout=..., retries=..., **kwargs)`` checks the
+    positional arguments against ``fn`` and returns ``fn``'s result type, with PEP 646
+    (``*args: *Ts``, as ``anyio.to_process.run_sync`` does): PEP 612's ``P.args`` forbids
+    keyword-only parameters after it, so a ParamSpec signature would reject ``route=``.
+    Keyword arguments for ``fn`` pass through unchecked; for a function with required
+    keyword-only parameters, bind them with ``functools.partial``.
 
     Backpressure: at most ``max_pending`` calls are admitted at once (queued or running);
     further callers wait, or get ``Overloaded`` with ``overload="raise"``.
@@ -129,12 +132,21 @@ class Offloader:
         return rt
 
     # -- calls ---------------------------------------------------------------------------
-    async def run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """``fn(*args, **kwargs)`` on the runner its route picks; options: ``route=`` ("auto",
-        "cpu", "io", "native"), ``timeout=`` seconds (the worker is killed), ``retries=``."""
-        route = str(kwargs.pop("route", "auto"))
-        timeout: float | None = kwargs.pop("timeout", self._timeout)  # type: ignore[assignment]
-        retries = int(kwargs.pop("retries", self._retries))  # type: ignore[call-overload]
+    async def run(
+        self,
+        fn: Callable[[Unpack[Ts]], R],
+        /,
+        *args: *Ts,
+        route: Route = "auto",
+        timeout: float | None = None,
+        retries: int | None = None,
+        **kwargs: Any,
+    ) -> R:
+        """``fn(*args, **kwargs)`` on the runner its route picks. ``timeout`` in seconds (on
+        processes the worker is killed; ``None`` = the Offloader's default, ``math.inf`` =
+        none); ``retries`` re-runs a task whose worker died (``None`` = the default)."""
+        timeout = self._timeout if timeout is None else (None if timeout == math.inf else timeout)
+        retries = self._retries if retries is None else retries
         rt = self._require()
         where = rt.resolve(fn, route)
         await self._admit()
@@ -157,7 +169,7 @@ class Offloader:
         fn: Callable[[T], R],
         items: Iterable[T],
         *,
-        route: str = "auto",
+        route: Route = "auto",
         chunksize: int | None = None,
         timeout: float | None = None,
         retries: int | None = None,
@@ -318,7 +330,15 @@ async def close_default() -> None:
         await off.aclose()
 
 
-async def offload(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+async def offload(
+    fn: Callable[[Unpack[Ts]], R],
+    /,
+    *args: *Ts,
+    route: Route = "auto",
+    timeout: float | None = None,
+    retries: int | None = None,
+    **kwargs: Any,
+) -> R:
     """``await offload(fn, *args)``: ``Offloader.run`` on a process-wide runtime started on
     first use (one worker per usable core) and stopped at interpreter exit."""
     global _default
@@ -326,4 +346,4 @@ async def offload(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R
         if _default is None:
             _default = Offloader().start()
         off = _default
-    return await off.run(fn, *args, **kwargs)
+    return await off.run(fn, *args, route=route, timeout=timeout, retries=retries, **kwargs)

@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from .._exceptions import UsageError
 from . import _worker
-from ._routing import check_route
+from ._routing import Route, check_route
 from ._runtime import Runtime, auto_chunksize
 from ._stats import OffloadStatistics
 
@@ -41,7 +41,7 @@ class Executor(_Executor):
         self,
         max_workers: int | None = None,
         *,
-        route: str = "auto",
+        route: Route = "auto",
         mp_context: Any = None,
         initializer: Callable[..., object] | None = None,
         initargs: Sequence[Any] = (),
@@ -96,11 +96,13 @@ class Executor(_Executor):
         end = None if timeout is None else timeout + time.monotonic()
         items = list(zip(*iterables, strict=False))
         rt = self._runtime
-        size = chunksize or auto_chunksize(len(items), rt.workers)
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             where = rt.resolve(fn, self._route)
+            # Threads wait in parallel only if each item is its own call.
+            auto = auto_chunksize(len(items), rt.workers) if where == "cpu" else 1
+            size = chunksize or auto
             futures = [
                 rt.submit(
                     fn,
