@@ -164,3 +164,23 @@ def test_sigkill_from_outside_during_a_batch(tmp_path: Path) -> None:
         wait(fs, timeout=30)
         assert [f.exception() is None for f in fs].count(True) == 199
         assert isinstance(fs[100].exception(), WorkerCrashed)
+
+
+def test_a_dropped_executor_finishes_its_work_and_stops_its_workers() -> None:
+    import gc
+
+    import psutil
+
+    ex = Executor(2, route="cpu")
+    future = ex.submit(t.nap, 0.2)
+    del ex
+    gc.collect()
+    assert future.result(20) == 0.2
+    deadline = time.monotonic() + 20
+    while psutil.Process().children(recursive=True):
+        assert time.monotonic() < deadline, "the workers of a dropped executor kept running"
+        time.sleep(0.05)
+    deadline = time.monotonic() + 20
+    while any(th.name.endswith("-collector") for th in threading.enumerate()):
+        assert time.monotonic() < deadline, "the collector thread kept running"
+        time.sleep(0.05)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor as _Executor
 from concurrent.futures import Future
@@ -74,6 +75,9 @@ class Executor(_Executor):
         )
         self._shutdown_lock = threading.Lock()
         self._shutdown = False
+        # An executor dropped without shutdown(): finish its work, then stop the workers
+        # (the collector thread holds the pool, not this object, so the pool would linger).
+        weakref.finalize(self, _release_runtime, self._runtime)
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
         with self._shutdown_lock:
@@ -129,6 +133,11 @@ class Executor(_Executor):
 
     def worker_pids(self) -> list[int]:
         return self._runtime.pool.worker_pids()
+
+
+def _release_runtime(runtime: Runtime) -> None:
+    runtime.pool.shutdown(wait=False)
+    runtime.shutdown_threads(wait=False, cancel_pending=False)
 
 
 def _results(futures: list[Future[list[R]]], end: float | None) -> Iterator[R]:
