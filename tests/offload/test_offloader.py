@@ -307,6 +307,15 @@ def test_failing_initializer_breaks_the_pool_with_a_clear_error() -> None:
     asyncio.run(main())
 
 
+def test_entering_with_a_failing_initializer_raises_instead_of_hanging() -> None:
+    async def main() -> None:
+        async with Offloader(workers=1, initializer=t.failing_initializer):
+            pass
+
+    with pytest.raises(WorkerCrashed, match="died while starting"):
+        asyncio.run(main())
+
+
 def test_max_tasks_per_child_recycles_workers() -> None:
     async def main() -> None:
         async with Offloader(workers=1, max_tasks_per_child=2) as off:

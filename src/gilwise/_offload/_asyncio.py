@@ -22,7 +22,6 @@ from ._stats import OffloadStatistics
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
 T = TypeVar("T")
-_OPTIONS = ("route", "timeout", "retries")
 
 
 class Offloader:
@@ -91,7 +90,11 @@ class Offloader:
     async def __aenter__(self) -> Offloader:
         self.start()
         assert self._runtime is not None
-        await asyncio.wrap_future(self._runtime.pool.ready)
+        try:
+            await asyncio.wrap_future(self._runtime.pool.ready)
+        except BaseException:
+            await self.aclose(cancel=True)  # __aexit__ will not run: leave nothing behind
+            raise
         # Replies are read by this loop itself from now on (see WorkerPool.attach).
         self._runtime.pool.attach(asyncio.get_running_loop())
         self._attached = True

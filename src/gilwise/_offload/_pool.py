@@ -392,6 +392,14 @@ class WorkerPool(LoopReplies):
             if failed:
                 self._queue.clear()
             sends = self._assign_locked()
+            never_ready = bool(self._broken) and not self._announced
+            self._announced = self._announced or never_ready
+        if never_ready:  # whoever waits for the workers to start must hear it too
+            self.ready.set_exception(
+                WorkerCrashed(
+                    self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause
+                )
+            )
         if error is not None and task is not None:
             task.future.set_exception(error)
         for t in failed:
