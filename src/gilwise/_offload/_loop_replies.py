@@ -71,7 +71,7 @@ class LoopReplies:
             if host is None:
                 return
             for worker in self._workers.values():
-                if host.remove_reader(worker.rep_fd):
+                if worker not in self._dead and host.remove_reader(worker.rep_fd):
                     self._selector.register(worker.rep_fd, selectors.EVENT_READ, worker)
             self._wake()
 

@@ -346,6 +346,14 @@ class WorkerPool(LoopReplies):
         self._send(sends)
 
     def _on_exit(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            # Forget the worker before closing its pipes: a closed fd number is soon reused
+            # by a new worker, and nothing may then take the new pipe for this one's.
+            if self._workers.get(worker.wid) is not worker:
+                return
+            del self._workers[worker.wid]
+            if worker in self._idle:
+                self._idle.remove(worker)
         worker.close()
         code = self._zygote_required().exit_code(worker.pid)
         fault = worker.fault_log()
@@ -356,9 +364,6 @@ class WorkerPool(LoopReplies):
                 os.unlink(path)
         sig, cause = describe_exit(code)
         with self._lock:
-            del self._workers[worker.wid]
-            if worker in self._idle:
-                self._idle.remove(worker)
             task, worker.task = worker.task, None
             planned = worker.retiring or worker.killed_for is not None
             if not worker.ready and not planned:
@@ -372,7 +377,10 @@ class WorkerPool(LoopReplies):
                     )
             if not self._closing and self._broken is None and not worker.retiring:
                 self.counters.bump("restarts")
-                self._start_worker_locked()
+                try:
+                    self._start_worker_locked()
+                except OSError as exc:
+                    self._broken = str(exc)
             error: BaseException | None = None
             if task is not None and not task.future.done():
                 if worker.killed_for == "shutdown":

@@ -87,7 +87,12 @@ class Zygote:
         if len(msg) != _zygote.PID.size or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
-            raise OSError("the zygote process died; no worker could be started")
+            raise OSError(
+                "the zygote process that forks the workers died, so no worker could start. "
+                "Likely cause: importing the main module failed in a fresh interpreter (see "
+                "the traceback above) or the zygote was killed. Fix: make the main module "
+                "importable, with its entry point under `if __name__ == '__main__':`."
+            )
         return _zygote.PID.unpack(msg)[0], fds[0], fds[1]
 
     def read_exits(self) -> bool:
