@@ -27,19 +27,19 @@ pytestmark = pytest.mark.timeout(120)
 # interpreter with `-I` that runs `from concurrent.futures import {executor_type.__name__}`
 # and imports `test.test_concurrent_futures`, so they can only ever test an executor that
 # lives in concurrent.futures on a CPython that ships the package. tests/offload/
-# test_executor.py checks the same three behaviours with gilwise.Executor.
+# test_offload_executor.py checks the same three behaviours with gilwise.Executor.
 EXCLUDED = {
     "test_interpreter_shutdown": (
         "script imports the executor by name from concurrent.futures; see "
-        "test_executor.py::test_interpreter_exit_drains_pending_work"
+        "test_offload_executor.py::test_interpreter_exit_drains_pending_work"
     ),
     "test_submit_after_interpreter_shutdown": (
         "script imports the executor by name from concurrent.futures; see "
-        "test_executor.py::test_submit_after_interpreter_shutdown_raises"
+        "test_offload_executor.py::test_submit_after_interpreter_shutdown_raises"
     ),
     "test_hang_gh83386": (
         "script imports the executor by name from concurrent.futures; see "
-        "test_executor.py::test_shutdown_without_wait_does_not_hang_at_exit"
+        "test_offload_executor.py::test_shutdown_without_wait_does_not_hang_at_exit"
     ),
 }
 
