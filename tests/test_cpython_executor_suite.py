@@ -23,7 +23,8 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
 
 pytestmark = pytest.mark.timeout(120)
 
-# Each test excluded, and why. None asserts behaviour gilwise keeps; all three start a child
+# Each test excluded, and why. None is excluded for how gilwise behaves (no generic test
+# asserts BrokenProcessPool-forever); all three start a child
 # interpreter with `-I` that runs `from concurrent.futures import {executor_type.__name__}`
 # and imports `test.test_concurrent_futures`, so they can only ever test an executor that
 # lives in concurrent.futures on a CPython that ships the package. tests/offload/
