@@ -337,3 +337,20 @@ def test_process_wide_offload_runs_and_closes() -> None:
             await close_default()
 
     asyncio.run(main())
+
+
+def test_an_idle_worker_killed_from_outside_is_replaced_without_failing_anything() -> None:
+    async def main() -> None:
+        async with Offloader(workers=2) as off:
+            victim = off.worker_pids()[0]
+            os.kill(victim, signal.SIGKILL)
+            for _ in range(200):  # until the pool has noticed and replaced it
+                if victim not in off.worker_pids():
+                    break
+                await asyncio.sleep(0.01)
+            results = await asyncio.gather(*(off.run(t.square, i, route="cpu") for i in range(20)))
+            assert results == [i * i for i in range(20)]
+            stats = off.statistics()
+            assert stats.restarts == 1 and stats.failed == 0 and stats.workers_alive == 2
+
+    asyncio.run(main())
