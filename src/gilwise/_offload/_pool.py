@@ -9,7 +9,12 @@ Design (compare ``ProcessPoolExecutor``: call queue + feeder thread + management
 - One collector thread waits (epoll) on every reply pipe and on the nearest deadline. It
   completes futures, hands the freed worker the next queued task, and treats end-of-file on a
   reply pipe as a death: only the task that worker ran fails (``WorkerCrashed``) and a fresh
-  worker takes its place. Nothing ever marks the pool broken because one worker died.
+  worker takes its place. Nothing ever marks the pool broken because one worker died (only
+  workers that keep dying while they start, e.g. a failing initializer, break it).
+- An attached event loop may read the reply pipes itself (``_loop_replies``); workers are
+  forked by the pool's zygote (``_zygote``), which also reports their exit statuses.
+- A task belongs to exactly one place at a time (the queue, a worker, or the thread that
+  completes it), moved under ``_lock``; whoever takes it out completes its future.
 """
 
 from __future__ import annotations
