@@ -354,3 +354,18 @@ def test_an_idle_worker_killed_from_outside_is_replaced_without_failing_anything
             assert stats.restarts == 1 and stats.failed == 0 and stats.workers_alive == 2
 
     asyncio.run(main())
+
+
+def test_a_task_sent_to_a_worker_that_just_died_is_requeued_not_failed() -> None:
+    async def main() -> None:
+        async with Offloader(workers=1) as off:
+            for _ in range(5):
+                (victim,) = off.worker_pids()
+                os.kill(victim, signal.SIGKILL)
+                # Sent at once: the request reaches a dead (or dying) worker that never reads
+                # it; the shared read-counter tells the pool, which runs it elsewhere.
+                assert await off.run(t.square, 7, route="cpu") == 49
+            stats = off.statistics()
+            assert stats.failed == 0 and stats.crashes == 0 and stats.restarts == 5
+
+    asyncio.run(main())

@@ -240,8 +240,8 @@ class WorkerPool(LoopReplies):
 
     def _send(self, sends: list[tuple[WorkerProcess, Task]]) -> None:
         for worker, task in sends:
-            # A worker that died while idle never got the frame: the exit handler requeues it.
-            task.delivered = worker.send(task.frame) and worker.ready
+            # A worker that died before reading the frame never ran it: see _on_exit.
+            worker.send(task.frame, task)
 
     def _on_cancel(self, future: Future[Any]) -> None:
         if future.cancelled():
@@ -316,8 +316,6 @@ class WorkerPool(LoopReplies):
             with self._lock:
                 worker.ready = True
                 self._startup_failures = 0
-                if worker.task is not None:
-                    worker.task.delivered = True
                 announce = not self._announced and all(w.ready for w in self._workers.values())
                 self._announced = self._announced or announce
             if announce:
@@ -359,7 +357,7 @@ class WorkerPool(LoopReplies):
             del self._workers[worker.wid]
             if worker in self._idle:
                 self._idle.remove(worker)
-        worker.close()
+        read = worker.close()
         code = self._zygote_required().exit_code(worker.pid)
         fault = worker.fault_log()
         with contextlib.suppress(OSError):
@@ -391,8 +389,10 @@ class WorkerPool(LoopReplies):
                 if worker.killed_for == "shutdown":
                     task.release()
                     error = CancelledError()
-                elif not task.delivered or (task.retries_left > 0 and not self._broken):
-                    if task.delivered:
+                elif not (delivered := 0 < task.sent_as <= read) or (
+                    task.retries_left > 0 and not self._broken
+                ):
+                    if delivered:
                         task.retries_left -= 1
                         self.counters.bump("retries")
                     task.worker = None
@@ -452,11 +452,11 @@ class WorkerPool(LoopReplies):
         wid = next(self._wids)
         fault = os.path.join(self._fault_dir, f"w{wid}.log")
         try:
-            worker = WorkerProcess(wid, self._zygote_required(), fault)
+            worker = WorkerProcess(wid, self._zygote_required(), fault, f"{self._prefix}-w{wid}")
         except OSError:
             # The zygote itself died (killed from outside): start a new one, once.
             self._replace_zygote_locked()
-            worker = WorkerProcess(wid, self._zygote_required(), fault)
+            worker = WorkerProcess(wid, self._zygote_required(), fault, f"{self._prefix}-w{wid}")
         self._workers[wid] = worker
         self._idle.append(worker)
         self._watch_locked(worker)

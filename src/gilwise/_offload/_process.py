@@ -79,9 +79,9 @@ class Zygote:
             ctl_child.close()
             exits_child.close()
 
-    def spawn(self, fault_path: str) -> tuple[int, int, int]:
+    def spawn(self, fault_path: str, progress: str) -> tuple[int, int, int]:
         """Fork a worker: (pid, request fd to write, reply fd to read)."""
-        path = fault_path.encode()
+        path = f"{fault_path}\0{progress}".encode()
         self.ctl.sendall(_zygote.REQUEST.pack(len(path)) + path)
         msg, fds, _, _ = socket.recv_fds(self.ctl, _zygote.PID.size, 2)
         if len(msg) != _zygote.PID.size or len(fds) != 2:
@@ -167,24 +167,42 @@ class WorkerProcess:
     holds the only write end of the reply pipe, so end-of-file there means it died.
     """
 
-    def __init__(self, wid: int, zygote: Zygote, fault_path: str) -> None:
+    def __init__(self, wid: int, zygote: Zygote, fault_path: str, progress: str) -> None:
         self.wid, self.fault_path = wid, fault_path
         self.task: Task | None = None
         self.tasks_done = 0
+        self.sent = 0  # requests written; the worker counts those it read in ``progress``
         self.ready = False
         self.killed_for: str | None = None  # why the pool killed it on purpose
         self.retiring = False
         self._buf = bytearray()
-        self.pid, self.req_fd, self.rep_fd = zygote.spawn(fault_path)
+        self._io = threading.Lock()  # a send never meets a close (fd numbers get reused)
+        self._closed = False
+        self._progress = _worker.Segment(progress, 8, create=True)
+        try:
+            self.pid, self.req_fd, self.rep_fd = zygote.spawn(fault_path, progress)
+        except BaseException:
+            _worker.release([self._progress])
+            raise
         os.set_blocking(self.rep_fd, False)
 
-    def send(self, frame: bytes) -> bool:
+    def requests_read(self) -> int:
+        """How many requests the worker had read (valid after it died, too)."""
+        return int(self._progress.view().cast("Q")[0])
+
+    def send(self, frame: bytes, task: Task | None = None) -> bool:
         """Write a request; False when the worker is already gone (nothing was delivered)."""
-        try:
-            _worker.write_all(self.req_fd, frame)
-        except (BrokenPipeError, OSError):
-            return False
-        return True
+        with self._io:
+            if self._closed:
+                return False
+            try:
+                _worker.write_all(self.req_fd, frame)
+            except OSError:
+                return False
+            self.sent += 1
+            if task is not None:
+                task.sent_as = self.sent
+            return True
 
     def read_frames(self) -> list[memoryview] | None:
         """Drain what the reply pipe holds; None at end-of-file (the worker exited)."""
@@ -216,10 +234,18 @@ class WorkerProcess:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
 
-    def close(self) -> None:
-        for fd in (self.req_fd, self.rep_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    def close(self) -> int:
+        """Close the pipes; returns how many requests the worker had read."""
+        with self._io:
+            if self._closed:
+                return 0
+            self._closed = True
+            read = self.requests_read()
+            for fd in (self.req_fd, self.rep_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            _worker.release([self._progress])
+            return read
 
     def fault_log(self) -> str:
         try:

@@ -21,7 +21,6 @@ class Task:
 
     __slots__ = (
         "args",
-        "delivered",
         "fn",
         "frame",
         "future",
@@ -30,6 +29,7 @@ class Task:
         "observer",
         "retries_left",
         "segments",
+        "sent_as",
         "started",
         "tid",
         "timeout",
@@ -55,7 +55,7 @@ class Task:
         self.segments: list[_worker.Segment] = []
         self.worker: WorkerProcess | None = None
         self.started = False  # the future was moved to RUNNING
-        self.delivered = False  # the frame reached a worker that had started
+        self.sent_as = 0  # which request of its worker it was (0: never written)
 
     def encode(self, encoder: _worker.Encoder) -> None:
         """Pickle now, in the caller's thread, so a bad argument fails the caller at once."""

@@ -251,12 +251,17 @@ def child(
     rep_fd: int,
     fault_path: str,
     *,
+    progress: str,
     prefix: str,
     threshold: int,
     initializer: Callable[..., object] | None,
     initargs: tuple[Any, ...],
 ) -> None:
-    """A worker's life, in a process just forked from the zygote (see ``_zygote``)."""
+    """A worker's life, in a process just forked from the zygote (see ``_zygote``).
+
+    ``progress`` names an 8-byte shared counter of the requests this worker has read: if the
+    worker dies, the parent knows whether the task it was sent had reached it at all.
+    """
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fault_file = open(fault_path, "w")  # noqa: SIM115 - lives as long as the process
@@ -264,8 +269,9 @@ def child(
     encoder = Encoder(f"{prefix}-{os.getpid()}", threshold)
     if initializer is not None:
         initializer(*initargs)
+    counter = Segment(progress, 8, create=False, writable=True).view().cast("Q")
     write_all(rep_fd, encoder.encode((READY, os.getpid(), sys.version))[0])
-    serve(req_fd, rep_fd, encoder)
+    serve(req_fd, rep_fd, encoder, counter)
 
 
 def prepare(prep: dict[str, Any]) -> None:
@@ -283,11 +289,12 @@ def prepare(prep: dict[str, Any]) -> None:
         BOOTSTRAPPING = False
 
 
-def serve(req_fd: int, rep_fd: int, encoder: Encoder) -> None:
+def serve(req_fd: int, rep_fd: int, encoder: Encoder, counter: memoryview) -> None:
     while True:
         frame = _read_frame(req_fd)
         if frame is None:
             return  # the parent went away: exit instead of lingering as an orphan
+        counter[0] += 1
         try:
             msg: Any = decode(frame, writable=False, unlink=False)
         except Exception as exc:

@@ -10,9 +10,10 @@ alike, is a fork of the zygote, which has no other thread: a few milliseconds an
 fork-with-threads hazard.
 
 Protocol (stdlib-only: it may run under any CPython). Control socket: the parent sends a
-request (``<H`` length + fault-log path); the zygote forks and answers with the child's pid
-and the parent ends of its two pipes (``SCM_RIGHTS``). Exit socket: the zygote reaps its
-children and reports ``<ii`` (pid, exit status as ``Popen.returncode`` spells it).
+request (``<H`` length + fault-log path, NUL, progress-counter segment name); the zygote
+forks and answers with the child's pid and the parent ends of its two pipes (``SCM_RIGHTS``).
+Exit socket: the zygote reaps its children and reports ``<ii`` (pid, exit status as
+``Popen.returncode`` spells it).
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> No
                 head = _recv_exact(ctl, REQUEST.size)
                 if head is None:
                     break  # the pool closed (or its process died): wait for the workers, go
-                path = (_recv_exact(ctl, REQUEST.unpack(head)[0]) or b"").decode()
-                pid = _fork_worker(ctl, exits, (wake_r, wake_w), path, init)
+                request = (_recv_exact(ctl, REQUEST.unpack(head)[0]) or b"").decode()
+                pid = _fork_worker(ctl, exits, (wake_r, wake_w), request, init)
                 children.add(pid)
         _reap(children, exits, block=True)
     except BaseException:
@@ -107,9 +108,10 @@ def _fork_worker(
     ctl: socket.socket,
     exits: socket.socket,
     wake: tuple[int, int],
-    fault_path: str,
+    request: str,
     init: tuple[Any, ...],
 ) -> int:
+    fault_path, progress = request.split("\0")
     req_r, req_w = os.pipe()
     rep_r, rep_w = os.pipe()
     pid = os.fork()
@@ -127,6 +129,7 @@ def _fork_worker(
                 req_r,
                 rep_w,
                 fault_path,
+                progress=progress,
                 prefix=prefix,
                 threshold=threshold,
                 initializer=initializer,
