@@ -60,7 +60,9 @@ def test_sigkill_fails_only_its_task_and_the_worker_is_replaced() -> None:
             assert len(crashes) == 1 and results.count(0.05) == 6
             crash = crashes[0]
             assert crash.signal == "SIGKILL" and crash.exitcode == -signal.SIGKILL
-            assert "kill_self" in str(crash) and "out-of-memory" in str(crash)
+            assert "kill_self" in str(crash) and "SIGKILL" in str(crash)
+            # Where the kernel exposes the cgroup's OOM-kill counter, the cause is certain.
+            assert ("kill -9" in str(crash)) and ("out-of-memory" in str(crash))
             assert await off.run(t.square, 7, route="cpu") == 49
             stats = off.statistics()
             assert stats.crashes == 1 and stats.restarts == 1 and stats.workers_alive == 2
@@ -369,3 +371,12 @@ def test_a_task_sent_to_a_worker_that_just_died_is_requeued_not_failed() -> None
             assert stats.failed == 0 and stats.crashes == 0 and stats.restarts == 5
 
     asyncio.run(main())
+
+
+def test_a_sigkill_is_attributed_by_the_cgroup_oom_counter() -> None:
+    from gilwise._offload._process import sigkill_cause
+
+    f = "/sys/fs/cgroup/memory.events"
+    assert "out-of-memory killer killed it" in (sigkill_cause((f, 3), (f, 4)) or "")
+    assert "kill -9" in (sigkill_cause((f, 3), (f, 3)) or "")
+    assert sigkill_cause(None, (f, 3)) is None  # no counter: the generic cause stays

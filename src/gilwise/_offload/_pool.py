@@ -41,7 +41,14 @@ from .._exceptions import Unpicklable, UsageError, WorkerCrashed
 from . import _worker
 from ._failures import crash_error, remote_error, timeout_error
 from ._loop_replies import LoopReplies, ReaderHost
-from ._process import WorkerProcess, Zygote, describe_exit, preparation_data
+from ._process import (
+    WorkerProcess,
+    Zygote,
+    describe_exit,
+    oom_kills,
+    preparation_data,
+    sigkill_cause,
+)
 from ._shm import SegmentCache
 from ._stats import PoolCounters
 from ._task import Observer, Task
@@ -109,6 +116,7 @@ class WorkerPool(LoopReplies):
         self._host_thread = 0
         self._startup_failures = 0
         self._announced = False  # self.ready was set (READY frames come from two threads)
+        self._oom_seen = oom_kills()  # the cgroup's OOM-kill count, to name a SIGKILL's cause
         self._broken: str | None = None
         self._closing = False
         self._kill_running = False
@@ -366,6 +374,10 @@ class WorkerPool(LoopReplies):
             with contextlib.suppress(OSError):
                 os.unlink(path)
         sig, cause = describe_exit(code)
+        if sig == "SIGKILL" and not worker.killed_for:
+            oom_now = oom_kills()
+            cause = sigkill_cause(self._oom_seen, oom_now) or cause
+            self._oom_seen = oom_now
         with self._lock:
             task, worker.task = worker.task, None
             planned = worker.retiring or worker.killed_for is not None

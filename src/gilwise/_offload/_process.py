@@ -281,3 +281,37 @@ def describe_exit(code: int | None) -> tuple[str | None, str]:
         f"the process exited with status {code} in the middle of the task: the task (or a "
         "library it called) ran os._exit(), or the interpreter aborted during start-up"
     )
+
+
+# cgroup v2 (a container's own root) and v1: the kernel counts the OOM kills it performed.
+_OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
+
+
+def oom_kills() -> tuple[str, int] | None:
+    """(file, count of out-of-memory kills in this process's cgroup), if the kernel says."""
+    for path in _OOM_FILES:
+        try:
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return path, int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def sigkill_cause(before: tuple[str, int] | None, after: tuple[str, int] | None) -> str | None:
+    """Tell an out-of-memory kill from a kill -9, from the cgroup's OOM-kill counter."""
+    if before is None or after is None or before[0] != after[0]:
+        return None
+    if after[1] > before[1]:
+        return (
+            f"the kernel's out-of-memory killer killed it (oom_kill in {after[0]} rose from "
+            f"{before[1]} to {after[1]}): the task needed more memory than this machine or "
+            "container allows; lower its memory use, raise the limit, or run fewer workers"
+        )
+    return (
+        "another process killed it with SIGKILL (kill -9); it was not the out-of-memory "
+        f"killer, whose counter in {after[0]} did not change"
+    )
