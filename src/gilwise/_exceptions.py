@@ -6,11 +6,19 @@ Every message says what happened, the likely cause and the fix.
     ├── UsageError            bad names or numbers given by the user (CLI exit code 2)
     ├── WorkloadFailed        a workload returned a wrong answer or raised
     ├── HarnessError          a measurement could not be taken (worker died, timed out)
-    └── NativeKernelError     a native kernel (C extension, ctypes library, NumPy) cannot
+    ├── NativeKernelError     a native kernel (C extension, ctypes library, NumPy) cannot
                               be loaded in this interpreter or failed to run
+    └── OffloadError          the offload runtime could not run a task
+        ├── WorkerCrashed     the worker process running the task died (also BrokenProcessPool)
+        ├── OffloadTimeout    the task ran past its timeout= (also TimeoutError)
+        ├── Overloaded        too much work is pending and the policy says refuse
+        └── Unpicklable       a function, argument or result cannot cross to a process
 """
 
 from __future__ import annotations
+
+import pickle
+from concurrent.futures.process import BrokenProcessPool
 
 
 class GilwiseError(Exception):
@@ -31,3 +39,42 @@ class HarnessError(GilwiseError):
 
 class NativeKernelError(GilwiseError):
     """A native kernel cannot be loaded in this interpreter (not built, other ABI) or failed."""
+
+
+class OffloadError(GilwiseError):
+    """The offload runtime could not run a task to completion."""
+
+
+class WorkerCrashed(OffloadError, BrokenProcessPool):
+    """The worker process running this task died; the pool has already replaced it.
+
+    A subclass of ``BrokenProcessPool`` so that code written for ``ProcessPoolExecutor``
+    still catches it, but only the task that ran in the dead worker fails: the pool stays usable.
+    """
+
+    def __init__(
+        self, message: str, *, exitcode: int | None, signal: str | None, pid: int, cause: str
+    ) -> None:
+        super().__init__(message)
+        self.exitcode, self.signal, self.pid, self.cause = exitcode, signal, pid, cause
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_crash, (str(self), self.exitcode, self.signal, self.pid, self.cause))
+
+
+def _rebuild_crash(
+    message: str, exitcode: int | None, signal: str | None, pid: int, cause: str
+) -> WorkerCrashed:
+    return WorkerCrashed(message, exitcode=exitcode, signal=signal, pid=pid, cause=cause)
+
+
+class OffloadTimeout(OffloadError, TimeoutError):
+    """The task ran past its ``timeout=``; the worker running it was killed and replaced."""
+
+
+class Overloaded(OffloadError):
+    """More work is pending than ``max_pending`` allows and the policy is to refuse."""
+
+
+class Unpicklable(OffloadError, pickle.PicklingError):
+    """A function, argument or result cannot be pickled, so it cannot cross to a process."""

@@ -1,0 +1,542 @@
+"""The process-pool engine: warm workers, dispatch, crash recovery, timeouts, shutdown.
+
+Independent of asyncio: callers get ``concurrent.futures.Future`` objects, so the asyncio
+``Offloader`` and the synchronous ``Executor`` are thin front ends over the same engine.
+
+Design (compare ``ProcessPoolExecutor``: call queue + feeder thread + management thread):
+- Each worker has its own request and reply pipe and runs one task at a time. The submitting
+  thread writes the request straight to an idle worker; there is no feeder thread hop.
+- One collector thread waits (epoll) on every reply pipe and on the nearest deadline. It
+  completes futures, hands the freed worker the next queued task, and treats end-of-file on a
+  reply pipe as a death: only the task that worker ran fails (``WorkerCrashed``) and a fresh
+  worker takes its place. Nothing ever marks the pool broken because one worker died (only
+  workers that keep dying while they start, e.g. a failing initializer, break it).
+- An attached event loop may read the reply pipes itself (``_loop_replies``); workers are
+  forked by the pool's zygote (``_zygote``), which also reports their exit statuses.
+- A task belongs to exactly one place at a time (the queue, a worker, or the thread that
+  completes it), moved under ``_lock``; whoever takes it out completes its future.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import heapq
+import itertools
+import os
+import selectors
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Future
+from typing import Any
+
+from .._exceptions import Unpicklable, UsageError, WorkerCrashed
+from . import _worker
+from ._failures import crash_error, remote_error, timeout_error
+from ._loop_replies import LoopReplies, ReaderHost
+from ._process import (
+    WorkerProcess,
+    Zygote,
+    describe_exit,
+    oom_kills,
+    preparation_data,
+    sigkill_cause,
+)
+from ._shm import SegmentCache
+from ._stats import PoolCounters
+from ._task import Observer, Task
+
+_pool_ids = itertools.count(1)
+_WAKE, _EXITS = object(), object()  # selector keys that are not workers
+_STARTUP_FAILURES_BEFORE_BROKEN = 3
+
+
+class WorkerPool(LoopReplies):
+    """A fixed number of warm worker processes that survive each other's deaths."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        python: str | None = None,
+        initializer: Callable[..., object] | None = None,
+        initargs: Sequence[Any] = (),
+        max_tasks_per_child: int | None = None,
+        shm_threshold: int = _worker.DEFAULT_THRESHOLD,
+        shm_cache_bytes: int = 256 << 20,
+    ) -> None:
+        worker_side = sys.modules.get("_gilwise_offload_worker")
+        if worker_side is not None and getattr(worker_side, "BOOTSTRAPPING", False):
+            raise UsageError(
+                "a worker process tried to start a pool while importing the main module. "
+                "Likely cause: the script creates an Offloader or Executor at import time. "
+                "Fix: protect the entry point with `if __name__ == '__main__':`."
+            )
+        if workers < 1:
+            raise ValueError(f"workers={workers}: a pool needs at least one worker process")
+        if max_tasks_per_child is not None and max_tasks_per_child < 1:
+            raise ValueError(f"max_tasks_per_child={max_tasks_per_child} must be >= 1")
+        self.size, self.python = workers, python or sys.executable
+        self.max_tasks_per_child = max_tasks_per_child
+        self.counters = PoolCounters()
+        self._prefix = f"gilwise-{os.getpid()}-{next(_pool_ids)}"
+        self._segments = SegmentCache(f"{self._prefix}-p", shm_cache_bytes)
+        self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold, self._segments.alloc)
+        self._encoder_lock = threading.Lock()
+        self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
+        init = (
+            preparation_data(self.python),
+            self._prefix,
+            shm_threshold,
+            initializer,
+            tuple(initargs),
+        )
+        try:
+            self._init_frame = self._encoder.encode(init)[0]
+        except Exception as exc:
+            shutil.rmtree(self._fault_dir, ignore_errors=True)
+            raise Unpicklable(f"cannot send the initializer or initargs to workers: {exc}") from exc
+        self._lock = threading.Lock()
+        self._idle_cond = threading.Condition(self._lock)
+        self._tids = itertools.count(1)
+        self._wids = itertools.count(1)
+        self._queue: deque[Task] = deque()
+        self._idle: list[WorkerProcess] = []
+        self._workers: dict[int, WorkerProcess] = {}
+        self._deadlines: list[tuple[float, int, Task]] = []
+        self._dead: list[WorkerProcess] = []
+        self._host: ReaderHost | None = None
+        self._host_thread = 0
+        self._startup_failures = 0
+        self._announced = False  # self.ready was set (READY frames come from two threads)
+        self._oom_seen = oom_kills()  # the cgroup's OOM-kill count, to name a SIGKILL's cause
+        self._broken: str | None = None
+        self._closing = False
+        self._kill_running = False
+        self.ready: Future[None] = Future()
+        self.closed: Future[None] = Future()
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
+        self._init = init
+        self._zygote: Zygote | None = None
+        try:
+            self._zygote = Zygote(self.python, init, self._init_frame)
+            self._selector.register(self._zygote.exits, selectors.EVENT_READ, _EXITS)
+            with self._lock:
+                for _ in range(workers):
+                    self._start_worker_locked()
+        except BaseException:
+            self._release_resources()
+            raise
+        self._thread = threading.Thread(
+            target=self._collect, name=f"{self._prefix}-collector", daemon=True
+        )
+        self._thread.start()
+        _live_pools.add(self)
+
+    # -- public engine API ----------------------------------------------------------------
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        *,
+        kind: int = _worker.CALL,
+        timeout: float | None = None,
+        retries: int = 0,
+        observer: Observer | None = None,
+    ) -> Future[Any]:
+        """Queue ``fn(*args, **kwargs)`` for a worker; with ``kind=CHUNK``, the list
+        ``[fn(*a) for a in args]``; with ``kind=CHUNK1``, ``[fn(x) for x in args]``."""
+        task = Task(
+            next(self._tids),
+            kind,
+            fn,
+            args,
+            kwargs,
+            timeout=timeout,
+            retries=retries,
+            observer=observer,
+        )
+        if self._closing:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        if self._broken:
+            task.future.set_exception(
+                WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken)
+            )
+            return task.future
+        try:
+            with self._encoder_lock:
+                task.encode(self._encoder)
+        except Unpicklable as exc:
+            self.counters.bump("failed")
+            task.future.set_exception(exc)
+            return task.future
+        with self._lock:
+            if self._closing:
+                task.release()
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self.counters.bump("submitted")
+            self._queue.append(task)
+            if timeout is not None:
+                heapq.heappush(self._deadlines, (time.monotonic() + timeout, task.tid, task))
+                self._wake()
+            sends = self._assign_locked()
+        task.future.add_done_callback(self._on_cancel)
+        self._send(sends)
+        return task.future
+
+    def shutdown(
+        self, *, wait: bool = True, cancel_pending: bool = False, kill_running: bool = False
+    ) -> None:
+        """Stop accepting work; drain (or cancel) what is queued; stop the workers."""
+        cancelled: list[Task] = []
+        with self._lock:
+            self._closing = True
+            if cancel_pending:
+                cancelled, self._queue = list(self._queue), deque()
+            if kill_running:
+                self._kill_running = True
+                for w in self._workers.values():
+                    if w.task is not None:
+                        w.kill("shutdown")
+            self._wake()
+        for task in cancelled:
+            task.release()
+            if task.future.cancel():
+                self.counters.bump("cancelled")
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._queue) + sum(w.task is not None for w in self._workers.values())
+
+    def alive(self) -> int:
+        with self._lock:
+            return len(self._workers)
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._workers.values()]
+
+    # -- dispatch -----------------------------------------------------------------------
+    def _assign_locked(self) -> list[tuple[WorkerProcess, Task]]:
+        sends = []
+        while self._idle and self._queue:
+            task = self._queue.popleft()
+            if not task.started:
+                if not task.future.set_running_or_notify_cancel():
+                    task.release()
+                    continue
+                task.started = True
+            worker = self._idle.pop()
+            worker.task, task.worker = task, worker
+            sends.append((worker, task))
+        return sends
+
+    def _send(self, sends: list[tuple[WorkerProcess, Task]]) -> None:
+        for worker, task in sends:
+            # A worker that died before reading the frame never ran it: see _on_exit.
+            worker.send(task.frame, task)
+
+    def _on_cancel(self, future: Future[Any]) -> None:
+        if future.cancelled():
+            with self._lock:
+                for task in self._queue:
+                    if task.future is future:
+                        self._queue.remove(task)
+                        task.release()
+                        break
+                else:
+                    return
+            self.counters.bump("cancelled")
+
+    # -- the collector thread -----------------------------------------------------------
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"x")
+
+    def _collect(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    timeout = self._deadlines[0][0] - time.monotonic() if self._deadlines else None
+                for key, _ in self._selector.select(None if timeout is None else max(timeout, 0.0)):
+                    worker = key.data
+                    if worker is _WAKE:
+                        with contextlib.suppress(BlockingIOError):
+                            os.read(self._wake_r, 4096)
+                        continue
+                    if worker is _EXITS:
+                        if not self._zygote_required().read_exits():
+                            # The zygote died: stop polling its socket; the next worker
+                            # start replaces it (see _start_worker_locked).
+                            self._selector.unregister(key.fileobj)
+                        continue
+                    frames = worker.read_frames()
+                    for frame in frames or ():
+                        self._on_frame(worker, frame)
+                    if frames is None:
+                        self._selector.unregister(worker.rep_fd)
+                        self._on_exit(worker)
+                with self._lock:
+                    dead, self._dead = self._dead, []
+                for worker in dead:
+                    self._on_exit(worker)
+                self._expire()
+                if self._closing and self._finish_if_drained():
+                    break
+        except BaseException as exc:
+            self._fail_everything(exc)
+            raise
+        finally:
+            self._release_resources()
+            if not self.ready.done():
+                self.ready.set_exception(
+                    RuntimeError("the pool shut down before its workers started")
+                )
+            self.closed.set_result(None)
+
+    def _on_frame(self, worker: WorkerProcess, frame: memoryview) -> None:
+        try:
+            msg: Any = _worker.decode(frame, writable=True, unlink=True)
+        except Exception as exc:
+            msg = (
+                _worker.HEADER.unpack_from(frame)[2],
+                _worker.BAD_RESULT,
+                f"the reply could not be unpickled here ({type(exc).__name__}: {exc})",
+                0.0,
+                0.0,
+            )
+        if msg[0] == _worker.READY:
+            with self._lock:
+                worker.ready = True
+                self._startup_failures = 0
+                announce = not self._announced and all(w.ready for w in self._workers.values())
+                self._announced = self._announced or announce
+            if announce:
+                self.ready.set_result(None)
+            return
+        tid, status, value, cpu, wall = msg
+        with self._lock:
+            task = worker.task
+            if task is None or task.tid != tid:
+                return  # the answer to a task already failed by a timeout
+            worker.task, worker.tasks_done = None, worker.tasks_done + 1
+            retire = (
+                self.max_tasks_per_child is not None
+                and worker.tasks_done >= self.max_tasks_per_child
+            )
+            if retire and not self._closing:
+                self._retire_locked(worker)
+                self._start_worker_locked()
+            else:
+                self._idle.append(worker)
+            sends = self._assign_locked()
+        task.release()
+        if task.observer is not None:
+            task.observer(cpu, wall)
+        if status == _worker.OK:
+            self.counters.bump("completed")
+            task.future.set_result(value)
+        else:
+            self.counters.bump("failed")
+            task.future.set_exception(remote_error(task, status, value))
+        self._send(sends)
+
+    def _on_exit(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            # Forget the worker before closing its pipes: a closed fd number is soon reused
+            # by a new worker, and nothing may then take the new pipe for this one's.
+            if self._workers.get(worker.wid) is not worker:
+                return
+            del self._workers[worker.wid]
+            if worker in self._idle:
+                self._idle.remove(worker)
+        read = worker.close()
+        code = self._zygote_required().exit_code(worker.pid)
+        fault = worker.fault_log()
+        with contextlib.suppress(OSError):
+            os.unlink(worker.fault_path)
+        for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        sig, cause = describe_exit(code)
+        if sig == "SIGKILL" and not worker.killed_for:
+            oom_now = oom_kills()
+            cause = sigkill_cause(self._oom_seen, oom_now) or cause
+            self._oom_seen = oom_now
+        with self._lock:
+            task, worker.task = worker.task, None
+            planned = worker.retiring or worker.killed_for is not None
+            if not worker.ready and not planned:
+                self._startup_failures += 1
+                if self._startup_failures >= _STARTUP_FAILURES_BEFORE_BROKEN:
+                    self._broken = (
+                        f"{self._startup_failures} worker processes in a row died while starting "
+                        f"({sig or f'exit status {code}'}): the initializer raised, or the "
+                        f"interpreter {self.python} cannot import the task's modules. See the "
+                        "worker's stderr above; fix the initializer or the environment."
+                    )
+            if not self._closing and self._broken is None and not worker.retiring:
+                self.counters.bump("restarts")
+                try:
+                    self._start_worker_locked()
+                except OSError as exc:
+                    self._broken = str(exc)
+            error: BaseException | None = None
+            if task is not None and not task.future.done():
+                if worker.killed_for == "shutdown":
+                    task.release()
+                    error = CancelledError()
+                elif not (delivered := 0 < task.sent_as <= read) or (
+                    task.retries_left > 0 and not self._broken
+                ):
+                    if delivered:
+                        task.retries_left -= 1
+                        self.counters.bump("retries")
+                    task.worker = None
+                    self._queue.appendleft(task)
+                else:
+                    task.release()
+                    self.counters.bump("crashes", "failed")
+                    error = crash_error(task, worker.pid, code, sig=sig, cause=cause, fault=fault)
+            failed = list(self._queue) if self._broken else []
+            if failed:
+                self._queue.clear()
+            sends = self._assign_locked()
+            never_ready = bool(self._broken) and not self._announced
+            self._announced = self._announced or never_ready
+        if never_ready:  # whoever waits for the workers to start must hear it too
+            self.ready.set_exception(
+                WorkerCrashed(
+                    self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause
+                )
+            )
+        if error is not None and task is not None:
+            task.future.set_exception(error)
+        for t in failed:
+            t.release()
+            if not t.future.done():
+                t.future.set_exception(
+                    WorkerCrashed(
+                        self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause
+                    )
+                )
+        self._send(sends)
+
+    def _expire(self) -> None:
+        now, expired = time.monotonic(), []
+        with self._lock:
+            while self._deadlines and self._deadlines[0][0] <= now:
+                task = heapq.heappop(self._deadlines)[2]
+                if task.future.done():
+                    continue
+                # Take the task only from where it still is: a reply being completed by
+                # another thread (an attached event loop) already owns it.
+                if task.worker is not None and task.worker.task is task:
+                    task.worker.kill("timeout")
+                    task.worker.task = None
+                elif task in self._queue:
+                    self._queue.remove(task)
+                else:
+                    continue
+                expired.append(task)
+        for task in expired:
+            task.release()
+            self.counters.bump("timeouts", "failed")
+            task.future.set_exception(timeout_error(task))
+
+    # -- worker lifecycle ------------------------------------------------------------------
+    def _start_worker_locked(self) -> None:
+        wid = next(self._wids)
+        fault = os.path.join(self._fault_dir, f"w{wid}.log")
+        try:
+            worker = WorkerProcess(wid, self._zygote_required(), fault, f"{self._prefix}-w{wid}")
+        except OSError:
+            # The zygote itself died (killed from outside): start a new one, once.
+            self._replace_zygote_locked()
+            worker = WorkerProcess(wid, self._zygote_required(), fault, f"{self._prefix}-w{wid}")
+        self._workers[wid] = worker
+        self._idle.append(worker)
+        self._watch_locked(worker)
+
+    def _zygote_required(self) -> Zygote:
+        assert self._zygote is not None, "the zygote is created in __init__"
+        return self._zygote
+
+    def _replace_zygote_locked(self) -> None:
+        old = self._zygote_required()
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(old.exits)
+        old.close(timeout=1.0)
+        self._zygote = Zygote(self.python, self._init, self._init_frame)
+        self._selector.register(self._zygote.exits, selectors.EVENT_READ, _EXITS)
+
+    def _retire_locked(self, worker: WorkerProcess) -> None:
+        worker.retiring = True
+        worker.send(_worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0])
+
+    def _finish_if_drained(self) -> bool:
+        with self._lock:
+            if self._queue or any(w.task is not None for w in self._workers.values()):
+                return False
+            for w in self._workers.values():
+                if not w.retiring:
+                    self._retire_locked(w)
+            self._idle.clear()
+            return not self._workers
+
+    def _fail_everything(self, exc: BaseException) -> None:
+        with self._lock:
+            self._closing = True
+            tasks = list(self._queue) + [w.task for w in self._workers.values() if w.task]
+            self._queue.clear()
+        for task in tasks:
+            if not task.future.done():
+                task.future.set_exception(
+                    RuntimeError(f"the offload collector thread failed: {exc!r}")
+                )
+
+    def _release_resources(self) -> None:
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for w in workers:
+            w.kill("shutdown")
+            w.close()
+        if self._zygote is not None:
+            self._zygote.close()
+        with contextlib.suppress(Exception):
+            self._selector.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._segments.close()
+        for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-*"):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        shutil.rmtree(self._fault_dir, ignore_errors=True)
+
+
+_live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_at_exit() -> None:
+    # Like ProcessPoolExecutor at exit: pending work is drained, not cancelled.
+    for pool in list(_live_pools):
+        pool.reclaim_replies()
+        pool.shutdown(wait=True)

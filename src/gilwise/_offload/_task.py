@@ -1,0 +1,129 @@
+"""A unit of work for the process pool, and how it becomes a wire frame."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import Unpicklable
+from . import _worker
+
+if TYPE_CHECKING:
+    from ._process import WorkerProcess
+
+Observer = Callable[[float, float], None]
+
+
+class Task:
+    """One call (or one chunk of a ``map``) travelling to a worker and back."""
+
+    __slots__ = (
+        "args",
+        "fn",
+        "frame",
+        "future",
+        "kind",
+        "kwargs",
+        "observer",
+        "retries_left",
+        "segments",
+        "sent_as",
+        "started",
+        "tid",
+        "timeout",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        tid: int,
+        kind: int,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        *,
+        timeout: float | None,
+        retries: int,
+        observer: Observer | None,
+    ) -> None:
+        self.tid, self.kind, self.fn, self.args, self.kwargs = tid, kind, fn, args, kwargs
+        self.timeout, self.retries_left, self.observer = timeout, retries, observer
+        self.future: Future[Any] = Future()
+        self.frame = b""
+        self.segments: list[_worker.Segment] = []
+        self.worker: WorkerProcess | None = None
+        self.started = False  # the future was moved to RUNNING
+        self.sent_as = 0  # which request of its worker it was (0: never written)
+
+    def encode(self, encoder: _worker.Encoder) -> None:
+        """Pickle now, in the caller's thread, so a bad argument fails the caller at once."""
+        if self.kind == _worker.CALL:
+            args, bytes_at = _big_bytes_out_of_band(self.args, encoder.threshold)
+            msg: tuple[Any, ...] = (_worker.CALL, self.tid, self.fn, args, self.kwargs, bytes_at)
+        else:
+            msg = (self.kind, self.tid, self.fn, self.args)
+        try:
+            self.frame, self.segments = encoder.encode(msg, self.tid)
+        except Exception as exc:
+            raise Unpicklable(_unpicklable_message(self, exc)) from exc
+
+    def release(self) -> None:
+        """Free the shared memory of the arguments (the worker is done with them)."""
+        if self.segments:
+            _worker.release(self.segments)
+            self.segments = []
+        self.frame = b""
+
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__qualname__", None) or repr(self.fn)
+
+
+def _big_bytes_out_of_band(
+    args: Sequence[Any], threshold: int
+) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """Top-level bytes arguments above the threshold go through shared memory too.
+
+    pickle keeps ``bytes`` in band; wrapping them in ``PickleBuffer`` sends them out of band and
+    the worker turns them back into ``bytes`` (one copy out of shared memory, none in a pipe).
+    """
+    at = tuple(
+        i for i, a in enumerate(args) if type(a) in (bytes, bytearray) and len(a) >= threshold
+    )
+    if not at:
+        return tuple(args), ()
+    out = list(args)
+    for i in at:
+        out[i] = pickle.PickleBuffer(out[i])
+    return tuple(out), at
+
+
+def _culprit(task: Task) -> str:
+    def fails(obj: object) -> bool:
+        try:
+            pickle.dumps(obj, protocol=5)
+        except Exception:
+            return True
+        return False
+
+    if fails(task.fn):
+        return f"the function {task.fn!r}"
+    items = [a for t in task.args for a in t] if task.kind == _worker.CHUNK else list(task.args)
+    for i, arg in enumerate(items):
+        if fails(arg):
+            return f"argument {i} ({_worker._describe(arg)}, of type {type(arg).__qualname__})"
+    for key, value in task.kwargs.items():
+        if fails(value):
+            return f"keyword argument {key}= ({_worker._describe(value)})"
+    return "the call"
+
+
+def _unpicklable_message(task: Task, exc: BaseException) -> str:
+    return (
+        f"cannot send {_culprit(task)} to a worker process: {type(exc).__name__}: {exc}. "
+        "Likely cause: lambdas, closures, locally defined functions, locks, sockets and open "
+        "files cannot be pickled. Fix: define the function at module level and pass plain "
+        "data, or run it in a thread with route='io' (or 'native' for GIL-releasing code)."
+    )
