@@ -130,9 +130,7 @@ def run(rounds: int, n: int, tmp: Path) -> dict[str, Any]:
         for ex in warm.values():
             ex.shutdown()
     ratios = {
-        fig: summarize(
-            [g / p for g, p in zip(v["gilwise.Executor"], v["ProcessPoolExecutor"], strict=True)]
-        )
+        fig: summarize([g / p for g, p in zip(v["gilwise.Executor"], v["ProcessPoolExecutor"], strict=True)])
         for fig, v in figures.items()
     }
     return {

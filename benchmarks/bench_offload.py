@@ -116,9 +116,7 @@ class Executor(Peer):
     async def map(self, fn: Callable[[int], Any], items: range) -> list[Any]:
         chunk = max(1, len(items) // (4 * WORKERS))  # the chunk size gilwise picks
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            None, lambda: list(self.ex.map(fn, items, chunksize=chunk))
-        )
+        return await loop.run_in_executor(None, lambda: list(self.ex.map(fn, items, chunksize=chunk)))
 
     async def close(self) -> None:
         self.ex.shutdown(wait=True)
@@ -285,9 +283,7 @@ async def run(rounds: int, out: Path) -> dict[str, Any]:
             for peer in [*order, pickle_path]:
                 figures["array_ms"].setdefault(peer.name, []).append(await array_ms(peer, arr))
             for peer in order:
-                figures["lag_p99_ms"].setdefault(peer.name, []).append(
-                    await lag_p99_ms(peer, spin_n)
-                )
+                figures["lag_p99_ms"].setdefault(peer.name, []).append(await lag_p99_ms(peer, spin_n))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
         crash = {p.name: await crash_batch(p, out.parent) for p in peers[:2]}
     finally:
@@ -343,9 +339,7 @@ def print_table(result: dict[str, Any]) -> None:
         print(row)
     print("\nratio gilwise / peer (median [min-max] over rounds; < 1 means gilwise is faster)")
     for fig, peers in result["ratios_gilwise_over_peer"].items():
-        cells = ", ".join(
-            f"{p}: {s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]" for p, s in peers.items()
-        )
+        cells = ", ".join(f"{p}: {s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]" for p, s in peers.items())
         print(f"  {fig}: {cells}")
     print("\nSIGKILL of one worker during a 200-task batch:")
     for name, counts in result["crash_batch"].items():

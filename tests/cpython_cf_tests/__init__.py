@@ -17,9 +17,7 @@ import sysconfig
 from test import support
 
 _PATTERNS = (
-    os.path.expanduser(
-        "~/.pyenv/versions/3.1[2-9]*/lib/python3.1[2-9]*/test/test_concurrent_futures"
-    ),
+    os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/lib/python3.1[2-9]*/test/test_concurrent_futures"),
     "/root/.pyenv/versions/3.1[2-9]*/lib/python3.1[2-9]*/test/test_concurrent_futures",
     "/usr/lib/python3.1[2-9]*/test/test_concurrent_futures",
     "/usr/local/lib/python3.1[2-9]*/test/test_concurrent_futures",

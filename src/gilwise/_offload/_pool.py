@@ -138,9 +138,7 @@ class WorkerPool(LoopReplies):
         except BaseException:
             self._release_resources()
             raise
-        self._thread = threading.Thread(
-            target=self._collect, name=f"{self._prefix}-collector", daemon=True
-        )
+        self._thread = threading.Thread(target=self._collect, name=f"{self._prefix}-collector", daemon=True)
         self._thread.start()
         _live_pools.add(self)
 
@@ -304,9 +302,7 @@ class WorkerPool(LoopReplies):
         finally:
             self._release_resources()
             if not self.ready.done():
-                self.ready.set_exception(
-                    RuntimeError("the pool shut down before its workers started")
-                )
+                self.ready.set_exception(RuntimeError("the pool shut down before its workers started"))
             self.closed.set_result(None)
 
     def _on_frame(self, worker: WorkerProcess, frame: memoryview) -> None:
@@ -335,10 +331,7 @@ class WorkerPool(LoopReplies):
             if task is None or task.tid != tid:
                 return  # the answer to a task already failed by a timeout
             worker.task, worker.tasks_done = None, worker.tasks_done + 1
-            retire = (
-                self.max_tasks_per_child is not None
-                and worker.tasks_done >= self.max_tasks_per_child
-            )
+            retire = self.max_tasks_per_child is not None and worker.tasks_done >= self.max_tasks_per_child
             if retire and not self._closing:
                 self._retire_locked(worker)
                 self._start_worker_locked()
@@ -421,9 +414,7 @@ class WorkerPool(LoopReplies):
             self._announced = self._announced or never_ready
         if never_ready:  # whoever waits for the workers to start must hear it too
             self.ready.set_exception(
-                WorkerCrashed(
-                    self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause
-                )
+                WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause)
             )
         if error is not None and task is not None:
             task.future.set_exception(error)
@@ -431,9 +422,7 @@ class WorkerPool(LoopReplies):
             t.release()
             if not t.future.done():
                 t.future.set_exception(
-                    WorkerCrashed(
-                        self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause
-                    )
+                    WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause)
                 )
         self._send(sends)
 
@@ -506,9 +495,7 @@ class WorkerPool(LoopReplies):
             self._queue.clear()
         for task in tasks:
             if not task.future.done():
-                task.future.set_exception(
-                    RuntimeError(f"the offload collector thread failed: {exc!r}")
-                )
+                task.future.set_exception(RuntimeError(f"the offload collector thread failed: {exc!r}"))
 
     def _release_resources(self) -> None:
         with self._lock:

@@ -81,17 +81,13 @@ class Task:
         return getattr(self.fn, "__qualname__", None) or repr(self.fn)
 
 
-def _big_bytes_out_of_band(
-    args: Sequence[Any], threshold: int
-) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+def _big_bytes_out_of_band(args: Sequence[Any], threshold: int) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     """Top-level bytes arguments above the threshold go through shared memory too.
 
     pickle keeps ``bytes`` in band; wrapping them in ``PickleBuffer`` sends them out of band and
     the worker turns them back into ``bytes`` (one copy out of shared memory, none in a pipe).
     """
-    at = tuple(
-        i for i, a in enumerate(args) if type(a) in (bytes, bytearray) and len(a) >= threshold
-    )
+    at = tuple(i for i, a in enumerate(args) if type(a) in (bytes, bytearray) and len(a) >= threshold)
     if not at:
         return tuple(args), ()
     out = list(args)
