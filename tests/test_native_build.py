@@ -73,7 +73,7 @@ def test_importing_the_kernels_needs_only_the_stdlib() -> None:
     script = (
         "import sys; import gilwise._native as m\n"
         "outside = {name.partition('.')[0] for name in sys.modules} - set(sys.stdlib_module_names)"
-        " - {'gilwise', '__main__'}\n"
+        " - {'gilwise', '__main__', '__mp_main__'}\n"
         "assert not outside, outside\n"
         "print(m.unavailable_reason('numpy'))\n"
         "assert m.unavailable_reason('native') is None and m.unavailable_reason('ctypes') is None\n"
