@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -149,15 +150,31 @@ class Zygote:
                 self._popen.kill()
                 self._popen.wait()
         else:
-            deadline = time.monotonic() + timeout
-            while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
-                if time.monotonic() > deadline:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(self.pid, signal.SIGKILL)
-                    os.waitpid(self.pid, 0)
-                    break
-                time.sleep(0.005)
+            _wait_child(self.pid, timeout)
         self.exits.close()
+
+
+def _wait_child(pid: int, timeout: float) -> None:
+    """Reap child ``pid``, SIGKILLing it after ``timeout``; woken by a pidfd, not a poll loop."""
+    deadline = time.monotonic() + timeout
+    pidfd = -1
+    with contextlib.suppress(OSError, AttributeError):
+        pidfd = os.pidfd_open(pid)
+    try:
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            if pidfd >= 0:
+                select.select([pidfd], [], [], left)
+            else:
+                time.sleep(min(0.005, left))
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
 
 
 class WorkerProcess:
