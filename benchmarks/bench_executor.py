@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import gilwise
+from _tasks import nap, square, wait_to_be_killed
 
 NUM_TASKS = 4
 
@@ -38,20 +39,6 @@ def cpu_bound_task(n: int) -> float:
     for i in range(n):
         result += math.sqrt(i) * math.log(i + 1)
     return time.perf_counter() - start
-
-
-def square(x: int) -> int:
-    return x * x
-
-
-def nap(seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
-
-
-def wait_to_be_killed(path: str) -> None:
-    Path(path).write_text(str(os.getpid()))
-    time.sleep(60)
 
 
 EXECUTORS: dict[str, Any] = {

@@ -38,16 +38,13 @@ import mpire
 import numpy as np
 
 import gilwise
+from _tasks import nap, square, wait_to_be_killed
 from gilwise import Offloader, WorkerCrashed
 
 WORKERS = 2
 MAP_ITEMS = 20_000
 SLOW_MAP_ITEMS = 2_000  # anyio.to_process and to_thread: one message per item
 ARRAY_BYTES = 128 << 20
-
-
-def square(x: int) -> int:
-    return x * x
 
 
 def spin(n: int) -> int:
@@ -59,16 +56,6 @@ def spin(n: int) -> int:
 
 def array_sum(arr: Any) -> float:
     return float(arr.sum())
-
-
-def nap(seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
-
-
-def wait_to_be_killed(path: str) -> None:
-    Path(path).write_text(str(os.getpid()))
-    time.sleep(60)
 
 
 class Peer:
