@@ -195,3 +195,19 @@ def test_unknown_history_id_exits_2(isolated_history: Path, capsys: pytest.Captu
     assert main(["compare", "1", "5"]) == 2
     assert "no run #5" in capsys.readouterr().err.replace("\n", " ")
     assert main(["compare", "1", "latest"]) == 0
+
+
+def test_a_row_that_did_more_work_is_compared_per_unit_of_work() -> None:
+    # Calibration may give a row twice the size in the next run: twice the time is no regression.
+    doc = default_document()
+    row = _quietest_row(doc)
+    bigger = _slow_down(doc, row, 2.0)
+    for rec in bigger["results"]:
+        if all(rec[k] == row[k] for k in ("workload", "impl", "model", "workers")):
+            rec["size"] = row["size"] * 2
+    result = compare_documents(doc, bigger)
+    assert not result.regressions
+    [changed] = [r for r in result.rows if r.note]
+    assert changed.verdict == "unchanged" and "per unit of work" in changed.note
+    # ...while the same doubling at the same size is flagged.
+    assert compare_documents(doc, _slow_down(doc, row, 2.0)).regressions

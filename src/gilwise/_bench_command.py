@@ -22,6 +22,7 @@ from ._report import (
     render_warnings,
     write_json_atomic,
 )
+from ._report.json_out import check_output_target
 
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
@@ -136,6 +137,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     history = None if args.no_history else History(resolve_history_path(args.history))
     if args.html:
         check_html_target(args.html)
+    if args.json:
+        check_output_target("--json", args.json)
 
     def workers_for(workload: _workloads.Workload) -> list[int]:
         if workers is not None:

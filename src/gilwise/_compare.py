@@ -100,6 +100,18 @@ def compare_rows(key: RowKey, a: Record, b: Record, threshold: float, alpha: flo
         return RowChange(key, "not compared", note=f"{missing.get('status')} in {side}: {why}")
     before = [float(v) for v in a["wall_s"]["values"]]
     after = [float(v) for v in b["wall_s"]["values"]]
+    note = ""
+    work_a, work_b = _work(a), _work(b)
+    if work_a != work_b:
+        # Calibration sizes cells to this machine's speed at the time: the same row can do more
+        # work in one run than in the other. Compare time per unit of work, and say so.
+        before = [v / work_a for v in before]
+        after = [v / work_b for v in after]
+        note = (
+            f"different work per cell (A {a.get('tasks')}×{a.get('size')}, "
+            f"B {b.get('tasks')}×{b.get('size')} "
+            f"{a.get('size_unit', 'units')}): compared per unit of work; pin --size for like-for-like runs"
+        )
     a_med, b_med = statistics.median(before), statistics.median(after)
     change = b_med / a_med - 1 if a_med > 0 else 0.0
     p_slow = p_greater(before, after)
@@ -112,7 +124,11 @@ def compare_rows(key: RowKey, a: Record, b: Record, threshold: float, alpha: flo
         verdict = "within noise"
     else:
         verdict = "unchanged"
-    return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after))
+    return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after), note)
+
+
+def _work(rec: Record) -> float:
+    return float(rec.get("tasks") or 1) * float(rec.get("size") or 1)
 
 
 def _machine_note(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:

@@ -19,6 +19,7 @@ from ._compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents
 from ._exceptions import UsageError
 from ._history import ENV_VAR, load_result, resolve_history_path
 from ._report import fmt, write_json_atomic
+from ._report.json_out import check_output_target
 
 STYLES = {
     "slower": "bold red",
@@ -120,6 +121,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--threshold {args.threshold:g} is out of range: give a percentage above 0")
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha {args.alpha:g} is out of range: give a probability between 0 and 1")
+    if args.json:
+        check_output_target("--json", args.json)
     history = resolve_history_path(args.history)
     label_a, doc_a = load_result(args.a, history)
     label_b, doc_b = load_result(args.b, history)

@@ -6,9 +6,11 @@ process it started, leaving nothing behind.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -29,6 +31,7 @@ def package_path_dir() -> str:
     if _shim_dir is None or not Path(_shim_dir, "gilwise").exists():
         folder = tempfile.mkdtemp(prefix="gilwise-path-")
         os.symlink(Path(gilwise.__file__).parent, Path(folder, "gilwise"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _shim_dir = folder
     return _shim_dir
 

@@ -71,7 +71,7 @@ def plan_groups(
                     reason = get_model(cell.key.model).available(interpreter)
                     if reason is not None:
                         cell.status, cell.reason = "unavailable", reason
-                tasks = workload.tasks_per_worker * max(workers)
+                tasks = workload.tasks_per_worker * _even_share(workers)
                 groups.append(Group(workload, impl, interpreter, cells, tasks=tasks))
     return groups
 
@@ -88,6 +88,13 @@ def inapplicable_models(groups: list[Group], models: list[str], workloads: list[
         why = "; ".join(sorted(r for r in reasons if r)) or "no selected workload has an implementation"
         notes.append(f"model {name} was not run: {why}")
     return notes
+
+
+def _even_share(workers: list[int]) -> int:
+    """Tasks per round unit: a multiple of every worker count when that stays small (so no cell
+    pays for a last, half-empty wave), else the largest count."""
+    unit = math.lcm(*workers)
+    return unit if unit <= 4 * max(workers) else max(workers)
 
 
 def _nice(value: float) -> int:
@@ -225,7 +232,7 @@ class Runner:
         if shared is not None:
             group.tasks = shared.tasks
         python = group.interpreter.path
-        report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)
+        report = run_worker(python, self._spec(group, params, mode="calibrate"), self.settings.cell_timeout_s)
         if not report["ok"] and report.get("kind") == "unavailable":
             raise ImplementationUnavailable(report["error"])
         if not report["ok"]:
@@ -237,13 +244,15 @@ class Runner:
             size = _nice(min(max(group.size * scale, group.size / 64), group.size * 64))
             if size != group.size:
                 group.size = size
-                report = run_worker(python, self._spec(group, params, mode="calibrate"), 120)
+                report = run_worker(
+                    python, self._spec(group, params, mode="calibrate"), self.settings.cell_timeout_s
+                )
                 if not report["ok"]:
                     raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
         elif rescale:
-            # Fixed-latency work: add tasks (a multiple of the largest worker count, so every
+            # Fixed-latency work: add tasks (whole rounds of every worker count, so every
             # worker gets the same share) until the serial cell lasts the target time.
-            unit = max(c.key.workers for c in group.cells)
+            unit = _even_share([c.key.workers for c in group.cells])
             wanted = math.ceil(self.settings.target_cell_s / max(report["task_s"], 1e-6))
             group.tasks = max(group.tasks, math.ceil(wanted / unit) * unit)
         group.expected = report["result"]
@@ -256,7 +265,7 @@ class Runner:
         answers = []
         for impl in (group.workload.reference_impl, group.impl):
             spec = {**self._spec(group, params, mode="calibrate"), "impl": impl, "size": small}
-            report = run_worker(group.interpreter.path, spec, 120)
+            report = run_worker(group.interpreter.path, spec, self.settings.cell_timeout_s)
             if not report["ok"]:
                 raise HarnessError(f"{group.title}: cross-check of {impl} failed: {report['error']}")
             answers.append(report["result"])

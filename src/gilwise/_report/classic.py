@@ -16,6 +16,7 @@ from rich.table import Table
 from .. import _models
 from .._harness.records import OTHER_LOAD_WARN_CORES
 from . import fmt
+from .fmt import shown_speedup
 from .interpreters import build_text, interpreters_in, label
 
 Record = dict[str, Any]
@@ -94,7 +95,7 @@ def _best_io(records: list[Record]) -> Record | None:
 
 
 def _evidence(rec: Record) -> str:
-    text = f"{rec['workload']} {fmt.ratio(rec['speedup'])} on {rec['workers']} workers"
+    text = f"{rec['workload']} {fmt.ratio(shown_speedup(rec))} on {rec['workers']} workers"
     other = (rec.get("other_cpu_cores") or {}).get("max") or 0.0
     if other > OTHER_LOAD_WARN_CORES:
         text += f" (⚠ other load up to {other:.1f} cores: see warnings)"
@@ -116,25 +117,30 @@ def _column_cells(column: Column, records: list[Record], cores: int) -> list[str
     io = _best_io(mine)
     cells: list[str] = []
     if cpu is not None:
-        speedup = cpu["speedup"] or 0.0
+        speedup = shown_speedup(cpu) or 0.0
         parallel = speedup >= 1.3 and cpu["workers"] >= 2
         cells.append(
             f"{'Yes' if parallel else 'No'}: {_evidence(cpu)}, {cpu['cpu_busy_cores_mean']:.2f} busy cores"
         )
     else:
         cells.append("no CPU-bound row measured")
-    cpu_text = f"CPU {fmt.ratio(cpu['speedup'])}" if cpu else "CPU —"
-    io_text = f"I/O {fmt.ratio(io['speedup'])} ({io['workload']}, {io['workers']} workers)" if io else "I/O —"
-    if cpu is not None and (cpu["speedup"] or 0) >= 1.3:
-        verdict = "CPU-bound work" + (" and I/O" if io and io["speedup"] >= 1.3 else "")
-    elif io is not None and io["speedup"] >= 1.3:
+    cpu_text = f"CPU {fmt.ratio(shown_speedup(cpu))}" if cpu else "CPU —"
+    io_text = (
+        f"I/O {fmt.ratio(shown_speedup(io))} ({io['workload']}, {io['workers']} workers)" if io else "I/O —"
+    )
+    if cpu is not None and (shown_speedup(cpu) or 0) >= 1.3:
+        verdict = "CPU-bound work" + (" and I/O" if io and (shown_speedup(io) or 0) >= 1.3 else "")
+    elif io is not None and (shown_speedup(io) or 0) >= 1.3:
         verdict = "I/O-bound work only"
     else:
         verdict = "neither, here"
     cells.append(f"{verdict}: {cpu_text}, {io_text}")
     ref = cpu or io
     assert ref is not None
-    cells.append(f"{fmt.seconds(ref['startup_s']['median'])} to start {ref['workers']} workers")
+    if ref["model"] == "cpp-threads":
+        cells.append("threads start inside each native call: not separable from compute")
+    else:
+        cells.append(f"{fmt.seconds(ref['startup_s']['median'])} to start {ref['workers']} workers")
     per_task = (ref["dispatch_s"]["median"] or 0.0) / max(ref["tasks"], 1)
     cells.append(f"{fmt.seconds(per_task)} dispatch per task; {column.sharing}")
     cells.append(f"{fmt.size_bytes(ref.get('memory_per_worker_bytes'))} RSS per worker")

@@ -42,3 +42,10 @@ def paired(summary: dict[str, Any] | None) -> str:
     if not summary or summary.get("median") is None:
         return "—"
     return f"{summary['median']:.2f}× [{summary['min']:.2f}–{summary['max']:.2f}]"
+
+
+def shown_speedup(rec: dict[str, Any]) -> float | None:
+    """The speedup people read: the median of the per-round paired ratios (DESIGN, "Measuring on
+    a noisy machine"); the JSON's ``speedup`` (ratio of medians) only when no pairs exist."""
+    paired = (rec.get("speedup_paired") or {}).get("median")
+    return float(paired) if paired is not None else rec.get("speedup")

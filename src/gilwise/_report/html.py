@@ -77,17 +77,20 @@ def _glance(records: list[Record]) -> str:
     """One sentence per group, only from its own figures."""
     ranked = sorted(
         (r for r in plots.measured(records) if r["model"] != "serial" and r.get("speedup")),
-        key=lambda r: -r["speedup"],
+        key=lambda r: -(fmt.shown_speedup(r) or 0.0),
     )
     if not ranked:
         return "no parallel cell was measured."
     best = ranked[0]
     text = (
-        f"best parallel cell {plots.cell_label(best)} at {fmt.ratio(best['speedup'])} the serial speed "
-        f"(paired rounds {fmt.paired(best.get('speedup_paired'))}){_cores_used(best)}"
+        f"best parallel cell {plots.cell_label(best)} at {fmt.paired(best.get('speedup_paired'))} "
+        "the serial speed "
+        f"(paired rounds; ratio of medians {fmt.ratio(best['speedup'])}){_cores_used(best)}"
     )
-    others = "; ".join(f"{plots.cell_label(r)} {fmt.ratio(r['speedup'])}{_cores_used(r)}" for r in ranked[1:])
-    if best["speedup"] < 1.1:
+    others = "; ".join(
+        f"{plots.cell_label(r)} {fmt.ratio(fmt.shown_speedup(r))}{_cores_used(r)}" for r in ranked[1:]
+    )
+    if (fmt.shown_speedup(best) or 0.0) < 1.1:
         text += " — no model beat serial by 10 % or more here"
     return text + (f"; {others}." if others else ".")
 

@@ -8,6 +8,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import UsageError
+
+
+def check_output_target(option: str, path: str | os.PathLike[str]) -> None:
+    """Fail before a long run, not after it, when ``option``'s file could not be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {target} is a folder; give a file name inside it.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=f".{target.name}.", dir=target.parent):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {option} {target}: {exc.strerror or exc}; choose a writable path."
+        ) from exc
+
 
 def write_json_atomic(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     target = Path(path)

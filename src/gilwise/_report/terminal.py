@@ -67,7 +67,7 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
                 str(rec["workers"]),
                 fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
                 fmt.paired(rec.get("speedup_paired")),
-                "—" if rec["efficiency"] is None else f"{rec['efficiency']:.0%}",
+                _efficiency(rec),
                 "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
                 f"{rec['cpu_s']['median']:.2f}",
                 fmt.seconds(rec["startup_s"]["median"]),
@@ -84,6 +84,11 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
         console.print(table)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+
+
+def _efficiency(rec: dict[str, Any]) -> str:
+    speedup = fmt.shown_speedup(rec)
+    return "—" if speedup is None else f"{speedup / rec['workers']:.0%}"
 
 
 def render_iteration_costs(console: Console, document: dict[str, Any]) -> None:

@@ -7,14 +7,16 @@ import asyncio
 import contextlib
 import http.client
 import os
+import selectors
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
+from .._exceptions import HarnessError
 from ._base import Params, ResourceHandle
 
 # ---- sleep --------------------------------------------------------------------------------
@@ -87,9 +89,13 @@ def http_server(latency_ms: float = 20.0) -> Iterator[ResourceHandle]:
     )
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
+        line = _first_line(proc.stdout, SERVER_START_TIMEOUT_S)
         if not line.startswith("LISTENING "):
-            raise RuntimeError(f"loopback HTTP server did not start (said {line!r})")
+            raise HarnessError(
+                f"the loopback HTTP server did not start within {SERVER_START_TIMEOUT_S:g} s "
+                f"(it said {line!r}, exit code {proc.poll()}); check that 127.0.0.1 accepts listening "
+                "sockets here"
+            )
         port = int(line.split()[1])
         yield ResourceHandle(
             params={"host": "127.0.0.1", "port": port, "latency_ms": latency_ms},
@@ -105,6 +111,18 @@ def http_server(latency_ms: float = 20.0) -> Iterator[ResourceHandle]:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+SERVER_START_TIMEOUT_S = 30.0
+
+
+def _first_line(stream: IO[str], timeout: float) -> str:
+    """The stream's first line, or "" if none came within ``timeout`` (never blocks forever)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return ""
+    return stream.readline()
 
 
 def _package_parent() -> str:
