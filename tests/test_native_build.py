@@ -128,7 +128,7 @@ def test_another_interpreter_uses_the_ctypes_library_and_explains_the_extension(
         "assert m.unavailable_reason('cpp-threads') is None\n"
         "print(repr(m.sqrt_log_ctypes(123457)), repr(m.sqrt_log_cpp_threads(123457, 3)))\n"
         "print(m.unavailable_reason('native'))\n"
-        "try:\n    m.sqrt_log_native(10)\nexcept m.NativeKernelError as exc:\n    print(exc)\n"
+        "try:\n    m.sqrt_log_native(10)\nexcept m.NativeKernelUnavailable as exc:\n    print(exc)\n"
     )
     out = _run([other.path, "-s", "-c", script], cwd=REPO, PYTHONPATH=str(REPO / "src"))
     values, reason, raised = out.splitlines()[:3]

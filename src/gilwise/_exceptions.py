@@ -6,8 +6,8 @@ Every message says what happened, the likely cause and the fix.
     ├── UsageError            bad names or numbers given by the user (CLI exit code 2)
     ├── WorkloadFailed        a workload returned a wrong answer or raised
     ├── HarnessError          a measurement could not be taken (worker died, timed out)
-    ├── NativeKernelError     a native kernel (C extension, ctypes library, NumPy) cannot
-                              be loaded in this interpreter or failed to run
+    ├── NativeKernelError     a native kernel (C extension, ctypes library, NumPy) failed
+    │   └── NativeKernelUnavailable   it cannot be loaded in this interpreter at all
     └── OffloadError          the offload runtime could not run a task
         ├── WorkerCrashed     the worker process running the task died (also BrokenProcessPool)
         ├── OffloadTimeout    the task ran past its timeout= (also TimeoutError)
@@ -39,6 +39,12 @@ class HarnessError(GilwiseError):
 
 class NativeKernelError(GilwiseError):
     """A native kernel cannot be loaded in this interpreter (not built, other ABI) or failed."""
+
+
+class NativeKernelUnavailable(NativeKernelError):
+    """This interpreter cannot run the implementation at all (not built for its ABI, no NumPy,
+    an extension that refuses sub-interpreters): the bench shows the row as unavailable. Any
+    other NativeKernelError is a failure of a kernel that did run."""
 
 
 class OffloadError(GilwiseError):

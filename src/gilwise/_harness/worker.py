@@ -15,7 +15,7 @@ import time
 import traceback
 from typing import Any
 
-from .._exceptions import NativeKernelError
+from .._exceptions import NativeKernelUnavailable
 from .._models import Execution, Job, get_model
 from .._workloads import TaskOutcome, TaskRef, get_workload, run_task, warm_task
 from .protocol import encode_result, normalize
@@ -112,7 +112,7 @@ def main() -> int:
     spec = json.loads(sys.stdin.read())
     try:
         data = calibrate(spec) if spec.get("mode") == "calibrate" else measure(spec)
-    except NativeKernelError as exc:  # this interpreter cannot run that implementation
+    except NativeKernelUnavailable as exc:  # this interpreter cannot run that implementation
         data = {"ok": False, "kind": "unavailable", "error": str(exc)}
     except BaseException as exc:  # report every failure as data; the orchestrator decides
         data = {

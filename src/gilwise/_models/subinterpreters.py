@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .._exceptions import NativeKernelError, WorkloadFailed
+from .._exceptions import NativeKernelUnavailable, WorkloadFailed
 from .._interpreters import InterpreterInfo
 from .._subinterpreters import Task, run_tasks, unavailable_reason
 from .._workloads import TaskOutcome
@@ -72,12 +72,12 @@ def _explain(impl: str, exc: WorkloadFailed) -> Exception:
     text = str(exc)
     found = _INCOMPATIBLE.search(text)
     if found is not None:
-        return NativeKernelError(
+        return NativeKernelUnavailable(
             f"impl {impl!r} cannot run in a sub-interpreter: its extension module {found.group(1)} "
             "does not support sub-interpreters with their own GIL (single-phase init, no "
             "Py_mod_multiple_interpreters slot). Use the threads or processes models for it, an "
             "impl without that extension, or a CPython whose build of it supports them."
         )
-    if "NativeKernelError" in text:
-        return NativeKernelError(f"impl {impl!r} cannot run in a sub-interpreter here: {text}")
+    if "NativeKernelUnavailable" in text:
+        return NativeKernelUnavailable(f"impl {impl!r} cannot run in a sub-interpreter here: {text}")
     return exc

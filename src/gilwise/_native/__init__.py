@@ -23,7 +23,7 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
-from .._exceptions import NativeKernelError, UsageError
+from .._exceptions import NativeKernelUnavailable, UsageError
 from . import _library
 
 IMPLS = ("python", "native", "native-gil", "ctypes", "numpy", "cpp-threads")
@@ -99,7 +99,7 @@ def _check_threads(threads: int) -> int:
 
 def _require_capi() -> None:
     if _CAPI_REASON is not None:
-        raise NativeKernelError(_CAPI_REASON)
+        raise NativeKernelUnavailable(_CAPI_REASON)
 
 
 def sqrt_log_python(n: int) -> float:
@@ -138,7 +138,7 @@ def sqrt_log_numpy(n: int) -> float:
     n = _check_n(n)
     reason = _numpy_reason()
     if reason is not None:
-        raise NativeKernelError(reason)
+        raise NativeKernelUnavailable(reason)
     import numpy as np
 
     offsets = np.arange(min(n, NUMPY_CHUNK), dtype=np.float64)

@@ -10,7 +10,7 @@ import ctypes
 import functools
 from pathlib import Path
 
-from .._exceptions import NativeKernelError
+from .._exceptions import NativeKernelError, NativeKernelUnavailable
 
 # Must match GILWISE_NATIVE_ABI_VERSION in native/sqrt_log.h.
 ABI_VERSION = 1
@@ -26,7 +26,7 @@ ERROR_BUFFER_BYTES = 256
 def load() -> ctypes.CDLL:
     """The loaded library with its signatures declared; NativeKernelError says why not."""
     if not LIBRARY_PATH.is_file():
-        raise NativeKernelError(
+        raise NativeKernelUnavailable(
             f"{LIBRARY_NAME} is not built: {LIBRARY_PATH} does not exist. It is compiled from "
             "native/ by the package build; run `uv sync` in the gilwise checkout (needs cmake "
             "and a C/C++ compiler) or reinstall the package."
@@ -34,7 +34,7 @@ def load() -> ctypes.CDLL:
     try:
         library = ctypes.CDLL(str(LIBRARY_PATH))
     except OSError as exc:
-        raise NativeKernelError(
+        raise NativeKernelUnavailable(
             f"{LIBRARY_PATH} exists but cannot be loaded ({exc}); it was probably built on "
             "another platform or is damaged: rebuild it with `uv sync --reinstall-package gilwise`."
         ) from exc
@@ -42,7 +42,7 @@ def load() -> ctypes.CDLL:
     library.gilwise_native_abi_version.restype = ctypes.c_int
     found = library.gilwise_native_abi_version()
     if found != ABI_VERSION:
-        raise NativeKernelError(
+        raise NativeKernelUnavailable(
             f"{LIBRARY_PATH} has ABI version {found}, this gilwise expects {ABI_VERSION}: the "
             "library is stale; rebuild it with `uv sync --reinstall-package gilwise`."
         )

@@ -1,6 +1,6 @@
 """``sqrt_log`` task functions backed by the native kernels (see gilwise._native).
 
-An implementation the current interpreter cannot run raises NativeKernelError with the reason;
+An implementation the current interpreter cannot run raises NativeKernelUnavailable with the reason;
 the harness shows that row as unavailable with the reason, never runs another impl instead.
 """
 
