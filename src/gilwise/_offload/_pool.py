@@ -129,12 +129,13 @@ class WorkerPool(LoopReplies):
         self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
         self._init = init
         self._zygote: Zygote | None = None
+        self._spawned = False  # the collector thread started the first `workers` workers
         try:
+            # Forked here, while the caller may still have a single thread (see _zygote);
+            # the workers are forked by the zygote from the collector thread, so that the
+            # constructor returns at once and each worker takes work as soon as it exists.
             self._zygote = Zygote(self.python, init, self._init_frame)
             self._selector.register(self._zygote.exits, selectors.EVENT_READ, _EXITS)
-            with self._lock:
-                for _ in range(workers):
-                    self._start_worker_locked()
         except BaseException:
             self._release_resources()
             raise
@@ -184,6 +185,12 @@ class WorkerPool(LoopReplies):
             if self._closing:
                 task.release()
                 raise RuntimeError("cannot schedule new futures after shutdown")
+            if self._broken:  # the workers failed to start since the check above
+                task.release()
+                task.future.set_exception(
+                    WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken)
+                )
+                return task.future
             self.counters.bump("submitted")
             self._queue.append(task)
             if timeout is not None:
@@ -268,6 +275,7 @@ class WorkerPool(LoopReplies):
 
     def _collect(self) -> None:
         try:
+            self._start_first_workers()
             while True:
                 with self._lock:
                     timeout = self._deadlines[0][0] - time.monotonic() if self._deadlines else None
@@ -320,8 +328,7 @@ class WorkerPool(LoopReplies):
             with self._lock:
                 worker.ready = True
                 self._startup_failures = 0
-                announce = not self._announced and all(w.ready for w in self._workers.values())
-                self._announced = self._announced or announce
+                announce = self._all_ready_locked()
             if announce:
                 self.ready.set_result(None)
             return
@@ -449,6 +456,51 @@ class WorkerPool(LoopReplies):
             task.future.set_exception(timeout_error(task))
 
     # -- worker lifecycle ------------------------------------------------------------------
+    def _start_first_workers(self) -> None:
+        """Start the pool's workers one by one, each taking queued work at once (no waiting
+        for the others); a shutdown with nothing queued stops the start-up early."""
+        for _ in range(self.size):
+            with self._lock:
+                if self._broken or (self._closing and not self._queue):
+                    break
+                try:
+                    self._start_worker_locked()
+                except OSError as exc:
+                    self._broken = str(exc)
+                    break
+                sends = self._assign_locked()
+            self._send(sends)
+        with self._lock:
+            self._spawned = True
+            announce = self._all_ready_locked()
+            broken, failed = self._broken, list(self._queue) if self._broken else []
+            if failed:
+                self._queue.clear()
+            never_ready = bool(broken) and not self._announced
+            self._announced = self._announced or never_ready
+        if broken is None:
+            if announce:
+                self.ready.set_result(None)
+            return
+        error = WorkerCrashed(broken, exitcode=-1, signal=None, pid=-1, cause=broken)
+        if never_ready:
+            self.ready.set_exception(error)
+        for task in failed:
+            task.release()
+            if not task.future.done():
+                task.future.set_exception(error)
+
+    def _all_ready_locked(self) -> bool:
+        """Whether ``ready`` is to be set now (True once: the caller sets it)."""
+        announce = (
+            not self._announced
+            and self._spawned
+            and bool(self._workers)
+            and all(w.ready for w in self._workers.values())
+        )
+        self._announced = self._announced or announce
+        return announce
+
     def _start_worker_locked(self) -> None:
         wid = next(self._wids)
         fault = os.path.join(self._fault_dir, f"w{wid}.log")
