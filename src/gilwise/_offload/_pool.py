@@ -56,6 +56,7 @@ from ._task import Observer, Task
 _pool_ids = itertools.count(1)
 _WAKE, _EXITS = object(), object()  # selector keys that are not workers
 _STARTUP_FAILURES_BEFORE_BROKEN = 3
+_STOP_FRAME = _worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0]
 
 
 class WorkerPool(LoopReplies):
@@ -367,12 +368,13 @@ class WorkerPool(LoopReplies):
                 self._idle.remove(worker)
         read = worker.close()
         code = self._zygote_required().exit_code(worker.pid)
-        fault = worker.fault_log()
+        fault = worker.fault_log() if worker.task is not None else ""
         with contextlib.suppress(OSError):
             os.unlink(worker.fault_path)
-        for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        if not self._closing:  # else _release_resources removes every segment of the pool
+            for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
         sig, cause = describe_exit(code)
         if sig == "SIGKILL" and not worker.killed_for:
             oom_now = oom_kills()
@@ -528,7 +530,7 @@ class WorkerPool(LoopReplies):
 
     def _retire_locked(self, worker: WorkerProcess) -> None:
         worker.retiring = True
-        worker.send(_worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0])
+        worker.send(_STOP_FRAME)
 
     def _finish_if_drained(self) -> bool:
         with self._lock:
@@ -538,6 +540,8 @@ class WorkerPool(LoopReplies):
                 if not w.retiring:
                     self._retire_locked(w)
             self._idle.clear()
+            # No worker starts any more: the zygote may reap its workers and exit meanwhile.
+            self._zygote_required().stop()
             return not self._workers
 
     def _fail_everything(self, exc: BaseException) -> None:
@@ -567,7 +571,10 @@ class WorkerPool(LoopReplies):
         for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-*"):
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        shutil.rmtree(self._fault_dir, ignore_errors=True)
+        try:
+            os.rmdir(self._fault_dir)  # each worker's fault log went with the worker
+        except OSError:
+            shutil.rmtree(self._fault_dir, ignore_errors=True)
 
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()

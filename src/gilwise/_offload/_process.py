@@ -140,6 +140,11 @@ class Zygote:
             self._codes[pid] = code
             self._pending = self._pending[size:]
 
+    def stop(self) -> None:
+        """Ask for no more workers: the zygote then reaps the ones alive, reports, and exits."""
+        with contextlib.suppress(OSError):
+            self.ctl.shutdown(socket.SHUT_WR)
+
     def close(self, timeout: float = 10.0) -> None:
         """Closing the control socket makes the zygote reap its workers and exit."""
         self.ctl.close()
