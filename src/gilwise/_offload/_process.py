@@ -83,8 +83,11 @@ class Zygote:
     def spawn(self, fault_path: str, progress: str) -> tuple[int, int, int]:
         """Fork a worker: (pid, request fd to write, reply fd to read)."""
         path = f"{fault_path}\0{progress}".encode()
-        self.ctl.sendall(_zygote.REQUEST.pack(len(path)) + path)
-        msg, fds, _, _ = socket.recv_fds(self.ctl, _zygote.PID.size, 2)
+        try:
+            self.ctl.sendall(_zygote.REQUEST.pack(len(path)) + path)
+            msg, fds, _, _ = socket.recv_fds(self.ctl, _zygote.PID.size, 2)
+        except OSError:  # reset: it died with our request unread
+            msg, fds = b"", []
         if len(msg) != _zygote.PID.size or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
