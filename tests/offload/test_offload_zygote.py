@@ -13,7 +13,8 @@ from pathlib import Path
 import offload_tasks as t
 import pytest
 
-from gilwise import Offloader, WorkerCrashed
+from gilwise import Executor, Offloader, WorkerCrashed
+from gilwise._offload._pool import WorkerPool
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("no_leaks")]
 
@@ -74,3 +75,29 @@ def test_workers_can_run_another_interpreter(tmp_path: Path) -> None:
             return await off.run(t.version, route="cpu")
 
     assert asyncio.run(main()) >= (3, 12)
+
+
+def test_workers_that_cannot_start_fail_ready_and_the_futures(tmp_path: Path) -> None:
+    # The workers start in the collector thread, not in the constructor: a zygote that dies
+    # before forking any (here a "python" that exits at once) reaches the caller through
+    # `ready` (what Offloader's __aenter__ awaits) and through every queued future.
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nsleep 0.2\nexit 1\n")
+    fake.chmod(0o755)
+    pool = WorkerPool(2, python=str(fake))
+    try:
+        queued = pool.submit(t.square, (3,), {})
+        with pytest.raises(WorkerCrashed, match="zygote process"):
+            pool.ready.result(timeout=30)
+        with pytest.raises(WorkerCrashed, match="zygote process"):
+            queued.result(timeout=30)
+        with pytest.raises(WorkerCrashed):
+            pool.submit(t.square, (4,), {}).result(timeout=30)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def test_an_executor_shut_down_at_once_starts_no_worker() -> None:
+    ex = Executor(max_workers=4, route="cpu")
+    ex.shutdown(wait=True)
+    assert ex.worker_pids() == []

@@ -56,6 +56,7 @@ from ._task import Observer, Task
 _pool_ids = itertools.count(1)
 _WAKE, _EXITS = object(), object()  # selector keys that are not workers
 _STARTUP_FAILURES_BEFORE_BROKEN = 3
+_STOP_FRAME = _worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0]
 
 
 class WorkerPool(LoopReplies):
@@ -129,12 +130,13 @@ class WorkerPool(LoopReplies):
         self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
         self._init = init
         self._zygote: Zygote | None = None
+        self._spawned = False  # the collector thread started the first `workers` workers
         try:
+            # Forked here, while the caller may still have a single thread (see _zygote);
+            # the workers are forked by the zygote from the collector thread, so that the
+            # constructor returns at once and each worker takes work as soon as it exists.
             self._zygote = Zygote(self.python, init, self._init_frame)
             self._selector.register(self._zygote.exits, selectors.EVENT_READ, _EXITS)
-            with self._lock:
-                for _ in range(workers):
-                    self._start_worker_locked()
         except BaseException:
             self._release_resources()
             raise
@@ -184,6 +186,12 @@ class WorkerPool(LoopReplies):
             if self._closing:
                 task.release()
                 raise RuntimeError("cannot schedule new futures after shutdown")
+            if self._broken:  # the workers failed to start since the check above
+                task.release()
+                task.future.set_exception(
+                    WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken)
+                )
+                return task.future
             self.counters.bump("submitted")
             self._queue.append(task)
             if timeout is not None:
@@ -268,6 +276,7 @@ class WorkerPool(LoopReplies):
 
     def _collect(self) -> None:
         try:
+            self._start_first_workers()
             while True:
                 with self._lock:
                     timeout = self._deadlines[0][0] - time.monotonic() if self._deadlines else None
@@ -320,8 +329,7 @@ class WorkerPool(LoopReplies):
             with self._lock:
                 worker.ready = True
                 self._startup_failures = 0
-                announce = not self._announced and all(w.ready for w in self._workers.values())
-                self._announced = self._announced or announce
+                announce = self._all_ready_locked()
             if announce:
                 self.ready.set_result(None)
             return
@@ -360,12 +368,13 @@ class WorkerPool(LoopReplies):
                 self._idle.remove(worker)
         read = worker.close()
         code = self._zygote_required().exit_code(worker.pid)
-        fault = worker.fault_log()
+        fault = worker.fault_log() if worker.task is not None else ""
         with contextlib.suppress(OSError):
             os.unlink(worker.fault_path)
-        for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        if not self._closing:  # else _release_resources removes every segment of the pool
+            for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
         sig, cause = describe_exit(code)
         if sig == "SIGKILL" and not worker.killed_for:
             oom_now = oom_kills()
@@ -449,6 +458,51 @@ class WorkerPool(LoopReplies):
             task.future.set_exception(timeout_error(task))
 
     # -- worker lifecycle ------------------------------------------------------------------
+    def _start_first_workers(self) -> None:
+        """Start the pool's workers one by one, each taking queued work at once (no waiting
+        for the others); a shutdown with nothing queued stops the start-up early."""
+        for _ in range(self.size):
+            with self._lock:
+                if self._broken or (self._closing and not self._queue):
+                    break
+                try:
+                    self._start_worker_locked()
+                except OSError as exc:
+                    self._broken = str(exc)
+                    break
+                sends = self._assign_locked()
+            self._send(sends)
+        with self._lock:
+            self._spawned = True
+            announce = self._all_ready_locked()
+            broken, failed = self._broken, list(self._queue) if self._broken else []
+            if failed:
+                self._queue.clear()
+            never_ready = bool(broken) and not self._announced
+            self._announced = self._announced or never_ready
+        if broken is None:
+            if announce:
+                self.ready.set_result(None)
+            return
+        error = WorkerCrashed(broken, exitcode=-1, signal=None, pid=-1, cause=broken)
+        if never_ready:
+            self.ready.set_exception(error)
+        for task in failed:
+            task.release()
+            if not task.future.done():
+                task.future.set_exception(error)
+
+    def _all_ready_locked(self) -> bool:
+        """Whether ``ready`` is to be set now (True once: the caller sets it)."""
+        announce = (
+            not self._announced
+            and self._spawned
+            and bool(self._workers)
+            and all(w.ready for w in self._workers.values())
+        )
+        self._announced = self._announced or announce
+        return announce
+
     def _start_worker_locked(self) -> None:
         wid = next(self._wids)
         fault = os.path.join(self._fault_dir, f"w{wid}.log")
@@ -476,7 +530,7 @@ class WorkerPool(LoopReplies):
 
     def _retire_locked(self, worker: WorkerProcess) -> None:
         worker.retiring = True
-        worker.send(_worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0])
+        worker.send(_STOP_FRAME)
 
     def _finish_if_drained(self) -> bool:
         with self._lock:
@@ -486,6 +540,8 @@ class WorkerPool(LoopReplies):
                 if not w.retiring:
                     self._retire_locked(w)
             self._idle.clear()
+            # No worker starts any more: the zygote may reap its workers and exit meanwhile.
+            self._zygote_required().stop()
             return not self._workers
 
     def _fail_everything(self, exc: BaseException) -> None:
@@ -515,7 +571,10 @@ class WorkerPool(LoopReplies):
         for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-*"):
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        shutil.rmtree(self._fault_dir, ignore_errors=True)
+        try:
+            os.rmdir(self._fault_dir)  # each worker's fault log went with the worker
+        except OSError:
+            shutil.rmtree(self._fault_dir, ignore_errors=True)
 
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()

@@ -83,8 +83,11 @@ class Zygote:
     def spawn(self, fault_path: str, progress: str) -> tuple[int, int, int]:
         """Fork a worker: (pid, request fd to write, reply fd to read)."""
         path = f"{fault_path}\0{progress}".encode()
-        self.ctl.sendall(_zygote.REQUEST.pack(len(path)) + path)
-        msg, fds, _, _ = socket.recv_fds(self.ctl, _zygote.PID.size, 2)
+        try:
+            self.ctl.sendall(_zygote.REQUEST.pack(len(path)) + path)
+            msg, fds, _, _ = socket.recv_fds(self.ctl, _zygote.PID.size, 2)
+        except OSError:  # reset: it died with our request unread
+            msg, fds = b"", []
         if len(msg) != _zygote.PID.size or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
@@ -139,6 +142,11 @@ class Zygote:
             pid, code = _zygote.EXIT.unpack_from(self._pending)
             self._codes[pid] = code
             self._pending = self._pending[size:]
+
+    def stop(self) -> None:
+        """Ask for no more workers: the zygote then reaps the ones alive, reports, and exits."""
+        with contextlib.suppress(OSError):
+            self.ctl.shutdown(socket.SHUT_WR)
 
     def close(self, timeout: float = 10.0) -> None:
         """Closing the control socket makes the zygote reap its workers and exit."""
