@@ -20,6 +20,7 @@ from gilwise.cli import main
     [
         (["bench", "--workload", "nope"], "valid choices: sqrt_log"),
         (["bench", "--model", "threads,bogus"], "valid choices: serial, threads"),
+        (["bench", "--model", "all,bogus"], "unknown model 'bogus'"),
         (["bench", "--impl", "fortran"], "valid choices: python"),
         (["bench", "--workers", "two"], "not a whole number"),
         (["bench", "--workers", "0"], "out of range"),

@@ -27,14 +27,14 @@ def choose(
     valid_list = list(valid)
     if not names:
         return list(default)
-    if "all" in names:
-        return valid_list
-    unknown = [n for n in names if n not in valid_list]
+    unknown = [n for n in names if n not in valid_list and n != "all"]
     if unknown:
         raise UsageError(
             f"unknown {option} {', '.join(repr(u) for u in unknown)}; "
             f"valid choices: {', '.join(valid_list)} (or 'all')"
         )
+    if "all" in names:
+        return valid_list
     return names
 
 
