@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
+import platform
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from gilwise._harness.stats import summary as stats
+
+__all__ = ["RESULTS", "machine_summary", "save", "stats", "table"]
 
 RESULTS = Path(os.environ.get("GILWISE_BENCH_RESULTS", Path(__file__).parent / "results"))
 
@@ -19,12 +24,13 @@ def save(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
-def stats(values: Sequence[float]) -> dict[str, Any]:
+def machine_summary() -> dict[str, Any]:
+    """What a benchmark's JSON says about where it ran."""
     return {
-        "median": statistics.median(values),
-        "min": min(values),
-        "max": max(values),
-        "values": list(values),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "loadavg": os.getloadavg(),
     }
 
 

@@ -18,9 +18,7 @@ import argparse
 import json
 import math
 import os
-import platform
 import signal
-import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, wait
@@ -28,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import gilwise
+from _common import machine_summary
+from _common import stats as summarize
 from _tasks import nap, square, wait_to_be_killed
 
 NUM_TASKS = 4
@@ -88,15 +88,6 @@ def crash(make: Any, tmp: Path) -> dict[str, Any]:
     return {"results": errors.count(None), "errors": kinds, "next_submit": after}
 
 
-def summarize(values: list[float]) -> dict[str, Any]:
-    return {
-        "median": statistics.median(values),
-        "min": min(values),
-        "max": max(values),
-        "values": values,
-    }
-
-
 def run(rounds: int, n: int, tmp: Path) -> dict[str, Any]:
     names = list(EXECUTORS)
     figures: dict[str, dict[str, list[float]]] = {"snippet_s": {}, "map_20k_s": {}}
@@ -122,12 +113,7 @@ def run(rounds: int, n: int, tmp: Path) -> dict[str, Any]:
     }
     return {
         "schema": "gilwise.bench_executor/1",
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "usable_cores": len(os.sched_getaffinity(0)),
-            "loadavg": os.getloadavg(),
-        },
+        "machine": machine_summary(),
         "config": {"rounds": rounds, "snippet_n": n, "snippet_tasks": NUM_TASKS},
         "figures": {f: {k: summarize(v) for k, v in vals.items()} for f, vals in figures.items()},
         "ratios_gilwise_over_ppe": ratios,

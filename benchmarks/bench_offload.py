@@ -21,9 +21,7 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import signal
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +36,8 @@ import mpire
 import numpy as np
 
 import gilwise
+from _common import machine_summary
+from _common import stats as summarize
 from _tasks import nap, square, wait_to_be_killed
 from gilwise import Offloader, WorkerCrashed
 
@@ -237,15 +237,6 @@ def calibrate_spin(target_s: float = 0.02) -> int:
     return max(10_000, int(n * target_s / (time.perf_counter() - start)))
 
 
-def summarize(values: list[float]) -> dict[str, Any]:
-    return {
-        "median": statistics.median(values),
-        "min": min(values),
-        "max": max(values),
-        "values": values,
-    }
-
-
 async def run(rounds: int, out: Path) -> dict[str, Any]:
     peers = make_peers()
     pickle_path = Gilwise("gilwise (pickle path)", shm_threshold=1 << 62)
@@ -286,13 +277,7 @@ async def run(rounds: int, out: Path) -> dict[str, Any]:
     }
     return {
         "schema": "gilwise.bench_offload/1",
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "usable_cores": len(os.sched_getaffinity(0)),
-            "loadavg_before": load_before,
-            "loadavg_after": os.getloadavg(),
-        },
+        "machine": {**machine_summary(), "loadavg_before": load_before},
         "config": {
             "workers": WORKERS,
             "rounds": rounds,

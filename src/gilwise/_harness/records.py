@@ -151,40 +151,34 @@ def warnings_for(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             busy.append((where, rec["other_cpu_cores"]["max"]))
         if (rec["steal_cores"]["max"] or 0.0) > OTHER_LOAD_WARN_CORES:
             steal.append((where, rec["steal_cores"]["max"]))
-    found: list[dict[str, Any]] = []
-    for item in failed:
-        found.append({"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"})
-    if busy:
-        worst = max(v for _, v in busy)
-        found.append(
-            {
-                "kind": "busy",
-                "cells": [w for w, _ in busy],
-                "message": f"other processes used up to {worst:.2f} cores during {len(busy)} cell(s) "
-                f"({_names(busy)}): their times are inflated. Stop the other load (see `top`) and rerun.",
-            }
-        )
-    if steal:
-        worst = max(v for _, v in steal)
-        found.append(
-            {
-                "kind": "steal",
-                "cells": [w for w, _ in steal],
-                "message": f"the hypervisor took up to {worst:.2f} cores (steal time) during "
-                f"{len(steal)} cell(s) ({_names(steal)}): this VM shares its CPUs. Rerun when it is quiet.",
-            }
-        )
-    if spread:
-        worst = max(v for _, v in spread)
-        found.append(
-            {
-                "kind": "spread",
-                "cells": [w for w, _ in spread],
-                "message": f"repeats spread up to {worst:.0%} of the median (≥ 10 %) in {len(spread)} "
-                f"cell(s) ({_names(spread)}). Trust the paired speedups over single times; for tighter "
-                "numbers close other programs and rerun with more --repeats.",
-            }
-        )
+    found: list[dict[str, Any]] = [
+        {"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"} for item in failed
+    ]
+    remedies = (
+        (
+            "busy",
+            busy,
+            "other processes used up to {worst:.2f} cores during {n} cell(s) ({names}): "
+            "their times are inflated. Stop the other load (see `top`) and rerun.",
+        ),
+        (
+            "steal",
+            steal,
+            "the hypervisor took up to {worst:.2f} cores (steal time) during {n} cell(s) "
+            "({names}): this VM shares its CPUs. Rerun when it is quiet.",
+        ),
+        (
+            "spread",
+            spread,
+            "repeats spread up to {worst:.0%} of the median (≥ 10 %) in {n} cell(s) "
+            "({names}). Trust the paired speedups over single times; for tighter numbers close other "
+            "programs and rerun with more --repeats.",
+        ),
+    )
+    for kind, items, template in remedies:
+        if items:
+            message = template.format(worst=max(v for _, v in items), n=len(items), names=_names(items))
+            found.append({"kind": kind, "cells": [w for w, _ in items], "message": message})
     return found
 
 
