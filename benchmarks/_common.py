@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gilwise._harness.stats import summary as stats
+from gilwise._results.stats import summary as stats
 
 __all__ = ["RESULTS", "machine_summary", "save", "stats", "table"]
 

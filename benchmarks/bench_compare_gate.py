@@ -17,10 +17,10 @@ import time
 from typing import Any
 
 from _common import save, stats, table
-from gilwise._compare import compare_documents
 from gilwise._harness import BenchSettings, run_bench
-from gilwise._interpreters import current
+from gilwise._pythons.discovery import current
 from gilwise._report.html import render_html
+from gilwise._results.compare import compare_documents
 from gilwise._workloads import Workload, get_workload
 
 WORKLOADS = ("sqrt_log", "sleep")

@@ -13,7 +13,7 @@ from typing import Any
 
 from _common import save, table
 from gilwise._harness import BenchSettings, run_bench
-from gilwise._interpreters import current
+from gilwise._pythons.discovery import current
 from gilwise._workloads import Workload, get_workload
 
 # workload, impls, models, workers

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gilwise._interpreters import (
+from gilwise._pythons.discovery import (
     InterpreterInfo,
     discover,
     free_threaded_build_path,

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gilwise._history import History
+from gilwise._results.history import History
 from gilwise.cli import main
 
 

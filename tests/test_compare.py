@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from gilwise._compare import compare_documents
-from gilwise._harness.stats import relative_spread
-from gilwise._significance import midranks, p_greater, smallest_p
+from gilwise._results.compare import compare_documents
+from gilwise._results.significance import midranks, p_greater, smallest_p
+from gilwise._results.stats import relative_spread
 from gilwise.cli import main
 from sample_documents import default_document
 
@@ -49,7 +49,7 @@ def test_known_values_of_complete_separation() -> None:
 
 
 def test_normal_approximation_agrees_with_exact_near_the_switch() -> None:
-    from gilwise import _significance
+    from gilwise._results import significance as _significance
 
     rng = random.Random(3)
     before = [rng.gauss(1.0, 0.1) for _ in range(31)]
@@ -189,7 +189,7 @@ def test_bad_usage_exits_2(argv: list[str], needle: str, capsys: pytest.CaptureF
 
 
 def test_unknown_history_id_exits_2(isolated_history: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from gilwise._history import History
+    from gilwise._results.history import History
 
     History(isolated_history).record(default_document())
     assert main(["compare", "1", "5"]) == 2

@@ -11,8 +11,8 @@ import pytest
 
 from _pythons import free_threaded_python, gil_python
 from gilwise import _models
-from gilwise._doctor import native_status
-from gilwise._interpreters import current
+from gilwise._pythons.discovery import current
+from gilwise._pythons.doctor import native_status
 from gilwise.cli import main
 
 pytestmark = pytest.mark.timeout(120)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gilwise._exceptions import UsageError
-from gilwise._history import History, default_history_path, load_result
+from gilwise._results.history import History, default_history_path, load_result
 from gilwise.cli import main
 from sample_documents import default_document
 

@@ -14,14 +14,14 @@ import pytest
 
 from _pythons import FIXTURES, PYENV, ROOT, free_threaded_python, gil_python, gil_twin_python
 from gilwise import UsageError
-from gilwise._gilstate import gil_after_import
-from gilwise._interpreters import (
+from gilwise._pythons.discovery import (
     default_cache_dir,
     discover,
     free_threaded_build_path,
     probe,
     survey,
 )
+from gilwise._pythons.gilstate import gil_after_import
 
 BUILD_SCRIPT = ROOT / "scripts" / "build-free-threaded-python.sh"
 

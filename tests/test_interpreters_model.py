@@ -15,8 +15,8 @@ import pytest
 
 from _pythons import free_threaded_python, gil_python, run_python
 from gilwise import _models
-from gilwise._interpreters import current
 from gilwise._models.subinterpreters import split_tasks
+from gilwise._pythons.discovery import current
 
 pytestmark = pytest.mark.timeout(300)
 

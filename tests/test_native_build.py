@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from gilwise import _interpreters, _native
+from gilwise import _native
 from gilwise._exceptions import UsageError
 from gilwise._native._build import build_capi
+from gilwise._pythons import discovery
 
 REPO = Path(__file__).resolve().parents[1]
 NATIVE_DIR = REPO / "native"
@@ -85,7 +86,7 @@ def test_importing_the_kernels_needs_only_the_stdlib() -> None:
 
 
 @functools.cache
-def _other_cpythons() -> list[_interpreters.InterpreterInfo]:
+def _other_cpythons() -> list[discovery.InterpreterInfo]:
     """CPython builds on this machine other than the one running the tests."""
     names = [f"python3.{minor}{t}" for minor in range(11, 16) for t in ("", "t")]
     found = [shutil.which(name) for name in names]
@@ -100,7 +101,7 @@ def _other_cpythons() -> list[_interpreters.InterpreterInfo]:
             continue
         seen.add(os.path.realpath(path))
         try:
-            info = _interpreters.probe(path)
+            info = discovery.probe(path)
         except UsageError:  # e.g. a pyenv shim for a version that is not selected
             continue
         if info.implementation == "cpython" and info.soabi != sysconfig.get_config_var("SOABI"):
@@ -108,7 +109,7 @@ def _other_cpythons() -> list[_interpreters.InterpreterInfo]:
     return infos
 
 
-def _need(minimum: tuple[int, int], free_threaded: bool = False) -> _interpreters.InterpreterInfo:
+def _need(minimum: tuple[int, int], free_threaded: bool = False) -> discovery.InterpreterInfo:
     for info in _other_cpythons():
         if info.version_info[:2] >= minimum and info.free_threaded == free_threaded:
             return info
@@ -162,7 +163,7 @@ def test_the_build_helper_makes_the_extension_usable_in_another_interpreter(
     assert float(value) == _native.sqrt_log_python(123457)
 
 
-def _build_capi_for(info: _interpreters.InterpreterInfo, dest: Path) -> None:
+def _build_capi_for(info: discovery.InterpreterInfo, dest: Path) -> None:
     """Compile the C-API extension for another interpreter with the project's own helper."""
     built = build_capi(info.path, out_dir=dest, build_dir=dest / "cmake-build")
     assert built.parent == dest and info.soabi in built.name

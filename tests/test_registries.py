@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from gilwise import _models, _workloads
-from gilwise._interpreters import current
+from gilwise._pythons.discovery import current
 
 
 def test_workload_names_are_unique_and_described() -> None:

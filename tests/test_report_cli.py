@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gilwise._harness.stats import relative_spread
 from gilwise._report.html_tables import row_key
+from gilwise._results.stats import relative_spread
 from sample_documents import parse_page
 
 

@@ -141,7 +141,7 @@ def test_a_run_where_nothing_was_measured_still_renders() -> None:
     from gilwise._harness import BenchRun, BenchSettings
     from gilwise._harness.machine import describe_machine
     from gilwise._harness.runner import plan_groups
-    from gilwise._interpreters import current
+    from gilwise._pythons.discovery import current
     from gilwise._workloads import get_workload
 
     groups = plan_groups(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gilwise._harness.stats import paired_ratios, relative_spread, summary
+from gilwise._results.stats import paired_ratios, relative_spread, summary
 
 
 def test_summary() -> None:

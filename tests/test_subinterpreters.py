@@ -17,15 +17,15 @@ import pytest
 
 from _pythons import free_threaded_python, gil_python, run_python
 from gilwise import UsageError
-from gilwise._interpreters import InterpreterInfo, discover, probe
-from gilwise._subinterpreters import Task, run_tasks, unavailable_reason
+from gilwise._pythons.discovery import InterpreterInfo, discover, probe
+from gilwise._subinterp.runner import Task, run_tasks, unavailable_reason
 
 pytestmark = pytest.mark.timeout(300)
 
 # Runs inside the interpreter under test. RESULT is filled by the case's own lines.
 _HARNESS = """
 import gc, json, os, sys, threading
-from gilwise._subinterpreters import Task, run_tasks
+from gilwise._subinterp.runner import Task, run_tasks
 from gilwise import WorkloadFailed
 def _fds():
     return len(os.listdir("/proc/self/fd"))
@@ -182,7 +182,7 @@ def test_run_tasks_rejects_an_empty_list_and_an_unknown_backend() -> None:
     python = gil_python(13)
     proc = run_python(
         python.path,
-        "from gilwise._subinterpreters import Task, run_tasks\n"
+        "from gilwise._subinterp.runner import Task, run_tasks\n"
         "try:\n    run_tasks([Task('math', 'sqrt', (4.0,))], backend='greenlets')\n"
         "except ValueError as exc:\n    print(exc)\n",
     )

@@ -1,114 +1,17 @@
 """The measuring engine: plan groups, calibrate, measure round-robin in fresh worker processes.
 
-Public entry: :func:`run_bench`. It never imports reporting; callers render the records.
+Entry: :func:`run_bench`, returning a :class:`BenchRun` whose ``to_json()`` is the typed result
+document of ``_results``. May import ``_workloads``, ``_models``, ``_pythons``, ``_results``;
+never ``_report``, ``_cli`` or ``_service``. ``worker`` and ``protocol`` stay stdlib-only: they
+run under any ``--python``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import gilwise
-
-from .._interpreters import InterpreterInfo
-from .._workloads import Workload
+from .bench_run import BenchRun, run_bench
 from .cells import Cell, CellKey, Group
-from .machine import describe_machine, usable_cores
-from .records import SCHEMA, group_records, warnings_for
-from .runner import BenchSettings, Progress, Runner, inapplicable_models, plan_groups
-from .sampler import CpuSampler
-
-
-@dataclass
-class BenchRun:
-    """A bench run in progress or finished; ``to_json()`` is the versioned result document."""
-
-    settings: BenchSettings
-    machine: dict[str, Any]
-    interpreters: list[InterpreterInfo]
-    groups: list[Group]
-    interval_s: float
-    started: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
-    finished: str | None = None
-    interrupted: bool = False
-    plan_notes: list[str] = field(default_factory=list)
-
-    def results(self) -> list[dict[str, Any]]:
-        return [rec for group in self.groups for rec in group_records(group, self.interval_s)]
-
-    def to_json(self) -> dict[str, Any]:
-        results = self.results()
-        return {
-            "schema": SCHEMA,
-            "gilwise_version": gilwise.__version__,
-            "started": self.started,
-            "finished": self.finished,
-            "complete": self.finished is not None and not self.interrupted,
-            "interrupted": self.interrupted,
-            "machine": self.machine,
-            "interpreters": [i.to_json() for i in self.interpreters],
-            "settings": {
-                "repeats": self.settings.repeats,
-                "target_cell_s": self.settings.target_cell_s,
-                "cell_timeout_s": self.settings.cell_timeout_s,
-                "size": self.settings.size,
-            },
-            "groups": [
-                {
-                    "workload": g.workload.name,
-                    "impl": g.impl,
-                    "interpreter": g.interpreter.path,
-                    "status": g.status,
-                    "reason": g.reason,
-                    "resource": g.resource,
-                    "rounds_done": g.rounds_done,
-                }
-                for g in self.groups
-            ],
-            "results": results,
-            "warnings": [{"kind": "not-run", "cells": [], "message": m} for m in self.plan_notes]
-            + warnings_for(results),
-        }
-
-
-def run_bench(
-    workloads: list[Workload],
-    impls: list[str],
-    models: list[str],
-    workers_for: Callable[[Workload], list[int]],
-    interpreters: list[InterpreterInfo],
-    settings: BenchSettings,
-    progress: Progress | None = None,
-    on_update: Callable[[BenchRun], None] | None = None,
-) -> BenchRun:
-    """Measure every cell; on Ctrl-C the returned-by-exception run keeps what finished.
-
-    ``on_update`` is called after every round (write the JSON there, so an interrupted run loses
-    nothing it finished). KeyboardInterrupt propagates after the run is marked interrupted.
-    """
-    groups = plan_groups(workloads, impls, models, workers_for, interpreters)
-    with CpuSampler() as sampler:
-        run = BenchRun(settings, describe_machine(), interpreters, groups, sampler.interval_s)
-        run.plan_notes = inapplicable_models(groups, models, workloads)
-
-        def update() -> None:
-            if on_update is not None:
-                on_update(run)
-
-        runner = Runner(settings, sampler, progress, on_round=update)
-        try:
-            runner.run(groups)
-        except KeyboardInterrupt:
-            run.interrupted = True
-            run.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-            update()
-            raise
-        run.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        update()
-    return run
-
+from .machine import usable_cores
+from .runner import BenchSettings, Progress
 
 __all__ = [
     "BenchRun",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._interpreters import InterpreterInfo
+from .._pythons.discovery import InterpreterInfo
+from .._results.document import GroupStatus, RowStatus
 from .._workloads import Workload
+from .protocol import MeasureReport
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class RoundMeasurement:
     """One cell measured once, in one fresh worker process."""
 
     round: int
-    raw: dict[str, Any]
+    raw: MeasureReport
     """The worker's own report (see worker.measure)."""
     busy_core_seconds: float
     steal_core_seconds: float
@@ -37,8 +39,7 @@ class RoundMeasurement:
 @dataclass
 class Cell:
     key: CellKey
-    status: str = "ok"
-    """ok | unavailable | failed"""
+    status: RowStatus = "ok"
     reason: str | None = None
     rounds: list[RoundMeasurement] = field(default_factory=list)
 
@@ -54,8 +55,7 @@ class Group:
     tasks: int
     size: int = 0
     expected: Any = None
-    status: str = "pending"
-    """pending | running | done | failed | interrupted"""
+    status: GroupStatus = "pending"
     reason: str | None = None
     resource: str = ""
     gil_enabled: bool | None = None

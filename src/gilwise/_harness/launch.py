@@ -16,11 +16,11 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import gilwise
 
-from .protocol import decode_result
+from .protocol import CalibrationReply, MeasureReply, WorkerReply, WorkerSpec, decode_result, failure
 
 _shim_dir: str | None = None
 
@@ -48,12 +48,24 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def calibrate_in_worker(python: str, spec: WorkerSpec, timeout_s: float) -> CalibrationReply:
+    """A ``mode="calibrate"`` spec run to completion in a fresh worker."""
+    return cast(CalibrationReply, run_worker(python, spec, timeout_s))
+
+
+def measure_in_worker(
+    python: str, spec: WorkerSpec, timeout_s: float, on_start: Callable[[int], None] | None = None
+) -> MeasureReply:
+    """A ``mode="measure"`` spec run to completion in a fresh worker."""
+    return cast(MeasureReply, run_worker(python, spec, timeout_s, on_start))
+
+
 def run_worker(
     python: str,
-    spec: dict[str, Any],
+    spec: WorkerSpec,
     timeout_s: float,
     on_start: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> WorkerReply:
     """Run one worker to completion; failures come back as ``{"ok": False, "error": ...}``."""
     proc = subprocess.Popen(
         [python, "-m", "gilwise._harness.worker"],
@@ -71,12 +83,11 @@ def run_worker(
     except subprocess.TimeoutExpired:
         kill_group(proc.pid)
         proc.communicate()
-        return {
-            "ok": False,
-            "kind": "timeout",
-            "error": f"the cell did not finish within {timeout_s:g} s and was killed; "
+        return failure(
+            "timeout",
+            f"the cell did not finish within {timeout_s:g} s and was killed; "
             "raise --cell-timeout or use a smaller --size",
-        }
+        )
     except BaseException:
         kill_group(proc.pid)
         proc.communicate()
@@ -87,5 +98,5 @@ def run_worker(
     if result is None:
         tail = (stderr or stdout).strip()[-600:]
         how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
-        return {"ok": False, "kind": "crash", "error": f"worker died ({how}): {tail}"}
+        return failure("crash", f"worker died ({how}): {tail}")
     return result

@@ -6,7 +6,8 @@ import math
 import os
 import platform
 from pathlib import Path
-from typing import Any
+
+from .._results.document import Machine
 
 
 def cgroup_cpu_limit() -> float | None:
@@ -48,7 +49,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe_machine() -> dict[str, Any]:
+def describe_machine() -> Machine:
     import psutil  # here, not at the top: harness workers (any CPython, stdlib only) import this package
 
     load1, load5, load15 = os.getloadavg()

@@ -1,26 +1,90 @@
 """The harness worker protocol: one JSON spec on stdin, one JSON result line on stdout.
 
-Both sides import this module; it is stdlib only (workers may run another CPython).
+Both sides import this module; it is stdlib only (workers may run another CPython, 3.11+).
+The messages are typed here once: the orchestrator builds a :class:`WorkerSpec`, the worker
+answers with a :class:`CalibrationReport`, a :class:`MeasureReport` or a :class:`FailureReport`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 RESULT_PREFIX = "GILWISE-RESULT "
 """Marks the result line, so output a workload prints cannot be mistaken for it."""
 
+FailureKind = Literal["unavailable", "wrong_answer", "exception", "timeout", "crash"]
 
-def encode_result(data: dict[str, Any]) -> str:
+
+class WorkerSpec(TypedDict):
+    """What to run: calibrate one task, or measure one cell (model × workers × tasks)."""
+
+    mode: Literal["calibrate", "measure"]
+    workload: str
+    impl: str
+    size: int
+    params: dict[str, Any]
+    """The workload resource's parameters (a server's port, a database path)."""
+    model: NotRequired[str]
+    workers: NotRequired[int]
+    tasks: NotRequired[int]
+    expected: NotRequired[Any]
+    """The reference answer every task must reproduce (None: the first task's answer)."""
+
+
+class CalibrationReport(TypedDict):
+    ok: Literal[True]
+    task_s: float
+    result: Any
+
+
+class MeasureReport(TypedDict):
+    """One cell measured once. Times from ``perf_counter``, ``window`` from ``monotonic``."""
+
+    ok: Literal[True]
+    wall_s: float
+    startup_s: float
+    compute_s: float
+    shutdown_s: float
+    task_s_total: float
+    critical_path_s: float
+    distinct_workers: int
+    window: list[float]
+    """[start, end] of the measured phase on CLOCK_MONOTONIC (the sampler's clock)."""
+    cpu_self_s: float
+    cpu_children_s: float
+    maxrss_self_bytes: int
+    maxrss_children_bytes: int
+    spans: list[list[Any]]
+    """[worker, start, end] per task, relative to the start of the phase."""
+    gil_enabled: bool
+    notes: list[str]
+
+
+class FailureReport(TypedDict):
+    ok: Literal[False]
+    kind: FailureKind
+    error: str
+    traceback: NotRequired[str]
+
+
+CalibrationReply = CalibrationReport | FailureReport
+MeasureReply = MeasureReport | FailureReport
+WorkerReply = CalibrationReport | MeasureReport | FailureReport
+
+
+def failure(kind: FailureKind, error: str) -> FailureReport:
+    return {"ok": False, "kind": kind, "error": error}
+
+
+def encode_result(data: WorkerReply) -> str:
     return RESULT_PREFIX + json.dumps(data, separators=(",", ":"))
 
 
-def decode_result(stdout: str) -> dict[str, Any] | None:
+def decode_result(stdout: str) -> WorkerReply | None:
     for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            data: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
-            return data
+            return cast(WorkerReply, json.loads(line[len(RESULT_PREFIX) :]))
     return None
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import Literal
 
+from .._results.document import ResultRow, RunWarning
+from .._results.stats import OTHER_LOAD_WARN_CORES, SPREAD_WARN, paired_ratios, relative_spread, summary
 from .cells import Cell, Group, RoundMeasurement
-from .stats import paired_ratios, relative_spread, summary
 
-SCHEMA = "gilwise.bench/1"
-SPREAD_WARN = 0.10
-OTHER_LOAD_WARN_CORES = 0.2
 MIN_LOAD_WINDOW_S = 0.2
 
 
-def _field(rounds: list[RoundMeasurement], name: str) -> list[float]:
+PhaseField = Literal["wall_s", "startup_s", "compute_s", "shutdown_s", "task_s_total"]
+
+
+def _field(rounds: list[RoundMeasurement], name: PhaseField) -> list[float]:
     return [float(r.raw[name]) for r in rounds]
 
 
@@ -34,10 +35,12 @@ def _gil_enabled(cell: Cell, group: Group) -> bool:
     return group.interpreter.gil_enabled if group.gil_enabled is None else group.gil_enabled
 
 
-def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float) -> dict[str, Any]:
+def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float) -> ResultRow:
     workload = group.workload
     interp = group.interpreter
-    record: dict[str, Any] = {
+    rounds = cell.rounds
+    walls = _field(rounds, "wall_s")
+    record: ResultRow = {
         "workload": workload.name,
         "kind": workload.kind,
         "impl": group.impl,
@@ -56,16 +59,17 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
         "size_unit": workload.size_unit,
         "status": cell.status,
         "reason": cell.reason,
-        "rounds": len(cell.rounds),
+        "rounds": len(rounds),
+        "wall_s": summary(walls),
+        # The round of each value: cells of one round ran seconds apart, across interpreters too.
+        "round_ids": [r.round for r in rounds],
+        "speedup": None,
+        "efficiency": None,
+        "cpu_busy_cores_mean": None,
+        "cpu_per_core": {"interval_s": None, "samples": []},
+        "peak_rss_bytes": None,
     }
-    rounds = cell.rounds
-    walls = _field(rounds, "wall_s")
-    record["wall_s"] = summary(walls)
-    # The round of each value: cells of one round ran seconds apart, across interpreters too.
-    record["round_ids"] = [r.round for r in rounds]
     if not rounds:
-        record.update(speedup=None, efficiency=None, cpu_busy_cores_mean=None, peak_rss_bytes=None)
-        record["cpu_per_core"] = {"interval_s": None, "samples": []}
         return record
     median_wall = statistics.median(walls)
     serial_walls = _field(serial.rounds, "wall_s") if serial and serial.rounds else []
@@ -94,10 +98,11 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     record["worker_cpu_cores_mean"] = statistics.median(
         c / float(r.raw["wall_s"]) for c, r in zip(cpu_s, rounds, strict=True)
     )
-    record["peak_rss_bytes"] = max(r.peak_tree_rss for r in rounds)
+    peak = max(r.peak_tree_rss for r in rounds)
+    record["peak_rss_bytes"] = peak
     if serial is not None and serial.rounds and cell.key.model != "serial":
         serial_peak = max(r.peak_tree_rss for r in serial.rounds)
-        extra = max(0, record["peak_rss_bytes"] - serial_peak)
+        extra = max(0, peak - serial_peak)
         record["memory_per_worker_bytes"] = extra / cell.key.workers
     else:
         record["memory_per_worker_bytes"] = None
@@ -127,12 +132,12 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     return record
 
 
-def group_records(group: Group, interval_s: float) -> list[dict[str, Any]]:
+def group_records(group: Group, interval_s: float) -> list[ResultRow]:
     serial = next((c for c in group.cells if c.key.model == "serial"), None)
     return [cell_record(group, cell, serial, interval_s) for cell in group.cells]
 
 
-def warnings_for(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def warnings_for(records: list[ResultRow]) -> list[RunWarning]:
     """Stability warnings with their remedy (pyperf style), one per kind listing the cells."""
     failed: list[str] = []
     spread: list[tuple[str, float]] = []
@@ -147,11 +152,13 @@ def warnings_for(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         value = relative_spread(rec["wall_s"]["values"])
         if value >= SPREAD_WARN:
             spread.append((where, value))
-        if (rec["other_cpu_cores"]["max"] or 0.0) > OTHER_LOAD_WARN_CORES:
-            busy.append((where, rec["other_cpu_cores"]["max"]))
-        if (rec["steal_cores"]["max"] or 0.0) > OTHER_LOAD_WARN_CORES:
-            steal.append((where, rec["steal_cores"]["max"]))
-    found: list[dict[str, Any]] = [
+        other = rec["other_cpu_cores"]["max"] or 0.0
+        if other > OTHER_LOAD_WARN_CORES:
+            busy.append((where, other))
+        stolen = rec["steal_cores"]["max"] or 0.0
+        if stolen > OTHER_LOAD_WARN_CORES:
+            steal.append((where, stolen))
+    found: list[RunWarning] = [
         {"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"} for item in failed
     ]
     remedies = (

@@ -16,14 +16,15 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from .._exceptions import HarnessError
-from .._interpreters import InterpreterInfo
 from .._models import get_model
+from .._pythons.discovery import InterpreterInfo
 from .._workloads import ResourceHandle, Workload, load_object
 from .cells import Cell, CellKey, Group, RoundMeasurement
-from .launch import run_worker
+from .launch import calibrate_in_worker, measure_in_worker
+from .protocol import WorkerSpec
 from .sampler import CpuSampler
 
 
@@ -206,20 +207,26 @@ class Runner:
             self._mark(group, "failed", str(exc))
 
     @staticmethod
-    def _mark(group: Group, status: str, reason: str) -> None:
+    def _mark(group: Group, status: Literal["unavailable", "failed"], reason: str) -> None:
         group.status, group.reason = status, reason
         for cell in group.cells:
             if cell.status == "ok":
                 cell.status, cell.reason = status, reason
 
-    def _spec(self, group: Group, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {
+    @staticmethod
+    def _calibration_spec(group: Group, params: dict[str, Any], **change: Any) -> WorkerSpec:
+        spec: WorkerSpec = {
+            "mode": "calibrate",
             "workload": group.workload.name,
             "impl": group.impl,
             "size": group.size,
             "params": params,
-            **extra,
         }
+        if "impl" in change:
+            spec["impl"] = change["impl"]
+        if "size" in change:
+            spec["size"] = change["size"]
+        return spec
 
     def _calibrate(self, group: Group, params: dict[str, Any], shared: Group | None = None) -> None:
         """Find the task size (and count) for the target cell time, and the expected answer.
@@ -232,8 +239,9 @@ class Runner:
         if shared is not None:
             group.tasks = shared.tasks
         python = group.interpreter.path
-        report = run_worker(python, self._spec(group, params, mode="calibrate"), self.settings.cell_timeout_s)
-        if not report["ok"] and report.get("kind") == "unavailable":
+        timeout = self.settings.cell_timeout_s
+        report = calibrate_in_worker(python, self._calibration_spec(group, params), timeout)
+        if not report["ok"] and report["kind"] == "unavailable":
             raise ImplementationUnavailable(report["error"])
         if not report["ok"]:
             raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
@@ -244,8 +252,8 @@ class Runner:
             size = _nice(min(max(group.size * scale, group.size / 64), group.size * 64))
             if size != group.size:
                 group.size = size
-                report = run_worker(
-                    python, self._spec(group, params, mode="calibrate"), self.settings.cell_timeout_s
+                report = calibrate_in_worker(
+                    python, self._calibration_spec(group, params), self.settings.cell_timeout_s
                 )
                 if not report["ok"]:
                     raise HarnessError(f"{group.title}: calibration failed: {report['error']}")
@@ -264,8 +272,8 @@ class Runner:
         small = max(1, min(group.size, group.workload.default_size // 10))
         answers = []
         for impl in (group.workload.reference_impl, group.impl):
-            spec = {**self._spec(group, params, mode="calibrate"), "impl": impl, "size": small}
-            report = run_worker(group.interpreter.path, spec, self.settings.cell_timeout_s)
+            spec = self._calibration_spec(group, params, impl=impl, size=small)
+            report = calibrate_in_worker(group.interpreter.path, spec, self.settings.cell_timeout_s)
             if not report["ok"]:
                 raise HarnessError(f"{group.title}: cross-check of {impl} failed: {report['error']}")
             answers.append(report["result"])
@@ -295,18 +303,20 @@ class Runner:
     ) -> None:
         if cell.status != "ok":
             return
-        spec = self._spec(
-            group,
-            params,
-            mode="measure",
-            model=cell.key.model,
-            workers=cell.key.workers,
-            tasks=group.tasks,
-            expected=group.expected,
-        )
+        spec: WorkerSpec = {
+            "mode": "measure",
+            "workload": group.workload.name,
+            "impl": group.impl,
+            "size": group.size,
+            "params": params,
+            "model": cell.key.model,
+            "workers": cell.key.workers,
+            "tasks": group.tasks,
+            "expected": group.expected,
+        }
         resource_cpu0 = _cpu_of(pids)
         try:
-            report = run_worker(
+            report = measure_in_worker(
                 group.interpreter.path,
                 spec,
                 self.settings.cell_timeout_s,
@@ -318,7 +328,7 @@ class Runner:
         if not report["ok"]:
             # A model that cannot run this impl under this interpreter (an extension that does
             # not load in a sub-interpreter, say) makes the cell unavailable, not failed.
-            unavailable = report.get("kind") == "unavailable"
+            unavailable = report["kind"] == "unavailable"
             cell.status, cell.reason = ("unavailable" if unavailable else "failed"), report["error"]
             return
         group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])

@@ -18,7 +18,16 @@ from typing import Any
 from .._exceptions import NativeKernelUnavailable
 from .._models import Execution, Job, get_model
 from .._workloads import TaskOutcome, TaskRef, get_workload, run_task, warm_task
-from .protocol import encode_result, normalize
+from .protocol import (
+    CalibrationReport,
+    FailureReport,
+    MeasureReport,
+    WorkerReply,
+    WorkerSpec,
+    encode_result,
+    failure,
+    normalize,
+)
 
 
 def _rusage() -> tuple[float, float, int, int]:
@@ -52,7 +61,7 @@ def _verify(outcomes: list[TaskOutcome], verify: Any, expected: Any) -> str | No
     return None
 
 
-def calibrate(spec: dict[str, Any]) -> dict[str, Any]:
+def calibrate(spec: WorkerSpec) -> CalibrationReport:
     """Time one task at ``size`` (after a warm-up) and return its result."""
     ref = TaskRef(spec["workload"], spec["impl"], spec["size"], spec["params"])
     warm_task(ref)
@@ -60,7 +69,7 @@ def calibrate(spec: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "task_s": outcome.end - outcome.start, "result": normalize(outcome.result)}
 
 
-def measure(spec: dict[str, Any]) -> dict[str, Any]:
+def measure(spec: WorkerSpec) -> MeasureReport | FailureReport:
     workload = get_workload(spec["workload"])
     ref = TaskRef(spec["workload"], spec["impl"], spec["size"], spec["params"])
     model = get_model(spec["model"])
@@ -82,7 +91,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     cpu1_self, cpu1_kids, rss_self, rss_kids = _rusage()
     problem = _verify(execution.outcomes, workload.verify, spec.get("expected"))
     if problem is not None:
-        return {"ok": False, "kind": "wrong_answer", "error": problem}
+        return failure("wrong_answer", problem)
     by_worker: dict[str, float] = {}
     spans = []
     for outcome in execution.outcomes:
@@ -109,11 +118,12 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
-    spec = json.loads(sys.stdin.read())
+    spec: WorkerSpec = json.loads(sys.stdin.read())
+    data: WorkerReply
     try:
-        data = calibrate(spec) if spec.get("mode") == "calibrate" else measure(spec)
+        data = calibrate(spec) if spec["mode"] == "calibrate" else measure(spec)
     except NativeKernelUnavailable as exc:  # this interpreter cannot run that implementation
-        data = {"ok": False, "kind": "unavailable", "error": str(exc)}
+        data = failure("unavailable", str(exc))
     except BaseException as exc:  # report every failure as data; the orchestrator decides
         data = {
             "ok": False,

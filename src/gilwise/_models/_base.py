@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .._interpreters import InterpreterInfo
+from .._pythons.discovery import InterpreterInfo
 from .._workloads import TaskOutcome, TaskRef, Workload, run_task
 
 

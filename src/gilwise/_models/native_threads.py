@@ -11,7 +11,7 @@ import threading
 import time
 
 from .. import _native
-from .._interpreters import InterpreterInfo
+from .._pythons.discovery import InterpreterInfo
 from .._workloads import TaskOutcome, Workload, get_workload, load_object
 from .._workloads._base import ensure_prepared
 from ._base import Execution, Job, Model, Phases

@@ -6,7 +6,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, ClassVar
 
-from .._interpreters import InterpreterInfo
+from .._pythons.discovery import InterpreterInfo
 from .._workloads import TaskRef
 from .._workloads._base import ensure_prepared
 from ._base import Execution, Job, Model, Phases, run_batch_on

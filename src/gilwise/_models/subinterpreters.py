@@ -1,8 +1,8 @@
 """Sub-interpreters: ``workers`` interpreters in one process, each with its own GIL (PEP 684/734).
 
-Runs on :mod:`gilwise._subinterpreters` (``InterpreterPoolExecutor`` on 3.14+, the low-level
+Runs on :mod:`gilwise._subinterp.runner` (``InterpreterPoolExecutor`` on 3.14+, the low-level
 module on 3.12/3.13). Objects cannot cross interpreters, so each interpreter imports the
-workload by name and runs its share of the job's tasks (``gilwise._subinterpreter_tasks``);
+workload by name and runs its share of the job's tasks (``gilwise._subinterp.tasks``);
 results come back pickled and are checked like every other model's. Start-up (creating the
 interpreters, importing the workload, building its inputs) is timed apart from compute.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 
 from .._exceptions import NativeKernelUnavailable, WorkloadFailed
-from .._interpreters import InterpreterInfo
-from .._subinterpreters import Task, run_tasks, unavailable_reason
+from .._pythons.discovery import InterpreterInfo
+from .._subinterp.runner import Task, run_tasks, unavailable_reason
 from .._workloads import TaskOutcome
 from ._base import Execution, Job, Model
 
-_TASKS_MODULE = "gilwise._subinterpreter_tasks"
+_TASKS_MODULE = "gilwise._subinterp.tasks"
 # CPython's refusal to load a single-phase-init extension into an isolated interpreter.
 _INCOMPATIBLE = re.compile(r"module (\S+) does not support loading in subinterpreters")
 

@@ -1,11 +1,15 @@
-"""Rendering of result documents: terminal tables, the classic comparison, JSON files."""
+"""Presentation of result documents: terminal tables, the classic comparison, HTML with SVG plots.
+
+Reads typed documents from ``_results`` (and ``fmt`` helpers of its own); it never measures, so
+it may not import ``_harness``, ``_models`` or ``_workloads``. Only ``_cli`` and ``_service``
+import it; the harness and advise never do (they return records, not text).
+"""
 
 from __future__ import annotations
 
 from .classic import classic_rows, render_classic
 from .interpreters import compare as compare_interpreters
 from .interpreters import render_interpreter_comparison
-from .json_out import write_json_atomic
 from .terminal import render_group_tables, render_iteration_costs, render_warnings
 
 __all__ = [
@@ -16,5 +20,4 @@ __all__ = [
     "render_interpreter_comparison",
     "render_iteration_costs",
     "render_warnings",
-    "write_json_atomic",
 ]

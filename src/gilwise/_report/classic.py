@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .. import _models
-from .._harness.records import OTHER_LOAD_WARN_CORES
+from .._results.document import ResultDocument, ResultRow
+from .._results.stats import OTHER_LOAD_WARN_CORES
 from . import fmt
 from .fmt import shown_speedup
 from .interpreters import build_text, interpreters_in, label
 
-Record = dict[str, Any]
 PREFERRED_CPU = ("sqrt_log", "json")
 PREFERRED_IO = ("http", "sleep")
 
@@ -27,7 +26,7 @@ PREFERRED_IO = ("http", "sleep")
 @dataclass(frozen=True)
 class Column:
     title: str
-    matches: Callable[[Record], bool]
+    matches: Callable[[ResultRow], bool]
     model_names: tuple[str, ...]
     sharing: str
 
@@ -62,47 +61,48 @@ ROWS = (
 )
 
 
-def _ok(records: list[Record]) -> list[Record]:
+def _ok(records: list[ResultRow]) -> list[ResultRow]:
     return [r for r in records if r["status"] == "ok" and r.get("rounds")]
 
 
 def _pick(
-    records: list[Record], kinds: tuple[str, ...], preferred: tuple[str, ...], cores: int
-) -> Record | None:
+    records: list[ResultRow], kinds: tuple[str, ...], preferred: tuple[str, ...], cores: int
+) -> ResultRow | None:
     """The most telling record: preferred workload, workers closest to the usable cores."""
     candidates = [r for r in _ok(records) if r["kind"] in kinds]
     if not candidates:
         return None
 
-    def rank(r: Record) -> tuple[int, int, float]:
+    def rank(r: ResultRow) -> tuple[int, int, float]:
         workload_rank = preferred.index(r["workload"]) if r["workload"] in preferred else len(preferred)
         return (workload_rank, abs(r["workers"] - cores), -(r.get("speedup") or 0.0))
 
     return min(candidates, key=rank)
 
 
-def _best_io(records: list[Record]) -> Record | None:
+def _best_io(records: list[ResultRow]) -> ResultRow | None:
     """The preferred I/O workload's row with the most workers (how far waiting scales)."""
     io = [r for r in _ok(records) if r["kind"] == "io" and r.get("speedup")]
     if not io:
         return None
 
-    def rank(r: Record) -> tuple[int, int]:
+    def rank(r: ResultRow) -> tuple[int, int]:
         workload_rank = PREFERRED_IO.index(r["workload"]) if r["workload"] in PREFERRED_IO else 99
         return (workload_rank, -r["workers"])
 
     return min(io, key=rank)
 
 
-def _evidence(rec: Record) -> str:
+def _evidence(rec: ResultRow) -> str:
     text = f"{rec['workload']} {fmt.ratio(shown_speedup(rec))} on {rec['workers']} workers"
-    other = (rec.get("other_cpu_cores") or {}).get("max") or 0.0
+    load = rec.get("other_cpu_cores")
+    other = (load["max"] if load else None) or 0.0
     if other > OTHER_LOAD_WARN_CORES:
         text += f" (⚠ other load up to {other:.1f} cores: see warnings)"
     return text
 
 
-def _column_cells(column: Column, records: list[Record], cores: int) -> list[str]:
+def _column_cells(column: Column, records: list[ResultRow], cores: int) -> list[str]:
     mine = [r for r in records if column.matches(r)]
     if not _ok(mine):
         registered = [m for m in column.model_names if m in _models.MODELS]
@@ -147,7 +147,7 @@ def _column_cells(column: Column, records: list[Record], cores: int) -> list[str
     return cells
 
 
-def classic_rows(document: dict[str, Any], interpreter: str | None = None) -> list[tuple[str, list[str]]]:
+def classic_rows(document: ResultDocument, interpreter: str | None = None) -> list[tuple[str, list[str]]]:
     """The table's rows, from the records of one interpreter (by path) or of all of them."""
     cores = int(document["machine"]["usable_cores"])
     records = [r for r in document["results"] if interpreter in (None, r["interpreter"]["path"])]
@@ -155,7 +155,7 @@ def classic_rows(document: dict[str, Any], interpreter: str | None = None) -> li
     return [(row, [col[i] for col in columns]) for i, row in enumerate(ROWS)]
 
 
-def render_classic(console: Console, document: dict[str, Any]) -> None:
+def render_classic(console: Console, document: ResultDocument) -> None:
     """One table per interpreter: evidence from different builds is never mixed in a cell."""
     cores = document["machine"]["usable_cores"]
     interps = interpreters_in(document)

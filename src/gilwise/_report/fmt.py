@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from .._results.document import ResultRow, Summary
 
 
 def seconds(value: float | None) -> str:
@@ -29,23 +29,28 @@ def size_bytes(value: float | None) -> str:
     return f"{value:.1f} GiB"
 
 
-def spread(summary: dict[str, Any]) -> str:
+def spread(summary: Summary) -> str:
     """``median ±x %`` where x is half the min–max range relative to the median."""
-    med, lo, hi = summary.get("median"), summary.get("min"), summary.get("max")
+    med, lo, hi = summary["median"], summary["min"], summary["max"]
     if med is None or lo is None or hi is None:
         return "—"
     half = (hi - lo) / 2 / med * 100 if med else 0.0
     return f"{seconds(med)} ±{half:.0f}%"
 
 
-def paired(summary: dict[str, Any] | None) -> str:
-    if not summary or summary.get("median") is None:
+def paired(summary: Summary | None) -> str:
+    if not summary:
         return "—"
-    return f"{summary['median']:.2f}× [{summary['min']:.2f}–{summary['max']:.2f}]"
+    med, lo, hi = summary["median"], summary["min"], summary["max"]
+    if med is None or lo is None or hi is None:
+        return "—"
+    return f"{med:.2f}× [{lo:.2f}–{hi:.2f}]"
 
 
-def shown_speedup(rec: dict[str, Any]) -> float | None:
+def shown_speedup(rec: ResultRow) -> float | None:
     """The speedup people read: the median of the per-round paired ratios (DESIGN, "Measuring on
     a noisy machine"); the JSON's ``speedup`` (ratio of medians) only when no pairs exist."""
-    paired = (rec.get("speedup_paired") or {}).get("median")
-    return float(paired) if paired is not None else rec.get("speedup")
+    pairs = rec.get("speedup_paired")
+    if pairs is not None and pairs["median"] is not None:
+        return pairs["median"]
+    return rec.get("speedup")

@@ -11,13 +11,12 @@ import os
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from .._exceptions import UsageError
+from .._results.document import GroupEntry, ResultDocument, ResultRow
 from . import fmt, html_tables, plots
 from .svg import esc
 
-Record = dict[str, Any]
 GroupKey = tuple[str, str, str]
 
 CSS = """
@@ -47,8 +46,8 @@ ul.glance li{margin:3px 0}code{background:#f1f3f5;padding:0 4px;border-radius:3p
 """
 
 
-def _groups(document: dict[str, Any]) -> dict[GroupKey, list[Record]]:
-    groups: dict[GroupKey, list[Record]] = defaultdict(list)
+def _groups(document: ResultDocument) -> dict[GroupKey, list[ResultRow]]:
+    groups: dict[GroupKey, list[ResultRow]] = defaultdict(list)
     for rec in document["results"]:
         groups[(rec["workload"], rec["impl"], rec["interpreter"]["path"])].append(rec)
     return groups
@@ -58,7 +57,7 @@ def _anchor(key: GroupKey, index: int) -> str:
     return f"group-{index}-{key[0]}-{key[1]}".replace(" ", "-")
 
 
-def _group_title(first: Record) -> str:
+def _group_title(first: ResultRow) -> str:
     interp = first["interpreter"]
     build = "free-threaded build" if interp["free_threaded"] else "GIL build"
     gil = "GIL enabled" if interp["gil_enabled"] else "GIL disabled"
@@ -68,12 +67,12 @@ def _group_title(first: Record) -> str:
     )
 
 
-def _cores_used(rec: Record) -> str:
+def _cores_used(rec: ResultRow) -> str:
     own = rec.get("worker_cpu_cores_mean")
     return "" if own is None else f" on {own:.2f} cores"
 
 
-def _glance(records: list[Record]) -> str:
+def _glance(records: list[ResultRow]) -> str:
     """One sentence per group, only from its own figures."""
     ranked = sorted(
         (r for r in plots.measured(records) if r["model"] != "serial" and r.get("speedup")),
@@ -95,7 +94,7 @@ def _glance(records: list[Record]) -> str:
     return text + (f"; {others}." if others else ".")
 
 
-def _head(document: dict[str, Any]) -> str:
+def _head(document: ResultDocument) -> str:
     machine = document["machine"]
     pythons = ", ".join(
         f"{i['version']}{'t' if i.get('free_threaded') else ''} ({i['path']})"
@@ -129,7 +128,7 @@ def _head(document: dict[str, Any]) -> str:
     )
 
 
-def _warnings(document: dict[str, Any]) -> str:
+def _warnings(document: ResultDocument) -> str:
     warnings = document.get("warnings", [])
     if not warnings:
         return "<h2 id='warnings'>Warnings</h2><p>None: the repeats agreed and the machine was quiet.</p>"
@@ -141,7 +140,7 @@ def _warnings(document: dict[str, Any]) -> str:
     return f"<h2 id='warnings'>Warnings</h2><div class='box warn'><ul>{''.join(items)}</ul></div>"
 
 
-def _busy(rec: Record) -> str:
+def _busy(rec: ResultRow) -> str:
     """Machine-wide busy cores, split into this cell's own processes and everything else."""
     busy = rec.get("cpu_busy_cores_mean")
     if busy is None:
@@ -159,16 +158,18 @@ def _figure(svg: str | None, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>"
 
 
-def _group_section(key: GroupKey, index: int, records: list[Record], meta: dict[str, Any], cores: int) -> str:
+def _group_section(
+    key: GroupKey, index: int, records: list[ResultRow], meta: GroupEntry | None, cores: int
+) -> str:
     first = records[0]
     title = _group_title(first)
     parts = [f"<section class='workload' id='{esc(_anchor(key, index))}'><h2>{esc(title)}</h2>"]
     sub = f"{first['tasks']} independent tasks × {first['size']:,} {first.get('size_unit', '')} per repeat."
-    if meta.get("resource"):
+    if meta and meta["resource"]:
         sub += f" Served by: {meta['resource']}."
     parts.append(f"<p class='sub'>{esc(sub)}</p>")
-    if meta.get("status") == "failed":
-        parts.append(f"<div class='box warn'>This group failed: {esc(meta.get('reason'))}</div>")
+    if meta and meta["status"] == "failed":
+        parts.append(f"<div class='box warn'>This group failed: {esc(meta['reason'])}</div>")
     name = f"{first['workload']} [{first['impl']}]"
     figs = [
         _figure(
@@ -208,10 +209,12 @@ def _group_section(key: GroupKey, index: int, records: list[Record], meta: dict[
     return "".join(parts)
 
 
-def render_html(document: dict[str, Any]) -> str:
+def render_html(document: ResultDocument) -> str:
     """The whole report page as one string."""
     groups = _groups(document)
-    meta = {(g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])}
+    meta: dict[GroupKey, GroupEntry] = {
+        (g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])
+    }
     cores = int(document["machine"]["usable_cores"])
     glance = "".join(
         f"<li><a href='#{esc(_anchor(key, i))}'>{esc(key[0])} [{esc(key[1])}]</a> "
@@ -220,7 +223,7 @@ def render_html(document: dict[str, Any]) -> str:
         for i, (key, recs) in enumerate(groups.items())
     )
     sections = "".join(
-        _group_section(key, i, recs, meta.get(key, {}), cores) for i, (key, recs) in enumerate(groups.items())
+        _group_section(key, i, recs, meta.get(key), cores) for i, (key, recs) in enumerate(groups.items())
     )
     settings = document.get("settings", {})
     # \u003c etc. keep "</script>" or "<!--" in any string from ending or confusing the element.
@@ -275,7 +278,7 @@ def check_html_target(path: str | os.PathLike[str]) -> None:
         raise UsageError(f"--html {target} is a folder; give a file name such as {target / 'report.html'}.")
 
 
-def write_html(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
+def write_html(path: str | os.PathLike[str], document: ResultDocument) -> None:
     """Render and write atomically (a browser never sees half a page)."""
     text = render_html(document)
     target = Path(path)

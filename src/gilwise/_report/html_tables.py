@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._results.document import (
+    InterpreterEntry,
+    Machine,
+    ResultDocument,
+    ResultRow,
+    Summary,
+    interpreter_label,
+)
 from . import fmt
 from .classic import COLUMNS, classic_rows
 from .svg import esc
 
-Record = dict[str, Any]
 
-
-def row_key(rec: Record) -> str:
+def row_key(rec: ResultRow) -> str:
     """Identifies one result row; every row of the JSON carries it as ``data-row`` in the page."""
     return f"{rec['workload']}|{rec['impl']}|{rec['model']}|{rec['workers']}|{rec['interpreter']['path']}"
 
@@ -36,17 +42,16 @@ def _cores(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def _median(rec: Record, name: str, render: Callable[[float | None], str] = fmt.seconds) -> str:
-    summary = rec.get(name) or {}
-    return esc(render(summary.get("median")))
+def _median(summary: Summary | None, render: Callable[[float | None], str] = fmt.seconds) -> str:
+    return esc(render(summary["median"] if summary else None))
 
 
-def model_text(rec: Record) -> str:
+def model_text(rec: ResultRow) -> str:
     notes = rec.get("notes") or []
     return str(rec["model"]) + (f" ({', '.join(notes)})" if notes else "")
 
 
-def group_table(records: list[Record]) -> str:
+def group_table(records: list[ResultRow]) -> str:
     rows = []
     for rec in records:
         attrs = f' data-row="{esc(row_key(rec))}"'
@@ -67,8 +72,8 @@ def group_table(records: list[Record]) -> str:
                     esc(fmt.paired(rec.get("speedup_paired"))),
                     esc(_pct(rec["efficiency"])),
                     esc(_cores(rec["cpu_busy_cores_mean"])),
-                    _median(rec, "startup_s"),
-                    _median(rec, "dispatch_s"),
+                    _median(rec.get("startup_s")),
+                    _median(rec.get("dispatch_s")),
                     esc(fmt.size_bytes(rec.get("memory_per_worker_bytes"))),
                 ],
                 attrs,
@@ -120,14 +125,14 @@ FULL_HEADERS = (
 )
 
 
-def full_table(records: list[Record]) -> str:
+def full_table(records: list[ResultRow]) -> str:
     """Every row of the result JSON, measured or not, with its raw repeat values."""
     rows = []
     for index, rec in enumerate(records, 1):
-        wall = rec.get("wall_s") or {}
-        interp = rec["interpreter"]
-        python = interp["version"] + ("t" if interp.get("free_threaded") else "")
-        other = (rec.get("other_cpu_cores") or {}).get("max")
+        wall = rec["wall_s"]
+        python = interpreter_label(rec["interpreter"])
+        load = rec.get("other_cpu_cores")
+        other = load["max"] if load else None
         notes = "; ".join(x for x in [rec.get("reason") or "", ", ".join(rec.get("notes") or [])] if x)
         ns = rec.get("ns_per_iteration")
         rows.append(
@@ -139,7 +144,7 @@ def full_table(records: list[Record]) -> str:
                     esc(rec["kind"]),
                     esc(rec["model"]),
                     str(rec["workers"]),
-                    f'<span title="{esc(interp["path"])}">{esc(python)}</span>',
+                    f'<span title="{esc(rec["interpreter"]["path"])}">{esc(python)}</span>',
                     esc(f"{rec['tasks']} × {rec['size']:,} {rec.get('size_unit', '')}".strip()),
                     esc(rec["status"]),
                     esc(fmt.seconds(wall.get("median"))),
@@ -150,11 +155,11 @@ def full_table(records: list[Record]) -> str:
                     esc(_pct(rec.get("efficiency"))),
                     esc(_cores(rec.get("cpu_busy_cores_mean"))),
                     esc(_cores(rec.get("worker_cpu_cores_mean"))),
-                    _median(rec, "cpu_s", lambda v: "—" if v is None else f"{v:.3f}"),
-                    _median(rec, "startup_s"),
-                    _median(rec, "dispatch_s"),
-                    _median(rec, "compute_s"),
-                    _median(rec, "shutdown_s"),
+                    _median(rec.get("cpu_s"), lambda v: "—" if v is None else f"{v:.3f}"),
+                    _median(rec.get("startup_s")),
+                    _median(rec.get("dispatch_s")),
+                    _median(rec.get("compute_s")),
+                    _median(rec.get("shutdown_s")),
                     esc(fmt.size_bytes(rec.get("peak_rss_bytes"))),
                     esc(fmt.size_bytes(rec.get("memory_per_worker_bytes"))),
                     "—" if ns is None else f"{ns:.1f}",
@@ -167,7 +172,7 @@ def full_table(records: list[Record]) -> str:
     return _table(FULL_HEADERS, rows, "full")
 
 
-def classic_table(document: dict[str, Any]) -> str:
+def classic_table(document: ResultDocument) -> str:
     rows = [_tr([f"<b>{esc(row)}</b>", *(esc(c) for c in cells)]) for row, cells in classic_rows(document)]
     return _table(["", *(c.title for c in COLUMNS)], rows, "classic")
 
@@ -187,9 +192,10 @@ def key_value_table(items: Sequence[tuple[str, Any]]) -> str:
     return f"<table class='kv'><tbody>{''.join(rows)}</tbody></table>"
 
 
-def machine_table(machine: dict[str, Any]) -> str:
+def machine_table(machine: Machine) -> str:
     items: list[tuple[str, Any]] = []
-    for key, value in machine.items():
+    fields: Mapping[str, Any] = machine  # older documents may carry other keys: show them all
+    for key, value in fields.items():
         if key == "memory_bytes":
             items.append(("memory", fmt.size_bytes(value)))
         elif key == "load_average":
@@ -199,9 +205,10 @@ def machine_table(machine: dict[str, Any]) -> str:
     return key_value_table(items)
 
 
-def interpreters_table(interpreters: list[dict[str, Any]]) -> str:
+def interpreters_table(interpreters: list[InterpreterEntry]) -> str:
     keys: list[str] = []
     for interp in interpreters:
         keys += [k for k in interp if k not in keys]
-    rows = [_tr([esc(_value(interp.get(k))) for k in keys]) for interp in interpreters]
+    as_mappings: list[Mapping[str, object]] = list(interpreters)
+    rows = [_tr([esc(_value(interp.get(k))) for k in keys]) for interp in as_mappings]
     return _table([k.replace("_", " ") for k in keys], rows, "interpreters")

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._harness.stats import summary
+from .._results.document import InterpreterRef, ResultDocument, ResultRow, Summary, interpreter_label
+from .._results.stats import summary
 from . import fmt
 
-Record = dict[str, Any]
 PARALLEL_MODELS = ("threads", "interpreters", "processes")
 # Below this, the classic loop's threads scaling is "well below" the hoisted loop's.
 CONTENTION_GAP = 0.25
@@ -30,11 +30,10 @@ PAIRING = (
 )
 
 
-def label(interp: dict[str, Any]) -> str:
-    return str(interp["version"]) + ("t" if interp["free_threaded"] else "")
+label = interpreter_label
 
 
-def build_text(interp: dict[str, Any]) -> str:
+def build_text(interp: InterpreterRef) -> str:
     """``GIL build``, ``free-threaded build, GIL disabled`` or the re-enabled warning."""
     if not interp["free_threaded"]:
         return "GIL build"
@@ -50,32 +49,36 @@ REENABLED_NOTE = (
 )
 
 
-def interpreters_in(document: dict[str, Any]) -> list[dict[str, Any]]:
+def interpreters_in(document: ResultDocument) -> list[InterpreterRef]:
     """The interpreters of the results, in the order they were given."""
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, InterpreterRef] = {}
     for rec in document["results"]:
         seen.setdefault(rec["interpreter"]["path"], rec["interpreter"])
     return list(seen.values())
 
 
-def _measured(rec: Record) -> bool:
+def _median(values: Summary | None) -> float | None:
+    return values["median"] if values else None
+
+
+def _measured(rec: ResultRow) -> bool:
     return rec["status"] == "ok" and bool(rec.get("rounds"))
 
 
-def _per_iteration(rec: Record) -> dict[int, float]:
+def _per_iteration(rec: ResultRow) -> dict[int, float]:
     """Round id -> wall time per unit of work (sizes are shared, but stay exact if not)."""
     units = max(1, rec["tasks"] * rec["size"])
     ids = rec.get("round_ids") or list(range(len(rec["wall_s"]["values"])))
     return {i: v / units for i, v in zip(ids, rec["wall_s"]["values"], strict=True)}
 
 
-def _baseline(free: dict[str, Any], gil_builds: list[dict[str, Any]]) -> tuple[dict[str, Any], str] | None:
+def _baseline(free: InterpreterRef, gil_builds: list[InterpreterRef]) -> tuple[InterpreterRef, str] | None:
     """The GIL build to compare a free-threaded one with: same version first (the twin)."""
     same = [g for g in gil_builds if g["version"] == free["version"]]
     if same:
         return same[0], "the same-version GIL build"
-    minor = ".".join(str(free["version"]).split(".")[:2])
-    close = [g for g in gil_builds if str(g["version"]).startswith(minor + ".")]
+    minor = ".".join(free["version"].split(".")[:2])
+    close = [g for g in gil_builds if g["version"].startswith(minor + ".")]
     if close:
         return close[0], f"a GIL build of {minor} (not the same patch release)"
     if gil_builds:
@@ -83,9 +86,9 @@ def _baseline(free: dict[str, Any], gil_builds: list[dict[str, Any]]) -> tuple[d
     return None
 
 
-def compare(document: dict[str, Any]) -> dict[str, Any]:
+def compare(document: ResultDocument) -> dict[str, Any]:
     """Penalties, per-build scaling and the shared-object contention finding, as data."""
-    by_group: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    by_group: dict[tuple[str, str], list[ResultRow]] = defaultdict(list)
     for rec in document["results"]:
         by_group[(rec["workload"], rec["impl"])].append(rec)
     penalties, scaling = [], []
@@ -128,7 +131,7 @@ def compare(document: dict[str, Any]) -> dict[str, Any]:
                         "model": rec["model"],
                         "workers": rec["workers"],
                         "speedup_paired": rec.get("speedup_paired"),
-                        "startup_s": (rec.get("startup_s") or {}).get("median"),
+                        "startup_s": _median(rec.get("startup_s")),
                     }
                 )
     return {
@@ -183,7 +186,7 @@ def contention_text(item: dict[str, Any]) -> str:
     )
 
 
-def render_interpreter_comparison(console: Console, document: dict[str, Any]) -> None:
+def render_interpreter_comparison(console: Console, document: ResultDocument) -> None:
     """Printed when several interpreters were compared, or a free-threaded one was used."""
     interps = interpreters_in(document)
     if len(interps) < 2 and not any(i["free_threaded"] for i in interps):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
+from .._results.document import ResultRow
 from . import fmt
 from .svg import LineChart, Point, Segment, Series, core_timeline, line_chart, stacked_bars
 
-Record = dict[str, Any]
 MIB = 1024 * 1024
 
 MODEL_COLORS = {
@@ -39,17 +38,17 @@ def model_color(model: str) -> str:
     return FALLBACK_COLORS[sum(map(ord, model)) % len(FALLBACK_COLORS)]
 
 
-def measured(records: list[Record]) -> list[Record]:
+def measured(records: list[ResultRow]) -> list[ResultRow]:
     return [r for r in records if r["status"] == "ok" and r.get("rounds")]
 
 
-def cell_label(rec: Record) -> str:
+def cell_label(rec: ResultRow) -> str:
     return f"{rec['model']} × {rec['workers']}"
 
 
-def speedup_chart(records: list[Record], usable_cores: int, title: str) -> str | None:
+def speedup_chart(records: list[ResultRow], usable_cores: int, title: str) -> str | None:
     """Speedup over serial vs workers, one line per model, whiskers = paired per-round range."""
-    by_model: dict[str, list[Record]] = defaultdict(list)
+    by_model: dict[str, list[ResultRow]] = defaultdict(list)
     for rec in measured(records):
         if rec["model"] != "serial" and rec.get("speedup") is not None:
             by_model[rec["model"]].append(rec)
@@ -64,13 +63,13 @@ def speedup_chart(records: list[Record], usable_cores: int, title: str) -> str |
     for model, recs in by_model.items():
         points = []
         for r in sorted(recs, key=lambda r: r["workers"]):
-            paired = r.get("speedup_paired") or {}
+            paired = r.get("speedup_paired")
             points.append(
                 Point(
                     r["workers"],
-                    r["speedup"],
-                    paired.get("min"),
-                    paired.get("max"),
+                    r["speedup"] or 0.0,
+                    paired["min"] if paired else None,
+                    paired["max"] if paired else None,
                     tooltip=f"{cell_label(r)}: {fmt.ratio(r['speedup'])} (paired rounds "
                     f"{fmt.paired(paired)}), {fmt.spread(r['wall_s'])}",
                 ),
@@ -96,7 +95,7 @@ def speedup_chart(records: list[Record], usable_cores: int, title: str) -> str |
     return line_chart(chart)
 
 
-def phase_chart(records: list[Record], title: str) -> str | None:
+def phase_chart(records: list[ResultRow], title: str) -> str | None:
     """Where each cell's wall time went: start-up, dispatch/IPC, work, shutdown (medians)."""
     rows = []
     for rec in measured(records):
@@ -114,7 +113,7 @@ def phase_chart(records: list[Record], title: str) -> str | None:
     return stacked_bars(title, PHASES, rows, fmt.seconds, width=760)
 
 
-def memory_chart(records: list[Record], title: str) -> str | None:
+def memory_chart(records: list[ResultRow], title: str) -> str | None:
     """Extra resident memory per worker over the serial run's peak (the cost of each worker)."""
     rows = []
     for rec in measured(records):
@@ -131,14 +130,14 @@ def memory_chart(records: list[Record], title: str) -> str | None:
     return stacked_bars(title, [segment], rows, lambda v: f"{v:g} MiB", width=760)
 
 
-def timelines(records: list[Record]) -> list[tuple[Record, str]]:
+def timelines(records: list[ResultRow]) -> list[tuple[ResultRow, str]]:
     """One per-core CPU picture per measured cell (its median round)."""
     out = []
     for rec in measured(records):
-        cpu = rec.get("cpu_per_core") or {}
-        samples = cpu.get("samples") or []
-        if not samples or not cpu.get("interval_s"):
+        cpu = rec["cpu_per_core"]
+        interval = cpu["interval_s"]
+        if not cpu["samples"] or not interval:
             continue
         title = f"Per-core CPU, {cell_label(rec)} (median round)"
-        out.append((rec, core_timeline(title, samples, float(cpu["interval_s"]))))
+        out.append((rec, core_timeline(title, cpu["samples"], interval)))
     return out

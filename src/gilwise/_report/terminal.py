@@ -3,41 +3,42 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._harness.records import OTHER_LOAD_WARN_CORES, SPREAD_WARN
-from .._harness.stats import relative_spread
+from .._results.document import GroupEntry, InterpreterRef, ResultDocument, ResultRow
+from .._results.stats import OTHER_LOAD_WARN_CORES, SPREAD_WARN, relative_spread
 from . import fmt
 from .interpreters import REENABLED_NOTE, build_text, label
 
 
-def _group_key(rec: dict[str, Any]) -> tuple[str, str, str]:
+def _group_key(rec: ResultRow) -> tuple[str, str, str]:
     return (rec["workload"], rec["impl"], rec["interpreter"]["path"])
 
 
-def render_group_tables(console: Console, document: dict[str, Any]) -> None:
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+def render_group_tables(console: Console, document: ResultDocument) -> None:
+    groups: dict[tuple[str, str, str], list[ResultRow]] = defaultdict(list)
     for rec in document["results"]:
         groups[_group_key(rec)].append(rec)
-    group_meta = {(g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])}
+    group_meta: dict[tuple[str, str, str], GroupEntry] = {
+        (g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])
+    }
     several = len({rec["interpreter"]["path"] for rec in document["results"]}) > 1
     for key, records in groups.items():
         first = records[0]
         # Any cell whose workers reported the GIL on at run time marks the whole group.
-        interp = {
+        interp: InterpreterRef = {
             **first["interpreter"],
             "gil_enabled": any(r["interpreter"]["gil_enabled"] for r in records),
         }
         build = build_text(interp)
-        meta = group_meta.get(key, {})
+        meta: GroupEntry | None = group_meta.get(key)
         title = (
             (f"[{label(interp)}] " if several else "")
             + f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
-            f"{first['size']:,} {first['size_unit']} — Python {label(interp)} ({build})"
+            f"{first['size']:,} {first.get('size_unit', 'units')} — Python {label(interp)} ({build})"
             + (f" — {interp['path']}" if several else "")
         )
         table = Table(title=escape(title), title_justify="left", header_style="bold")
@@ -75,49 +76,47 @@ def render_group_tables(console: Console, document: dict[str, Any]) -> None:
                 fmt.size_bytes(rec.get("memory_per_worker_bytes")),
                 "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
             )
-        if meta.get("resource"):
+        if meta and meta["resource"]:
             table.caption = meta["resource"]
         if interp["free_threaded"] and interp["gil_enabled"]:
             table.caption = escape(REENABLED_NOTE)
-        if meta.get("status") == "failed":
-            table.caption = f"[red]group failed: {meta.get('reason')}[/red]"
+        if meta and meta["status"] == "failed":
+            table.caption = f"[red]group failed: {meta['reason']}[/red]"
         console.print(table)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
 
 
-def _efficiency(rec: dict[str, Any]) -> str:
+def _efficiency(rec: ResultRow) -> str:
     speedup = fmt.shown_speedup(rec)
     return "—" if speedup is None else f"{speedup / rec['workers']:.0%}"
 
 
-def render_iteration_costs(console: Console, document: dict[str, Any]) -> None:
+def render_iteration_costs(console: Console, document: ResultDocument) -> None:
     """Serial cost per loop iteration of each implementation, and its ratio to the slowest."""
-    serial = [
-        r
-        for r in document["results"]
-        if r["model"] == "serial" and r["status"] == "ok" and r.get("ns_per_iteration")
-    ]
-    by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in serial:
-        by_workload[f"{rec['workload']} on {label(rec['interpreter'])}"].append(rec)
-    for name, records in by_workload.items():
-        if len(records) < 2:
+    by_workload: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for rec in document["results"]:
+        cost = rec.get("ns_per_iteration")
+        if rec["model"] == "serial" and rec["status"] == "ok" and cost:
+            by_workload[f"{rec['workload']} on {label(rec['interpreter'])}"].append((rec["impl"], cost))
+    for name, costs in by_workload.items():
+        if len(costs) < 2:
             continue
-        slowest = max(r["ns_per_iteration"] for r in records)
+        slowest = max(cost for _, cost in costs)
         parts = [
-            f"{r['impl']} {r['ns_per_iteration']:.1f} ns ({slowest / r['ns_per_iteration']:.0f}×)"
-            for r in sorted(records, key=lambda r: -r["ns_per_iteration"])
+            f"{impl} {cost:.1f} ns ({slowest / cost:.0f}×)"
+            for impl, cost in sorted(costs, key=lambda c: -c[1])
         ]
         console.print(escape(f"Cost per iteration, {name}, serial: " + ", ".join(parts)))
 
 
-def _noisy(rec: dict[str, Any]) -> bool:
-    other = (rec.get("other_cpu_cores") or {}).get("max") or 0.0
+def _noisy(rec: ResultRow) -> bool:
+    load = rec.get("other_cpu_cores")
+    other = (load["max"] if load else None) or 0.0
     return bool(other > OTHER_LOAD_WARN_CORES or relative_spread(rec["wall_s"]["values"]) >= SPREAD_WARN)
 
 
-def render_warnings(console: Console, document: dict[str, Any]) -> None:
+def render_warnings(console: Console, document: ResultDocument) -> None:
     warnings = document.get("warnings", [])
     if not warnings:
         return

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
-from ._history import ENV_VAR, History, resolve_history_path
-from ._options import positive_int
+from .._results.history import ENV_VAR, History, resolve_history_path
+from .console import stdout_console
+from .options import positive_int
 
 
 def add_history_parser(sub: Any) -> None:
@@ -28,7 +27,7 @@ def add_history_parser(sub: Any) -> None:
 def run_history_command(args: argparse.Namespace) -> int:
     limit = positive_int("--limit", args.limit)
     path = resolve_history_path(args.history)
-    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out = stdout_console()
     if not path.exists():
         out.print(f"no bench runs recorded yet: {path} does not exist (`gilwise bench` records each run).")
         return 0

@@ -12,16 +12,13 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from ._history import python_label
-from ._significance import p_greater, smallest_p
+from .document import ResultDocument, ResultRow, interpreter_label
+from .significance import p_greater, smallest_p
 
 THRESHOLD = 0.05
 ALPHA = 0.05
 _EPS = 1e-9
-
-Record = Mapping[str, Any]
 
 
 @dataclass(frozen=True, order=True)
@@ -67,15 +64,15 @@ class Comparison:
         return [r for r in self.rows if r.regression]
 
 
-def keyed_rows(document: Mapping[str, Any]) -> dict[RowKey, Record]:
+def keyed_rows(document: ResultDocument) -> dict[RowKey, ResultRow]:
     """Rows by key; two interpreters of one version are told apart by their paths."""
 
-    def base(rec: Record) -> tuple[str, str, str, int, str]:
-        python = python_label(rec["interpreter"])
+    def base(rec: ResultRow) -> tuple[str, str, str, int, str]:
+        python = interpreter_label(rec["interpreter"])
         return (rec["workload"], rec["impl"], rec["model"], int(rec["workers"]), python)
 
     counts = Counter(base(r) for r in document["results"])
-    out: dict[RowKey, Record] = {}
+    out: dict[RowKey, ResultRow] = {}
     for rec in document["results"]:
         workload, impl, model, workers, python = base(rec)
         if counts[base(rec)] > 1:
@@ -84,11 +81,11 @@ def keyed_rows(document: Mapping[str, Any]) -> dict[RowKey, Record]:
     return out
 
 
-def _measured(rec: Record) -> bool:
-    return rec.get("status") == "ok" and bool((rec.get("wall_s") or {}).get("values"))
+def _measured(rec: ResultRow) -> bool:
+    return rec["status"] == "ok" and bool(rec["wall_s"]["values"])
 
 
-def compare_rows(key: RowKey, a: Record, b: Record, threshold: float, alpha: float) -> RowChange:
+def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alpha: float) -> RowChange:
     if _measured(a) and not _measured(b) and b.get("status") == "failed":
         return RowChange(key, "failed", note=f"failed in B: {b.get('reason')}")
     if not _measured(a) and _measured(b) and a.get("status") == "failed":
@@ -127,13 +124,14 @@ def compare_rows(key: RowKey, a: Record, b: Record, threshold: float, alpha: flo
     return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after), note)
 
 
-def _work(rec: Record) -> float:
+def _work(rec: ResultRow) -> float:
     return float(rec.get("tasks") or 1) * float(rec.get("size") or 1)
 
 
-def _machine_note(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+def _machine_note(a: ResultDocument, b: ResultDocument) -> str | None:
     fields = ("cpu_model", "usable_cores", "platform")
-    ma, mb = a.get("machine", {}), b.get("machine", {})
+    ma: Mapping[str, object] = a.get("machine", {})
+    mb: Mapping[str, object] = b.get("machine", {})
     differ = [f for f in fields if ma.get(f) != mb.get(f)]
     if not differ:
         return None
@@ -145,7 +143,7 @@ def _machine_note(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
 
 
 def compare_documents(
-    a: Mapping[str, Any], b: Mapping[str, Any], threshold: float = THRESHOLD, alpha: float = ALPHA
+    a: ResultDocument, b: ResultDocument, threshold: float = THRESHOLD, alpha: float = ALPHA
 ) -> Comparison:
     rows_a, rows_b = keyed_rows(a), keyed_rows(b)
     rows: list[RowChange] = []

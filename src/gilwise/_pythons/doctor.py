@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import _models
-from ._harness.launch import worker_env
-from ._harness.machine import describe_machine
-from ._interpreters import InterpreterInfo, InterpreterSurvey, survey
+from .. import _models
+from .._harness.launch import worker_env
+from .._harness.machine import describe_machine
+from .discovery import InterpreterInfo, InterpreterSurvey, survey
 
 SCHEMA = "gilwise.doctor/1"
 NATIVE_IMPLS = ("native", "ctypes", "numpy")
@@ -121,9 +121,12 @@ def diagnose(extra: tuple[str, ...] = ()) -> dict[str, Any]:
     entries = []
     for info, native in zip(interpreters, natives, strict=True):
         entries.append({**_interpreter_entry(info, found), "native": native})
-    machine = describe_machine()
-    machine["load_per_usable_core"] = machine["load_average"][0] / machine["usable_cores"]
-    machine["cpu_count_os"] = os.cpu_count()
+    described = describe_machine()
+    machine: dict[str, Any] = {
+        **described,
+        "load_per_usable_core": described["load_average"][0] / described["usable_cores"],
+        "cpu_count_os": os.cpu_count(),
+    }
     return {
         "schema": SCHEMA,
         "machine": machine,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ._exceptions import UsageError
+from .._exceptions import UsageError
 
 MAX_WORKERS = 1024
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from rich.console import Console
-
-from ._history import ENV_VAR, load_result, resolve_history_path
-from ._report import render_classic, render_group_tables, render_warnings
-from ._report.html import write_html
+from .._report import render_classic, render_group_tables, render_warnings
+from .._report.html import write_html
+from .._results.history import ENV_VAR, load_result, resolve_history_path
+from .console import stderr_console, stdout_console
 
 
 def add_report_parser(sub: Any) -> None:
@@ -28,12 +26,12 @@ def add_report_parser(sub: Any) -> None:
 
 def run_report_command(args: argparse.Namespace) -> int:
     label, document = load_result(args.result, resolve_history_path(args.history))
-    err = Console(stderr=True)
+    err = stderr_console()
     if args.html:
         write_html(args.html, document)
         err.print(f"HTML report of {label} written to {args.html}", highlight=False)
         return 0
-    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out = stdout_console()
     render_group_tables(out, document)
     render_classic(out, document)
     render_warnings(err, document)

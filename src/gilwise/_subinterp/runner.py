@@ -34,10 +34,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import HarnessError, UsageError, WorkloadFailed
+from .._exceptions import HarnessError, UsageError, WorkloadFailed
 
 if TYPE_CHECKING:
-    from ._interpreters import InterpreterInfo
+    from .._pythons.discovery import InterpreterInfo
 
 __all__ = ["SubinterpreterRun", "Task", "TaskOutcome", "run_tasks", "unavailable_reason"]
 
@@ -107,7 +107,7 @@ def run_tasks(tasks: list[Task], *, backend: str = "auto") -> SubinterpreterRun:
     if backend == "executor":
         if sys.version_info < (3, 14):
             raise UsageError("backend='executor' needs InterpreterPoolExecutor (CPython 3.14+).")
-        from ._subinterpreters_pool import run_with_executor
+        from .pool import run_with_executor
 
         return run_with_executor(tasks)
     if backend != "lowlevel":

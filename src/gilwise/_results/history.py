@@ -16,14 +16,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ._exceptions import UsageError
+from .._exceptions import UsageError
+from .document import ResultDocument, check_document, interpreter_label, read_document
 
 ENV_VAR = "GILWISE_HISTORY"
 SCHEMA_VERSION = 1
-RESULT_SCHEMA = "gilwise.bench/1"
-ROW_FIELDS = frozenset({"workload", "kind", "impl", "model", "workers", "interpreter", "status", "wall_s"})
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,17 +70,13 @@ def _distinct(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def run_status(document: Mapping[str, Any]) -> str:
+def run_status(document: ResultDocument) -> str:
     """complete | interrupted | failed (some cell failed) | partial (still being written)."""
     if document.get("interrupted"):
         return "interrupted"
     if any(r.get("status") == "failed" for r in document.get("results", [])):
         return "failed"
     return "complete" if document.get("complete") else "partial"
-
-
-def python_label(interpreter: Mapping[str, Any]) -> str:
-    return str(interpreter["version"]) + ("t" if interpreter.get("free_threaded") else "")
 
 
 class History:
@@ -121,7 +115,7 @@ class History:
             conn.execute(_CREATE)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def record(self, document: Mapping[str, Any]) -> int:
+    def record(self, document: ResultDocument) -> int:
         """Store the whole result document; returns the new run id."""
         results = document.get("results", [])
         row = (
@@ -131,7 +125,7 @@ class History:
             run_status(document),
             json.dumps(_distinct([r["workload"] for r in results])),
             json.dumps(_distinct([r["model"] for r in results])),
-            json.dumps(_distinct([python_label(r["interpreter"]) for r in results])),
+            json.dumps(_distinct([interpreter_label(r["interpreter"]) for r in results])),
             len(results),
             sum(1 for r in results if r.get("status") == "ok" and r.get("rounds")),
             json.dumps(document),
@@ -173,7 +167,7 @@ class History:
             row = conn.execute("SELECT MAX(id) FROM runs").fetchone()
         return None if row[0] is None else int(row[0])
 
-    def load(self, run_id: int) -> dict[str, Any]:
+    def load(self, run_id: int) -> ResultDocument:
         with self._connect() as conn:
             row = conn.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
@@ -182,48 +176,17 @@ class History:
             raise UsageError(
                 f"no run #{run_id} in the bench history {self.path} ({hint}); `gilwise history` lists them."
             )
-        document: dict[str, Any] = json.loads(row[0])
-        return document
+        return check_document(json.loads(row[0]), f"run #{run_id}")
 
 
-def check_document(document: Any, where: str) -> dict[str, Any]:
-    if not isinstance(document, dict) or document.get("schema") != RESULT_SCHEMA:
-        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
-        raise UsageError(
-            f"{where} is not a gilwise result document (schema {found!r}, expected {RESULT_SCHEMA!r}); "
-            "give a file written by `gilwise bench --json PATH` or a history id."
-        )
-    if not isinstance(document.get("results"), list):
-        raise UsageError(f"{where} has no 'results' list; it was cut short or edited by hand.")
-    for index, row in enumerate(document["results"]):
-        missing = sorted(ROW_FIELDS - set(row)) if isinstance(row, dict) else ["(not an object)"]
-        if not missing and "version" not in (
-            row["interpreter"] if isinstance(row["interpreter"], dict) else {}
-        ):
-            missing = ["interpreter.version"]
-        if missing:
-            raise UsageError(
-                f"{where}: result row {index} lacks {', '.join(missing)}; the file was edited by hand or "
-                "written by another tool. Rerun `gilwise bench --json PATH`."
-            )
-    return document
-
-
-def load_result(reference: str, history_path: Path) -> tuple[str, dict[str, Any]]:
+def load_result(reference: str, history_path: Path) -> tuple[str, ResultDocument]:
     """A JSON file path, a history id (``12``), or ``latest``; returns (label, document).
 
     An existing file wins over an id of the same spelling.
     """
     path = Path(reference).expanduser()
     if path.is_file():
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(
-                f"cannot read the result file {path}: {exc}; give a file written by "
-                "`gilwise bench --json PATH`."
-            ) from exc
-        return str(path), check_document(document, str(path))
+        return str(path), read_document(path)
     if reference == "latest" or reference.lstrip("#").isdigit():
         if not history_path.exists():
             raise UsageError(
@@ -238,7 +201,7 @@ def load_result(reference: str, history_path: Path) -> tuple[str, dict[str, Any]
             run_id = latest
         else:
             run_id = int(reference.lstrip("#"))
-        return f"run #{run_id}", check_document(history.load(run_id), f"run #{run_id}")
+        return f"run #{run_id}", history.load(run_id)
     raise UsageError(
         f"{reference!r} is neither a result file nor a history id; give a path written by "
         "`gilwise bench --json PATH`, a run id from `gilwise history`, or 'latest'."

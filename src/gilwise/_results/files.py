@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from .._exceptions import UsageError
 
@@ -26,7 +26,7 @@ def check_output_target(option: str, path: str | os.PathLike[str]) -> None:
         ) from exc
 
 
-def write_json_atomic(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
+def write_json_atomic(path: str | os.PathLike[str], document: Mapping[str, object]) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

@@ -12,8 +12,8 @@ import threading
 import time
 from typing import Any
 
-from ._workloads import TaskRef
-from ._workloads._base import ensure_prepared, resolve_task
+from .._workloads import TaskRef
+from .._workloads._base import ensure_prepared, resolve_task
 
 
 def prepare_share(workload: str, impl: str, size: int, params: dict[str, Any]) -> None:

@@ -1,43 +1,14 @@
-"""``gilwise doctor [--json]``: what this machine offers, and why a model or kernel is missing."""
+"""The ``gilwise doctor`` document as terminal tables: machine, CPython builds, kernels, models."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._doctor import diagnose
-from ._options import split_values
-from ._report import fmt
-
-
-def add_doctor_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "doctor",
-        help="show cores, CPython builds, native kernels and which models can run here",
-        description="Find the CPython builds on this machine (PATH, pyenv, uv, gilwise's cache, "
-        "--python), ask each what it is, which native kernels load in it and which concurrency "
-        "models it can run, and say why not where it cannot.",
-    )
-    p.add_argument("--json", action="store_true", help="print the gilwise.doctor/1 document")
-    p.add_argument(
-        "--python", action="append", metavar="PATH", help="also examine this interpreter (repeatable)"
-    )
-    p.set_defaults(handler=run_doctor_command)
-
-
-def run_doctor_command(args: argparse.Namespace) -> int:
-    document = diagnose(tuple(split_values(args.python)))
-    if args.json:
-        sys.stdout.write(json.dumps(document, indent=1) + "\n")
-        return 0
-    render_doctor(Console() if sys.stdout.isatty() else Console(width=160), document)
-    return 0
+from . import fmt
 
 
 def _machine_line(machine: dict[str, Any]) -> str:

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import _models, _workloads
-from ._harness import BenchRun, BenchSettings, run_bench, usable_cores
-from ._history import ENV_VAR, History, resolve_history_path
-from ._interpreters import InterpreterInfo, current, probe
-from ._options import choose, parse_workers, positive_float, positive_int, split_values
-from ._report import (
+from .. import _models, _workloads
+from .._harness import BenchRun, BenchSettings, run_bench, usable_cores
+from .._pythons.discovery import InterpreterInfo, current, probe
+from .._report import (
     render_classic,
     render_group_tables,
     render_interpreter_comparison,
     render_iteration_costs,
     render_warnings,
-    write_json_atomic,
 )
-from ._report.json_out import check_output_target
+from .._results.files import check_output_target, write_json_atomic
+from .._results.history import ENV_VAR, History, resolve_history_path
+from .console import stderr_console, stdout_console
+from .options import choose, parse_workers, positive_float, positive_int, split_values
 
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
@@ -113,7 +111,7 @@ def _interpreters(paths: list[str]) -> list[InterpreterInfo]:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from ._report.html import check_html_target, write_html  # the page code loads only when asked
+    from .._report.html import check_html_target, write_html  # the page code loads only when asked
 
     cores = usable_cores()
     workloads = [
@@ -145,8 +143,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
             return workers
         return [cores, IO_WORKERS_HIGH] if workload.kind == "io" else [cores]
 
-    out = Console() if sys.stdout.isatty() else Console(width=160)
-    err = Console(stderr=True)
+    out = stdout_console()
+    err = stderr_console()
     json_path = args.json
 
     def save(run: BenchRun) -> None:
@@ -210,7 +208,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
 
 
 def _no_impl(workloads: list[_workloads.Workload], impls: list[str]) -> Exception:
-    from ._exceptions import UsageError
+    from .._exceptions import UsageError
 
     offered = sorted({i for w in workloads for i in w.impls})
     return UsageError(

@@ -13,7 +13,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from ._exceptions import UsageError
+from .._exceptions import UsageError
 
 # Runs inside the interpreter under test: stdlib only.
 _GIL_IMPORT_SCRIPT = r"""

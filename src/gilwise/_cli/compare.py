@@ -7,19 +7,18 @@ Exit codes: 0 no row regressed, 1 some row got slower beyond noise (or newly fai
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import asdict
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents
-from ._exceptions import UsageError
-from ._history import ENV_VAR, load_result, resolve_history_path
-from ._report import fmt, write_json_atomic
-from ._report.json_out import check_output_target
+from .._exceptions import UsageError
+from .._report import fmt
+from .._results.compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents
+from .._results.files import check_output_target, write_json_atomic
+from .._results.history import ENV_VAR, load_result, resolve_history_path
+from .console import stdout_console
 
 STYLES = {
     "slower": "bold red",
@@ -129,7 +128,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
     comparison = compare_documents(doc_a, doc_b, args.threshold / 100, args.alpha)
     if args.json:
         write_json_atomic(args.json, comparison_json(comparison, label_a, label_b))
-    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out = stdout_console()
     out.print(_table(comparison, label_a, label_b))
     for note in comparison.notes:
         out.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)

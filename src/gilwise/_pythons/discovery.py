@@ -19,10 +19,11 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import UsageError
+from .._exceptions import UsageError
+from .._results.document import InterpreterEntry, build_label
 
 # Runs inside the probed interpreter: stdlib only, valid on 3.8+.
 PROBE_SCRIPT = r"""
@@ -69,13 +70,21 @@ class InterpreterInfo:
     @property
     def label(self) -> str:
         """Short human name: ``3.13.0``, ``3.13.5t`` for a free-threaded build."""
-        return self.version + ("t" if self.free_threaded else "")
+        return build_label(self.version, self.free_threaded)
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["version_info"] = list(self.version_info)
-        data["start_methods"] = list(self.start_methods)
-        return data
+    def to_json(self) -> InterpreterEntry:
+        return {
+            "path": self.path,
+            "version": self.version,
+            "version_info": list(self.version_info),
+            "implementation": self.implementation,
+            "free_threaded": self.free_threaded,
+            "gil_enabled": self.gil_enabled,
+            "soabi": self.soabi,
+            "start_methods": list(self.start_methods),
+            "default_start_method": self.default_start_method,
+            "subinterpreters_module": self.subinterpreters_module,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InterpreterInfo:

@@ -1,13 +1,23 @@
-"""Small, exact statistics for a handful of repeats (no numpy: medians of 3–20 values)."""
+"""Small, exact statistics for a handful of repeats (no numpy: medians of 3–20 values).
+
+Also the stability thresholds a run is judged by: the harness raises the warnings, the report
+marks the cells, both read the same numbers from here.
+"""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import Any
+
+from .document import Summary
+
+SPREAD_WARN = 0.10
+"""Repeats whose (max - min) / median reaches this are called unstable."""
+OTHER_LOAD_WARN_CORES = 0.2
+"""CPU used by other processes (or stolen) during a cell above this many cores is warned about."""
 
 
-def summary(values: Sequence[float]) -> dict[str, Any]:
+def summary(values: Sequence[float]) -> Summary:
     """``{"median", "min", "max", "values"}`` as the result JSON stores them."""
     if not values:
         return {"median": None, "min": None, "max": None, "values": []}

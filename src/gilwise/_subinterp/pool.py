@@ -15,10 +15,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import HarnessError, WorkloadFailed
+from .._exceptions import HarnessError, WorkloadFailed
 
 if TYPE_CHECKING:
-    from ._subinterpreters import SubinterpreterRun, Task
+    from .runner import SubinterpreterRun, Task
 
 _RENDEZVOUS_TIMEOUT_S = 120.0
 
@@ -60,7 +60,7 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
     futures: Any = importlib.import_module("concurrent.futures")
     InterpreterPoolExecutor = futures.InterpreterPoolExecutor
 
-    from ._subinterpreters import SubinterpreterRun, TaskOutcome
+    from .runner import SubinterpreterRun, TaskOutcome
 
     n = len(tasks)
     modules = sorted({t.module for t in tasks})

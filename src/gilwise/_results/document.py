@@ -1,0 +1,212 @@
+"""The result document ``gilwise.bench/1``: its schema constant, its types, loading and labels.
+
+Defined once here and used by everything that writes or reads a run: the harness builds rows of
+these types, report / compare / history / the service read them. Fields are only ever added to
+``gilwise.bench/1``; a file written by an older gilwise still loads (``NotRequired`` fields).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, NotRequired, TypedDict, cast
+
+from .._exceptions import UsageError
+
+SCHEMA = "gilwise.bench/1"
+
+RowStatus = Literal["ok", "unavailable", "failed"]
+GroupStatus = Literal["pending", "running", "done", "failed", "unavailable", "interrupted"]
+WorkloadKind = Literal["cpu", "io", "mixed"]
+
+
+class Summary(TypedDict):
+    """Repeats of one quantity: median, extremes and every value (in round order)."""
+
+    median: float | None
+    min: float | None
+    max: float | None
+    values: list[float]
+
+
+class InterpreterRef(TypedDict):
+    """The interpreter a row ran under; ``gil_enabled`` is what its workers saw at run time."""
+
+    path: str
+    version: str
+    gil_enabled: bool
+    free_threaded: bool
+
+
+class InterpreterEntry(TypedDict):
+    """A CPython build as it described itself when probed (``InterpreterInfo.to_json``)."""
+
+    path: str
+    version: str
+    version_info: list[int]
+    implementation: str
+    free_threaded: bool
+    gil_enabled: bool
+    soabi: str
+    start_methods: list[str]
+    default_start_method: str
+    subinterpreters_module: str | None
+
+
+class CpuPerCore(TypedDict):
+    """Busy fraction (0..1) of each core per sample interval, for the median round."""
+
+    interval_s: float | None
+    samples: list[list[float]]
+    round: NotRequired[int]
+
+
+class ResultRow(TypedDict):
+    """One cell: a workload under one model, worker count, implementation and interpreter.
+
+    Rows that were not measured (unavailable, failed before a round) carry the first block only.
+    """
+
+    workload: str
+    kind: WorkloadKind
+    impl: str
+    model: str
+    interpreter: InterpreterRef
+    workers: int
+    tasks: int
+    size: int
+    size_unit: NotRequired[str]
+    status: RowStatus
+    reason: str | None
+    rounds: NotRequired[int]
+    wall_s: Summary
+    round_ids: NotRequired[list[int]]
+    speedup: float | None
+    """Serial median / this median (the contract); ``speedup_paired`` holds the per-round ratios."""
+    efficiency: float | None
+    cpu_busy_cores_mean: float | None
+    cpu_per_core: CpuPerCore
+    peak_rss_bytes: int | None
+    # Measured rows only:
+    speedup_paired: NotRequired[Summary]
+    cpu_s: NotRequired[Summary]
+    worker_cpu_cores_mean: NotRequired[float]
+    memory_per_worker_bytes: NotRequired[float | None]
+    startup_s: NotRequired[Summary]
+    compute_s: NotRequired[Summary]
+    shutdown_s: NotRequired[Summary]
+    dispatch_s: NotRequired[Summary]
+    task_s_total: NotRequired[Summary]
+    distinct_workers: NotRequired[int]
+    ns_per_iteration: NotRequired[float | None]
+    other_cpu_cores: NotRequired[Summary]
+    other_cpu_note: NotRequired[str]
+    steal_cores: NotRequired[Summary]
+    resource_cpu_s: NotRequired[Summary]
+    notes: NotRequired[list[str]]
+
+
+class GroupEntry(TypedDict):
+    """One comparison (workload, impl, interpreter) and how far it got."""
+
+    workload: str
+    impl: str
+    interpreter: str
+    status: GroupStatus
+    reason: str | None
+    resource: str
+    rounds_done: int
+
+
+class RunWarning(TypedDict):
+    """A stability or planning warning, with the cells it concerns and the remedy in ``message``."""
+
+    kind: str
+    cells: list[str]
+    message: str
+
+
+class Machine(TypedDict):
+    usable_cores: int
+    logical_cores: int | None
+    physical_cores: int | None
+    cgroup_cpu_limit: float | None
+    cpu_model: str
+    platform: str
+    memory_bytes: int
+    load_average: list[float]
+
+
+class Settings(TypedDict):
+    repeats: int
+    target_cell_s: float
+    cell_timeout_s: float
+    size: int | None
+
+
+class ResultDocument(TypedDict):
+    """What ``gilwise bench --json PATH`` writes, and what history stores per run."""
+
+    schema: str
+    gilwise_version: NotRequired[str]
+    started: NotRequired[str]
+    finished: NotRequired[str | None]
+    complete: NotRequired[bool]
+    interrupted: NotRequired[bool]
+    machine: Machine
+    interpreters: NotRequired[list[InterpreterEntry]]
+    settings: NotRequired[Settings]
+    groups: NotRequired[list[GroupEntry]]
+    results: list[ResultRow]
+    warnings: list[RunWarning]
+
+
+ROW_FIELDS = frozenset({"workload", "kind", "impl", "model", "workers", "interpreter", "status", "wall_s"})
+"""What a row must carry to be rendered or compared at all (checked on load)."""
+
+
+def interpreter_label(interpreter: InterpreterRef | InterpreterEntry) -> str:
+    """The short name of a CPython build in tables and titles: ``3.13.0``, ``3.13.5t``."""
+    return build_label(interpreter["version"], interpreter["free_threaded"])
+
+
+def build_label(version: str, free_threaded: bool) -> str:
+    """``3.13.5`` + free-threaded -> ``3.13.5t`` (CPython's own suffix for the build)."""
+    return version + ("t" if free_threaded else "")
+
+
+def check_document(document: object, where: str) -> ResultDocument:
+    """``document`` as a ResultDocument, or a UsageError naming what is wrong with it."""
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
+        raise UsageError(
+            f"{where} is not a gilwise result document (schema {found!r}, expected {SCHEMA!r}); "
+            "give a file written by `gilwise bench --json PATH` or a history id."
+        )
+    if not isinstance(document.get("results"), list):
+        raise UsageError(f"{where} has no 'results' list; it was cut short or edited by hand.")
+    for index, row in enumerate(document["results"]):
+        missing = sorted(ROW_FIELDS - set(row)) if isinstance(row, dict) else ["(not an object)"]
+        if not missing and "version" not in (
+            row["interpreter"] if isinstance(row["interpreter"], dict) else {}
+        ):
+            missing = ["interpreter.version"]
+        if missing:
+            raise UsageError(
+                f"{where}: result row {index} lacks {', '.join(missing)}; the file was edited by hand or "
+                "written by another tool. Rerun `gilwise bench --json PATH`."
+            )
+    document.setdefault("warnings", [])
+    document.setdefault("machine", {})
+    return cast(ResultDocument, document)
+
+
+def read_document(path: Path) -> ResultDocument:
+    """Load and check a result file."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(
+            f"cannot read the result file {path}: {exc}; give a file written by `gilwise bench --json PATH`."
+        ) from exc
+    return check_document(data, str(path))
