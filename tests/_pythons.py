@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,10 +11,10 @@ import pytest
 
 from gilwise._pythons.discovery import (
     InterpreterInfo,
-    discover,
     free_threaded_build_path,
     gil_twin_build_path,
     probe,
+    survey,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ def gil_twin_python() -> InterpreterInfo:
 
 def gil_python(minor: int) -> InterpreterInfo:
     """A GIL build of CPython 3.<minor>: from discovery (PATH, pyenv, uv, cache)."""
-    for info in discover():
+    for info in survey().interpreters:
         if info.version_info[:2] == (3, minor) and not info.free_threaded:
             return info
     pytest.skip(f"no CPython 3.{minor} (GIL build) found on PATH, in pyenv or uv's folders")
@@ -58,3 +59,22 @@ def run_python(
     return subprocess.run(
         [python, "-c", code], capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
+
+
+def build_gil_test_extension(python: str, name: str, out_dir: Path, *, declare_nogil: bool) -> None:
+    """Compile tests/fixtures/gilstate_ext.c as module ``name`` for ``python``."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler (cc) to build the test extension; apt-get install gcc")
+    query = "import sysconfig; print(sysconfig.get_paths()['include']); " + (
+        "print(sysconfig.get_config_var('EXT_SUFFIX'))"
+    )
+    include, suffix = subprocess.run(
+        [python, "-c", query], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    cmd = [cc, "-shared", "-fPIC", "-O0", f"-I{include}", f"-DMODULE_NAME={name}"]
+    cmd += [f"-DINIT_FUNC=PyInit_{name}", str(FIXTURES / "gilstate_ext.c")]
+    cmd += ["-o", str(out_dir / f"{name}{suffix}")]
+    if declare_nogil:
+        cmd.append("-DDECLARE_GIL_NOT_USED")
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)

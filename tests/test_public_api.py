@@ -32,3 +32,12 @@ def test_importing_the_package_loads_only_the_stdlib() -> None:
     src = str(Path(gilwise.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": src}
     subprocess.run([sys.executable, "-S", "-c", code], check=True, timeout=60, env=env)
+
+
+def test_public_classes_and_functions_report_the_public_module() -> None:
+    # As httpx does: reprs, tracebacks and docs show gilwise.X, not the private module.
+    for name in gilwise.__all__:
+        value = getattr(gilwise, name)
+        if isinstance(value, type) or callable(value):
+            assert value.__module__ == "gilwise", (name, value.__module__)
+    assert repr(gilwise.WorkerCrashed).startswith("<class 'gilwise.WorkerCrashed'")

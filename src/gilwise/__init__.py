@@ -1,5 +1,14 @@
 """gilwise: make CPython's concurrency trade-offs measurable, then apply them.
 
+How data flows (one way; each arrow is a package boundary):
+
+    _workloads (what)  +  _models (how: threads, processes, ...)  +  _pythons (which CPython)
+        -> _harness: a fresh worker process per cell, round-robin rounds, outside sampling
+        -> _results: the typed ``gilwise.bench/1`` document (stats, compare, SQLite history)
+        -> _report (tables, HTML)  |  _advise (a verdict on user code)  |  _service (live dashboard)
+    _offload (Offloader, Executor) is the runtime library the service and users run work on;
+    _native (C/C++ kernels), _subinterp (PEP 684/734 runner) serve models; _cli is the top.
+
 The offload runtime is imported on first use (PEP 562): harness workers and sub-interpreters
 import this package too, and must load only the standard library (``faulthandler``, which the
 runtime uses, cannot even load in a sub-interpreter with its own GIL).
@@ -33,9 +42,30 @@ __version__ = "0.1.0"
 _LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"}
 
 
+def _public(value: _typing.Any) -> _typing.Any:
+    # Reprs, tracebacks and docs show the public path (``gilwise.WorkerCrashed``), as httpx does;
+    # pickling by reference keeps working because each name is an attribute of this module.
+    value.__module__ = __name__
+    return value
+
+
+for _name in (
+    "GilwiseError",
+    "HarnessError",
+    "OffloadError",
+    "OffloadTimeout",
+    "Overloaded",
+    "Unpicklable",
+    "UsageError",
+    "WorkerCrashed",
+    "WorkloadFailed",
+):
+    _public(globals()[_name])
+
+
 def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
-        value = getattr(_importlib.import_module("._offload", __name__), name)
+        value = _public(getattr(_importlib.import_module("._offload", __name__), name))
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

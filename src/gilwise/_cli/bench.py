@@ -8,6 +8,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import _models, _workloads
+from .._exceptions import UsageError
 from .._harness import BenchRun, BenchSettings, run_bench, usable_cores
 from .._pythons.discovery import InterpreterInfo, current, probe
 from .._report import (
@@ -194,12 +195,17 @@ def run_bench_command(args: argparse.Namespace) -> int:
     render_warnings(err, document)
     if json_path:
         err.print(f"results written to {json_path}")
-    if history is not None:
-        run_id = history.record(document)
-        err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
+    # The files first: a history that cannot be written (disk full, locked) loses nothing else.
     if args.html:
         write_html(args.html, document)
         err.print(f"HTML report written to {args.html}")
+    if history is not None:
+        try:
+            run_id = history.record(document)
+        except UsageError as exc:
+            err.print(f"[yellow]warning: this run was not recorded in the history: {exc}[/yellow]")
+        else:
+            err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
     if interrupted:
         err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")
         return 130
@@ -208,8 +214,6 @@ def run_bench_command(args: argparse.Namespace) -> int:
 
 
 def _no_impl(workloads: list[_workloads.Workload], impls: list[str]) -> Exception:
-    from .._exceptions import UsageError
-
     offered = sorted({i for w in workloads for i in w.impls})
     return UsageError(
         f"no selected workload has implementation(s) {', '.join(impls)}; "

@@ -1,4 +1,11 @@
-"""The model registry: one ordered table. Adding a model = one module + one line here."""
+"""Concurrency models: one module per model, one ordered registry table (``MODELS``).
+
+A model knows how to run N copies of a workload's task (threads, processes, sub-interpreters,
+C++ threads, ...) inside a harness worker and returns records of what happened, never text.
+Adding a model = one module + one line here (a ``dask`` model will live in ``dask.py``). May
+import ``_workloads``, ``_native``, ``_subinterp``, ``_pythons.discovery``; never the harness,
+report or CLI. Imported inside harness workers, so stdlib-only at import time.
+"""
 
 from __future__ import annotations
 
@@ -37,10 +44,6 @@ def get_model(name: str) -> Model:
     return MODELS[name]
 
 
-def model_names() -> list[str]:
-    return list(MODELS)
-
-
 __all__ = [
     "DEFAULT_MODELS",
     "MODELS",
@@ -49,5 +52,4 @@ __all__ = [
     "Model",
     "Phases",
     "get_model",
-    "model_names",
 ]

@@ -13,7 +13,7 @@ import re
 
 from .._exceptions import NativeKernelUnavailable, WorkloadFailed
 from .._pythons.discovery import InterpreterInfo
-from .._subinterp.runner import Task, run_tasks, unavailable_reason
+from .._subinterp.runner import Task, TaskFailed, run_tasks, unavailable_reason
 from .._workloads import TaskOutcome
 from ._base import Execution, Job, Model
 
@@ -78,6 +78,6 @@ def _explain(impl: str, exc: WorkloadFailed) -> Exception:
             "Py_mod_multiple_interpreters slot). Use the threads or processes models for it, an "
             "impl without that extension, or a CPython whose build of it supports them."
         )
-    if "NativeKernelUnavailable" in text:
+    if isinstance(exc, TaskFailed) and exc.raised(NativeKernelUnavailable):
         return NativeKernelUnavailable(f"impl {impl!r} cannot run in a sub-interpreter here: {text}")
     return exc

@@ -177,6 +177,11 @@ def _numpy_reason() -> str | None:
     return None
 
 
+def unavailable_reasons(*impls: str) -> dict[str, str | None]:
+    """``unavailable_reason`` of each impl (what ``gilwise doctor`` asks every interpreter)."""
+    return {impl: unavailable_reason(impl) for impl in impls}
+
+
 def unavailable_reason(impl: str) -> str | None:
     """None when `impl` can run in this interpreter, else the human reason and the fix."""
     if impl == "python":

@@ -1,4 +1,9 @@
-"""gilwise.offload: keep event loops responsive by running blocking work elsewhere.
+"""The offload runtime behind ``gilwise.Offloader``, ``gilwise.offload()`` and ``gilwise.Executor``:
+keep event loops responsive by running blocking work in warm worker processes or threads.
+
+A library: it imports only ``_exceptions`` and the standard library (NumPy when arrays cross);
+the service uses it, the harness and report never import it. A Dask backend will live in
+``_dask.py`` beside ``_pool``.
 
 Modules, from the wire up: ``_worker`` (worker process and wire format, stdlib-only),
 ``_zygote`` (the single-threaded process that forks workers, stdlib-only), ``_shm``

@@ -31,9 +31,11 @@ class Executor(_Executor):
     """Runs calls in warm worker processes (route ``cpu``) or threads (``io``, ``native``).
 
     ``route="auto"`` measures each function (CPU time / wall time) and sends waiting calls to
-    threads. Workers always start as fresh interpreters, like the ``spawn`` and
-    ``forkserver`` start methods; ``mp_context`` is accepted for compatibility, but a
-    ``fork`` context is refused because a forked child of a threaded parent can deadlock.
+    threads. Workers are forks of the pool's zygote, a single-threaded process made once per
+    pool (forked from this process while it had one thread, or started as a fresh interpreter
+    when it already had more; see ``_zygote``), so no worker is a fork of a threaded parent.
+    ``mp_context`` is accepted for compatibility, but a ``fork`` context is refused: it asks
+    for exactly that fork of a threaded parent, which can deadlock.
     ``timeout`` and ``retries`` are per-task defaults for the process route; the
     initializer runs once in each worker process (not in threads).
     """
@@ -55,8 +57,8 @@ class Executor(_Executor):
         check_route(route)
         if mp_context is not None and mp_context.get_start_method() == "fork":
             raise UsageError(
-                "mp_context with the 'fork' start method is not supported: gilwise starts "
-                "workers as fresh interpreters so that a threaded parent cannot deadlock them. "
+                "mp_context with the 'fork' start method is not supported: gilwise forks "
+                "workers from a single-threaded zygote so that a threaded parent cannot deadlock them. "
                 "Fix: pass mp_context=None (or a 'spawn' / 'forkserver' context)."
             )
         if initializer is not None and not callable(initializer):

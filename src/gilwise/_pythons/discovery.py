@@ -5,7 +5,7 @@ name), so the metadata is what that build reports: version, free-threaded build 
 at run time, start methods, extension ABI tag.
 
 - ``probe(path)`` / ``current()``: one interpreter;
-- ``survey()`` / ``discover()``: every CPython on this machine (current, --python, PATH, pyenv,
+- ``survey()``: every CPython on this machine (current, --python, PATH, pyenv,
   uv, gilwise's cache), probed for real, with the reasons the unusable ones were skipped;
 - whether an import turns a free-threaded build's GIL back on: see ``_gilstate``.
 """
@@ -25,7 +25,7 @@ from typing import Any
 from .._exceptions import UsageError
 from .._results.document import InterpreterEntry, build_label
 
-# Runs inside the probed interpreter: stdlib only, valid on 3.8+.
+# Runs inside the probed interpreter (after version_problem() said it is a CPython 3.11+).
 PROBE_SCRIPT = r"""
 import json, multiprocessing, platform, sys, sysconfig
 def _subinterpreters():
@@ -103,14 +103,32 @@ class InterpreterInfo:
         )
 
 
+class UnusableInterpreter(UsageError):
+    """``path`` is not a CPython gilwise can run workers under; ``reason`` says why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"--python {path}: {reason}. Give the path of a CPython "
+            f"{'.'.join(map(str, MIN_SUPPORTED))}+ executable, e.g. one that `gilwise doctor` lists."
+        )
+        self.path, self.reason = path, reason
+
+
 _cache: dict[str, InterpreterInfo] = {}
 
 
 def probe(path: str, timeout: float = 30.0) -> InterpreterInfo:
-    """Ask the interpreter at ``path`` what it is. Raises UsageError if it is not a Python."""
+    """Ask the interpreter at ``path`` what it is; UnusableInterpreter when gilwise cannot use it.
+
+    Two steps: a one-line version check that any Python (2.7 included) and any other program
+    answers harmlessly, then the full probe, only for a CPython of a supported version.
+    """
     resolved = os.path.realpath(path) if os.path.exists(path) else path
     if resolved in _cache:
         return _cache[resolved]
+    reason = version_problem(path)
+    if reason is not None:
+        raise UnusableInterpreter(path, reason)
     try:
         proc = subprocess.run(
             [path, "-I", "-c", PROBE_SCRIPT],
@@ -120,19 +138,15 @@ def probe(path: str, timeout: float = 30.0) -> InterpreterInfo:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise UsageError(
-            f"--python {path}: cannot run it ({exc}). Give the path of a CPython executable, "
-            "e.g. --python /usr/bin/python3.13."
-        ) from exc
+        raise UnusableInterpreter(path, f"cannot run it ({exc})") from exc
     if proc.returncode != 0:
-        raise UsageError(
-            f"--python {path}: it exited with {proc.returncode} when probed: "
-            f"{proc.stderr.strip()[-300:]}. Give the path of a CPython 3.8+ executable."
+        raise UnusableInterpreter(
+            path, f"it exited with {proc.returncode} when probed: {proc.stderr.strip()[-300:]}"
         )
     try:
         info = InterpreterInfo.from_json(json.loads(proc.stdout.strip().splitlines()[-1]))
     except (ValueError, KeyError, IndexError) as exc:
-        raise UsageError(f"--python {path}: its probe output was not understood: {exc}") from exc
+        raise UnusableInterpreter(path, f"its probe output was not understood ({exc})") from exc
     _cache[resolved] = info
     return info
 
@@ -256,8 +270,8 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _too_old_or_foreign(path: str) -> str | None:
-    """A reason to skip ``path`` without the full probe (which needs Python 3.8+), or None."""
+def version_problem(path: str) -> str | None:
+    """Why ``path`` is not a CPython of a supported version, or None: the one version check."""
     try:
         proc = subprocess.run(
             [path, "-S", "-E", "-c", _VERSION_SCRIPT],
@@ -269,7 +283,8 @@ def _too_old_or_foreign(path: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run it: {exc}"
     if proc.returncode != 0:
-        return f"it exited with {proc.returncode}: {proc.stderr.strip()[-200:]}"
+        # Not a Python at all (``--python /bin/ls``) lands here: say so without echoing the script.
+        return f"it is not a Python interpreter (asked for its version, it exited with {proc.returncode})"
     try:
         impl, version = proc.stdout.split()
         numbers = tuple(int(part) for part in version.split("."))
@@ -278,7 +293,8 @@ def _too_old_or_foreign(path: str) -> str | None:
     if impl != "CPython":
         return f"{impl} {version} is not CPython: gilwise measures CPython's GIL and its builds"
     if numbers[:2] < MIN_SUPPORTED:
-        return f"CPython {version} is older than 3.11, the oldest version gilwise supports"
+        oldest = ".".join(map(str, MIN_SUPPORTED))
+        return f"CPython {version} is older than {oldest}, the oldest version gilwise supports"
     return None
 
 
@@ -298,26 +314,20 @@ def survey(extra: tuple[str, ...] = ()) -> InterpreterSurvey:
     explicit = [(p, "--python") for p in extra]
     for path, source in [*explicit, *_candidates()]:
         identity = _file_identity(path)
-        reason: str | None
         if identity is None:
-            reason = "no such file"
-        elif identity in seen_files:
-            continue
-        else:
-            seen_files.add(identity)
-            reason = _too_old_or_foreign(path)
-        if reason is None:
-            try:
-                info = probe(path)
-            except UsageError as exc:
-                reason = str(exc)
-        if reason is not None:
             if source == "--python":
-                raise UsageError(
-                    f"--python {path}: {reason}. Give the path of a CPython 3.11+ executable, "
-                    "e.g. one that `gilwise doctor` lists."
-                )
-            skipped.append(SkippedInterpreter(path=path, source=source, reason=reason))
+                raise UnusableInterpreter(path, "no such file")
+            skipped.append(SkippedInterpreter(path=path, source=source, reason="no such file"))
+            continue
+        if identity in seen_files:
+            continue
+        seen_files.add(identity)
+        try:
+            info = probe(path)
+        except UnusableInterpreter as exc:
+            if source == "--python":
+                raise
+            skipped.append(SkippedInterpreter(path=path, source=source, reason=exc.reason))
             continue
         key = os.path.realpath(info.path)
         if key not in found:
@@ -325,8 +335,3 @@ def survey(extra: tuple[str, ...] = ()) -> InterpreterSurvey:
             sources[info.path] = source
     ordered = sorted(found.values(), key=lambda i: (i.version_info, i.free_threaded, i.path))
     return InterpreterSurvey(interpreters=tuple(ordered), skipped=tuple(skipped), sources=sources)
-
-
-def discover(extra: tuple[str, ...] = ()) -> list[InterpreterInfo]:
-    """The usable CPythons on this machine, sorted by version (see survey() for the details)."""
-    return list(survey(extra).interpreters)

@@ -2,43 +2,26 @@
 
 ``diagnose()`` returns the ``gilwise.doctor/1`` document that ``gilwise doctor --json`` writes.
 Every interpreter is asked about itself in a fresh process of its own (never guessed from a
-path): the discovery probe, then a native probe that imports ``gilwise._native`` there and
-reports which kernels load and whether that import turned a free-threaded build's GIL back on.
+path): the discovery probe, then the import probe of ``gilstate`` on ``gilwise._native``, which
+reports which kernels load there and whether that import turned a free-threaded build's GIL on.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .. import _models
+from .._exceptions import UsageError
 from .._harness.launch import worker_env
 from .._harness.machine import describe_machine
 from .discovery import InterpreterInfo, InterpreterSurvey, survey
+from .gilstate import gil_after_import
 
 SCHEMA = "gilwise.doctor/1"
 NATIVE_IMPLS = ("native", "ctypes", "numpy")
-
-# Runs inside the interpreter under test with gilwise on PYTHONPATH: stdlib only.
-_NATIVE_PROBE = r"""
-import json, sys, warnings
-check = getattr(sys, "_is_gil_enabled", None)
-out = {"gil_enabled_before": True if check is None else bool(check())}
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        from gilwise import _native
-        out["impls"] = {impl: _native.unavailable_reason(impl) for impl in sys.argv[1:]}
-    except Exception as exc:
-        out["error"] = "%s: %s" % (type(exc).__name__, exc)
-out["gil_enabled_after"] = True if check is None else bool(check())
-out["warnings"] = [str(w.message) for w in caught if "GIL" in str(w.message)]
-print(json.dumps(out))
-"""
 
 
 def _native_dir() -> Path:
@@ -53,31 +36,22 @@ def native_status(info: InterpreterInfo, timeout: float = 60.0) -> dict[str, Any
         "capi_built": capi.exists(),
         "capi_build_command": f"uv run python -m gilwise._native._build {info.path}",
     }
-    env = {k: v for k, v in worker_env().items() if k != "PYTHON_GIL"}
     try:
-        proc = subprocess.run(
-            [info.path, "-c", _NATIVE_PROBE, *NATIVE_IMPLS],
-            capture_output=True,
-            text=True,
+        probed = gil_after_import(
+            info.path,
+            "gilwise._native",
+            call="unavailable_reasons",
+            args=NATIVE_IMPLS,
+            env=worker_env(),
             timeout=timeout,
-            env=env,
-            check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return {**status, "error": f"the native probe could not run: {exc}"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = proc.stderr.strip()[-400:]
-        return {**status, "error": f"the native probe exited with {proc.returncode}: {tail}"}
-    data = json.loads(lines[-1])
-    if "error" in data:
-        return {**status, "error": f"importing gilwise._native failed: {data['error']}"}
-    reenabled = bool(data["gil_enabled_after"]) and not data["gil_enabled_before"]
+    except UsageError as exc:
+        return {**status, "error": f"the native probe failed: {exc}"}
     return {
         **status,
-        "impls": data["impls"],
-        "gil_reenabled_by_import": reenabled,
-        "gil_warning": data["warnings"][0] if data["warnings"] else None,
+        "impls": probed.returned,
+        "gil_reenabled_by_import": probed.reenabled,
+        "gil_warning": probed.warning,
     }
 
 

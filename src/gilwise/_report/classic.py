@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .. import _models
 from .._results.document import ResultDocument, ResultRow
 from .._results.stats import OTHER_LOAD_WARN_CORES
 from . import fmt
@@ -105,13 +104,10 @@ def _evidence(rec: ResultRow) -> str:
 def _column_cells(column: Column, records: list[ResultRow], cores: int) -> list[str]:
     mine = [r for r in records if column.matches(r)]
     if not _ok(mine):
-        registered = [m for m in column.model_names if m in _models.MODELS]
-        if not registered:
-            why = "not measured: gilwise has no such model yet (it arrives with the native kernels)"
-        elif mine:
+        if mine:
             why = f"not measured: {mine[0]['status']} — {mine[0].get('reason')}"
         else:
-            why = f"not measured in this run (add --model {registered[0]})"
+            why = f"not measured in this run (add --model {column.model_names[0]})"
         return [why] + ["—"] * (len(ROWS) - 1)
     cpu = _pick(mine, ("cpu",), PREFERRED_CPU, cores)
     io = _best_io(mine)

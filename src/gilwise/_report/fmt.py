@@ -47,6 +47,23 @@ def paired(summary: Summary | None) -> str:
     return f"{med:.2f}× [{lo:.2f}–{hi:.2f}]"
 
 
+SHORT_REASON_CHARS = 60
+
+
+def short_reason(reason: str, limit: int = SHORT_REASON_CHARS) -> str:
+    """The first clause of a why-not message, to fit a table cell (the whole text goes below)."""
+    first = (
+        reason.split(". ", maxsplit=1)[0]
+        .split("; ", maxsplit=1)[0]
+        .split(": ", maxsplit=1)[0]
+        .strip()
+        .rstrip(".")
+    )
+    if len(first) <= limit:
+        return first
+    return first[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def shown_speedup(rec: ResultRow) -> float | None:
     """The speedup people read: the median of the per-round paired ratios (DESIGN, "Measuring on
     a noisy machine"); the JSON's ``speedup`` (ratio of medians) only when no pairs exist."""

@@ -20,7 +20,6 @@ MODEL_COLORS = {
     "asyncio": "#2b8a3e",
     "interpreters": "#9c36b5",
     "cpp-threads": "#e67700",
-    "dask": "#5f3dc4",
 }
 FALLBACK_COLORS = ("#c2255c", "#087f5b", "#5c940d", "#364fc7", "#862e9c")
 

@@ -56,12 +56,16 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
             "ns/iter",
         ):
             table.add_column(column, justify="left" if column == "model" else "right")
+        footnotes: list[str] = []
         for rec in records:
             if rec["status"] != "ok" or not rec.get("rounds"):
                 reason = rec.get("reason") or "not measured"
-                table.add_row(
-                    rec["model"], str(rec["workers"]), f"[dim]{escape(rec['status'] + ': ' + reason)}[/dim]"
-                )
+                cell = f"{rec['status']}: {fmt.short_reason(reason)}"
+                if fmt.short_reason(reason) != reason:
+                    if reason not in footnotes:
+                        footnotes.append(reason)
+                    cell += f" [{footnotes.index(reason) + 1}]"
+                table.add_row(rec["model"], str(rec["workers"]), f"[dim]{escape(cell)}[/dim]")
                 continue
             table.add_row(
                 rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
@@ -83,6 +87,9 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
         if meta and meta["status"] == "failed":
             table.caption = f"[red]group failed: {meta['reason']}[/red]"
         console.print(table)
+        # The whole reason once, under the table: wrapped into a cell it made rows dozens of lines tall.
+        for number, reason in enumerate(footnotes, 1):
+            console.print(f"  [dim]\\[{number}] {escape(reason)}[/dim]", highlight=False)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
 

@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 
 _RENDEZVOUS_TIMEOUT_S = 120.0
 
+_setup_failure: tuple[str, list[str]] | None = None
+"""Set in a worker interpreter whose initializer raised: reported at the rendezvous with the
+exception's class names (an exception object cannot cross interpreters; a broken pool would
+lose what was raised)."""
+
+
+def _failure(exc: BaseException) -> tuple[str, list[str]]:
+    import traceback
+
+    return traceback.format_exc(), [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__]
+
 
 def _prepare_worker(
     path: list[str], modules: list[str], setups: list[tuple[str, str, tuple[Any, ...]]]
@@ -30,26 +41,34 @@ def _prepare_worker(
     each distinct Task.setup call (any worker may run any task)."""
     import importlib
 
-    sys.path[:] = path
-    for name in modules:
-        importlib.import_module(name)
-    for module, function, args in setups:
-        getattr(importlib.import_module(module), function)(*args)
+    global _setup_failure
+    try:
+        sys.path[:] = path
+        for name in modules:
+            importlib.import_module(name)
+        for module, function, args in setups:
+            getattr(importlib.import_module(module), function)(*args)
+    except BaseException as exc:
+        _setup_failure = _failure(exc)
 
 
 def _rendezvous(arrived: Any, release: Any) -> None:
     """Blocks a worker until every worker has started, so N interpreters exist at once."""
-    arrived.put(None)
+    arrived.put(_setup_failure)
     release.get(timeout=_RENDEZVOUS_TIMEOUT_S)
 
 
-def _call_task(module: str, function: str, args: tuple[Any, ...]) -> tuple[Any, float, float]:
+def _call_task(module: str, function: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``("ok", value, t0, t1)``, or ``("error", traceback, class names)`` when the task raised."""
     import importlib
 
-    func = getattr(importlib.import_module(module), function)
-    t0 = time.perf_counter()
-    value = func(*args)
-    return value, t0, time.perf_counter()
+    try:
+        func = getattr(importlib.import_module(module), function)
+        t0 = time.perf_counter()
+        value = func(*args)
+        return "ok", value, t0, time.perf_counter()
+    except Exception as exc:
+        return ("error", *_failure(exc))
 
 
 def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
@@ -60,7 +79,7 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
     futures: Any = importlib.import_module("concurrent.futures")
     InterpreterPoolExecutor = futures.InterpreterPoolExecutor
 
-    from .runner import SubinterpreterRun, TaskOutcome
+    from .runner import SubinterpreterRun, TaskFailed, TaskOutcome
 
     n = len(tasks)
     modules = sorted({t.module for t in tasks})
@@ -82,8 +101,11 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         deadline, arrivals = time.monotonic() + _RENDEZVOUS_TIMEOUT_S, 0
         while arrivals < n:
             try:
-                arrived.get(timeout=0.05)
+                failure = arrived.get(timeout=0.05)
                 arrivals += 1
+                if failure is not None:
+                    text, types = failure
+                    raise TaskFailed(f"a sub-interpreter failed to start: {text}", frozenset(types))
             except interpreters.QueueEmpty:
                 # A failing initializer breaks the pool: fail now, not at the deadline.
                 broken = [f.exception() for f in warmups if f.done() and f.exception()]
@@ -102,12 +124,19 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
             f.result()
         t_go = time.perf_counter()
         futures = [pool.submit(_call_task, t.module, t.function, tuple(t.args)) for t in tasks]
-        raw, errors = [], []
+        raw: list[tuple[Any, ...]] = []
+        errors: list[tuple[str, frozenset[str]]] = []
         for task, fut in zip(tasks, futures, strict=True):
             try:
-                raw.append(fut.result())
-            except Exception as exc:
-                errors.append(f"{task.module}.{task.function}{tuple(task.args)!r}: {exc!r}")
+                reply = fut.result()
+            except Exception as exc:  # the result could not come back (e.g. unpicklable)
+                errors.append((f"{task.module}.{task.function}{tuple(task.args)!r}: {exc!r}", frozenset()))
+                continue
+            if reply[0] == "ok":
+                raw.append(reply[1:])
+            else:
+                where = f"{task.module}.{task.function}{tuple(task.args)!r}"
+                errors.append((f"{where}: {reply[1]}", frozenset(reply[2])))
         t_end = time.perf_counter()
     finally:
         if not released:  # unblock the workers still waiting at the rendezvous
@@ -117,7 +146,8 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         pool.shutdown(wait=True, cancel_futures=True)
         teardown_s = time.perf_counter() - t_teardown
     if errors:
-        raise WorkloadFailed(f"{len(errors)} of {n} sub-interpreter tasks failed. First: {errors[0]}")
+        text, types = errors[0]
+        raise TaskFailed(f"{len(errors)} of {n} sub-interpreter tasks failed. First: {text}", types)
     if len(raw) != n:
         raise HarnessError(f"InterpreterPoolExecutor returned {len(raw)} results for {n} tasks")
     return SubinterpreterRun(

@@ -39,7 +39,27 @@ from .._exceptions import HarnessError, UsageError, WorkloadFailed
 if TYPE_CHECKING:
     from .._pythons.discovery import InterpreterInfo
 
-__all__ = ["SubinterpreterRun", "Task", "TaskOutcome", "run_tasks", "unavailable_reason"]
+__all__ = ["SubinterpreterRun", "Task", "TaskFailed", "TaskOutcome", "run_tasks", "unavailable_reason"]
+
+
+def qualified_name(cls: type) -> str:
+    """How a class is named across interpreters (class objects themselves cannot cross)."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class TaskFailed(WorkloadFailed):
+    """A task (or its setup) raised inside a sub-interpreter.
+
+    ``exception_types`` holds the qualified names of the raised exception's classes (its MRO),
+    so callers can tell *what* was raised without the object, which cannot cross interpreters.
+    """
+
+    def __init__(self, message: str, exception_types: frozenset[str]) -> None:
+        super().__init__(message)
+        self.exception_types = exception_types
+
+    def raised(self, cls: type[BaseException]) -> bool:
+        return qualified_name(cls) in self.exception_types
 
 
 @dataclass(frozen=True)
@@ -125,12 +145,14 @@ def _gw_send(obj):
     try:
         data = pickle.dumps(obj)
     except Exception as exc:
-        data = pickle.dumps(("error", "its result could not be pickled: %r" % (exc,)))
+        data = pickle.dumps(("error", ("its result could not be pickled: %r" % (exc,), [])))
     os.lseek(_gw_fd, 0, 0)
     os.ftruncate(_gw_fd, 0)
     view = memoryview(data)
     while view:
         view = view[os.write(_gw_fd, view):]
+def _gw_types(exc):
+    return ["%s.%s" % (c.__module__, c.__qualname__) for c in type(exc).__mro__]
 """
 _SETUP = """
 import sys, traceback
@@ -143,8 +165,8 @@ try:
     if _gw_setup is not None:
         getattr(_gw_mod, _gw_setup)(*_gw_setup_args)
     _gw_send(("ok", None))
-except BaseException:
-    _gw_send(("error", traceback.format_exc()))
+except BaseException as _gw_exc:
+    _gw_send(("error", (traceback.format_exc(), _gw_types(_gw_exc))))
 """
 _CALL = """
 try:
@@ -153,8 +175,8 @@ try:
     _gw_value = _gw_func(*_gw_args)
     _gw_t1 = time.perf_counter()
     _gw_send(("ok", (_gw_value, _gw_t0, _gw_t1)))
-except BaseException:
-    _gw_send(("error", traceback.format_exc()))
+except BaseException as _gw_exc:
+    _gw_send(("error", (traceback.format_exc(), _gw_types(_gw_exc))))
 """
 
 
@@ -196,12 +218,15 @@ def _read(fd: int) -> Any:
         chunks.append(chunk)
     status, payload = pickle.loads(b"".join(chunks))
     if status != "ok":
-        raise _TaskError(payload)
+        text, types = payload
+        raise _TaskError(text, frozenset(types))
     return payload
 
 
 class _TaskError(Exception):
-    pass
+    def __init__(self, text: str, types: frozenset[str]) -> None:
+        super().__init__(text)
+        self.types = types
 
 
 def _run_lowlevel(tasks: list[Task]) -> SubinterpreterRun:
@@ -213,6 +238,7 @@ def _run_lowlevel(tasks: list[Task]) -> SubinterpreterRun:
 def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> SubinterpreterRun:
     n = len(tasks)
     errors: list[str | None] = [None] * n
+    error_types: list[frozenset[str]] = [frozenset()] * n
     raw: list[Any] = [None] * n
     ready, go, done = (threading.Barrier(n + 1) for _ in range(3))
     abort = threading.Event()
@@ -231,6 +257,7 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
                 _read(fd)
             except Exception as exc:  # the barriers below must be reached whatever happened
                 errors[i] = f"setting up {task.module}.{task.function}: {exc}"
+                error_types[i] = getattr(exc, "types", frozenset())
             ready.wait()
             go.wait()
             if not abort.is_set():
@@ -240,6 +267,7 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
                     raw[i] = _read(fd)
                 except Exception as exc:
                     errors[i] = f"{task.module}.{task.function}{tuple(task.args)!r}: {exc}"
+                    error_types[i] = getattr(exc, "types", frozenset())
             done.wait()
         except threading.BrokenBarrierError:  # the main thread gave up; still clean up
             pass
@@ -272,12 +300,13 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
         for t in threads:
             if t.ident is not None:
                 t.join()
-    failed = [e for e in errors if e]
+    failed = [i for i, e in enumerate(errors) if e]
     if failed:
-        raise WorkloadFailed(
-            f"{len(failed)} of {n} sub-interpreter tasks failed. First: {failed[0]}\nA task "
+        raise TaskFailed(
+            f"{len(failed)} of {n} sub-interpreter tasks failed. First: {errors[failed[0]]}\nA task "
             "must be importable by module name in a fresh interpreter, and every extension "
-            "module it imports must support sub-interpreters (multi-phase init)."
+            "module it imports must support sub-interpreters (multi-phase init).",
+            error_types[failed[0]],
         )
     outcomes = tuple(
         TaskOutcome(value=v, compute_s=t1 - t0, started_at=t0 - t_go, finished_at=t1 - t_go)

@@ -1,6 +1,8 @@
-"""The workload registry: one table, one line per workload.
+"""Workloads: what is measured (cpu | io | mixed), each implementation, and its own answer check.
 
-Adding a workload = its task functions in a module + one entry here.
+One registry table, one line per workload; adding a workload = its task functions in a module
++ one entry here. A workload does not know how it is run: it imports no model, harness or
+report. Imported in harness workers and sub-interpreters, so stdlib-only (plus ``_native``).
 """
 
 from __future__ import annotations
@@ -134,10 +136,6 @@ def get_workload(name: str) -> Workload:
     return WORKLOADS[name]
 
 
-def workload_names() -> list[str]:
-    return list(WORKLOADS)
-
-
 def impl_names() -> list[str]:
     names: list[str] = []
     for workload in WORKLOADS.values():
@@ -159,5 +157,4 @@ __all__ = [
     "load_object",
     "run_task",
     "warm_task",
-    "workload_names",
 ]

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, sync_playwright
 from gilwise._report.html import write_html
 from sample_documents import default_document
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = shutil.which("chromium")
 
 pytestmark = [

@@ -12,11 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from _pythons import FIXTURES, PYENV, ROOT, free_threaded_python, gil_python, gil_twin_python
+from _pythons import (
+    PYENV,
+    ROOT,
+    build_gil_test_extension,
+    free_threaded_python,
+    gil_python,
+    gil_twin_python,
+)
 from gilwise import UsageError
 from gilwise._pythons.discovery import (
     default_cache_dir,
-    discover,
     free_threaded_build_path,
     probe,
     survey,
@@ -32,7 +38,7 @@ def _identity(path: str) -> tuple[int, int]:
 
 
 def test_discover_lists_the_current_interpreter_once_sorted_by_version() -> None:
-    found = discover()
+    found = survey().interpreters
     assert os.path.realpath(sys.executable) in {os.path.realpath(i.path) for i in found}
     keys = [(i.version_info, i.free_threaded) for i in found]
     assert keys == sorted(keys)
@@ -45,7 +51,7 @@ def test_discover_lists_the_current_interpreter_once_sorted_by_version() -> None
 
 def test_discover_finds_the_free_threaded_build_with_the_gil_off() -> None:
     ft = free_threaded_python()
-    matches = [i for i in discover() if os.path.samefile(i.path, ft.path)]
+    matches = [i for i in survey().interpreters if os.path.samefile(i.path, ft.path)]
     assert len(matches) == 1, "python3, python3.13 and python3.13t of one build are one entry"
     info = matches[0]
     assert info.free_threaded
@@ -58,7 +64,7 @@ def test_discover_finds_the_free_threaded_build_with_the_gil_off() -> None:
 
 def test_discover_tells_the_free_threaded_build_from_its_gil_twin() -> None:
     ft, twin = free_threaded_python(), gil_twin_python()
-    found = {os.path.realpath(i.path): i for i in discover()}
+    found = {os.path.realpath(i.path): i for i in survey().interpreters}
     ft_info, twin_info = found[os.path.realpath(ft.path)], found[os.path.realpath(twin.path)]
     assert ft_info.version == twin_info.version == "3.13.5"
     assert (ft_info.free_threaded, ft_info.gil_enabled) == (True, False)
@@ -160,31 +166,12 @@ def test_an_explicit_python_is_listed_first_by_its_source(
 # --- GIL state after importing an extension ------------------------------------------------
 
 
-def _build_extension(python: str, name: str, out_dir: Path, *, declare_nogil: bool) -> None:
-    """Compile tests/fixtures/gilstate_ext.c as module ``name`` for ``python``."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler (cc) to build the test extension; apt-get install gcc")
-    query = "import sysconfig; print(sysconfig.get_paths()['include']); " + (
-        "print(sysconfig.get_config_var('EXT_SUFFIX'))"
-    )
-    include, suffix = subprocess.run(
-        [python, "-c", query], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.split()
-    cmd = [cc, "-shared", "-fPIC", "-O0", f"-I{include}", f"-DMODULE_NAME={name}"]
-    cmd += [f"-DINIT_FUNC=PyInit_{name}", str(FIXTURES / "gilstate_ext.c")]
-    cmd += ["-o", str(out_dir / f"{name}{suffix}")]
-    if declare_nogil:
-        cmd.append("-DDECLARE_GIL_NOT_USED")
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-
-
 def test_free_threaded_build_reenables_the_gil_for_an_extension_without_py_mod_gil(
     tmp_path: Path,
 ) -> None:
     ft = free_threaded_python()
-    _build_extension(ft.path, "gilstate_plain", tmp_path, declare_nogil=False)
-    _build_extension(ft.path, "gilstate_nogil", tmp_path, declare_nogil=True)
+    build_gil_test_extension(ft.path, "gilstate_plain", tmp_path, declare_nogil=False)
+    build_gil_test_extension(ft.path, "gilstate_nogil", tmp_path, declare_nogil=True)
 
     plain = gil_after_import(ft.path, "gilstate_plain", pythonpath=str(tmp_path))
     assert not plain.gil_before
@@ -205,7 +192,7 @@ def test_free_threaded_build_reenables_the_gil_for_an_extension_without_py_mod_g
 
 def test_gil_build_reports_the_gil_on_before_and_after(tmp_path: Path) -> None:
     py313 = gil_python(13)
-    _build_extension(py313.path, "gilstate_plain", tmp_path, declare_nogil=False)
+    build_gil_test_extension(py313.path, "gilstate_plain", tmp_path, declare_nogil=False)
     result = gil_after_import(py313.path, "gilstate_plain", pythonpath=str(tmp_path))
     assert result.gil_before
     assert result.gil_after

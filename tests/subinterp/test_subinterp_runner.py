@@ -17,7 +17,7 @@ import pytest
 
 from _pythons import free_threaded_python, gil_python, run_python
 from gilwise import UsageError
-from gilwise._pythons.discovery import InterpreterInfo, discover, probe
+from gilwise._pythons.discovery import InterpreterInfo, probe, survey
 from gilwise._subinterp.runner import Task, run_tasks, unavailable_reason
 
 pytestmark = pytest.mark.timeout(300)
@@ -161,7 +161,7 @@ def test_single_phase_extension_is_refused_inside_an_isolated_interpreter() -> N
 
 
 def test_unavailable_reason_on_3_11_names_the_version_needed() -> None:
-    py311 = next((i for i in discover() if i.version_info[:2] == (3, 11)), None)
+    py311 = next((i for i in survey().interpreters if i.version_info[:2] == (3, 11)), None)
     if py311 is None:
         pytest.skip("no CPython 3.11 found")
     reason = unavailable_reason(py311)
@@ -190,7 +190,7 @@ def test_run_tasks_rejects_an_empty_list_and_an_unknown_backend() -> None:
 
 
 def test_executor_backend_on_3_14_or_later() -> None:
-    newer = [i for i in discover() if i.version_info[:2] >= (3, 14)]
+    newer = [i for i in survey().interpreters if i.version_info[:2] >= (3, 14)]
     if not newer:
         pytest.skip(
             "no CPython 3.14+ found on PATH, pyenv, uv or the gilwise cache: the "

@@ -18,7 +18,7 @@ from gilwise._exceptions import UsageError
 from gilwise._native._build import build_capi
 from gilwise._pythons import discovery
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NATIVE_DIR = REPO / "native"
 NATIVE_PACKAGE = Path(_native.__file__).parent
 SOURCE_SUFFIXES = {".c", ".cc", ".cpp", ".h", ".hpp"}

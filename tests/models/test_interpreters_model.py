@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from _pythons import free_threaded_python, gil_python, run_python
+from _pythons import build_gil_test_extension, free_threaded_python, gil_python, run_python
 from gilwise import _models
 from gilwise._models.subinterpreters import split_tasks
 from gilwise._pythons.discovery import current
@@ -184,12 +184,10 @@ def test_a_free_threaded_build_whose_gil_an_extension_re_enabled_is_flagged(
     tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str]
 ) -> None:
     """sitecustomize imports an extension without Py_mod_gil in every worker of the 3.13t."""
-    from test_interpreters import _build_extension
-
     free = free_threaded_python()
     site = tmp_path / "site"
     site.mkdir()
-    _build_extension(free.path, "gilstate_plain", site, declare_nogil=False)
+    build_gil_test_extension(free.path, "gilstate_plain", site, declare_nogil=False)
     (site / "sitecustomize.py").write_text(
         "import sys, warnings\n"
         f"if sys.executable == {free.path!r}:  # the 3.13t workers only, not the orchestrator\n"

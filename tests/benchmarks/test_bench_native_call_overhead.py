@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_native_call_overhead.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_native_call_overhead.py"
 
 
 @pytest.mark.timeout(120)

@@ -28,7 +28,7 @@ def document() -> dict[str, Any]:
     from pathlib import Path
 
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
     proc = _doctor([sys.executable, "-m", "gilwise.cli"], env, "--json")
     assert proc.returncode == 0, proc.stderr
     data: dict[str, Any] = json.loads(proc.stdout)

@@ -16,9 +16,9 @@ import sysconfig
 
 from test import support
 
+_PYENV_ROOT = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
 _PATTERNS = (
-    os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/lib/python3.1[2-9]*/test/test_concurrent_futures"),
-    "/root/.pyenv/versions/3.1[2-9]*/lib/python3.1[2-9]*/test/test_concurrent_futures",
+    os.path.join(_PYENV_ROOT, "versions/3.1[2-9]*/lib/python3.1[2-9]*/test/test_concurrent_futures"),
     "/usr/lib/python3.1[2-9]*/test/test_concurrent_futures",
     "/usr/local/lib/python3.1[2-9]*/test/test_concurrent_futures",
     os.path.join(sysconfig.get_path("stdlib"), "test", "test_concurrent_futures"),
