@@ -20,7 +20,8 @@ from typing import Any
 
 from _common import save, table
 from gilwise._harness import BenchSettings, run_bench
-from gilwise._pythons.discovery import free_threaded_build_path, gil_twin_build_path, probe
+from gilwise._pythons.builds import free_threaded_build_path, gil_twin_build_path
+from gilwise._pythons.discovery import probe
 from gilwise._report import compare_interpreters
 from gilwise._report.interpreters import contention_text
 from gilwise._workloads import Workload, get_workload

@@ -46,6 +46,7 @@
 #   GILWISE_CPYTHON_TARBALL  use this source tarball, fetch nothing
 #   GILWISE_BUILD_JOBS       make -j value                 (default: 2)
 set -euo pipefail
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 usage() {
     echo "usage: $0 [VERSION] [--gil]   VERSION: 3.13 (default), 3.14 or 3.15;" \
@@ -152,17 +153,10 @@ install_build_deps() {
 
 fetch_from_debian() {
     local apt_dir="$WORK/apt"
-    mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-    cat >"$apt_dir/sources.list.d/gilwise-$DEBIAN_SUITE-src.sources" <<SOURCES
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $DEBIAN_SUITE
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-    local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
-                -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
-                -o "APT::Sandbox::User=$(id -un)")
+    # shellcheck source=scripts/debian-apt.sh
+    . "$SCRIPT_DIR/debian-apt.sh"
+    temporary_apt "$apt_dir" deb-src "$DEBIAN_SUITE"
+    local opts=("${APT_OPTS[@]}")
     local pkg="python$MINOR"
     log "fetching Debian $DEBIAN_SUITE's source package $pkg (temporary deb-src entry)"
     apt-get "${opts[@]}" update -qq >&2 || return 1

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from .._exceptions import NativeKernelError, NativeKernelUnavailable
-from .._pythons.discovery import default_cache_dir
+from .._pythons.builds import default_cache_dir
 
 SOURCE = Path(__file__).with_name("jvm") / "SqrtLog.java"
 MAIN_CLASS = "SqrtLog"

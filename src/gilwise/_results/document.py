@@ -38,6 +38,10 @@ class InterpreterRef(TypedDict):
     free_threaded: bool
 
 
+JitState = Literal["on", "off", "not built"]
+"""CPython's JIT at start-up: enabled, compiled in but off (PYTHON_JIT=1 turns it on), absent."""
+
+
 class InterpreterEntry(TypedDict):
     """A CPython build as it described itself when probed (``InterpreterInfo.to_json``)."""
 
@@ -51,6 +55,8 @@ class InterpreterEntry(TypedDict):
     start_methods: list[str]
     default_start_method: str
     subinterpreters_module: str | None
+    jit: NotRequired[JitState]
+    jit_source: NotRequired[str]
 
 
 class CpuPerCore(TypedDict):
