@@ -42,6 +42,13 @@ def _jit():
     # "interpreter" builds the tier-2 interpreter without the JIT compiler.
     state = {"yes": "on", "yes-off": "off"}.get(value or "", "not built")
     return state, "CONFIG_ARGS"
+def _build_flags():
+    # What the build was configured with, less what tells a free-threaded build from its twin
+    # (--disable-gil) and where it is installed: twins share this digest, other builds do not.
+    import hashlib, shlex
+    args = shlex.split(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    kept = sorted(a for a in args if a != "--disable-gil" and not a.startswith("--prefix="))
+    return hashlib.sha256("\0".join(kept).encode()).hexdigest()[:16]
 def _subinterpreters():
     for name in ("concurrent.interpreters", "interpreters", "_interpreters", "_xxsubinterpreters"):
         try:
@@ -65,6 +72,7 @@ print(json.dumps({
     "subinterpreters_module": _subinterpreters(),
     "jit": jit_state,
     "jit_source": jit_source,
+    "build_flags": _build_flags(),
 }))
 """
 
@@ -87,6 +95,8 @@ class InterpreterInfo:
     """The JIT at start-up (isolated mode, so no PYTHON_JIT): None when probed by an older gilwise."""
     jit_source: str | None = None
     """How ``jit`` was read: ``sys._jit`` (3.14+) or ``CONFIG_ARGS`` (the configure flags)."""
+    build_flags: str | None = None
+    """Digest of the configure flags less --disable-gil and --prefix: equal for same-flags twins."""
 
     @property
     def label(self) -> str:
@@ -110,6 +120,8 @@ class InterpreterInfo:
             entry["jit"] = self.jit
         if self.jit_source is not None:
             entry["jit_source"] = self.jit_source
+        if self.build_flags is not None:
+            entry["build_flags"] = self.build_flags
         return entry
 
     @classmethod
@@ -128,6 +140,7 @@ class InterpreterInfo:
             subinterpreters_module=data.get("subinterpreters_module"),
             jit=_jit_state(data.get("jit")),
             jit_source=data.get("jit_source"),
+            build_flags=data.get("build_flags"),
         )
 
 

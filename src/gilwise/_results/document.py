@@ -57,6 +57,8 @@ class InterpreterEntry(TypedDict):
     subinterpreters_module: str | None
     jit: NotRequired[JitState]
     jit_source: NotRequired[str]
+    build_flags: NotRequired[str]
+    """Digest of the configure flags less --disable-gil and --prefix (twins share it)."""
 
 
 class CpuPerCore(TypedDict):
