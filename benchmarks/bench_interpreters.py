@@ -1,13 +1,18 @@
-"""Issue 7's must-show figures: free-threaded 3.13t and sub-interpreters beside the GIL build.
+"""Free-threaded builds and sub-interpreters beside the GIL builds, version by version.
 
     uv run python benchmarks/bench_interpreters.py [--repeats 5] [--cell-s 1.0]
 
-One gilwise run (round-robin: both interpreters' cells in the same rounds, same task size) of
-sqrt_log_local and sqrt_log under serial, threads, interpreters and processes with 2 workers,
-on the 3.13t build and its same-source GIL twin (scripts/build-free-threaded-python.sh, with and
-without --gil). Prints each target beside its paired figure (median [min–max] over rounds),
-the free-threaded single-thread penalty, start-up costs and how loaded the machine was; writes
-JSON. Targets are statements about this 2-core machine: a miss is reported, never adjusted.
+One gilwise run (round-robin: every interpreter's cells in the same rounds, same task size) of
+sqrt_log_local and sqrt_log under serial, threads, interpreters and processes with 2 workers, on
+every build this machine has of gilwise's script (scripts/build-free-threaded-python.sh VERSION
+[--gil]: 3.13t, 3.14t, 3.15t and their same-flags GIL twins) and, for a version whose twin is
+missing, Debian's own GIL build of it (scripts/debian-python.sh VERSION), which runs the PEP 734
+interpreter pool but is no twin. Prints each target beside its paired figure (median [min–max]
+over rounds), each free-threaded build's single-thread penalty against its twin, the penalty
+version by version (3.13t → 3.14t → 3.15t, all JIT-free), the start-up and per-task dispatch of
+sub-interpreters beside processes', the builds that are missing and how to make them, and how
+loaded the machine was; writes JSON. Targets are statements about this 2-core machine: a miss is
+reported, never adjusted.
 """
 
 from __future__ import annotations
@@ -20,27 +25,52 @@ from typing import Any
 
 from _common import save, table
 from gilwise._harness import BenchSettings, run_bench
-from gilwise._pythons.builds import free_threaded_build_path, gil_twin_build_path
-from gilwise._pythons.discovery import probe
+from gilwise._pythons.builds import BUILD_VERSIONS, CachedBuild, debian_python_path
+from gilwise._pythons.discovery import InterpreterInfo, probe
 from gilwise._report import compare_interpreters
-from gilwise._report.interpreters import contention_text
+from gilwise._report.interpreters import contention_text, versions_text
 from gilwise._workloads import Workload, get_workload
 
 WORKLOADS = ["sqrt_log_local", "sqrt_log"]
 MODELS = ["serial", "threads", "interpreters", "processes"]
 WORKERS = 2
 
-# (interpreter: "ft" | "gil", workload, model, op, bound); None = reported beside, no target.
+# (build key, workload, model, op, bound); None = reported beside, no target. A key is a minor
+# version, "t" for its free-threaded build; "3.14" is the twin, else Debian's 3.14.
 TARGETS: list[tuple[str, str, str, str | None, float | None]] = [
-    ("ft", "sqrt_log_local", "threads", ">=", 1.7),
-    ("gil", "sqrt_log_local", "threads", "<=", 1.15),
-    ("ft", "sqrt_log", "threads", None, None),
-    ("gil", "sqrt_log", "interpreters", ">=", 1.6),
-    ("gil", "sqrt_log_local", "interpreters", ">=", 1.6),
-    ("ft", "sqrt_log_local", "interpreters", None, None),
-    ("gil", "sqrt_log", "processes", None, None),
-    ("ft", "sqrt_log_local", "processes", None, None),
+    ("3.14t", "sqrt_log_local", "threads", ">=", 1.7),
+    ("3.14t", "sqrt_log", "threads", None, None),
+    ("3.14", "sqrt_log_local", "threads", "<=", 1.15),
+    ("3.14", "sqrt_log", "interpreters", ">=", 1.6),
+    ("3.14", "sqrt_log_local", "interpreters", ">=", 1.6),
+    ("3.14", "sqrt_log", "processes", None, None),
+    ("3.14", "sqrt_log_local", "processes", None, None),
+    ("3.14t", "sqrt_log_local", "interpreters", None, None),
+    ("3.15t", "sqrt_log_local", "threads", None, None),
+    ("3.15", "sqrt_log_local", "interpreters", None, None),
+    ("3.13t", "sqrt_log_local", "threads", ">=", 1.7),
+    ("3.13", "sqrt_log_local", "threads", "<=", 1.15),
+    ("3.13", "sqrt_log", "interpreters", ">=", 1.6),
+    ("3.13", "sqrt_log", "processes", None, None),
 ]
+
+
+def available_builds() -> tuple[dict[str, InterpreterInfo], list[str]]:
+    """Build key -> interpreter for what exists, and a line per missing build saying how to make it."""
+    found: dict[str, InterpreterInfo] = {}
+    missing: list[str] = []
+    for minor in BUILD_VERSIONS:
+        for build in (CachedBuild(minor, True), CachedBuild(minor, False)):
+            key = minor + ("t" if build.free_threaded else "")
+            if os.path.exists(build.path()):
+                found[key] = probe(build.path())
+                continue
+            missing.append(f"{build.label} (the script's {key}): not built; `bash {build.build_command}`")
+            debian = debian_python_path(minor)
+            if not build.free_threaded and os.path.exists(debian):
+                found[key] = probe(debian)
+                missing[-1] += f" — using Debian's {found[key].label} at {debian} instead (not a twin)"
+    return found, missing
 
 
 def _paired(rec: dict[str, Any], serial: dict[str, Any], field: str) -> list[float]:
@@ -56,30 +86,52 @@ def _fmt(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}× [{min(values):.2f}–{max(values):.2f}]"
 
 
+def _costs(records: list[dict[str, Any]], interp: InterpreterInfo) -> list[tuple[str, ...]]:
+    """Start-up and dispatch per task of interpreters and processes on one build."""
+    rows = []
+    for rec in records:
+        if rec["interpreter"]["path"] != interp.path or rec["model"] not in ("interpreters", "processes"):
+            continue
+        if rec["status"] != "ok" or not rec.get("rounds"):
+            rows.append((interp.label, rec["workload"], rec["model"], rec["status"], "—", "—"))
+            continue
+        startup, dispatch = rec["startup_s"], rec["dispatch_s"]
+        per_task = [v / rec["tasks"] * 1e3 for v in dispatch["values"]]
+        rows.append(
+            (
+                interp.label,
+                rec["workload"],
+                f"{rec['model']} ({', '.join(rec.get('notes') or [])})",
+                f"{startup['median'] * 1e3:.1f} ms [{startup['min'] * 1e3:.1f}–{startup['max'] * 1e3:.1f}]",
+                f"{statistics.median(per_task):.2f} ms [{min(per_task):.2f}–{max(per_task):.2f}]",
+                f"{rec['shutdown_s']['median'] * 1e3:.1f} ms",
+            )
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cell-s", type=float, default=1.0, help="calibrated serial cell time")
     args = parser.parse_args()
-    paths = {"gil": gil_twin_build_path(), "ft": free_threaded_build_path()}
-    for key, path in paths.items():
-        if not os.path.exists(path):
-            flag = " --gil" if key == "gil" else ""
-            print(f"missing {path}: run scripts/build-free-threaded-python.sh{flag}", file=sys.stderr)
-            return 2
-    interps = {key: probe(path) for key, path in paths.items()}
+    interps, missing = available_builds()
+    if "3.13" not in interps or "3.13t" not in interps:
+        print("\n".join(missing), file=sys.stderr)
+        return 2
     load_before = os.getloadavg()
 
     def workers_for(_: Workload) -> list[int]:
         return [WORKERS]
 
-    # The GIL twin first: the shared task size is calibrated on it (cells ≥ cell-s everywhere).
+    # The 3.13 twin first: the shared task size is calibrated on it (cells ≥ cell-s on it).
+    order = ["3.13", *sorted(k for k in interps if k != "3.13")]
     run = run_bench(
         [get_workload(w) for w in WORKLOADS],
         ["python"],
         MODELS,
         workers_for,
-        [interps["gil"], interps["ft"]],
+        [interps[k] for k in order],
         BenchSettings(repeats=args.repeats, target_cell_s=args.cell_s),
     )
     load_after = os.getloadavg()
@@ -87,14 +139,20 @@ def main() -> int:
     records = document["results"]
 
     def find(key: str, workload: str, model: str) -> dict[str, Any]:
+        path = interps[key].path
         return next(
             r
             for r in records
-            if (r["interpreter"]["path"], r["workload"], r["model"]) == (interps[key].path, workload, model)
+            if (r["interpreter"]["path"], r["workload"], r["model"]) == (path, workload, model)
         )
 
     rows, outcome = [], []
     for key, workload, model, op, bound in TARGETS:
+        where = f"{key} {workload} {model}×{WORKERS}"
+        if key not in interps:
+            rows.append((where, "—" if op is None else f"{op} {bound}", "not built", "—", "—", "no build"))
+            outcome.append({"cell": where, "status": "not built", "met": None if op is None else False})
+            continue
         rec, serial = find(key, workload, model), find(key, workload, "serial")
         where = f"{interps[key].label} {workload} {model}×{WORKERS}"
         if rec["status"] != "ok" or not rec["speedup_paired"]["values"]:
@@ -111,7 +169,7 @@ def main() -> int:
                 "—" if op is None else f"{op} {bound}",
                 _fmt(paired["values"]),
                 _fmt(compute),
-                f"{rec['startup_s']['median'] * 1e3:.1f} ms",
+                f"{rec['cpu_busy_cores_mean']:.2f}",
                 "" if met is None else ("yes" if met else "NO"),
             )
         )
@@ -127,10 +185,7 @@ def main() -> int:
             }
         )
     print(
-        table(
-            ["cell", "target", "speedup (paired, wall)", "compute phase only", "start-up", "met"],
-            rows,
-        )
+        table(["cell", "target", "speedup (paired, wall)", "compute phase only", "busy cores", "met"], rows)
     )
     comparison = compare_interpreters(document)
     print()
@@ -140,8 +195,17 @@ def main() -> int:
             f"single-thread penalty {item['workload']}: {item['free_threaded']} / {item['baseline']} "
             f"serial = {_fmt(r['values'])} ({item['baseline_kind']})"
         )
+    for item in comparison["versions"]:
+        print(versions_text(item) or f"penalty by version, {item['workload']}: only one JIT-free build here")
     for item in comparison["contention"]:
         print(contention_text(item))
+    print("\nstart-up and per-task dispatch, sub-interpreters beside processes (median [min–max]):")
+    costs = [row for key in order for row in _costs(records, interps[key])]
+    print(table(["build", "workload", "model", "start-up", "dispatch per task", "shutdown"], costs))
+    jit = {i["path"]: i.get("jit") for i in document.get("interpreters", [])}
+    print("\nbuilds: " + "; ".join(f"{interps[k].label} JIT {jit.get(interps[k].path)}" for k in order))
+    for line in missing:
+        print(f"missing: {line}")
     other = [v for r in records if r.get("other_cpu_cores") for v in r["other_cpu_cores"]["values"]]
     load = {
         "load_average_before": load_before,
@@ -157,7 +221,13 @@ def main() -> int:
     )
     written = save(
         "interpreters",
-        {"targets": outcome, "comparison": comparison, "load": load, "run": document},
+        {
+            "targets": outcome,
+            "comparison": comparison,
+            "missing_builds": missing,
+            "load": load,
+            "run": document,
+        },
     )
     print(f"wrote {written}")
     return 0
