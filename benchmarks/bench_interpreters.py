@@ -1,6 +1,6 @@
 """Free-threaded builds and sub-interpreters beside the GIL builds, version by version.
 
-    uv run python benchmarks/bench_interpreters.py [--repeats 5] [--cell-s 1.0]
+    uv run python benchmarks/bench_interpreters.py [--repeats 5] [--cell-s 1.0] [--builds 3.14,3.15]
 
 One gilwise run (round-robin: every interpreter's cells in the same rounds, same task size) of
 sqrt_log_local and sqrt_log under serial, threads, interpreters and processes with 2 workers, on
@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from typing import Any
 
-from _common import save, table
+from _common import fmt_range, load_report, paired_by_round, save, table
 from gilwise._harness import BenchSettings, run_bench
 from gilwise._pythons.builds import BUILD_VERSIONS, CachedBuild, debian_python_path
 from gilwise._pythons.discovery import InterpreterInfo, probe
@@ -73,19 +72,6 @@ def available_builds() -> tuple[dict[str, InterpreterInfo], list[str]]:
     return found, missing
 
 
-def _paired(rec: dict[str, Any], serial: dict[str, Any], field: str) -> list[float]:
-    """serial[field] / rec[field], round by round (compute-phase speedups)."""
-    mine = dict(zip(rec["round_ids"], rec[field]["values"], strict=True))
-    base = dict(zip(serial["round_ids"], serial[field]["values"], strict=True))
-    return [base[i] / mine[i] for i in sorted(set(mine) & set(base)) if mine[i]]
-
-
-def _fmt(values: list[float]) -> str:
-    if not values:
-        return "—"
-    return f"{statistics.median(values):.2f}× [{min(values):.2f}–{max(values):.2f}]"
-
-
 def _costs(records: list[dict[str, Any]], interp: InterpreterInfo) -> list[tuple[str, ...]]:
     """Start-up and dispatch per task of interpreters and processes on one build."""
     rows = []
@@ -103,7 +89,7 @@ def _costs(records: list[dict[str, Any]], interp: InterpreterInfo) -> list[tuple
                 rec["workload"],
                 f"{rec['model']} ({', '.join(rec.get('notes') or [])})",
                 f"{startup['median'] * 1e3:.1f} ms [{startup['min'] * 1e3:.1f}–{startup['max'] * 1e3:.1f}]",
-                f"{statistics.median(per_task):.2f} ms [{min(per_task):.2f}–{max(per_task):.2f}]",
+                fmt_range(per_task, " ms"),
                 f"{rec['shutdown_s']['median'] * 1e3:.1f} ms",
             )
         )
@@ -114,18 +100,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cell-s", type=float, default=1.0, help="calibrated serial cell time")
+    parser.add_argument(
+        "--builds",
+        help="comma-separated build keys to run (e.g. 3.14,3.15: Debian's where no twin); the "
+        "first is the one the shared task size is calibrated on. Default: every build found, 3.13 first",
+    )
     args = parser.parse_args()
     interps, missing = available_builds()
-    if "3.13" not in interps or "3.13t" not in interps:
+    if args.builds:
+        order = args.builds.split(",")
+        absent = [k for k in order if k not in interps]
+        if absent:
+            print(f"not here: {', '.join(absent)}; found: {', '.join(sorted(interps))}", file=sys.stderr)
+            print("\n".join(missing), file=sys.stderr)
+            return 2
+    elif "3.13" in interps:
+        # The 3.13 twin first: the shared task size is calibrated on it (cells ≥ cell-s on it).
+        order = ["3.13", *sorted(k for k in interps if k != "3.13")]
+    else:
         print("\n".join(missing), file=sys.stderr)
         return 2
+    found = set(interps)
+    interps = {k: interps[k] for k in order}
     load_before = os.getloadavg()
 
     def workers_for(_: Workload) -> list[int]:
         return [WORKERS]
 
-    # The 3.13 twin first: the shared task size is calibrated on it (cells ≥ cell-s on it).
-    order = ["3.13", *sorted(k for k in interps if k != "3.13")]
     run = run_bench(
         [get_workload(w) for w in WORKLOADS],
         ["python"],
@@ -150,8 +151,9 @@ def main() -> int:
     for key, workload, model, op, bound in TARGETS:
         where = f"{key} {workload} {model}×{WORKERS}"
         if key not in interps:
-            rows.append((where, "—" if op is None else f"{op} {bound}", "not built", "—", "—", "no build"))
-            outcome.append({"cell": where, "status": "not built", "met": None if op is None else False})
+            status = "not in this run (--builds)" if key in found else "not built"
+            rows.append((where, "—" if op is None else f"{op} {bound}", status, "—", "—", "—"))
+            outcome.append({"cell": where, "status": status, "met": None})
             continue
         rec, serial = find(key, workload, model), find(key, workload, "serial")
         where = f"{interps[key].label} {workload} {model}×{WORKERS}"
@@ -162,13 +164,13 @@ def main() -> int:
         paired = rec["speedup_paired"]
         value = paired["median"]
         met = None if op is None else (value >= bound if op == ">=" else value <= bound)
-        compute = _paired(rec, serial, "compute_s")
+        compute = paired_by_round(rec, serial, "compute_s")
         rows.append(
             (
                 where,
                 "—" if op is None else f"{op} {bound}",
-                _fmt(paired["values"]),
-                _fmt(compute),
+                fmt_range(paired["values"]),
+                fmt_range(compute),
                 f"{rec['cpu_busy_cores_mean']:.2f}",
                 "" if met is None else ("yes" if met else "NO"),
             )
@@ -193,7 +195,7 @@ def main() -> int:
         r = item["ratio"]
         print(
             f"single-thread penalty {item['workload']}: {item['free_threaded']} / {item['baseline']} "
-            f"serial = {_fmt(r['values'])} ({item['baseline_kind']})"
+            f"serial = {fmt_range(r['values'])} ({item['baseline_kind']})"
         )
     for item in comparison["versions"]:
         print(versions_text(item) or f"penalty by version, {item['workload']}: only one JIT-free build here")
@@ -206,21 +208,10 @@ def main() -> int:
     print("\nbuilds: " + "; ".join(f"{interps[k].label} JIT {jit.get(interps[k].path)}" for k in order))
     for line in missing:
         print(f"missing: {line}")
-    other = [v for r in records if r.get("other_cpu_cores") for v in r["other_cpu_cores"]["values"]]
-    load = {
-        "load_average_before": load_before,
-        "load_average_after": load_after,
-        "other_cpu_cores_median": statistics.median(other) if other else None,
-        "other_cpu_cores_max": max(other) if other else None,
-    }
-    print(
-        f"\nmachine: {document['machine']['usable_cores']} usable cores; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; other processes used "
-        f"{load['other_cpu_cores_median']:.2f} cores (median over cells), up to "
-        f"{load['other_cpu_cores_max']:.2f}"
-    )
+    load, load_line = load_report(document, load_before, load_after)
+    print(f"\n{load_line}")
     written = save(
-        "interpreters",
+        "interpreters" + (f"-{'_'.join(order)}" if args.builds else ""),
         {
             "targets": outcome,
             "comparison": comparison,

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from typing import Any
 
-from _common import save, table
+from _common import fmt_range, load_report, paired_by_round, save, table
 from gilwise._harness import BenchSettings, run_bench
 from gilwise._native import _jvm
 from gilwise._pythons.discovery import current
@@ -34,18 +33,6 @@ TARGETS: list[tuple[str, str, str | None, float | None, float | None]] = [
     ("native", "cpp-threads", None, None, None),
     ("python", "threads", None, None, None),
 ]
-
-
-def _paired(rec: dict[str, Any], serial: dict[str, Any], field: str) -> list[float]:
-    mine = dict(zip(rec["round_ids"], rec[field]["values"], strict=True))
-    base = dict(zip(serial["round_ids"], serial[field]["values"], strict=True))
-    return [base[i] / mine[i] for i in sorted(set(mine) & set(base)) if mine[i]]
-
-
-def _fmt(values: list[float], unit: str = "×") -> str:
-    if not values:
-        return "—"
-    return f"{statistics.median(values):.2f}{unit} [{min(values):.2f}–{max(values):.2f}]"
 
 
 def main() -> int:
@@ -89,13 +76,13 @@ def main() -> int:
         met = None
         if op is not None and bound is not None and busy_bound is not None:
             met = paired["median"] >= bound and busy >= busy_bound
-        compute = _paired(rec, serial, "compute_s")
+        compute = paired_by_round(rec, serial, "compute_s")
         rows.append(
             (
                 where,
                 "—" if op is None else f"{op} {bound}, ≥ {busy_bound} busy cores",
-                _fmt(paired["values"]),
-                _fmt(compute),
+                fmt_range(paired["values"]),
+                fmt_range(compute),
                 f"{busy:.2f}",
                 f"{rec['startup_s']['median'] * 1e3:.1f} ms",
                 "" if met is None else ("yes" if met else "NO"),
@@ -121,29 +108,19 @@ def main() -> int:
         costs[impl] = per_iteration
     print(
         "\ncost per iteration, serial (median [min–max] over rounds): "
-        + ", ".join(f"{impl} {_fmt(values, ' ns')}" for impl, values in costs.items())
+        + ", ".join(f"{impl} {fmt_range(values, ' ns')}" for impl, values in costs.items())
     )
     jvm = find("jvm", "jvm-threads")
     if jvm["status"] == "ok":
         java_ns = [c * WORKERS / (jvm["tasks"] * jvm["size"]) * 1e9 for c in jvm["compute_s"]["values"]]
         print(
             f"jvm-threads×{WORKERS}: JVM start-up (process start → ready, plus one JIT warm-up call) "
-            f"{_fmt([v * 1e3 for v in jvm['startup_s']['values']], ' ms')}; compute inside Java "
-            f"{_fmt(jvm['compute_s']['values'], ' s')} = {_fmt(java_ns, ' thread-ns')} per iteration"
+            f"{fmt_range([v * 1e3 for v in jvm['startup_s']['values']], ' ms')}; compute inside Java "
+            f"{fmt_range(jvm['compute_s']['values'], ' s')} = "
+            f"{fmt_range(java_ns, ' thread-ns')} per iteration"
         )
-    other = [v for r in records if r.get("other_cpu_cores") for v in r["other_cpu_cores"]["values"]]
-    load = {
-        "load_average_before": load_before,
-        "load_average_after": load_after,
-        "other_cpu_cores_median": statistics.median(other) if other else None,
-        "other_cpu_cores_max": max(other) if other else None,
-    }
-    print(
-        f"\nmachine: {document['machine']['usable_cores']} usable cores; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; other processes used "
-        f"{load['other_cpu_cores_median']:.2f} cores (median over cells), up to "
-        f"{load['other_cpu_cores_max']:.2f}"
-    )
+    load, load_line = load_report(document, load_before, load_after)
+    print(f"\n{load_line}")
     written = save(
         "jvm_threads",
         {"targets": outcome, "ns_per_iteration": costs, "load": load, "run": document},
