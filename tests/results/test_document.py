@@ -38,7 +38,7 @@ def test_an_old_file_loads_renders_and_compares_with_itself(path: Path, tmp_path
     render_warnings(out, document)
     text = out.export_text()
     first = document["results"][0]
-    assert first["workload"] in text and "speedup (paired)" in text
+    assert first["workload"] in text and "speedup [CI]" in text
     assert "C/C++ threads vs Python threads vs multiprocessing" in text
     write_html(tmp_path / "page.html", document)
     assert json.dumps(first["wall_s"]["values"])[:20] in (tmp_path / "page.html").read_text()
