@@ -122,3 +122,9 @@ def test_java_home_is_preferred_to_path(tmp_path: Path, monkeypatch: pytest.Monk
     assert _jvm._tool("javac") == str(home / "bin" / "javac")
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "missing"))
     assert _jvm._tool("javac") not in (None, str(home / "bin" / "javac"))
+
+
+def test_a_missing_source_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_jvm, "SOURCE", tmp_path / "SqrtLog.java")
+    reason = _jvm.unavailable_reason()
+    assert reason is not None and "SqrtLog.java is missing" in reason and "reinstall" in reason

@@ -52,7 +52,9 @@ def _tool(name: str) -> str | None:
 
 
 def unavailable_reason() -> str | None:
-    """None when a JDK is here (java and javac), else what is missing and how to install it."""
+    """None when the source and a JDK (java and javac) are here, else what is missing and the fix."""
+    if not SOURCE.is_file():
+        return f"the Java kernel's source {SOURCE} is missing: this gilwise install is incomplete; reinstall"
     missing = [name for name in ("java", "javac") if _tool(name) is None]
     if not missing:
         return None
