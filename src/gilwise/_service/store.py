@@ -1,0 +1,218 @@
+"""The embedded DuckDB store: one connection per process, a cursor per thread, one transaction
+per batch.
+
+Every call runs on the store's own threads (``await store.call(...)`` from the event loop):
+DuckDB executes SQL in its own thread pool with the GIL released, so ingest and aggregates do not
+stall the loop. A batch is one transaction: it is in the file (the write-ahead log) before
+``insert`` returns, or nothing of it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+
+from .._exceptions import UsageError
+from .analytics import FUNNEL, OTHER_EVENT
+from .models import EventTypeCount, Summary, TimelinePoint
+
+T = TypeVar("T")
+
+_SCHEMA = (
+    "CREATE SEQUENCE IF NOT EXISTS batch_ids START 1",
+    "CREATE TABLE IF NOT EXISTS batches (id BIGINT PRIMARY KEY, received_at DOUBLE NOT NULL, "
+    "events INTEGER NOT NULL)",
+    # (batch_id, seq) is unique: it makes "the most recent N events" a total order, so the two
+    # queries of one sessions report see exactly the same rows.
+    "CREATE TABLE IF NOT EXISTS events (batch_id BIGINT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE NOT NULL, "
+    '"user" VARCHAR NOT NULL, event VARCHAR NOT NULL, value DOUBLE NOT NULL, props JSON)',
+)
+_EVENT_CODE = (
+    "CASE event "
+    + " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(FUNNEL))
+    + f" ELSE {OTHER_EVENT} END"
+)
+_RECENT = (
+    'SELECT batch_id, seq, "user", ts, event, value FROM events WHERE ts >= $since '
+    "ORDER BY ts DESC, batch_id DESC, seq DESC LIMIT $limit"
+)
+STORE_THREADS = 4
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """A validated batch, column by column (``props``: the extra properties, one JSON array)."""
+
+    ts: npt.NDArray[np.float64]
+    user: npt.NDArray[np.object_]
+    event: npt.NDArray[np.object_]
+    value: npt.NDArray[np.float64]
+    props_json: str
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+@dataclass(frozen=True)
+class SessionColumns:
+    """The inputs of one sessions report: sorted by (user code, ts); NumPy arrays so that they
+    travel to a worker process through shared memory."""
+
+    user: npt.NDArray[np.int64]
+    ts: npt.NDArray[np.float64]
+    event: npt.NDArray[np.int8]
+    value: npt.NDArray[np.float64]
+    names: list[str]
+
+
+class EventStore:
+    def __init__(self, path: Path, threads: int = STORE_THREADS) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = duckdb.connect(str(path), config={"threads": max(1, len(os.sched_getaffinity(0)))})
+        except (OSError, duckdb.Error) as exc:
+            raise UsageError(
+                f"cannot open the event database {path}: {exc}. If another `gilwise serve` uses it, "
+                "stop that one or pass --db with another file."
+            ) from exc
+        for statement in _SCHEMA:
+            self._conn.execute(statement)
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="gilwise-duckdb")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        self._conn.close()
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(cursor, *args)`` on a store thread, with that thread's own cursor."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(self._with_cursor, fn, *args))
+
+    def _with_cursor(self, fn: Callable[..., T], *args: Any) -> T:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._conn.cursor()
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return fn(cursor, *args)
+
+    # -- the queries, each run on a store thread through ``call`` ------------------------------
+    @staticmethod
+    def insert(cursor: duckdb.DuckDBPyConnection, batch: EventColumns) -> int:
+        """Store the whole batch in one transaction; returns its id once it is committed."""
+        n = len(batch)
+        columns = {  # scanned by DuckDB straight from the NumPy arrays (a replacement scan)
+            "seq": np.arange(n, dtype=np.int32),
+            "ts": batch.ts,
+            "user": batch.user,
+            "event": batch.event,
+            "value": batch.value,
+        }
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            row = cursor.execute("SELECT nextval('batch_ids')").fetchone()
+            assert row is not None
+            batch_id = int(row[0])
+            cursor.execute("INSERT INTO batches VALUES (?, ?, ?)", [batch_id, time.time(), n])
+            cursor.register("incoming", columns)
+            try:
+                cursor.execute(
+                    "INSERT INTO events SELECT $batch, c.seq, c.ts, c.user, c.event, c.value, p.props "
+                    "FROM incoming c POSITIONAL JOIN (SELECT unnest($props::JSON::JSON[]) AS props) p",
+                    {"batch": batch_id, "props": batch.props_json},
+                )
+            finally:
+                cursor.unregister("incoming")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return batch_id
+
+    @staticmethod
+    def count(cursor: duckdb.DuckDBPyConnection) -> int:
+        row = cursor.execute("SELECT count(*) FROM events").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    @staticmethod
+    def summary(cursor: duckdb.DuckDBPyConnection, window_s: float, now: float) -> Summary:
+        since = now - window_s
+        bucket = max(1.0, window_s / 60)
+        cursor.execute("BEGIN TRANSACTION")  # one snapshot for the three aggregates
+        try:
+            totals = cursor.execute(
+                'SELECT count(*), count(DISTINCT "user"), quantile_cont(value, 0.5), '
+                "quantile_cont(value, 0.95) FROM events WHERE ts >= ?",
+                [since],
+            ).fetchone()
+            by_type = cursor.execute(
+                "SELECT event, count(*) AS n FROM events WHERE ts >= ? GROUP BY event ORDER BY n DESC, event",
+                [since],
+            ).fetchall()
+            timeline = cursor.execute(
+                "SELECT floor((ts - $since) / $bucket) AS b, count(*) FROM events "
+                "WHERE ts >= $since GROUP BY b ORDER BY b",
+                {"since": since, "bucket": bucket},
+            ).fetchall()
+        finally:
+            cursor.execute("COMMIT")
+        assert totals is not None
+        events = int(totals[0])
+        return Summary(
+            window_s=window_s,
+            events=events,
+            events_per_s=events / window_s,
+            unique_users=int(totals[1]),
+            value_p50=totals[2],
+            value_p95=totals[3],
+            by_type=[EventTypeCount(event=e, count=int(c), per_s=int(c) / window_s) for e, c in by_type],
+            timeline=[TimelinePoint(t=since + int(b) * bucket, count=int(c)) for b, c in timeline],
+            bucket_s=bucket,
+        )
+
+    @staticmethod
+    def session_columns(
+        cursor: duckdb.DuckDBPyConnection, window_s: float, now: float, limit: int
+    ) -> SessionColumns:
+        params = {"since": now - window_s, "limit": limit}
+        cursor.execute("BEGIN TRANSACTION")  # both queries read one snapshot
+        try:
+            cols = cursor.execute(
+                f"WITH recent AS ({_RECENT}) "
+                'SELECT (dense_rank() OVER (ORDER BY "user") - 1)::BIGINT AS u, ts, '
+                f"({_EVENT_CODE})::TINYINT AS e, value FROM recent ORDER BY u, ts, batch_id, seq",
+                params,
+            ).fetchnumpy()
+            names = cursor.execute(
+                f'WITH recent AS ({_RECENT}) SELECT DISTINCT "user" FROM recent ORDER BY "user"', params
+            ).fetchall()
+        finally:
+            cursor.execute("COMMIT")
+        return SessionColumns(
+            user=np.ascontiguousarray(cols["u"], dtype=np.int64),
+            ts=np.ascontiguousarray(cols["ts"], dtype=np.float64),
+            event=np.ascontiguousarray(cols["e"], dtype=np.int8),
+            value=np.ascontiguousarray(cols["value"], dtype=np.float64),
+            names=[r[0] for r in names],
+        )
