@@ -17,6 +17,7 @@ from .compare import add_compare_parser
 from .console import stderr_console
 from .doctor import add_doctor_parser
 from .history import add_history_parser
+from .load import add_load_parser
 from .report import add_report_parser
 from .serve import add_serve_parser
 
@@ -29,6 +30,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_history_parser,
     add_compare_parser,
     add_serve_parser,
+    add_load_parser,
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 

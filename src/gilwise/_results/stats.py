@@ -6,6 +6,7 @@ marks the cells, both read the same numbers from here.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 
@@ -40,3 +41,11 @@ def relative_spread(values: Sequence[float]) -> float:
 def paired_ratios(baseline: Sequence[float | None], other: Sequence[float | None]) -> list[float]:
     """baseline[i] / other[i] for each round where both were measured (paired by round)."""
     return [b / o for b, o in zip(baseline, other, strict=False) if b and o]
+
+
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The q-quantile of sorted values by the nearest-rank method: a value that occurred (a
+    latency p99 is never interpolated between two requests)."""
+    if not ordered:
+        raise ValueError("nearest_rank of no values")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]

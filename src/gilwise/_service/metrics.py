@@ -9,7 +9,6 @@ latencies are recorded by a pure ASGI middleware (no per-request task), CPU come
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from collections.abc import Callable
 import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._results.stats import nearest_rank
 from .models import Live, OffloadLive, Percentiles
 from .modes import OffloadSwitch
 
@@ -31,12 +31,7 @@ def percentiles(values: list[float]) -> Percentiles:
     if not values:
         return Percentiles(p50=0.0, p99=0.0, count=0)
     ordered = sorted(values)
-    n = len(ordered)
-
-    def rank(q: float) -> float:
-        return ordered[max(0, math.ceil(q * n) - 1)]
-
-    return Percentiles(p50=rank(0.50), p99=rank(0.99), count=n)
+    return Percentiles(p50=nearest_rank(ordered, 0.50), p99=nearest_rank(ordered, 0.99), count=len(ordered))
 
 
 class Recent:
