@@ -58,6 +58,9 @@ async def run_checked(server: ServiceServer) -> None:
     logger.addFilter(quiet)
     try:
         await server.serve()
+    except SystemExit:  # uvicorn exits with 3 when the lifespan failed; say why instead
+        if app.state.startup_error is None:
+            raise
     finally:
         logger.removeFilter(quiet)
     error: Exception | None = app.state.startup_error
