@@ -28,18 +28,21 @@ def test_sessions_report_splits_on_30_minute_gaps_and_follows_the_funnel_in_orde
         (1, t0, 1, 10.0),
         (1, t0 + 30, 0, 20.0),
     ]
+    rows.append((0, t0 + 60 + SESSION_GAP_S + 240, 4, 7.0))  # same time as the checkout, later
+    rows = rows[::-1]  # the report sorts by user, time, then arrival
     user, ts, event, value = (np.array(c) for c in zip(*rows, strict=True))
+    received = np.arange(len(rows), 0, -1, dtype=np.int64)
     report = sessions_report(
-        user.astype(np.int64), ts.astype(np.float64), event.astype(np.int8), value, ["ann", "bob"]
+        user.astype(np.int64), ts.astype(np.float64), event.astype(np.int8), value, received, ["ann", "bob"]
     )
-    assert report["events"] == 8 and report["users"] == 2 and report["sessions"] == 3
+    assert report["events"] == 9 and report["users"] == 2 and report["sessions"] == 3
     assert [s["sessions"] for s in report["funnel"]] == [3, 2, 0, 0]
     # ann's session 2: view, add_to_cart (too early: no click yet), click, checkout (too early:
     # no add_to_cart after the click) -> it reaches click, like session 1; bob only reaches view.
     assert report["funnel"][1]["conversion"] == pytest.approx(2 / 3)
     assert report["mean_session_s"] == pytest.approx((60 + 180 + 30) / 3)
     ann = next(a for a in report["anomalies"] if a["user"] == "ann")
-    assert ann["sessions"] == 2 and ann["events"] == 6 and ann["mean_value"] == pytest.approx(3.5)
+    assert ann["sessions"] == 2 and ann["events"] == 7 and ann["mean_value"] == pytest.approx(4.0)
 
 
 def test_empty_window_gives_an_empty_report(service: Service) -> None:

@@ -74,10 +74,16 @@ def sessions_report(
     ts: npt.NDArray[np.float64],
     event: npt.NDArray[np.int8],
     value: npt.NDArray[np.float64],
+    received: npt.NDArray[np.int64],
     names: list[str],
 ) -> SessionsReport:
-    """The report over events sorted by (user code, ts); ``names[code]`` is a user's name."""
-    users, stamps, events, values = user.tolist(), ts.tolist(), event.tolist(), value.tolist()
+    """The report over events in any order; ``names[code]`` is a user's name, ``received``
+    breaks ties between equal timestamps (so the answer never depends on the input order)."""
+    import numpy as np  # only where the report runs: importing this module stays cheap
+
+    order = np.lexsort((received, ts, user))
+    users, stamps = user[order].tolist(), ts[order].tolist()
+    events, values = event[order].tolist(), value[order].tolist()
     n = len(users)
     reached = [0] * len(FUNNEL)
     total_sessions = 0

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .errors import RequestRejected
 from .models import EventIn
-from .store import EventColumns
+from .store import MAX_BATCH_EVENTS, EventColumns
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 _CORE_FIELDS = frozenset(EventIn.__annotations__)
@@ -90,6 +90,8 @@ def _rejection(exc: ValidationError, item: int | None, line: int | None = None) 
 
 
 def to_columns(events: list[EventIn]) -> EventColumns:
+    if len(events) > MAX_BATCH_EVENTS:
+        raise RequestRejected(413, f"{len(events):,} events in one batch; send at most {MAX_BATCH_EVENTS:,}")
     extras: list[dict[str, Any] | None] = [
         {k: v for k, v in e.items() if k not in _CORE_FIELDS} if len(e) > len(_CORE_FIELDS) else None
         for e in events

@@ -22,8 +22,9 @@ from .modes import OffloadSwitch
 
 WINDOW_S = 1.0
 LAG_PROBE_S = 0.010
-UNTRACKED = frozenset({"/live"})
-"""Routes whose "latency" is a stream's lifetime, not a request's."""
+TRACKED = frozenset({"/health", "/events", "/events/count", "/analytics/summary", "/analytics/sessions"})
+"""The API routes whose latency the dashboard plots (not /live, whose "latency" is a stream's
+lifetime, nor the dashboard's own page and assets)."""
 
 
 def percentiles(values: list[float]) -> Percentiles:
@@ -176,7 +177,7 @@ class LatencyMiddleware:
         self.app, self.metrics = app, metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNTRACKED:
+        if scope["type"] != "http" or scope["path"] not in TRACKED:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -186,8 +187,7 @@ class LatencyMiddleware:
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 metrics = self.metrics()
                 if metrics is not None:
-                    route = scope.get("route")
-                    path = getattr(route, "path", None) or "other"
-                    metrics.record_latency(f"{scope['method']} {path}", (time.perf_counter() - start) * 1000)
+                    ms = (time.perf_counter() - start) * 1000
+                    metrics.record_latency(f"{scope['method']} {scope['path']}", ms)
 
         await self.app(scope, receive, timed_send)

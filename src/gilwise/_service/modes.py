@@ -40,7 +40,7 @@ class PoolSpec:
 
 
 def _args(cols: SessionColumns) -> tuple[Any, ...]:
-    return (cols.user, cols.ts, cols.event, cols.value, cols.names)
+    return (cols.user, cols.ts, cols.event, cols.value, cols.received, cols.names)
 
 
 async def _inline(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
@@ -54,7 +54,7 @@ async def _threads(switch: OffloadSwitch, cols: SessionColumns) -> SessionsRepor
 async def _processes(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
     off = await switch.pool("processes")
     return await off.run(
-        sessions_report, cols.user, cols.ts, cols.event, cols.value, cols.names,
+        sessions_report, cols.user, cols.ts, cols.event, cols.value, cols.received, cols.names,
         route="cpu", retries=switch.retries,
     )  # fmt: skip
 
@@ -62,7 +62,7 @@ async def _processes(switch: OffloadSwitch, cols: SessionColumns) -> SessionsRep
 async def _auto(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
     off = await switch.pool("processes")
     return await off.run(
-        sessions_report, cols.user, cols.ts, cols.event, cols.value, cols.names,
+        sessions_report, cols.user, cols.ts, cols.event, cols.value, cols.received, cols.names,
         route="auto", retries=switch.retries,
     )  # fmt: skip
 
