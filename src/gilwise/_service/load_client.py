@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
+import signal
 import sys
 import time
 import urllib.parse
@@ -22,6 +24,7 @@ PREBUILT_BATCHES = 16
 building JSON never slows the client down while it measures."""
 USERS = 2000
 PROGRESS_EVERY_S = 0.25
+RETRY_PAUSE_S = 0.1
 
 
 class ClientPlan(TypedDict):
@@ -91,6 +94,7 @@ def run(plan: ClientPlan) -> ClientResult:
         headers["authorization"] = f"Bearer {plan['token']}"
     bodies = ingest_bodies(plan["batch"], plan["seed"], time.time()) if plan["route"] == "ingest" else [b""]
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=60)
+    coordinator = os.getppid()
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":  # every client starts its clock at the same moment
         return {"route": plan["route"], "requests": 0, "latencies_ms": [], "errors": {}, "events": 0,
@@ -120,6 +124,7 @@ def run(plan: ClientPlan) -> ClientResult:
         except (OSError, http.client.HTTPException) as exc:
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             conn.close()  # reconnects on the next request
+            time.sleep(RETRY_PAUSE_S)  # a server that is down must not make this spin
         else:
             latencies.append((time.perf_counter() - t0) * 1000)
             if 200 <= response.status < 300:
@@ -129,6 +134,8 @@ def run(plan: ClientPlan) -> ClientResult:
         n += 1
         if t0 - last_progress >= PROGRESS_EVERY_S:
             last_progress = t0
+            if os.getppid() != coordinator:
+                break  # the coordinator is gone: nobody will read the result
             print(f"progress {n}", flush=True)
     conn.close()
     return {
@@ -142,9 +149,15 @@ def run(plan: ClientPlan) -> ClientResult:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group; the coordinator decides what stops, and a
+    # coordinator that died closes the pipe: then there is no one to report to.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     plan: ClientPlan = json.loads(sys.stdin.readline())
-    result = run(plan)
-    print("result " + json.dumps(result), flush=True)
+    try:
+        result = run(plan)
+        print("result " + json.dumps(result), flush=True)
+    except BrokenPipeError:
+        os._exit(0)
 
 
 if __name__ == "__main__":

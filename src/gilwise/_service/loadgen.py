@@ -13,8 +13,10 @@ import json
 import math
 import os
 import selectors
+import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -150,6 +152,11 @@ def run_load(
     """Start one process per plan, start them together, wait, merge. Kills them all on error."""
     if not plans_:
         raise UsageError("no clients to run")
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # ``terminate()`` (``gilwise serve --demo`` stopping its load) must reach the finally
+        # below, which stops the clients; the default SIGTERM action would orphan them.
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")  # works from a checkout too
@@ -183,7 +190,13 @@ def run_load(
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return merge(plans_[0]["url"], plans_, results)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _expect_ready(proc: subprocess.Popen[str]) -> None:
