@@ -57,11 +57,11 @@ def request(method: str, url: str, body: bytes | None = None) -> bytes:
 
 
 @contextlib.contextmanager
-def server(db: Path, workers: int) -> Any:
+def server(db: Path, workers: int, *options: str) -> Any:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "gilwise.cli", "serve", "--port", str(port), "--db", str(db)]
-    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*cmd, "--workers", str(workers), *options], env=env, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60

@@ -5,8 +5,6 @@ the mode switch works, and the screenshots of threads and processes mode land in
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,24 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from service_process import Service, make_events, running_service, service_env
 
+from chromium import chromium_page, needs_chromium
 from gilwise._results.history import History
 from sample_documents import default_document
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM = shutil.which("chromium")
 SETTLE_S = 12.0
 """Seconds of each mode on screen before its screenshot: enough for the charts to show it."""
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed: apt-get install -y chromium",
-    ),
-    pytest.mark.timeout(240),
-]
+pytestmark = [needs_chromium, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
@@ -60,16 +52,8 @@ def loaded_service(tmp_path: Path) -> Iterator[Service]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert CHROMIUM is not None, "CI must install Debian's chromium: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 1000})
-        finally:
-            browser.close()
+    with chromium_page(1280, 1000) as page:
+        yield page
 
 
 def messages(page: Page) -> int:

@@ -37,7 +37,8 @@ def test_json_array_and_ndjson_are_stored_with_their_extra_properties(service: S
             "FROM events GROUP BY 1 ORDER BY 1"
         ).fetchall()
         stored = con.execute(
-            'SELECT ts, "user", event, value FROM events WHERE seq = 7 AND batch_id = 1'
+            "SELECT ts, u.name, event, value FROM events JOIN users u ON u.id = user_id "
+            "WHERE seq = 7 AND batch_id = 1"
         ).fetchone()
     assert rows == [("1", 1000, 0, 999), ("2", 5, 0, 4)]
     first = batch[7]

@@ -113,3 +113,18 @@ def test_a_database_in_use_is_a_clear_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in second.stderr
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+
+
+def test_a_database_of_another_layout_is_refused_not_misread(tmp_path: Path) -> None:
+    from gilwise._exceptions import UsageError
+    from gilwise._service.store import EventStore
+
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute('CREATE TABLE events (ts DOUBLE, "user" VARCHAR)')
+    with pytest.raises(UsageError, match="has an older layout, this gilwise reads layout 1; pass --db"):
+        EventStore(old)
+    fresh = EventStore(tmp_path / "new.duckdb")
+    fresh.close()
+    again = EventStore(tmp_path / "new.duckdb")  # its own layout opens again
+    again.close()

@@ -54,6 +54,13 @@ def add_serve_parser(sub: Any) -> None:
     p.add_argument(
         "--workers", type=int, metavar="N", help="offload worker processes (default: usable cores)"
     )
+    p.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        metavar="N",
+        help="lower the offload workers' CPU priority by N (default 10; 0 = same as the server)",
+    )
     p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' for ingest and admin")
     p.add_argument(
         "--body-limit", type=int, default=DEFAULT_BODY_LIMIT, metavar="BYTES", help="largest batch"
@@ -83,6 +90,8 @@ def run_serve_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is out of range: use 0 to 65535")
     positive_int("--workers", args.workers, maximum=1024)
     positive_int("--body-limit", args.body_limit)
+    if not 0 <= args.worker_nice <= 19:
+        raise UsageError(f"--worker-nice {args.worker_nice} is out of range: use 0 to 19")
     if not 0 <= args.retries <= 10:
         raise UsageError(f"--retries {args.retries} is out of range: use 0 to 10")
     if args.port == 0 and args.demo:
@@ -98,6 +107,7 @@ def run_serve_command(args: argparse.Namespace) -> int:
         history_path=resolve_history_path(args.history),
         offload="threads" if args.demo and args.offload == "processes" else args.offload,
         workers=args.workers,
+        worker_nice=args.worker_nice,
         token=args.token,
         body_limit=args.body_limit,
         analytics_retries=args.retries,

@@ -6,6 +6,7 @@ offload mode says (``inline`` in the event loop, ``threads`` through ``asyncio.t
 ``processes`` / ``auto`` through ``gilwise.Offloader``).
 
 Modules: ``settings`` (what a server is started with), ``models`` (every request and response),
+``errors`` (the one exception that answers a clear 4xx),
 ``store`` (DuckDB: one connection, a cursor per thread, a transaction per batch), ``ingest``
 (body limit, JSON / NDJSON, validation), ``analytics`` (the pure-Python sessions report; stdlib
 and NumPy only, workers import it), ``modes`` (the offload-mode registry), ``metrics`` (what

@@ -13,7 +13,11 @@ of its inputs: the answer is identical, bit for bit, in every offload mode.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
+
+# pydantic validates responses against these TypedDicts; before Python 3.12 it needs the
+# typing_extensions flavour (a dependency of pydantic, cheap to import in a worker).
+from typing_extensions import TypedDict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,7 +43,7 @@ class FunnelStep(TypedDict):
 
 
 class UserAnomaly(TypedDict):
-    user: str
+    user_id: int
     score: float
     """Largest robust z-score (|x - median| / (1.4826 · MAD)) over the user's features."""
     feature: str
@@ -75,10 +79,9 @@ def sessions_report(
     event: npt.NDArray[np.int8],
     value: npt.NDArray[np.float64],
     received: npt.NDArray[np.int64],
-    names: list[str],
 ) -> SessionsReport:
-    """The report over events in any order; ``names[code]`` is a user's name, ``received``
-    breaks ties between equal timestamps (so the answer never depends on the input order)."""
+    """The report over events in any order; ``received`` breaks ties between equal timestamps
+    (so the answer never depends on the order the rows came in)."""
     import numpy as np  # only where the report runs: importing this module stays cheap
 
     order = np.lexsort((received, ts, user))
@@ -112,7 +115,7 @@ def sessions_report(
         "mean_session_s": total_session_s / total_sessions if total_sessions else 0.0,
         "mean_events_per_session": n / total_sessions if total_sessions else 0.0,
         "funnel": funnel,
-        "anomalies": _anomalies(per_user, names),
+        "anomalies": _anomalies(per_user),
     }
 
 
@@ -171,7 +174,7 @@ def _median(sorted_values: list[float]) -> float:
     return sorted_values[mid] if n % 2 else (sorted_values[mid - 1] + sorted_values[mid]) / 2
 
 
-def _anomalies(per_user: list[tuple[int, _UserFeatures]], names: list[str]) -> list[UserAnomaly]:
+def _anomalies(per_user: list[tuple[int, _UserFeatures]]) -> list[UserAnomaly]:
     if not per_user:
         return []
     centre: dict[str, tuple[float, float]] = {}
@@ -189,6 +192,6 @@ def _anomalies(per_user: list[tuple[int, _UserFeatures]], names: list[str]) -> l
             z = abs(x - med) / sigma if sigma > 0 else (0.0 if x == med else math.inf)
             if z > best:
                 best, best_feature = z, feature
-        scored.append({"user": names[code], "score": best, "feature": best_feature, **f})
-    scored.sort(key=lambda a: (-a["score"], a["user"]))
+        scored.append({"user_id": code, "score": best, "feature": best_feature, **f})
+    scored.sort(key=lambda a: (-a["score"], a["user_id"]))
     return scored[:TOP_ANOMALIES]

@@ -21,7 +21,7 @@ from .._exceptions import OffloadError
 from .errors import RequestRejected
 from .metrics import LatencyMiddleware, LiveMetrics
 from .models import Problem
-from .modes import MODES, OffloadSwitch
+from .modes import MODES, OffloadSwitch, PoolOptions
 from .settings import ServiceSettings
 from .store import EventStore
 
@@ -70,7 +70,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        switch = OffloadSwitch(settings.offload, settings.workers, settings.analytics_retries)
+        options = PoolOptions(workers=settings.workers, nice=settings.worker_nice)
+        switch = OffloadSwitch(settings.offload, options, settings.analytics_retries)
         try:
             await switch.start()
             store = await asyncio.to_thread(EventStore, settings.db_path)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict  # pydantic needs it for TypedDicts before Python 3.12
 
+from .analytics import SessionsReport
+
 # 1e11 s is the year 5138: a bound that catches milliseconds sent as seconds.
 Timestamp = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False, description="epoch seconds")]
 
@@ -70,34 +72,12 @@ class Summary(BaseModel):
     bucket_s: float
 
 
-class FunnelStep(BaseModel):
-    step: str
-    sessions: int
-    conversion: float
-
-
-class UserAnomaly(BaseModel):
-    user: str
-    score: float
-    feature: str
-    events: int
-    sessions: int
-    events_per_session: float
-    mean_value: float
-    mean_gap_s: float
-
-
 class Sessions(BaseModel):
     window_s: float
     mode: str = Field(description="the offload mode this report ran under")
-    compute_ms: float = Field(description="time from start of the analytics to its result")
-    events: int
-    users: int
-    sessions: int
-    mean_session_s: float
-    mean_events_per_session: float
-    funnel: list[FunnelStep]
-    anomalies: list[UserAnomaly]
+    compute_ms: float = Field(description="time from the start of the analytics to its result")
+    report: SessionsReport = Field(description="the report itself: identical in every mode")
+    user_names: dict[int, str] = Field(description="the name of each user id in the report")
 
 
 class OffloadChoice(BaseModel):

@@ -9,10 +9,14 @@ cluster behind ``Offloader(backend="dask")``) is one ``POOLS`` entry and one ``M
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from .._exceptions import UsageError
 from .._offload import Offloader, OffloadStatistics
@@ -33,14 +37,34 @@ class OffloadMode:
 
 
 @dataclass(frozen=True)
+class PoolOptions:
+    workers: int | None
+    """Worker processes; None = one per usable core."""
+    nice: int
+    """Added to the workers' nice value: they soak up idle cores, and the event loop, which
+    answers every request, preempts them as soon as it has something to do."""
+
+
+@dataclass(frozen=True)
 class PoolSpec:
-    make: Callable[[int | None], Offloader]
+    make: Callable[[PoolOptions], Offloader]
     start_at_boot: bool
     """Started with the server (warm when first chosen); otherwise on first use."""
 
 
-def _args(cols: SessionColumns) -> tuple[Any, ...]:
-    return (cols.user, cols.ts, cols.event, cols.value, cols.received, cols.names)
+def _process_pool(options: PoolOptions) -> Offloader:
+    if options.nice:
+        return Offloader(workers=options.workers, initializer=os.nice, initargs=(options.nice,))
+    return Offloader(workers=options.workers)
+
+
+def _args(
+    cols: SessionColumns,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+]:  # fmt: skip
+    return (cols.user, cols.ts, cols.event, cols.value, cols.received)
 
 
 async def _inline(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
@@ -51,24 +75,16 @@ async def _threads(switch: OffloadSwitch, cols: SessionColumns) -> SessionsRepor
     return await asyncio.to_thread(sessions_report, *_args(cols))  # the GIL: one core at a time
 
 
-async def _processes(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
-    off = await switch.pool("processes")
-    return await off.run(
-        sessions_report, cols.user, cols.ts, cols.event, cols.value, cols.received, cols.names,
-        route="cpu", retries=switch.retries,
-    )  # fmt: skip
+def _on_pool(route: Literal["cpu", "auto"]) -> Runner:
+    async def run(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
+        off = await switch.pool("processes")
+        return await off.run(sessions_report, *_args(cols), route=route, retries=switch.retries)
 
-
-async def _auto(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
-    off = await switch.pool("processes")
-    return await off.run(
-        sessions_report, cols.user, cols.ts, cols.event, cols.value, cols.received, cols.names,
-        route="auto", retries=switch.retries,
-    )  # fmt: skip
+    return run
 
 
 POOLS: dict[str, PoolSpec] = {
-    "processes": PoolSpec(make=lambda workers: Offloader(workers=workers), start_at_boot=True),
+    "processes": PoolSpec(make=_process_pool, start_at_boot=True),
 }
 
 MODES: dict[str, OffloadMode] = {
@@ -76,9 +92,14 @@ MODES: dict[str, OffloadMode] = {
     for m in (
         OffloadMode("inline", "the event loop itself: every request waits (the bug)", _inline),
         OffloadMode("threads", "asyncio.to_thread: the GIL lets one thread run (one core busy)", _threads),
-        OffloadMode("processes", "gilwise.Offloader worker processes (the fix)", _processes, "processes"),
         OffloadMode(
-            "auto", "gilwise.Offloader, route='auto': measured, then processes or threads", _auto, "processes"
+            "processes", "gilwise.Offloader worker processes (the fix)", _on_pool("cpu"), "processes"
+        ),
+        OffloadMode(
+            "auto",
+            "gilwise.Offloader, route='auto': measured, then processes or threads",
+            _on_pool("auto"),
+            "processes",
         ),
     )
 }
@@ -94,9 +115,9 @@ def check_mode(name: str) -> OffloadMode:
 class OffloadSwitch:
     """The current mode, the pools the modes run on, and what is in flight."""
 
-    def __init__(self, mode: str, workers: int | None, retries: int) -> None:
+    def __init__(self, mode: str, options: PoolOptions, retries: int) -> None:
         self.mode = check_mode(mode)
-        self.workers, self.retries = workers, retries
+        self.options, self.retries = options, retries
         self.in_flight = 0
         self.pinned = False
         """Someone chose a mode through ``PUT /admin/offload`` (stops the demo's cycling)."""
@@ -115,7 +136,7 @@ class OffloadSwitch:
             return off
         async with self._lock:
             if name not in self._pools:
-                off = POOLS[name].make(self.workers)
+                off = POOLS[name].make(self.options)
                 await off.__aenter__()
                 self._pools[name] = off
             return self._pools[name]

@@ -26,7 +26,6 @@ from .models import (
     Summary,
 )
 from .modes import MODES
-from .store import EventStore
 
 router = APIRouter()
 
@@ -73,14 +72,14 @@ async def post_events(request: Request, state: State) -> Accepted:
         request.stream(), request.headers.get("content-length"), state.settings.body_limit
     )
     columns = to_columns(parse_batch(body, request.headers.get("content-type")))
-    batch_id = await state.store.call(EventStore.insert, columns)
+    batch_id = await state.store.call(state.store.insert, columns)
     state.metrics.record_ingest(len(columns))
     return Accepted(accepted=len(columns), batch_id=batch_id)
 
 
 @router.get("/events/count", response_model=Count)
 async def events_count(state: State) -> Count:
-    return Count(count=await state.store.call(EventStore.count))
+    return Count(count=await state.store.call(state.store.count))
 
 
 Window = Annotated[float, Query(gt=0, le=MAX_WINDOW_S, description="seconds back from now")]
@@ -88,16 +87,17 @@ Window = Annotated[float, Query(gt=0, le=MAX_WINDOW_S, description="seconds back
 
 @router.get("/analytics/summary", response_model=Summary)
 async def analytics_summary(state: State, window: Window = 60.0) -> Summary:
-    return await state.store.call(EventStore.summary, window, time.time())
+    return await state.store.call(state.store.summary, window, time.time())
 
 
 @router.get("/analytics/sessions", response_model=Sessions, responses={503: {"model": Problem}})
 async def analytics_sessions(state: State, window: Window = 6 * 3600.0) -> Sessions:
     columns = await state.store.call(
-        EventStore.session_columns, window, time.time(), state.settings.sessions_limit
+        state.store.session_columns, window, time.time(), state.settings.sessions_limit
     )
     report, mode, compute_ms = await state.switch.run(columns)
-    return Sessions.model_validate({"window_s": window, "mode": mode, "compute_ms": compute_ms, **report})
+    names = {a["user_id"]: state.store.user_name(a["user_id"]) for a in report["anomalies"]}
+    return Sessions(window_s=window, mode=mode, compute_ms=compute_ms, report=report, user_names=names)
 
 
 def _offload_state(state: State) -> OffloadState:

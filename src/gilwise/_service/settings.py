@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._exceptions import UsageError
+from .._results.history import data_dir
 
 DB_ENV_VAR = "GILWISE_SERVE_DB"
 DEFAULT_BODY_LIMIT = 8 << 20
@@ -20,10 +21,7 @@ def default_db_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     if env.get(DB_ENV_VAR):
         return Path(env[DB_ENV_VAR]).expanduser()
-    data_home = env.get("XDG_DATA_HOME") or ""
-    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
-    return base / "gilwise" / "events.duckdb"
+    return data_dir(env) / "events.duckdb"
 
 
 def is_loopback(host: str) -> bool:
@@ -43,6 +41,8 @@ class ServiceSettings:
     offload: str = "processes"
     workers: int | None = None
     """Offload worker processes; None = one per usable core."""
+    worker_nice: int = 10
+    """Nice increment of the offload workers (0 = the server's own priority)."""
     token: str | None = None
     """Bearer token required by ingest and admin endpoints when set."""
     body_limit: int = DEFAULT_BODY_LIMIT
