@@ -201,7 +201,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     return {
         "machine": {**machine_summary(), "loadavg_before": load_before},
-        "config": vars(args) | {"session_clients": SESSION_CLIENTS, "health_interval_s": HEALTH_INTERVAL_S},
+        "config": {k: v for k, v in vars(args).items() if k != "json"}
+        | {"session_clients": SESSION_CLIENTS, "health_interval_s": HEALTH_INTERVAL_S},
         "ingest": ingested,
         "rounds": rounds,
         "figures": figures,
