@@ -17,7 +17,9 @@ from .compare import add_compare_parser
 from .console import stderr_console
 from .doctor import add_doctor_parser
 from .history import add_history_parser
+from .load import add_load_parser
 from .report import add_report_parser
+from .serve import add_serve_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -27,6 +29,8 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_report_parser,
     add_history_parser,
     add_compare_parser,
+    add_serve_parser,
+    add_load_parser,
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 
