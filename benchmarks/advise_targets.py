@@ -1,0 +1,63 @@
+"""Functions of known character for ``gilwise advise`` (benchmarks/bench_advise.py, tests).
+
+Each is a module-level function so worker processes import it by name; the expected verdict
+is in its docstring's first line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import zlib
+from typing import Any
+
+
+def python_loop(n: int) -> float:
+    """processes: a pure-Python loop holds the GIL the whole time."""
+    total = 0.0
+    for i in range(1, n):
+        total += math.sqrt(i) * math.log(i + 1)
+    return total
+
+
+def text_block(size: int) -> bytes:
+    """Compressible, text-like bytes (zlib works for its ratio, as on real logs)."""
+    words = [b"gilwise", b"thread", b"process", b"latency", b"core", b"queue", b"lock", b"wait"]
+    out = bytearray()
+    i = 0
+    while len(out) < size:
+        out += words[(i * 7 + i // 3) % len(words)] + b" " + str(i % 997).encode() + b"\n"
+        i += 1
+    return bytes(out[:size])
+
+
+def compress(data: bytes) -> int:
+    """threads: zlib releases the GIL while it compresses a large buffer."""
+    return len(zlib.compress(data, 6))
+
+
+def digest(data: bytes, rounds: int = 4) -> str:
+    """threads: hashlib releases the GIL on buffers above 2 KiB."""
+    h = b""
+    for _ in range(rounds):
+        h = hashlib.sha256(data + h[:1]).digest() if False else hashlib.sha256(data).digest()
+    return h.hex()
+
+
+def blocking_wait(seconds: float) -> float:
+    """threads (or asyncio): a blocking wait holds no GIL and no core."""
+    time.sleep(seconds)
+    return seconds
+
+
+def peek(data: bytes) -> int:
+    """serial: a few microseconds of work on an argument that costs milliseconds to ship."""
+    return data[:256].count(b"e")
+
+
+def numpy_kernel(values: Any) -> float:
+    """threads: NumPy's loops release the GIL on large arrays."""
+    import numpy as np
+
+    return float(np.sqrt(values * values + 1.0).sum())

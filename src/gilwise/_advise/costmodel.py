@@ -1,0 +1,294 @@
+"""Predict each model's speedup for a batch of calls, from the probes alone.
+
+One call of the target (wall ``c``) is split, from the call probe, into time holding the GIL
+(``g = h·c``, h from the probe thread), CPU time without it (``a``) and off-CPU waiting
+(``w``). A batch of ``K`` calls then takes, with ``n`` workers on ``P`` usable cores:
+
+* serial: ``K·c``;
+* threads: ``n·t_start + max(K·(g + d), K·(g + a)·κn / min(n, P), ⌈K/n⌉·(g + a·κn + w) + d)``:
+  the GIL serialises ``g``, the cores bound the CPU work, each thread runs its share in turn;
+  ``d`` is the pool's per-call dispatch (threads×1 probe), ``κn`` the slowdown of one call
+  when n run at once (memory bandwidth, shared caches: processes×n probe's in-task times);
+  then scaled by how far the threads×n probe itself was from this formula (GIL hand-offs);
+* processes: ``S(n) + X(n) + max(K·p, ⌈K/n⌉·(c·κn + q)) + p``: pool start-up and shutdown
+  (pool probe), the parent's serial share per call ``p`` (pickling the arguments, unpickling
+  the result) and each worker's ``q`` (unpickling, the pipe, pickling the result back);
+* asyncio: a coroutine function overlaps its waits on one thread, ``K·(g + a) + w``; a
+  blocking one goes through ``asyncio.to_thread``, i.e. threads at the default executor size;
+* free-threaded threads: the threads formula with that build's own call probe and scaling
+  runs (no GIL: ``g = 0``, ``κn`` includes contention on shared objects), against the
+  baseline's serial time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from dataclasses import dataclass
+
+from .._pythons.discovery import InterpreterInfo
+from .probes import InterpreterProbes
+from .protocol import CellModel
+
+WAITING_SHARE = 0.25
+"""Calls waiting off-CPU at least this share of their time are offered many threads."""
+MANY_THREADS = (8, 16, 32, 64)
+CHUNK_OVERHEAD_SHARE = 0.05
+"""Chunk calls for ``pool.map`` until the per-message cost is at most this share of the work."""
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """One call split into its parts, from one interpreter's probes."""
+
+    call_s: float
+    cpu_s: float
+    gil_held: float
+    gil_assumed: bool
+    """The GIL probe was inconclusive (a busy machine): ``gil_held`` is the CPU share."""
+    gil_s: float
+    free_cpu_s: float
+    wait_s: float
+    dispatch_s: float
+    thread_start_s: float
+    contention: dict[int, float]
+    threads_correction: dict[int, float]
+
+    @property
+    def wait_share(self) -> float:
+        return self.wait_s / self.call_s if self.call_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ProcessCosts:
+    start_method: str
+    startup_s: dict[int, float]
+    shutdown_s: dict[int, float]
+    message_s: float
+    parent_s: float
+    """Per call, serial in the parent (without the message cost, which depends on chunking)."""
+    child_s: float
+    args_bytes: int
+    result_bytes: int
+
+    def at(self, table: dict[int, float], n: int) -> float:
+        if n in table:
+            return table[n]
+        known = sorted(table)
+        lo = max((k for k in known if k <= n), default=known[0])
+        hi = min((k for k in known if k >= n), default=known[-1])
+        if lo == hi:
+            return table[lo] * n / lo
+        return table[lo] + (table[hi] - table[lo]) * (n - lo) / (hi - lo)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    model: str
+    """serial, threads, processes, asyncio, free-threaded-threads, interpreters."""
+    workers: int
+    interpreter: InterpreterInfo
+    cell_model: CellModel
+    chunksize: int
+    predicted_s: float
+    predicted_speedup: float
+    basis: str
+
+
+def _mean_in_task(probes: InterpreterProbes, model: CellModel, n: int) -> float | None:
+    cell = probes.cells.get((model, n))
+    return statistics.fmean(cell["in_task_s"]) if cell and cell["in_task_s"] else None
+
+
+def _contention(probes: InterpreterProbes, cores: int, source: CellModel) -> dict[int, float]:
+    base = _mean_in_task(probes, source, 1)
+    kappa = {1: 1.0}
+    for n in range(2, cores + 1):
+        mean = _mean_in_task(probes, source, n)
+        if base and mean:
+            kappa[n] = max(1.0, mean / base)
+    return kappa
+
+
+def kappa_at(shape: CallShape, n: int, cores: int) -> float:
+    known = [k for k in shape.contention if k <= min(n, cores)]
+    return shape.contention[max(known)] if known else 1.0
+
+
+def shape_of(probes: InterpreterProbes, cores: int) -> CallShape:
+    c, u = probes.call_s, probes.cpu_s
+    held = probes.call["gil"]["held_fraction"]
+    assumed = held is None and probes.interpreter.gil_enabled
+    if held is None:
+        held = min(1.0, u / c) if assumed and c > 0 else 0.0
+    # Time spent queued for a core is CPU demand, not a wait that threads could overlap.
+    on_cpu = min(c, u + probes.call["runqueue_s"])
+    g = held * c
+    a = max(0.0, on_cpu - g)
+    w = max(0.0, c - g - a)
+    one = probes.cells.get(("threads", 1))
+    dispatch = max(0.0, (one["wall_s"] - sum(one["in_task_s"])) / one["calls"]) if one else 0.0
+    # Hardware contention is what a call suffers beside n others with no GIL between them:
+    # processes' in-task times; without them (unpicklable), threads' when they barely hold it.
+    source: CellModel = "processes" if ("processes", 1) in probes.cells else "threads"
+    kappa = _contention(probes, cores, source) if source == "processes" or held < 0.2 else {1: 1.0}
+    shape = CallShape(c, u, held, assumed, g, a, w, dispatch, probes.call["thread_start_s"], kappa, {})
+    correction: dict[int, float] = {}
+    for n in range(2, cores + 1):
+        cell = probes.cells.get(("threads", n))
+        if cell is not None:
+            formula = threads_time(shape, n, cell["calls"], cores, raw=True)
+            correction[n] = min(3.0, max(0.5, cell["wall_s"] / formula))
+    return CallShape(c, u, held, assumed, g, a, w, dispatch, shape.thread_start_s, kappa, correction)
+
+
+def threads_time(shape: CallShape, n: int, calls: int, cores: int, raw: bool = False) -> float:
+    kappa = kappa_at(shape, n, cores)
+    g, a, w, d = shape.gil_s, shape.free_cpu_s, shape.wait_s, shape.dispatch_s
+    t = n * shape.thread_start_s + max(
+        calls * (g + d),
+        calls * (g + a) * kappa / min(n, cores),
+        math.ceil(calls / n) * (g + a * kappa + w) + d,
+    )
+    if raw or n == 1 or not shape.threads_correction:
+        return t
+    known = [k for k in shape.threads_correction if k <= n]
+    return t * shape.threads_correction[max(known) if known else min(shape.threads_correction)]
+
+
+def process_costs(probes: InterpreterProbes) -> ProcessCosts | None:
+    pool, transfer = probes.pool, probes.call["transfer"]
+    if pool is None or not transfer["picklable"]:
+        return None
+    ship_args = max(transfer["args_dumps_s"], pool["args_roundtrip_s"] - pool["message_s"])
+    pipe_result = transfer["result_bytes"] / max(pool["pipe_bytes_per_s"], 1.0)
+    return ProcessCosts(
+        start_method=pool["start_method"],
+        startup_s={int(n): s for n, s in pool["startup_s"]},
+        shutdown_s={int(n): s for n, s in pool["shutdown_s"]},
+        message_s=pool["message_s"],
+        parent_s=transfer["args_dumps_s"] + transfer["result_loads_s"],
+        child_s=ship_args - transfer["args_dumps_s"] + transfer["result_dumps_s"] + pipe_result,
+        args_bytes=transfer["args_bytes"],
+        result_bytes=transfer["result_bytes"],
+    )
+
+
+def processes_time(
+    shape: CallShape,
+    costs: ProcessCosts,
+    n: int,
+    calls: int,
+    cores: int,
+    chunk: int,
+    call_s: float | None = None,
+) -> float:
+    c = shape.call_s if call_s is None else call_s
+    per_message = costs.message_s / (2 * chunk)
+    parent = costs.parent_s + per_message
+    child = costs.child_s + per_message
+    work = math.ceil(calls / n) * (c * kappa_at(shape, n, cores) + child)
+    return costs.at(costs.startup_s, n) + costs.at(costs.shutdown_s, n) + max(calls * parent, work) + parent
+
+
+def chunksize_for(costs: ProcessCosts, call_s: float, calls: int, workers: int) -> int:
+    """Calls per message so that a message's fixed cost is at most 5 % of the work it carries."""
+    wanted = math.ceil(costs.message_s / max(CHUNK_OVERHEAD_SHARE * call_s, 1e-9))
+    return max(1, min(wanted, calls // (4 * workers) or 1))
+
+
+def break_even_call_s(shape: CallShape, costs: ProcessCosts, calls: int, cores: int) -> float | None:
+    """The shortest call (same arguments, same batch) for which processes×cores beat serial."""
+
+    def gain(c: float) -> float:
+        chunk = chunksize_for(costs, c, calls, cores)
+        return calls * c - processes_time(shape, costs, cores, calls, cores, chunk, call_s=c)
+
+    lo, hi = 1e-7, 1e4
+    if gain(hi) <= 0:
+        return None
+    for _ in range(80):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if gain(mid) <= 0 else (lo, mid)
+    return hi
+
+
+def thread_counts(shape: CallShape, cores: int, calls: int) -> list[int]:
+    counts = set(range(1, cores + 1))
+    if shape.wait_share >= WAITING_SHARE:
+        counts |= {k for k in (2 * cores, 4 * cores, *MANY_THREADS) if k <= calls}
+        if calls <= max(MANY_THREADS):
+            counts.add(calls)
+    return sorted(k for k in counts if k <= max(calls, 1))
+
+
+def default_executor_threads() -> int:
+    """``asyncio.to_thread``'s default executor size (ThreadPoolExecutor's default)."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """The probes turned into model parameters, for the baseline and the other builds."""
+
+    baseline: InterpreterProbes
+    shape: CallShape
+    costs: ProcessCosts | None
+    others: tuple[tuple[InterpreterProbes, CallShape], ...]
+    cores: int
+
+
+def inputs_from(baseline: InterpreterProbes, others: list[InterpreterProbes], cores: int) -> ModelInputs:
+    return ModelInputs(
+        baseline,
+        shape_of(baseline, cores),
+        process_costs(baseline),
+        tuple((p, shape_of(p, cores)) for p in others),
+        cores,
+    )
+
+
+def predict(inputs: ModelInputs, calls: int) -> list[Prediction]:
+    """Every model and worker count worth showing, for a batch of ``calls`` calls."""
+    shape, cores, base = inputs.shape, inputs.cores, inputs.baseline.interpreter
+    serial_s = calls * shape.call_s
+    out = [Prediction("serial", 1, base, "serial", 1, serial_s, 1.0, "K × the call probe's median")]
+
+    def add(
+        model: str, n: int, who: InterpreterInfo, cell: CellModel, chunk: int, t: float, basis: str
+    ) -> None:
+        out.append(Prediction(model, n, who, cell, chunk, t, serial_s / t if t > 0 else math.inf, basis))
+
+    gil = "assumed = CPU share (GIL probe inconclusive)" if shape.gil_assumed else "probe thread"
+    for n in thread_counts(shape, cores, calls):
+        basis = f"GIL held {shape.gil_held:.0%} ({gil}), {shape.wait_share:.0%} waiting, dispatch, κ"
+        add("threads", n, base, "threads", 1, threads_time(shape, n, calls, cores), basis)
+    if inputs.baseline.call["coroutine"]:
+        t = calls * (shape.gil_s + shape.free_cpu_s) + shape.wait_s
+        add("asyncio", calls, base, "asyncio", 1, t, "one loop: CPU parts in turn, waits overlap")
+    else:
+        n = min(default_executor_threads(), calls)
+        add(
+            "asyncio",
+            n,
+            base,
+            "asyncio",
+            1,
+            threads_time(shape, n, calls, cores),
+            "asyncio.to_thread: threads",
+        )
+    if inputs.costs is not None:
+        for n in range(1, cores + 1):
+            chunk = chunksize_for(inputs.costs, shape.call_s, calls, n)
+            t = processes_time(shape, inputs.costs, n, calls, cores, chunk)
+            add("processes", n, base, "processes", chunk, t, "pool start-up, pickling both ways, κ")
+    for probes, other in inputs.others:
+        who = probes.interpreter
+        if not who.free_threaded:
+            continue
+        name = "free-threaded-threads" if not who.gil_enabled else "threads"
+        for n in thread_counts(other, cores, calls):
+            t = threads_time(other, n, calls, cores)
+            add(name, n, who, "threads", 1, t, f"{who.label} call and threads probes vs {base.label} serial")
+    return out

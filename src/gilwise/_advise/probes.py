@@ -1,0 +1,195 @@
+"""Run the probes of one function in fresh advise workers, under each interpreter, within budget.
+
+Each probe is its own worker process (``python -m gilwise._advise.worker``), started through
+the harness's launcher (own session, killed with its whole process group on timeout).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import cast
+
+from .._exceptions import HarnessError, UsageError, WorkloadFailed
+from .._harness.launch import run_worker
+from .._pythons.discovery import InterpreterInfo
+from .protocol import (
+    AdviseFailure,
+    AdviseSpec,
+    CallReport,
+    CellModel,
+    CellReport,
+    PoolReport,
+    TargetSpec,
+)
+
+WORKER_MODULE = "gilwise._advise.worker"
+STARTUP_ALLOWANCE_S = 2.0
+"""A worker's interpreter start and the target's import, on top of what it is asked to run."""
+SCALING_CELL_S = 0.25
+"""A scaling probe runs at least two waves of calls, or about this long."""
+
+
+class Unavailable(Exception):
+    """This interpreter cannot run the target (missing module there, say); not an error."""
+
+
+class BudgetExhausted(Exception):
+    """Not enough of ``--budget`` is left to run the next probe."""
+
+
+@dataclass
+class Budget:
+    """The hard bound on the whole advise run (``--budget``)."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def left(self) -> float:
+        return self.seconds - (time.monotonic() - self.started)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+def raise_for(failure: AdviseFailure, target: str, interpreter: InterpreterInfo) -> None:
+    kind, error = failure["kind"], failure["error"]
+    if kind == "usage":
+        raise UsageError(error)
+    if kind == "raised":
+        raise WorkloadFailed(f"the target failed: {error}\n{failure.get('traceback', '')}".rstrip())
+    if kind == "unavailable":
+        raise Unavailable(error)
+    if kind == "timeout":
+        raise BudgetExhausted(error)
+    raise HarnessError(f"advise worker for {target} under {interpreter.label} failed: {error}")
+
+
+def run_probe(
+    interpreter: InterpreterInfo,
+    spec: AdviseSpec,
+    budget: Budget,
+    on_start: object | None = None,
+) -> CallReport | PoolReport | CellReport:
+    """One worker to completion; a failure raises (usage, raised, unavailable, budget)."""
+    left = budget.left()
+    if left < 0.5:
+        raise BudgetExhausted(f"{left:.1f} s of the budget left")
+    spec = {**spec, "deadline_s": max(0.1, min(spec["deadline_s"], left - STARTUP_ALLOWANCE_S))}
+    watch = on_start if callable(on_start) else None
+    reply = run_worker(interpreter.path, spec, timeout_s=left, on_start=watch, module=WORKER_MODULE)
+    result = cast(CallReport | PoolReport | CellReport | AdviseFailure, reply)
+    if not result["ok"]:
+        failure = result
+        if failure["kind"] == "timeout":
+            raise BudgetExhausted(f"the {spec['mode']} probe ran out of the budget")
+        raise_for(failure, spec["target"]["target"], interpreter)
+    return cast(CallReport | PoolReport | CellReport, result)
+
+
+@dataclass
+class InterpreterProbes:
+    """Everything measured for one interpreter; absent parts carry the reason in ``notes``."""
+
+    interpreter: InterpreterInfo
+    call: CallReport
+    pool: PoolReport | None = None
+    cells: dict[tuple[CellModel, int], CellReport] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def call_s(self) -> float:
+        return statistics.median(self.call["wall_s"]) if self.call["wall_s"] else self.call["first_call_s"]
+
+    @property
+    def cpu_s(self) -> float:
+        return statistics.median(self.call["cpu_s"]) if self.call["cpu_s"] else self.call_s
+
+
+def call_probe(
+    interpreter: InterpreterInfo, target: TargetSpec, budget: Budget, min_time_s: float
+) -> CallReport:
+    spec: AdviseSpec = {
+        "mode": "call",
+        "target": target,
+        "deadline_s": budget.left(),
+        "min_time_s": min_time_s,
+    }
+    return cast(CallReport, run_probe(interpreter, spec, budget))
+
+
+def scaling_calls(call_s: float, workers: int) -> int:
+    """Two waves of calls, or enough for about SCALING_CELL_S."""
+    waves = max(2, math.ceil(SCALING_CELL_S / max(call_s, 1e-6) / workers))
+    return min(workers * waves, 20_000)
+
+
+def cell(
+    interpreter: InterpreterInfo,
+    target: TargetSpec,
+    budget: Budget,
+    model: CellModel,
+    workers: int,
+    calls: int,
+    chunksize: int = 1,
+    on_start: object | None = None,
+) -> CellReport:
+    spec: AdviseSpec = {
+        "mode": "cell",
+        "target": target,
+        "deadline_s": budget.left(),
+        "model": model,
+        "workers": workers,
+        "calls": calls,
+        "chunksize": chunksize,
+    }
+    return cast(CellReport, run_probe(interpreter, spec, budget, on_start))
+
+
+def probe_interpreter(
+    interpreter: InterpreterInfo,
+    target: TargetSpec,
+    budget: Budget,
+    cores: int,
+    *,
+    processes: bool,
+    min_time_s: float = 0.4,
+) -> InterpreterProbes:
+    """The call probe, then the pool probe and the scaling runs as far as the budget allows.
+
+    Raises Unavailable when the target cannot run there at all, WorkloadFailed when it raised.
+    """
+    probes = InterpreterProbes(interpreter, call_probe(interpreter, target, budget, min_time_s))
+    counts = list(range(1, cores + 1))
+    transfer = probes.call["transfer"]
+    models: list[CellModel] = ["threads"]
+    if processes and transfer["picklable"]:
+        spec: AdviseSpec = {
+            "mode": "pool",
+            "target": target,
+            "deadline_s": budget.left(),
+            "pool_workers": counts,
+        }
+        try:
+            probes.pool = cast(PoolReport, run_probe(interpreter, spec, budget))
+            models.append("processes")
+        except BudgetExhausted as exc:
+            probes.notes.append(f"pool probe skipped: {exc}")
+    elif processes:
+        probes.notes.append(f"processes: the call cannot be pickled ({transfer['reason']})")
+    for model in models:
+        for n in counts:
+            calls = scaling_calls(probes.call_s, n)
+            expected = calls * probes.call_s / n + 0.5
+            if expected > budget.left() * 0.5:
+                probes.notes.append(
+                    f"{model}×{n} scaling probe skipped: about {expected:.1f} s, budget too short"
+                )
+                continue
+            try:
+                probes.cells[(model, n)] = cell(interpreter, target, budget, model, n, calls)
+            except BudgetExhausted as exc:
+                probes.notes.append(f"{model}×{n} scaling probe skipped: {exc}")
+    return probes
