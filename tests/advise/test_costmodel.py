@@ -88,6 +88,7 @@ def cell_report(model: CellModel, n: int, calls: int, in_task: float, wall: floa
         "chunksize": 1,
         "wall_s": wall,
         "in_task_s": [in_task] * calls,
+        "submit_s": calls * 10e-6,
         "window": [0.0, wall],
         "cpu_self_s": 0.0,
         "cpu_children_s": 0.0,
@@ -166,10 +167,13 @@ def test_threads_formula_terms() -> None:
     assert shape.free_cpu_s == pytest.approx(0.005)
     assert shape.wait_s == pytest.approx(0.0)
     assert shape.dispatch_s == pytest.approx(30e-6)
-    # Half of each call holds the GIL: 100 calls take at least 100 × (5 ms + dispatch) on any
-    # number of threads, plus starting the two threads.
+    assert shape.submit_s == pytest.approx(10e-6)
+    # Half of each call holds the GIL and the other half runs beside it: two threads each run
+    # 50 calls in turn (each with the wake-up latency), after starting; the GIL's bound,
+    # 100 × (5 ms + submitting), is just under that.
     t = threads_time(shape, 2, 100, CORES, raw=True)
-    assert t == pytest.approx(2 * 60e-6 + 100 * (0.005 + 30e-6))
+    assert t == pytest.approx(2 * 60e-6 + 50 * (0.01 + 20e-6) + 10e-6)
+    assert t > 100 * (0.005 + 10e-6)
 
 
 def test_processes_break_even_and_chunking() -> None:

@@ -28,7 +28,8 @@ Progress = Callable[[str], None]
 BASELINE_PROBE_SHARE = 0.40
 OTHER_PROBE_SHARE = 0.15
 MIN_ROUNDS = 3
-MAX_BATCH_CALLS = 200_000
+MAX_BATCH_CALLS = 20_000
+"""A batch of more calls than a scaling probe makes would be predicted from smaller ones."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def plan(
     notes: list[str] = []
     for _ in range(8):
         predictions = predict(inputs, calls)
-        choice = choose(predictions, inputs.baseline.interpreter.path)
+        choice = choose(predictions, inputs.baseline.interpreter.path, inputs.baseline.call["coroutine"])
         cells = _cells(predictions, choice)
         needed = MIN_ROUNDS * round_seconds(cells) * 1.3
         available = budget.left() - 1.0

@@ -33,13 +33,21 @@ def _cpu() -> tuple[float, float]:
     return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
+class _Submitting:
+    """Time spent submitting (the caller's serial share of a pool's dispatch)."""
+
+    seconds = 0.0
+
+
 def _serial(fn: Fn, args: tuple[Any, ...], kwargs: dict[str, Any], n: int, calls_: int) -> list[float]:
     return [calls.timed_call(fn, args, kwargs)[1] for _ in range(calls_)]
 
 
 def _threads(fn: Fn, args: tuple[Any, ...], kwargs: dict[str, Any], n: int, calls_: int) -> list[float]:
     with cf.ThreadPoolExecutor(n) as pool:
+        t0 = time.perf_counter()
         futures = [pool.submit(calls.timed_call, fn, args, kwargs) for _ in range(calls_)]
+        _Submitting.seconds = time.perf_counter() - t0
         return [f.result()[1] for f in futures]
 
 
@@ -47,7 +55,9 @@ def _pool_calls(
     pool: cf.Executor, fn: Fn, args: tuple[Any, ...], kwargs: dict[str, Any], calls_: int, chunk: int
 ) -> list[float]:
     if chunk <= 1:
+        t0 = time.perf_counter()
         futures = [pool.submit(calls.timed_call, fn, args, kwargs) for _ in range(calls_)]
+        _Submitting.seconds = time.perf_counter() - t0
         return [f.result()[1] for f in futures]
     blob = pickle.dumps((fn, args, kwargs))
     items = [pickle.loads(blob) for _ in range(calls_)]
@@ -129,6 +139,7 @@ def run_cell(
         "chunksize": chunk,
         "wall_s": wall,
         "in_task_s": durations,
+        "submit_s": _Submitting.seconds,
         "window": [window0, window1],
         "cpu_self_s": cpu1_self - cpu0_self,
         "cpu_children_s": cpu1_kids - cpu0_kids,

@@ -39,23 +39,30 @@ def best_per_model(predictions: list[Prediction]) -> list[Prediction]:
     return sorted(best, key=lambda r: -r.predicted_speedup)
 
 
-def choose(predictions: list[Prediction], baseline: str) -> Choice:
+def _close(candidate: Prediction | None, top: Prediction, share: float) -> bool:
+    return candidate is not None and candidate.predicted_speedup >= share * top.predicted_speedup
+
+
+def choose(predictions: list[Prediction], baseline: str, coroutine: bool = False) -> Choice:
     ranked = best_per_model(predictions)
     mine = [p for p in ranked if p.interpreter.path == baseline]
     serial = next(p for p in mine if p.model == "serial")
+    threads = next((p for p in mine if p.model == "threads"), None)
     top = mine[0]
+    # asyncio.to_thread on a blocking function is a thread pool by another name.
+    if top.model == "asyncio" and not coroutine and _close(threads, top, FEWER_WORKERS):
+        top = threads or top
     if top.predicted_speedup < WORTH_IT:
         top = serial
-    elif top.model == "processes":
-        threads = next((p for p in mine if p.model == "threads"), None)
-        if threads is not None and threads.predicted_speedup >= THREADS_PREFERRED * top.predicted_speedup:
-            top = threads
+    elif top.model == "processes" and _close(threads, top, THREADS_PREFERRED):
+        top = threads or top
     others = [p for p in ranked if p.model not in (top.model, "serial")]
     if top.model != "serial" and serial not in others:
         others.append(serial)
     others.sort(key=lambda r: -r.predicted_speedup)
     # asyncio over to_thread is threads under another name: a runner-up that adds nothing.
-    distinct = [p for p in others if not (p.model == "asyncio" and top.model == "threads")] or others
+    distinct = [p for p in others if coroutine or not (p.model == "asyncio" and top.model == "threads")]
+    distinct = distinct or others
     return Choice(top, distinct[0] if distinct else None)
 
 

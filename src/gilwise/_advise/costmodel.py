@@ -5,9 +5,10 @@ One call of the target (wall ``c``) is split, from the call probe, into time hol
 (``w``). A batch of ``K`` calls then takes, with ``n`` workers on ``P`` usable cores:
 
 * serial: ``K·c``;
-* threads: ``n·t_start + max(K·(g + d), K·(g + a)·κn / min(n, P), ⌈K/n⌉·(g + a·κn + w) + d)``:
+* threads: ``n·t_start + max(K·(g + s), K·(g + a)·κn / min(n, P), ⌈K/n⌉·(g + a·κn + w + l) + s)``:
   the GIL serialises ``g``, the cores bound the CPU work, each thread runs its share in turn;
-  ``d`` is the pool's per-call dispatch (threads×1 probe), ``κn`` the slowdown of one call
+  ``s`` is the caller's submit cost per call and ``l`` the rest of the pool's per-call
+  dispatch (waking a worker; threads×1 probe), ``κn`` the slowdown of one call
   when n run at once (memory bandwidth, shared caches: processes×n probe's in-task times);
   then scaled by how far the threads×n probe itself was from this formula (GIL hand-offs);
 * processes: ``S(n) + X(n) + max(K·p, ⌈K/n⌉·(c·κn + q)) + p``: pool start-up and shutdown
@@ -51,6 +52,9 @@ class CallShape:
     free_cpu_s: float
     wait_s: float
     dispatch_s: float
+    """Per call on a thread pool besides the call: submitting it and waking a worker."""
+    submit_s: float
+    """The caller's serial share of ``dispatch_s`` (the rest overlaps across workers)."""
     thread_start_s: float
     contention: dict[int, float]
     threads_correction: dict[int, float]
@@ -129,32 +133,44 @@ def shape_of(probes: InterpreterProbes, cores: int) -> CallShape:
     w = max(0.0, c - g - a)
     one = probes.cells.get(("threads", 1))
     dispatch = max(0.0, (one["wall_s"] - sum(one["in_task_s"])) / one["calls"]) if one else 0.0
+    submit = min(dispatch, one["submit_s"] / one["calls"]) if one else 0.0
     # Hardware contention is what a call suffers beside n others with no GIL between them:
     # processes' in-task times; without them (unpicklable), threads' when they barely hold it.
     source: CellModel = "processes" if ("processes", 1) in probes.cells else "threads"
     kappa = _contention(probes, cores, source) if source == "processes" or held < 0.2 else {1: 1.0}
-    shape = CallShape(c, u, held, assumed, g, a, w, dispatch, probes.call["thread_start_s"], kappa, {})
+    start = probes.call["thread_start_s"]
+    shape = CallShape(c, u, held, assumed, g, a, w, dispatch, submit, start, kappa, {})
     correction: dict[int, float] = {}
-    for n in range(2, cores + 1):
-        cell = probes.cells.get(("threads", n))
-        if cell is not None:
+    for (model, n), cell in probes.cells.items():
+        if model == "threads" and n >= 2:
             formula = threads_time(shape, n, cell["calls"], cores, raw=True)
             correction[n] = min(3.0, max(0.5, cell["wall_s"] / formula))
-    return CallShape(c, u, held, assumed, g, a, w, dispatch, shape.thread_start_s, kappa, correction)
+    return CallShape(c, u, held, assumed, g, a, w, dispatch, submit, start, kappa, correction)
 
 
 def threads_time(shape: CallShape, n: int, calls: int, cores: int, raw: bool = False) -> float:
     kappa = kappa_at(shape, n, cores)
-    g, a, w, d = shape.gil_s, shape.free_cpu_s, shape.wait_s, shape.dispatch_s
+    g, a, w, s = shape.gil_s, shape.free_cpu_s, shape.wait_s, shape.submit_s
+    latency = shape.dispatch_s - s
     t = n * shape.thread_start_s + max(
-        calls * (g + d),
+        calls * (g + s),
         calls * (g + a) * kappa / min(n, cores),
-        math.ceil(calls / n) * (g + a * kappa + w) + d,
+        math.ceil(calls / n) * (g + a * kappa + w + latency) + s,
     )
     if raw or n == 1 or not shape.threads_correction:
         return t
-    known = [k for k in shape.threads_correction if k <= n]
-    return t * shape.threads_correction[max(known) if known else min(shape.threads_correction)]
+    return t * log_interpolated(shape.threads_correction, n)
+
+
+def log_interpolated(table: dict[int, float], n: int) -> float:
+    """``table`` at ``n``, linear in log(n) between the measured counts, flat beyond them."""
+    known = sorted(table)
+    lo = max((k for k in known if k <= n), default=known[0])
+    hi = min((k for k in known if k >= n), default=known[-1])
+    if lo >= hi:
+        return table[lo if n <= lo else hi]
+    share = (math.log(n) - math.log(lo)) / (math.log(hi) - math.log(lo))
+    return table[lo] + (table[hi] - table[lo]) * share
 
 
 def process_costs(probes: InterpreterProbes) -> ProcessCosts | None:

@@ -27,6 +27,11 @@ from .target import call, is_coroutine
 
 LATE_SHARE_OF_SWITCH = 0.5
 """A wake-up is late beyond half the switch interval: a GIL handover takes a whole interval."""
+PROBE_SWITCH_INTERVAL_S = 0.02
+"""The switch interval while the GIL probe runs (default 5 ms). Each late wake-up forces the
+call's thread to hand the GIL over; on a busy machine that thread then waits for a core with
+the GIL free, which the probe would count as "not held". A longer interval makes those
+hand-overs rarer (and puts the lateness threshold far above scheduling noise)."""
 
 
 def _gil_enabled() -> bool:
@@ -42,20 +47,34 @@ class _WakeProbe(threading.Thread):
         self._rng = random.Random(1234)
 
     def run(self) -> None:
-        clock, sleep = time.perf_counter, time.sleep
+        clock, sleep, uniform = time.perf_counter, time.sleep, self._rng.uniform
+        late = LATE_SHARE_OF_SWITCH * sys.getswitchinterval()
         while not self.stop.is_set():
-            pause = self._rng.uniform(0.0005, 0.002)
+            pause = uniform(0.0005, 0.002)
             t0 = clock()
             sleep(pause)
-            self.delays.append(clock() - t0 - pause)
+            delay = clock() - t0 - pause
+            self.delays.append(delay)
+            if delay > late:
+                # This wake-up forced the call's thread to hand the GIL over; on a busy machine
+                # it then waits for a core with the GIL free. Sampling again at once would see
+                # that gap the probe caused, so let the call get going first (not sampled).
+                sleep(uniform(0.005, 0.015))
 
 
 def _late(delays: list[float], threshold: float) -> int:
     return sum(1 for d in delays if d > threshold)
 
 
-def probe_gil(run_calls: Callable[[float], None], min_time_s: float) -> GilProbe:
-    switch = sys.getswitchinterval()
+GROUP_S = 1e-3
+MAX_GROUP = 1 << 16
+MIN_GIL_SAMPLES = 60
+MAX_GIL_PHASE_S = 1.5
+
+
+def probe_gil(run_calls: Callable[[Callable[[], bool]], None], min_time_s: float) -> GilProbe:
+    """``run_calls(enough)`` calls the target until ``enough()`` (at least one call)."""
+    switch = PROBE_SWITCH_INTERVAL_S
     threshold = LATE_SHARE_OF_SWITCH * switch
     empty: GilProbe = {
         "held_fraction": None,
@@ -70,18 +89,31 @@ def probe_gil(run_calls: Callable[[float], None], min_time_s: float) -> GilProbe
     }
     if not _gil_enabled():
         return {**empty, "note": "this build runs without a GIL"}
-    baseline = _WakeProbe()
-    baseline.start()
-    baseline.stop.wait(min(0.25, max(0.1, min_time_s / 2)))
-    baseline.stop.set()
-    baseline.join()
-    probe = _WakeProbe()
-    probe.start()
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(switch)
     try:
-        run_calls(min_time_s)
+        baseline = _WakeProbe()
+        baseline.start()
+        baseline.stop.wait(min(0.25, max(0.1, min_time_s / 2)))
+        baseline.stop.set()
+        baseline.join()
+        probe = _WakeProbe()
+        started = time.perf_counter()
+
+        def enough() -> bool:
+            elapsed = time.perf_counter() - started
+            return elapsed >= MAX_GIL_PHASE_S or (
+                elapsed >= min_time_s and len(probe.delays) >= MIN_GIL_SAMPLES
+            )
+
+        probe.start()
+        try:
+            run_calls(enough)
+        finally:
+            probe.stop.set()
+            probe.join()
     finally:
-        probe.stop.set()
-        probe.join()
+        sys.setswitchinterval(previous)
     base_late = _late(baseline.delays, threshold) / max(1, len(baseline.delays))
     late = _late(probe.delays, threshold)
     share = late / max(1, len(probe.delays))
@@ -187,29 +219,33 @@ def probe_call(
     walls: list[float] = []
     cpus: list[float] = []
 
-    def keep_calling(phase_s: float, record: bool) -> None:
+    def keep_calling(enough: Callable[[], bool], record: bool) -> None:
+        """Calls in groups timed together: one call, doubling while a group lasts < 1 ms (so
+        the clock reads cost nothing next to microsecond calls); per-call means recorded."""
         nonlocal result
-        start = clock()
-        done = 0
-        while True:
-            typical = statistics.median(walls) if walls else first
-            elapsed = clock() - start
-            if done >= 3 and elapsed >= phase_s:
-                break
-            if done >= 1 and clock() + typical > deadline:
+        done, group, typical = 0, 1, first
+        while not (done >= 3 and enough()):
+            if done >= 1 and clock() + typical * group > deadline:
                 notes.append(f"stopped after {done} calls: the time budget ran out")
                 break
             w0, c0 = clock(), cpu()
-            result = call(fn, args, kwargs)
+            for _ in range(group):
+                result = call(fn, args, kwargs)
+            wall = clock() - w0
+            typical = wall / group
             if record:
-                walls.append(clock() - w0)
-                cpus.append(cpu() - c0)
-            done += 1
+                walls.append(typical)
+                cpus.append((cpu() - c0) / group)
+            done += group
+            if wall < GROUP_S:
+                group = min(2 * group, MAX_GROUP)
 
-    q0 = runqueue_wait_s()
-    keep_calling(min_time_s, record=True)
-    queued = (runqueue_wait_s() - q0) / max(1, len(walls))
-    gil = probe_gil(lambda s: keep_calling(s, record=False), min_time_s)
+    q0, timed0 = runqueue_wait_s(), clock()
+    phase_end = timed0 + min_time_s
+    keep_calling(lambda: clock() >= phase_end, record=True)
+    # Queued time per second of calls, scaled to one call (the phase is all calls).
+    queued = (runqueue_wait_s() - q0) / max(clock() - timed0, 1e-9) * statistics.median(walls)
+    gil = probe_gil(lambda enough: keep_calling(enough, record=False), min_time_s)
     free_threaded = "t" in getattr(sys, "abiflags", "")
     return {
         "ok": True,

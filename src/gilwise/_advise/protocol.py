@@ -118,6 +118,8 @@ class CellReport(TypedDict):
     wall_s: float
     in_task_s: list[float]
     """Each call's own duration, timed where it ran."""
+    submit_s: float
+    """Time the caller spent submitting the calls (0 where nothing is submitted)."""
     window: list[float]
     """[start, end] on CLOCK_MONOTONIC, for the orchestrator's CPU sampler."""
     cpu_self_s: float
