@@ -99,6 +99,15 @@ def _executor(model: CellModel, n: int) -> cf.Executor:
     return pool
 
 
+def reference_call_s(fn: Fn, args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float) -> float:
+    """Mean of serial calls for about ``seconds`` (at least two calls)."""
+    done, t0 = 0, time.perf_counter()
+    while done < 2 or time.perf_counter() - t0 < seconds:
+        fn(*args, **kwargs)
+        done += 1
+    return (time.perf_counter() - t0) / done
+
+
 def run_cell(
     model: CellModel,
     workers: int,
@@ -107,20 +116,23 @@ def run_cell(
     fn: Fn,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    reference_s: float = 0.0,
 ) -> CellReport:
     notes: list[str] = []
+    serial_fn = _SyncCall(fn) if is_coroutine(fn) else fn
+    reference = reference_call_s(serial_fn, args, kwargs, reference_s) if reference_s > 0 else None
     if model in ("processes", "interpreters") and chunk > 1:
         size = len(pickle.dumps((args, kwargs)))
         if size * calls_ > DISTINCT_ITEMS_LIMIT:
             notes.append(f"chunksize {chunk} -> 1: {calls_} distinct copies of the arguments would not fit")
             chunk = 1
-    if is_coroutine(fn) and model not in ("asyncio", "serial"):
-        fn = _sync_wrapper(fn)
+    if model not in ("asyncio", "serial"):
+        fn = serial_fn
     cpu0_self, cpu0_kids = _cpu()
     window0 = time.monotonic()
     t0 = time.perf_counter()
     if model == "serial":
-        durations = _serial(_sync_wrapper(fn) if is_coroutine(fn) else fn, args, kwargs, 1, calls_)
+        durations = _serial(serial_fn, args, kwargs, 1, calls_)
     elif model == "threads":
         durations = _threads(fn, args, kwargs, workers, calls_)
     elif model == "asyncio":
@@ -140,6 +152,7 @@ def run_cell(
         "wall_s": wall,
         "in_task_s": durations,
         "submit_s": _Submitting.seconds,
+        "reference_call_s": reference,
         "window": [window0, window1],
         "cpu_self_s": cpu1_self - cpu0_self,
         "cpu_children_s": cpu1_kids - cpu0_kids,
@@ -147,7 +160,7 @@ def run_cell(
     }
 
 
-class _sync_wrapper:
+class _SyncCall:
     """A coroutine function as a blocking, picklable callable (one event loop per call)."""
 
     def __init__(self, fn: Fn) -> None:

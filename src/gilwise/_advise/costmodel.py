@@ -23,6 +23,7 @@ One call of the target (wall ``c``) is split, from the call probe, into time hol
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import statistics
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 from .._pythons.discovery import InterpreterInfo
 from .probes import InterpreterProbes
-from .protocol import CellModel
+from .protocol import CellModel, CellReport
 
 WAITING_SHARE = 0.25
 """Calls waiting off-CPU at least this share of their time are offered many threads."""
@@ -58,6 +59,7 @@ class CallShape:
     thread_start_s: float
     contention: dict[int, float]
     threads_correction: dict[int, float]
+    processes_correction: dict[int, float] = dataclasses.field(default_factory=dict)
 
     @property
     def wait_share(self) -> float:
@@ -144,8 +146,15 @@ def shape_of(probes: InterpreterProbes, cores: int) -> CallShape:
     for (model, n), cell in probes.cells.items():
         if model == "threads" and n >= 2:
             formula = threads_time(shape, n, cell["calls"], cores, raw=True)
-            correction[n] = min(3.0, max(0.5, cell["wall_s"] / formula))
+            correction[n] = _correction(cell, formula, c)
     return CallShape(c, u, held, assumed, g, a, w, dispatch, submit, start, kappa, correction)
+
+
+def _correction(cell: CellReport, formula_s: float, call_s: float) -> float:
+    """How far a scaling probe was from the formula, at the machine's speed of that moment
+    (its reference calls over the call probe's), within [0.25, 4]."""
+    drift = (cell["reference_call_s"] or call_s) / call_s if call_s > 0 else 1.0
+    return min(4.0, max(0.25, cell["wall_s"] / (formula_s * drift)))
 
 
 def threads_time(shape: CallShape, n: int, calls: int, cores: int, raw: bool = False) -> float:
@@ -199,13 +208,17 @@ def processes_time(
     cores: int,
     chunk: int,
     call_s: float | None = None,
+    raw: bool = False,
 ) -> float:
     c = shape.call_s if call_s is None else call_s
     per_message = costs.message_s / (2 * chunk)
     parent = costs.parent_s + per_message
     child = costs.child_s + per_message
     work = math.ceil(calls / n) * (c * kappa_at(shape, n, cores) + child)
-    return costs.at(costs.startup_s, n) + costs.at(costs.shutdown_s, n) + max(calls * parent, work) + parent
+    t = costs.at(costs.startup_s, n) + costs.at(costs.shutdown_s, n) + max(calls * parent, work) + parent
+    if raw or not shape.processes_correction:
+        return t
+    return t * log_interpolated(shape.processes_correction, n)
 
 
 def chunksize_for(costs: ProcessCosts, call_s: float, calls: int, workers: int) -> int:
@@ -256,13 +269,17 @@ class ModelInputs:
 
 
 def inputs_from(baseline: InterpreterProbes, others: list[InterpreterProbes], cores: int) -> ModelInputs:
-    return ModelInputs(
-        baseline,
-        shape_of(baseline, cores),
-        process_costs(baseline),
-        tuple((p, shape_of(p, cores)) for p in others),
-        cores,
-    )
+    shape, costs = shape_of(baseline, cores), process_costs(baseline)
+    if costs is not None:
+        correction = {
+            n: _correction(
+                cell, processes_time(shape, costs, n, cell["calls"], cores, 1, raw=True), shape.call_s
+            )
+            for (model, n), cell in baseline.cells.items()
+            if model == "processes"
+        }
+        shape = dataclasses.replace(shape, processes_correction=correction)
+    return ModelInputs(baseline, shape, costs, tuple((p, shape_of(p, cores)) for p in others), cores)
 
 
 def predict(inputs: ModelInputs, calls: int) -> list[Prediction]:

@@ -35,6 +35,9 @@ REPEAT_SHORT_PROBES = 3
 WAITING_CALL_SHARE = 0.5
 """A call whose CPU demand is under this share of its wall time mostly waits."""
 MANY_THREADS_PROBE = 32
+REFERENCE_S = 0.1
+"""Each scaling probe first times serial calls for this long: the machine's speed drifts in
+phases of seconds, so a probe is compared with the serial speed of its own moment."""
 
 
 class Unavailable(Exception):
@@ -140,6 +143,7 @@ def cell(
     calls: int,
     chunksize: int = 1,
     on_start: object | None = None,
+    reference_s: float = 0.0,
 ) -> CellReport:
     spec: AdviseSpec = {
         "mode": "cell",
@@ -149,6 +153,7 @@ def cell(
         "workers": workers,
         "calls": calls,
         "chunksize": chunksize,
+        "reference_s": reference_s,
     }
     return cast(CellReport, run_probe(interpreter, spec, budget, on_start))
 
@@ -218,7 +223,7 @@ def _median_cell(
     runs: list[CellReport] = []
     for _ in range(reps):
         try:
-            runs.append(cell(interpreter, target, budget, model, n, calls))
+            runs.append(cell(interpreter, target, budget, model, n, calls, reference_s=REFERENCE_S))
         except BudgetExhausted:
             if not runs:
                 raise

@@ -42,6 +42,8 @@ class AdviseSpec(TypedDict):
     workers: NotRequired[int]
     calls: NotRequired[int]
     chunksize: NotRequired[int]
+    reference_s: NotRequired[float]
+    """cell: first time serial calls in the main thread for about this long (0: none)."""
 
 
 class GilProbe(TypedDict):
@@ -120,6 +122,9 @@ class CellReport(TypedDict):
     """Each call's own duration, timed where it ran."""
     submit_s: float
     """Time the caller spent submitting the calls (0 where nothing is submitted)."""
+    reference_call_s: float | None
+    """Mean serial call in the main thread just before the pool ran (the machine's speed at
+    that moment), when the spec asked for it."""
     window: list[float]
     """[start, end] on CLOCK_MONOTONIC, for the orchestrator's CPU sampler."""
     cpu_self_s: float

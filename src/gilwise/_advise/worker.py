@@ -36,6 +36,7 @@ def handle(spec: AdviseSpec) -> CallReply | PoolReply | CellReply:
             fn,
             args,
             kwargs,
+            spec.get("reference_s", 0.0),
         )
     except TargetProblem:
         raise
