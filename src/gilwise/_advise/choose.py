@@ -56,10 +56,9 @@ def choose(predictions: list[Prediction], baseline: str, coroutine: bool = False
         top = serial
     elif top.model == "processes" and _close(threads, top, THREADS_PREFERRED):
         top = threads or top
+    # Serial is benched anyway (every speedup is paired with it): the runner-up is the best
+    # other model, so the verification shows the alternative a user would reach for.
     others = [p for p in ranked if p.model not in (top.model, "serial")]
-    if top.model != "serial" and serial not in others:
-        others.append(serial)
-    others.sort(key=lambda r: -r.predicted_speedup)
     # asyncio over to_thread is threads under another name: a runner-up that adds nothing.
     distinct = [p for p in others if coroutine or not (p.model == "asyncio" and top.model == "threads")]
     distinct = distinct or others

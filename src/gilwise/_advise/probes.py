@@ -195,8 +195,12 @@ def probe_interpreter(
         # the hand-overs of many threads waking at once, grow with it).
         plan.append(("threads", MANY_THREADS_PROBE))
     for model, n in plan:
-        calls = scaling_calls(probes.call_s, n)
-        expected = calls * probes.call_s / n + 0.5
+        # A process pool also ships every call's arguments: count that in its length.
+        per_call = probes.call_s + (
+            probes.pool["args_roundtrip_s"] if probes.pool and model == "processes" else 0.0
+        )
+        calls = scaling_calls(per_call, n)
+        expected = calls * per_call / n + 0.5
         if expected > budget.left() * 0.5:
             probes.notes.append(
                 f"{model}×{n} scaling probe skipped: about {expected:.1f} s, budget too short"
