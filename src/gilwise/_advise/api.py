@@ -18,7 +18,7 @@ from .._harness.machine import describe_machine, usable_cores
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
 from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
-from .probes import Budget, BudgetExhausted, InterpreterProbes, Unavailable, probe_interpreter
+from .probes import Budget, BudgetExhausted, InterpreterProbes, Unavailable, pair_speed, probe_interpreter
 from .protocol import TargetSpec
 from .report_build import build_report
 from .verdict import AdviseReport
@@ -215,7 +215,9 @@ def advise_target(
             say(f"probing {target} under {other.label}")
             try:
                 sub = Budget(min(budget.left() * 0.5, OTHER_PROBE_SHARE * settings.budget_s))
-                extra.append(probe_interpreter(other, spec, sub, cores, processes=not other.free_threaded))
+                probes = probe_interpreter(other, spec, sub, cores, processes=not other.free_threaded)
+                probes.relative_speed = pair_speed(base, probes, spec, sub)
+                extra.append(probes)
             except (Unavailable, WorkloadFailed, BudgetExhausted, UsageError) as exc:
                 first = str(exc).splitlines()[0]
                 notes.append(f"{other.label} ({other.path}) not probed: {first}")

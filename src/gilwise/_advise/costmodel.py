@@ -321,7 +321,11 @@ def predict(inputs: ModelInputs, calls: int) -> list[Prediction]:
         if not who.free_threaded:
             continue
         name = "free-threaded-threads" if not who.gil_enabled else "threads"
+        # Its times scaled to the paired speed ratio (when measured) against the baseline's.
+        scale = probes.relative_speed * shape.call_s / other.call_s if probes.relative_speed else 1.0
+        paired = "paired" if probes.relative_speed else "unpaired"
         for n in thread_counts(other, cores, calls):
-            t = threads_time(other, n, calls, cores)
-            add(name, n, who, "threads", 1, t, f"{who.label} call and threads probes vs {base.label} serial")
+            t = threads_time(other, n, calls, cores) * scale
+            basis = f"{who.label} call and threads probes, {paired} with {base.label} serial"
+            add(name, n, who, "threads", 1, t, basis)
     return out

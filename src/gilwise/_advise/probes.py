@@ -106,6 +106,8 @@ class InterpreterProbes:
     pool: PoolReport | None = None
     cells: dict[tuple[CellModel, int], CellReport] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    relative_speed: float | None = None
+    """Another build's serial call time over the baseline's, timed in alternation (paired)."""
 
     @property
     def call_s(self) -> float:
@@ -211,6 +213,29 @@ def probe_interpreter(
         except BudgetExhausted as exc:
             probes.notes.append(f"{model}×{n} scaling probe skipped: {exc}")
     return probes
+
+
+PAIRINGS = 3
+
+
+def pair_speed(
+    baseline: InterpreterProbes, other: InterpreterProbes, target: TargetSpec, budget: Budget
+) -> float | None:
+    """Serial calls under the two builds in alternation, three times: the median ratio of the
+    other's call time to the baseline's (the call probes ran seconds apart, in other phases of
+    the machine's speed)."""
+    ratios = []
+    calls = max(2, math.ceil(REFERENCE_S / max(baseline.call_s, 1e-7)))
+    for _ in range(PAIRINGS):
+        try:
+            times = [
+                statistics.fmean(cell(p.interpreter, target, budget, "serial", 1, calls)["in_task_s"])
+                for p in (baseline, other)
+            ]
+        except BudgetExhausted:
+            break
+        ratios.append(times[1] / times[0])
+    return statistics.median(ratios) if ratios else None
 
 
 def _median_cell(
