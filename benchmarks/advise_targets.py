@@ -58,7 +58,8 @@ def peek(data: bytes, span: int = 1 << 16) -> int:
 
 
 def numpy_kernel(values: Any, block: int = 1 << 15) -> float:
-    """threads: NumPy's loops release the GIL on large arrays.
+    """threads: NumPy's loops release the GIL on large arrays (sin and cos: compute-bound,
+    where an elementwise ``sqrt(x*x + 1)`` is memory-bound and gains little from a 2nd core).
 
     Processed in blocks of 32 Ki elements (256 KiB temporaries), as NumPy code over large
     arrays is written for speed (numexpr and Dask do the same): temporaries stay in cache and
@@ -70,5 +71,5 @@ def numpy_kernel(values: Any, block: int = 1 << 15) -> float:
     total = 0.0
     for start in range(0, len(values), block):
         chunk = values[start : start + block]
-        total += float(np.sqrt(chunk * chunk + 1.0).sum())
+        total += float(np.sin(chunk).sum()) + float(np.cos(chunk).sum())
     return total

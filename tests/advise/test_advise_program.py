@@ -136,9 +136,10 @@ def test_pid_of_a_fastapi_app_doing_cpu_work_in_to_thread(
     verdict = doc["verdict"]
     assert verdict["gil_bound"] is True, verdict["reason"]
     assert verdict["model"] == "processes"
-    assert any("crunch" in f["function"] for f in verdict["functions"]), verdict["functions"]
-    assert len(verdict["serialising_threads"]) >= 2
-    assert all(name.startswith("asyncio_") for name in verdict["serialising_threads"]), verdict
+    assert "crunch" in verdict["functions"][0]["function"], verdict["functions"]
+    # The to_thread workers take turns on the GIL (the event loop's thread may too).
+    workers = [name for name in verdict["serialising_threads"] if name.startswith("asyncio_")]
+    assert len(workers) >= 2, verdict
     assert doc["gil_busy"] > 0.7
     assert doc["busy_cores"] < doc["usable_cores"]
     assert "crunch" in proc.stdout and "GIL-bound" in proc.stdout

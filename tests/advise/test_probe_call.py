@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable
 
 import pytest
 
@@ -12,10 +13,10 @@ from gilwise._advise.probe_call import probe_call, probe_gil, probe_thread_start
 DATA = bytes(range(256)) * 8192  # 2 MiB
 
 
-def _for(seconds: float, body: object) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        body()  # type: ignore[operator]
+def _until(enough: Callable[[], bool], body: Callable[[], object]) -> None:
+    body()
+    while not enough():
+        body()
 
 
 def python_work() -> None:
@@ -26,9 +27,9 @@ def python_work() -> None:
 
 @pytest.mark.timeout(60)
 def test_pure_python_holds_the_gil_and_waiting_does_not() -> None:
-    held = probe_gil(lambda s: _for(s, python_work), 0.5)
-    waiting = probe_gil(lambda s: _for(s, lambda: time.sleep(0.005)), 0.5)
-    native = probe_gil(lambda s: _for(s, lambda: zlib.compress(DATA, 6)), 0.5)
+    held = probe_gil(lambda enough: _until(enough, python_work), 0.5)
+    waiting = probe_gil(lambda enough: _until(enough, lambda: time.sleep(0.005)), 0.5)
+    native = probe_gil(lambda enough: _until(enough, lambda: zlib.compress(DATA, 6)), 0.5)
     assert held["samples"] > 30 and waiting["samples"] > 30
     for probe in (held, waiting, native):
         if probe["held_fraction"] is None:

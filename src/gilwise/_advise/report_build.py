@@ -26,6 +26,7 @@ def _row(p: Prediction, measured: dict[int, Measured]) -> PredictionRow:
         predicted_s=p.predicted_s,
         measured_speedup=m.speedup if m else None,
         measured_range=m.spread if m else None,
+        measured_ci=m.interval if m else None,
         rounds=len(m.ratios) if m else 0,
         basis=p.basis,
     )

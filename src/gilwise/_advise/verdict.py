@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from .._results.document import Machine
+from .._results.document import ConfidenceInterval, Machine
 
 SCHEMA: Literal["gilwise.advise/1"] = "gilwise.advise/1"
 
@@ -21,6 +21,8 @@ class PredictionEntry(TypedDict):
     measured_speedup: float | None
     measured_min: float | None
     measured_max: float | None
+    measured_ci: ConfidenceInterval | None
+    """Where the median paired speedup lies (sign-test interval over the rounds)."""
     rounds: int
     basis: str
 
@@ -96,6 +98,7 @@ class PredictionRow:
     predicted_s: float
     measured_speedup: float | None
     measured_range: tuple[float, float] | None
+    measured_ci: ConfidenceInterval | None
     rounds: int
     basis: str
 
@@ -116,6 +119,7 @@ class PredictionRow:
             "measured_speedup": self.measured_speedup,
             "measured_min": lo,
             "measured_max": hi,
+            "measured_ci": self.measured_ci,
             "rounds": self.rounds,
             "basis": self.basis,
         }

@@ -11,7 +11,8 @@ import statistics
 from dataclasses import dataclass
 
 from .._harness.sampler import CpuSampler
-from .._results.stats import OTHER_LOAD_WARN_CORES, paired_ratios
+from .._results.document import ConfidenceInterval
+from .._results.stats import OTHER_LOAD_WARN_CORES, median_interval, paired_ratios
 from .costmodel import Prediction
 from .probes import Budget, BudgetExhausted, cell
 from .protocol import CellReport, TargetSpec
@@ -38,6 +39,15 @@ class Measured:
     @property
     def spread(self) -> tuple[float, float] | None:
         return (min(self.ratios), max(self.ratios)) if self.ratios else None
+
+    @property
+    def interval(self) -> ConfidenceInterval | None:
+        """The harness's distribution-free interval for the median paired speedup."""
+        return (
+            median_interval(self.ratios)
+            if len(self.ratios) >= 2 and self.prediction.model != "serial"
+            else None
+        )
 
 
 def round_seconds(cells: list[Prediction]) -> float:

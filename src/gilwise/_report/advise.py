@@ -23,6 +23,13 @@ def _measured(p: PredictionEntry) -> str:
     return f"{p['measured_speedup']:.2f}×{spread}"
 
 
+def _interval(p: PredictionEntry) -> str:
+    ci = p["measured_ci"]
+    if ci is None:
+        return ""
+    return f"{ci['low']:.2f}–{ci['high']:.2f} ({ci['level']:.0%})"
+
+
 def _error(p: PredictionEntry) -> str:
     if p["measured_speedup"] is None or p["model"] == "serial":
         return ""
@@ -95,6 +102,7 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
         "chunk",
         "predicted",
         "measured [min–max]",
+        "95% CI (reached)",
         "error",
         "rounds",
     ):
@@ -108,6 +116,7 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
             str(p["chunksize"]),
             f"{p['predicted_speedup']:.2f}×",
             _measured(p),
+            _interval(p),
             _error(p),
             str(p["rounds"] or ""),
             style=style,
