@@ -18,7 +18,7 @@ from .._harness.machine import describe_machine, usable_cores
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
 from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
-from .probes import Budget, BudgetExhausted, InterpreterProbes, Unavailable, pair_speed, probe_interpreter
+from .probes import Budget, BudgetExhausted, InterpreterProbes, Unavailable, probe_interpreter
 from .protocol import TargetSpec
 from .report_build import build_report
 from .verdict import AdviseReport
@@ -26,7 +26,7 @@ from .verify import Measured, round_seconds, verify
 
 Progress = Callable[[str], None]
 BASELINE_PROBE_SHARE = 0.40
-OTHER_PROBE_SHARE = 0.15
+OTHER_PROBE_SHARE = 0.20
 MIN_ROUNDS = 3
 MAX_BATCH_CALLS = 20_000
 """A batch of more calls than a scaling probe makes would be predicted from smaller ones."""
@@ -215,9 +215,11 @@ def advise_target(
             say(f"probing {target} under {other.label}")
             try:
                 sub = Budget(min(budget.left() * 0.5, OTHER_PROBE_SHARE * settings.budget_s))
-                probes = probe_interpreter(other, spec, sub, cores, processes=not other.free_threaded)
-                probes.relative_speed = pair_speed(base, probes, spec, sub)
-                extra.append(probes)
+                extra.append(
+                    probe_interpreter(
+                        other, spec, sub, cores, processes=not other.free_threaded, paired_with=base
+                    )
+                )
             except (Unavailable, WorkloadFailed, BudgetExhausted, UsageError) as exc:
                 first = str(exc).splitlines()[0]
                 notes.append(f"{other.label} ({other.path}) not probed: {first}")

@@ -144,7 +144,7 @@ def shape_of(probes: InterpreterProbes, cores: int) -> CallShape:
     shape = CallShape(c, u, held, assumed, g, a, w, dispatch, submit, start, kappa, {})
     correction: dict[int, float] = {}
     for (model, n), cell in probes.cells.items():
-        if model == "threads" and n >= 2:
+        if model == "threads":
             formula = threads_time(shape, n, cell["calls"], cores, raw=True)
             correction[n] = _correction(cell, formula, c)
     return CallShape(c, u, held, assumed, g, a, w, dispatch, submit, start, kappa, correction)
@@ -166,7 +166,7 @@ def threads_time(shape: CallShape, n: int, calls: int, cores: int, raw: bool = F
         calls * (g + a) * kappa / min(n, cores),
         math.ceil(calls / n) * (g + a * kappa + w + latency) + s,
     )
-    if raw or n == 1 or not shape.threads_correction:
+    if raw or not shape.threads_correction:
         return t
     return t * log_interpolated(shape.threads_correction, n)
 

@@ -168,12 +168,19 @@ def probe_interpreter(
     *,
     processes: bool,
     min_time_s: float = 0.4,
+    paired_with: InterpreterProbes | None = None,
 ) -> InterpreterProbes:
     """The call probe, then the pool probe and the scaling runs as far as the budget allows.
 
+    ``paired_with``: the baseline's probes, whose serial speed this build's is paired with
+    first (cheap, and what every cross-build prediction rests on).
     Raises Unavailable when the target cannot run there at all, WorkloadFailed when it raised.
     """
     probes = InterpreterProbes(interpreter, call_probe(interpreter, target, budget, min_time_s))
+    if paired_with is not None:
+        probes.relative_speed = pair_speed(paired_with, probes, target, budget)
+        if probes.relative_speed is None:
+            probes.notes.append(f"speed not paired with {paired_with.interpreter.label}: the budget ran out")
     counts = list(range(1, cores + 1))
     transfer = probes.call["transfer"]
     models: list[CellModel] = ["threads"]
