@@ -325,6 +325,8 @@ def predict(inputs: ModelInputs, calls: int) -> list[Prediction]:
         scale = probes.relative_speed * shape.call_s / other.call_s if probes.relative_speed else 1.0
         paired = "paired" if probes.relative_speed else "unpaired"
         for n in thread_counts(other, cores, calls):
+            if n > 1 and not any(k > 1 for k in other.threads_correction):
+                continue  # no scaling probe ran on that build (probes.notes says why)
             t = threads_time(other, n, calls, cores) * scale
             basis = f"{who.label} call and threads probes, {paired} with {base.label} serial"
             add(name, n, who, "threads", 1, t, basis)

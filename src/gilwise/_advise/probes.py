@@ -204,10 +204,14 @@ def probe_interpreter(
         # the hand-overs of many threads waking at once, grow with it).
         plan.append(("threads", MANY_THREADS_PROBE))
     for model, n in plan:
-        # A process pool also ships every call's arguments: count that in its length.
-        per_call = probes.call_s + (
-            probes.pool["args_roundtrip_s"] if probes.pool and model == "processes" else 0.0
-        )
+        # A pool call costs more than the call: dispatch, and for processes the arguments'
+        # round trip. The one-worker probe of the same model says how much; before it, guess.
+        one = probes.cells.get((model, 1))
+        if one is not None:
+            per_call = one["wall_s"] / one["calls"]
+        else:
+            shipping = probes.pool["args_roundtrip_s"] if probes.pool and model == "processes" else 0.0
+            per_call = probes.call_s + shipping
         calls = scaling_calls(per_call, n)
         expected = calls * per_call / n + 0.5
         if expected > budget.left() * 0.5:
