@@ -153,6 +153,7 @@ def plan(
 ) -> tuple[int, list[Prediction], Choice, list[str]]:
     """Predictions for the batch; a batch too big to verify 3 rounds in the budget is cut."""
     notes: list[str] = []
+    first = calls
     for _ in range(8):
         predictions = predict(inputs, calls)
         choice = choose(predictions, inputs.baseline.interpreter.path, inputs.baseline.call["coroutine"])
@@ -160,10 +161,13 @@ def plan(
         needed = MIN_ROUNDS * round_seconds(cells) * 1.3
         available = budget.left() - 1.0
         if fixed or needed <= available or calls <= inputs.cores:
-            return calls, predictions, choice, notes
-        smaller = max(inputs.cores, int(calls * available / needed * 0.8))
-        notes.append(f"batch cut from {calls} to {smaller} calls so that verification fits the budget")
-        calls = smaller
+            break
+        calls = max(inputs.cores, int(calls * available / needed * 0.8))
+    else:
+        predictions = predict(inputs, calls)
+        choice = choose(predictions, inputs.baseline.interpreter.path, inputs.baseline.call["coroutine"])
+    if calls != first:
+        notes.append(f"batch cut from {first} to {calls} calls so that verification fits the budget")
     return calls, predictions, choice, notes
 
 

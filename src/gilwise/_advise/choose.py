@@ -26,10 +26,15 @@ class Choice:
 
 
 def best_per_model(predictions: list[Prediction]) -> list[Prediction]:
-    """Each (model, interpreter): its best row, or fewer workers when nearly as good."""
+    """Each (model, interpreter): its best row, or fewer workers when nearly as good.
+
+    A pool of one worker is a scaling reference, not a candidate: it cannot run calls side by
+    side, so a prediction above serial there is noise in its probe (or an offloading choice,
+    which is not what advise ranks)."""
     groups: dict[tuple[str, str], list[Prediction]] = {}
     for p in predictions:
-        groups.setdefault((p.model, p.interpreter.path), []).append(p)
+        if p.model == "serial" or p.workers > 1:
+            groups.setdefault((p.model, p.interpreter.path), []).append(p)
     best = []
     for rows in groups.values():
         top = max(r.predicted_speedup for r in rows)
@@ -68,6 +73,11 @@ def choose(predictions: list[Prediction], baseline: str, coroutine: bool = False
 def reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: str, cores: int) -> str:
     p = choice.recommended
     held = f"holds the GIL {shape.gil_held:.0%} of its time"
+    if p.model == "interpreters":
+        return (
+            f"{name} {held}; {p.workers} sub-interpreters, one GIL each, run it in parallel in one "
+            f"process ({p.predicted_speedup:.2f}× predicted, start-up and pickling included)."
+        )
     if p.model == "processes":
         ship = ""
         if costs is not None:

@@ -252,6 +252,24 @@ def thread_counts(shape: CallShape, cores: int, calls: int) -> list[int]:
     return sorted(k for k in counts if k <= max(calls, 1))
 
 
+def _scale(probes: InterpreterProbes, baseline: CallShape, own: CallShape) -> float:
+    """Another build's times scaled to the paired speed ratio against the baseline's."""
+    return probes.relative_speed * baseline.call_s / own.call_s if probes.relative_speed else 1.0
+
+
+def interpreters_time(probes: InterpreterProbes, n: int, calls: int, call_s: float) -> float | None:
+    """From the sub-interpreter pool probe at n: its start-up (wall less its waves of calls),
+    then ⌈K/n⌉ waves at its in-task call time, at the machine's speed of the probe."""
+    cell = probes.cells.get(("interpreters", n))
+    if cell is None or not cell["in_task_s"]:
+        return None
+    per_call = statistics.fmean(cell["in_task_s"])
+    waves = math.ceil(cell["calls"] / n)
+    startup = max(0.0, cell["wall_s"] - waves * per_call)
+    drift = (cell["reference_call_s"] or call_s) / call_s if call_s > 0 else 1.0
+    return (startup + math.ceil(calls / n) * per_call) / drift
+
+
 def default_executor_threads() -> int:
     """``asyncio.to_thread``'s default executor size (ThreadPoolExecutor's default)."""
     return min(32, (os.cpu_count() or 1) + 4)
@@ -316,13 +334,19 @@ def predict(inputs: ModelInputs, calls: int) -> list[Prediction]:
             chunk = chunksize_for(inputs.costs, shape.call_s, calls, n)
             t = processes_time(shape, inputs.costs, n, calls, cores, chunk)
             add("processes", n, base, "processes", chunk, t, "pool start-up, pickling both ways, κ")
+    for probes, other in ((inputs.baseline, shape), *inputs.others):
+        scale = 1.0 if probes is inputs.baseline else _scale(probes, shape, other)
+        for n in range(1, cores + 1):
+            pool_s = interpreters_time(probes, n, calls, other.call_s)
+            if pool_s is not None:
+                basis = f"{probes.interpreter.label} interpreters probe: start-up, then waves of calls"
+                add("interpreters", n, probes.interpreter, "interpreters", 1, pool_s * scale, basis)
     for probes, other in inputs.others:
         who = probes.interpreter
         if not who.free_threaded:
             continue
         name = "free-threaded-threads" if not who.gil_enabled else "threads"
-        # Its times scaled to the paired speed ratio (when measured) against the baseline's.
-        scale = probes.relative_speed * shape.call_s / other.call_s if probes.relative_speed else 1.0
+        scale = _scale(probes, shape, other)
         paired = "paired" if probes.relative_speed else "unpaired"
         for n in thread_counts(other, cores, calls):
             if n > 1 and not any(k > 1 for k in other.threads_correction):

@@ -184,6 +184,8 @@ def probe_interpreter(
     counts = list(range(1, cores + 1))
     transfer = probes.call["transfer"]
     models: list[CellModel] = ["threads"]
+    if interpreter.version_info >= INTERPRETER_POOL_VERSION and transfer["picklable"]:
+        models.append("interpreters")
     if processes and transfer["picklable"]:
         spec: AdviseSpec = {
             "mode": "pool",
@@ -227,6 +229,8 @@ def probe_interpreter(
 
 
 PAIRINGS = 3
+INTERPRETER_POOL_VERSION = (3, 14, 0)
+"""concurrent.futures.InterpreterPoolExecutor: one GIL per sub-interpreter, arguments pickled."""
 
 
 def pair_speed(

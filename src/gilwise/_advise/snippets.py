@@ -26,6 +26,12 @@ def code_for(p: Prediction, target: str, shape: CallShape, coroutine: bool) -> s
             f"    results = list(pool.map({fn}, items{chunk}))  # items: one argument per call\n"
             f'# in an asyncio service: await offloader.run({fn}, item, route="cpu")'
         )
+    if p.model == "interpreters":
+        return (
+            f"from concurrent.futures import InterpreterPoolExecutor  # CPython 3.14+\n{imports}\n\n"
+            f"with InterpreterPoolExecutor(max_workers={p.workers}) as pool:\n"
+            f"    results = list(pool.map({fn}, items))  # items: one argument per call"
+        )
     if p.model == "asyncio":
         if coroutine:
             gather = f"await asyncio.gather(*({fn}(item) for item in items))"
