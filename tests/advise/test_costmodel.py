@@ -192,3 +192,27 @@ def test_processes_break_even_and_chunking() -> None:
     assert be is not None
     slow = processes_time(inputs.shape, inputs.costs, 2, 1000, CORES, 1, call_s=be * 0.5)
     assert slow > 1000 * be * 0.5, "below the break-even size processes lose to serial"
+
+
+def test_a_one_worker_pool_is_never_the_verdict() -> None:
+    # A noisy threads×1 probe that ran faster than the formula must not make "threads×1" win.
+    p = probes(0.05, 0.05, held=1.0)
+    p.cells[("threads", 1)]["wall_s"] *= 0.5
+    p.cells.pop(("processes", 1))
+    p.cells.pop(("processes", 2))
+    p.pool = None
+    inputs = inputs_from(p, [], CORES)
+    predictions = predict(inputs, 40)
+    assert max(q.predicted_speedup for q in predictions if q.model == "threads" and q.workers == 1) > 1.15
+    assert choose(predictions, GIL.path).recommended.model == "serial"
+
+
+def test_sub_interpreter_pool_predicted_from_its_probe() -> None:
+    p = probes(0.05, 0.05, held=1.0)
+    for n in (1, 2):
+        # 20 ms start-up, then waves of 50 ms calls; two waves of n calls.
+        p.cells[("interpreters", n)] = cell_report("interpreters", n, 2 * n, 0.05, 0.02 + 2 * 0.05)
+    predictions = predict(inputs_from(p, [], CORES), 40)
+    rows = {q.workers: q for q in predictions if q.model == "interpreters"}
+    assert rows[2].predicted_s == pytest.approx(0.02 + 20 * 0.05)
+    assert rows[2].predicted_speedup == pytest.approx(40 * 0.05 / (0.02 + 20 * 0.05))
