@@ -64,32 +64,27 @@ def verdict(threads: list[ThreadReport], busy: float, cores: int, sampled: Sampl
     hot = _hot(sampled, users)
     names = ", ".join(t.name or str(t.tid) for t in users)
     functions = ", ".join(h.function for h in hot[:3])
-    if gil_busy >= GIL_SATURATED and len(users) >= 2 and busy < min(cores, len(users)) - 0.3:
-        workers = min(cores, len(users))
-        return ProgramVerdict(
-            gil_bound=True,
-            model="processes",
-            workers=workers,
-            reason=(
+    several = len(users) >= 2 and busy < min(cores, len(users)) - 0.3
+    if gil_busy >= GIL_SATURATED and (several or busy < 1.3):
+        workers = min(cores, len(users)) if several else cores
+        if several:
+            reason = (
                 f"the GIL is held {gil_busy:.0%} of the time by {len(users)} threads ({names}) while the "
                 f"process uses {busy:.2f} of {cores} cores: they take turns on the GIL in {functions}; run "
                 f"that work in {workers} processes (up to {workers}× its throughput, if nothing else "
                 "limits it)"
-            ),
-            serialising_threads=tuple(t.name or str(t.tid) for t in users),
-            functions=hot,
-            code=_code(hot),
-        )
-    if gil_busy >= GIL_SATURATED and busy < 1.3:
-        return ProgramVerdict(
-            gil_bound=True,
-            model="processes",
-            workers=cores,
-            reason=(
+            )
+        else:
+            reason = (
                 f"one thread ({names}) holds the GIL {gil_busy:.0%} of the time and the process uses "
                 f"{busy:.2f} of {cores} cores: its work in {functions} is serial Python; split it "
                 "across processes"
-            ),
+            )
+        return ProgramVerdict(
+            gil_bound=True,
+            model="processes",
+            workers=workers,
+            reason=reason,
             serialising_threads=tuple(t.name or str(t.tid) for t in users),
             functions=hot,
             code=_code(hot),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from .._results.document import ConfidenceInterval, Machine
+from .protocol import TransferProbe
 
 SCHEMA: Literal["gilwise.advise/1"] = "gilwise.advise/1"
 
@@ -37,15 +38,9 @@ class RecommendedEntry(TypedDict):
     measured_speedup: float | None
 
 
-class TransferEntry(TypedDict):
-    picklable: bool
-    reason: str
-    args_bytes: int
-    result_bytes: int
-    args_dumps_s: float
-    args_loads_s: float
-    result_dumps_s: float
-    result_loads_s: float
+class TransferEntry(TransferProbe):
+    """The call probe's pickling figures and what a process pool adds to them."""
+
     per_call_s: float | None
     message_s: float | None
     start_method: str | None
