@@ -30,7 +30,8 @@ def test_pure_python_holds_the_gil_and_waiting_does_not() -> None:
     held = probe_gil(lambda enough: _until(enough, python_work), 0.5)
     waiting = probe_gil(lambda enough: _until(enough, lambda: time.sleep(0.005)), 0.5)
     native = probe_gil(lambda enough: _until(enough, lambda: zlib.compress(DATA, 6)), 0.5)
-    assert held["samples"] > 30 and waiting["samples"] > 30
+    # Held: each sample waits a 20 ms hand-over, then lets the call run; 1.5 s at most.
+    assert held["samples"] >= 15 and waiting["samples"] > 30
     for probe in (held, waiting, native):
         if probe["held_fraction"] is None:
             pytest.skip(f"machine too busy for the GIL probe: {probe['note']}")
