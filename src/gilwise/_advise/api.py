@@ -18,7 +18,14 @@ from .._harness.machine import describe_machine, usable_cores
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
 from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
-from .probes import Budget, BudgetExhausted, InterpreterProbes, Unavailable, probe_interpreter
+from .probes import (
+    INTERPRETER_POOL_VERSION,
+    Budget,
+    BudgetExhausted,
+    InterpreterProbes,
+    Unavailable,
+    probe_interpreter,
+)
 from .protocol import TargetSpec
 from .report_build import build_report
 from .verdict import AdviseReport
@@ -125,19 +132,25 @@ def _arguments_file(args: Sequence[Any], kwargs: dict[str, Any]) -> Iterator[str
 def interpreters_for(settings: AdviseSettings) -> tuple[InterpreterInfo, list[InterpreterInfo], list[str]]:
     baseline = probe(settings.pythons[0]) if settings.pythons else current()
     others = [probe(p) for p in settings.pythons[1:]]
-    notes = []
-    if (
-        settings.find_free_threaded
-        and not baseline.free_threaded
-        and not any(o.free_threaded for o in others)
-    ):
-        found = [i for i in survey().interpreters if i.free_threaded]
-        if found:
-            others.append(max(found, key=lambda i: i.version_info))
+    notes: list[str] = []
+    if not settings.find_free_threaded:
+        return baseline, others, notes
+    found = survey().interpreters
+    free = [i for i in found if i.free_threaded]
+    if not baseline.free_threaded and not any(o.free_threaded for o in others):
+        if free:
+            others.append(max(free, key=lambda i: i.version_info))
         else:
             notes.append(
                 "no free-threaded CPython found here (scripts/build-free-threaded-python.sh builds one)"
             )
+    pools = [i for i in found if i.version_info >= INTERPRETER_POOL_VERSION and not i.free_threaded]
+    probed = [baseline, *others]
+    if not any(i.version_info >= INTERPRETER_POOL_VERSION for i in probed):
+        where = f"found here: {pools[-1].path}; add it with --python" if pools else "none found here"
+        notes.append(
+            f"sub-interpreter pools (InterpreterPoolExecutor) need CPython 3.14+, not probed ({where})"
+        )
     return baseline, others, notes
 
 

@@ -23,6 +23,8 @@ FEWER_WORKERS = 0.97
 class Choice:
     recommended: Prediction
     runner_up: Prediction | None
+    threads: Prediction | None = None
+    """The baseline's best threads row (what the reason compares processes with)."""
 
 
 def best_per_model(predictions: list[Prediction]) -> list[Prediction]:
@@ -67,7 +69,7 @@ def choose(predictions: list[Prediction], baseline: str, coroutine: bool = False
     # asyncio over to_thread is threads under another name: a runner-up that adds nothing.
     distinct = [p for p in others if coroutine or not (p.model == "asyncio" and top.model == "threads")]
     distinct = distinct or others
-    return Choice(top, distinct[0] if distinct else None)
+    return Choice(top, distinct[0] if distinct else None, threads)
 
 
 def reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: str, cores: int) -> str:
@@ -83,7 +85,13 @@ def reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: s
         if costs is not None:
             share = (costs.parent_s + costs.child_s) / shape.call_s if shape.call_s else 0.0
             ship = f", and shipping {bytes_text(costs.args_bytes)} of arguments costs {share:.0%} of a call"
-        return f"{name} {held}, so threads take turns; {p.workers} processes run it in parallel{ship}."
+        if shape.gil_held >= 0.5 or choice.threads is None:
+            return f"{name} {held}, so threads take turns; {p.workers} processes run it in parallel{ship}."
+        return (
+            f"{name} {held}, yet its threads probe scaled to only {choice.threads.predicted_speedup:.2f}× "
+            f"(threads×{choice.threads.workers}); {p.workers} processes are predicted "
+            f"{p.predicted_speedup:.2f}×{ship}."
+        )
     if p.model in ("threads", "asyncio") and shape.wait_share >= 0.5:
         return (
             f"{name} waits {shape.wait_share:.0%} of its time without holding the GIL, so {p.workers} "
