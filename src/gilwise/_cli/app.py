@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._exceptions import GilwiseError, UsageError
+from .advise import add_advise_parser
 from .bench import add_bench_parser
 from .compare import add_compare_parser
 from .console import stderr_console
@@ -31,6 +32,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_compare_parser,
     add_serve_parser,
     add_load_parser,
+    add_advise_parser,
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 
