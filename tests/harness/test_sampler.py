@@ -81,7 +81,7 @@ def test_fork_children_count_shared_pages_once_in_pss() -> None:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         tree = TreeMemory(proc.pid)
         assert len(tree.members()) == 3
-        reading = tree.read(time.monotonic(), shares=True)
+        reading = tree.read(time.monotonic())
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
@@ -128,8 +128,27 @@ def test_orchestrator_cpu_is_measured_over_the_window() -> None:
         stop.set()
         spinner.join()
         busy = sampler.window(start, end)
-    assert busy.orchestrator_cpu_cores >= 0.5
+    assert busy.orchestrator_cpu_cores >= 0.25  # one spinning thread, on a machine that may be busy
     assert quiet.orchestrator_cpu_cores < busy.orchestrator_cpu_cores / 5
+
+
+@pytest.mark.timeout(60)
+def test_a_watched_window_takes_the_rate_over_the_workers_life() -> None:
+    """Between watch(pid) and watch(None) the counter is read exactly: a burst of orchestrator
+    CPU just after the worker was reaped is not charged to its window."""
+    with CpuSampler(interval_s=0.05) as sampler:
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.4)"])
+        sampler.watch(worker.pid)
+        start = time.monotonic()
+        worker.wait(timeout=30)
+        end = time.monotonic()
+        sampler.watch(None)
+        burst = time.process_time() + 0.03
+        while time.process_time() < burst:  # 30 ms of CPU right after the cell
+            pass
+        time.sleep(0.1)
+        window = sampler.window(start, end)
+    assert window.orchestrator_cpu_cores < 0.03
 
 
 @pytest.mark.timeout(60)

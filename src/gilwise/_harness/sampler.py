@@ -19,12 +19,13 @@ measures them again). Hence:
 - the tree: the processes of the worker's session (it starts in its own; children inherit it),
   found among the pids at or above the worker's own (a pid is handed out in increasing order
   until it wraps; near the wrap every pid is checked), each pid's session read once;
-- memory, every ``MIN_MEMORY_INTERVAL_S``: each member's peak RSS (``VmHWM`` of
-  ``/proc/PID/status``, 17 µs: the kernel keeps the high-water mark, so no peak is missed
-  between reads); PSS and USS from ``/proc/PID/smaps_rollup`` (PSS shares a page among the
-  processes mapping it, so fork's copy-on-write pages count once; USS is what a process alone
-  holds), whose cost grows with the memory it walks (2 ms for 300 MiB), paced so those reads
-  spend at most ``MEMORY_CPU_SHARE`` of a core.
+- memory: each member's peak RSS (``VmHWM`` of ``/proc/PID/status``: the kernel keeps the
+  high-water mark, so no peak is missed between reads), PSS and USS from
+  ``/proc/PID/smaps_rollup`` (PSS shares a page among the processes mapping it, so fork's
+  copy-on-write pages count once; USS is what a process alone holds); a read's cost grows with
+  the tree and the memory it walks (2 ms for 300 MiB), so reads are paced by their own measured
+  cost to spend at most ``MEMORY_CPU_SHARE`` of a core, and at most every
+  ``MIN_MEMORY_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -69,8 +70,7 @@ class MemorySample:
     rss: int
     """Summed peak RSS (each member's high-water mark so far)."""
     pss: int | None
-    """None in the reads between the paced share reads, and where the kernel has no
-    smaps_rollup (non-Linux, very old kernels)."""
+    """None where the kernel has no smaps_rollup (non-Linux, very old kernels)."""
     uss: int | None
 
 
@@ -229,19 +229,17 @@ class TreeMemory:
             grew = len(found) > before
         return sorted(pid for pid in found if pid in parents)
 
-    def read(self, now: float, shares: bool) -> MemorySample | None:
-        """Summed peak RSS of the members; with ``shares``, their PSS and USS too (dearer)."""
+    def read(self, now: float) -> MemorySample | None:
+        """The members' summed peak RSS, PSS and USS."""
         if not self._proc:
             return self._read_psutil(now)
         members = self.members()
         peaks = [rss for pid in members if (rss := _peak_rss(pid)) is not None]
         if not peaks:
             return None
-        pss = uss = None
-        if shares:
-            found = [figures for pid in members if (figures := _shares(pid)) is not None]
-            if found:
-                pss, uss = sum(f[0] for f in found), sum(f[1] for f in found)
+        found = [figures for pid in members if (figures := _shares(pid)) is not None]
+        pss = sum(f[0] for f in found) if found else None
+        uss = sum(f[1] for f in found) if found else None
         return MemorySample(now, len(peaks), sum(peaks), pss, uss)
 
     def _read_psutil(self, now: float) -> MemorySample | None:
@@ -273,7 +271,11 @@ class CpuSampler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._tree: TreeMemory | None = None
-        self._next_memory_at = self._next_shares_at = 0.0
+        self._next_memory_at = 0.0
+        self._watch_began: tuple[float, float] | None = None
+        self._watches: list[tuple[float, float, float, float]] = []
+        """(t_on, cpu_on, t_off, cpu_off) of each watched worker: the orchestrator's CPU counter
+        read exactly when the worker started and when it was reaped."""
         self._thread = threading.Thread(target=self._loop, name="gilwise-cpu-sampler", daemon=True)
 
     def __enter__(self) -> CpuSampler:
@@ -287,7 +289,13 @@ class CpuSampler:
         self._counters.close()
 
     def watch(self, pid: int | None) -> None:
-        self._next_memory_at = self._next_shares_at = time.monotonic() + FIRST_MEMORY_READ_S
+        """Follow the tree of ``pid`` (a worker just started), or stop (it has been reaped)."""
+        now, cpu = time.monotonic(), time.process_time()
+        if pid is None and self._watch_began is not None:
+            with self._lock:
+                self._watches.append((*self._watch_began, now, cpu))
+        self._watch_began = None if pid is None else (now, cpu)
+        self._next_memory_at = now + FIRST_MEMORY_READ_S
         self._tree = None if pid is None else TreeMemory(pid)
 
     def _take(self) -> None:
@@ -299,13 +307,10 @@ class CpuSampler:
         tree = self._tree
         if tree is None or now < self._next_memory_at:
             return
-        shares = now >= self._next_shares_at
         spent = time.thread_time()
-        reading = tree.read(now, shares)
+        reading = tree.read(now)
         spent = time.thread_time() - spent
-        self._next_memory_at = now + MIN_MEMORY_INTERVAL_S
-        if shares:
-            self._next_shares_at = now + max(MIN_MEMORY_INTERVAL_S, spent / MEMORY_CPU_SHARE)
+        self._next_memory_at = now + max(MIN_MEMORY_INTERVAL_S, spent / MEMORY_CPU_SHARE)
         if reading is not None:
             with self._lock:
                 self._memory.append(reading)
@@ -330,6 +335,26 @@ class CpuSampler:
                 return samples
             time.sleep(self.interval_s / 4)
 
+    def _orchestrator_rate(self, samples: list[CpuSample], start: float, end: float) -> float:
+        """The orchestrator's CPU rate (cores) while the worker that measured [start, end] lived.
+
+        From the counter read just after that worker was started and just after it was reaped
+        (its report's reading included). Spreading a sample interval's CPU evenly instead would
+        charge a short cell part of the fork and exec that started it. Without such a watch (a
+        window nobody watched), the sample intervals wholly inside [start, end] are used, else
+        the interpolated counter.
+        """
+        with self._lock:
+            enclosing = [w for w in self._watches if w[0] <= start and end <= w[2]]
+        if enclosing:
+            t_on, cpu_on, t_off, cpu_off = enclosing[-1]
+            return (cpu_off - cpu_on) / (t_off - t_on) if t_off > t_on else 0.0
+        inner = [s for s in samples if start <= s.t <= end]
+        if len(inner) >= 2 and inner[-1].t > inner[0].t:
+            return (inner[-1].orchestrator_cpu - inner[0].orchestrator_cpu) / (inner[-1].t - inner[0].t)
+        spent = _at(samples, end, _orchestrator) - _at(samples, start, _orchestrator)
+        return spent / (end - start) if end > start else 0.0
+
     def window(self, start: float, end: float) -> CpuWindow:
         """What happened in [start, end]: per-interval rows, and counters interpolated to the
         exact instants (so a 0.3 s cell is not charged for a neighbouring 50 ms)."""
@@ -349,7 +374,7 @@ class CpuSampler:
             result.seconds = end - start
             result.busy_core_seconds = _at(chosen, end, _total_busy) - _at(chosen, start, _total_busy)
             result.steal_core_seconds = _at(chosen, end, _steal) - _at(chosen, start, _steal)
-            result.orchestrator_cpu_s = _orchestrator_rate(chosen, start, end) * result.seconds
+            result.orchestrator_cpu_s = self._orchestrator_rate(chosen, start, end) * result.seconds
         with self._lock:
             memory = [m for m in self._memory if start <= m.t <= end]
         if memory:
@@ -372,21 +397,6 @@ def _steal(sample: CpuSample) -> float:
 
 def _orchestrator(sample: CpuSample) -> float:
     return sample.orchestrator_cpu
-
-
-def _orchestrator_rate(samples: list[CpuSample], start: float, end: float) -> float:
-    """The orchestrator's CPU rate (cores) over the sample intervals wholly inside [start, end].
-
-    Its CPU comes in bursts at the edges of a cell (starting the worker before ``start``,
-    reading its report after ``end``); spread evenly over a boundary interval, a 3 ms burst
-    would be charged to the cell in part. Between the edges it only samples. Cells shorter
-    than two intervals fall back to the interpolated counter.
-    """
-    inner = [s for s in samples if start <= s.t <= end]
-    if len(inner) >= 2 and inner[-1].t > inner[0].t:
-        return (inner[-1].orchestrator_cpu - inner[0].orchestrator_cpu) / (inner[-1].t - inner[0].t)
-    spent = _at(samples, end, _orchestrator) - _at(samples, start, _orchestrator)
-    return spent / (end - start) if end > start else 0.0
 
 
 def _at(samples: list[CpuSample], t: float, value: Callable[[CpuSample], float]) -> float:
