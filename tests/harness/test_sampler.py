@@ -164,3 +164,37 @@ def test_per_core_rows_follow_the_affinity_set() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
     core = min(os.sched_getaffinity(0))
     assert out.stdout.strip() == f"[{core}] {{1}}"
+
+
+PRIVATE_KIDS = """
+import os, time
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        own = bytearray(20 * 2**20)
+        own[::4096] = b"y" * len(own[::4096])
+        time.sleep(30)
+        os._exit(0)
+time.sleep(1.0)
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_big_trees_sample_a_few_workers_for_pss_and_uss() -> None:
+    """Seven processes: smaps_rollup is read for the root and 3 children per read (the pool's
+    workers are alike), and the children's share is scaled up to all six."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PRIVATE_KIDS], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        reading = TreeMemory(proc.pid).read(time.monotonic())
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert reading is not None and reading.processes == 7
+    assert reading.uss is not None and 6 * 19 * 2**20 <= reading.uss <= 6 * 26 * 2**20

@@ -49,6 +49,8 @@ class Cell:
     rounds: list[RoundMeasurement] = field(default_factory=list)
     elapsed_s: float = 0.0
     """The last round's time from starting its worker to reaping it (for the --budget plan)."""
+    compute_mid_s: float | None = None
+    """The last round's time from starting its worker to the middle of its compute phase."""
 
 
 @dataclass

@@ -361,12 +361,13 @@ class Runner:
         }
         resource_cpu0 = _cpu_of(pids)
         begun = time.monotonic()
+
+        def watch(pid: int) -> None:
+            self.sampler.watch(pid, first_read_s=cell.compute_mid_s)
+
         try:
             report = measure_in_worker(
-                group.interpreter.path,
-                spec,
-                self.settings.cell_timeout_s,
-                on_start=self.sampler.watch,
+                group.interpreter.path, spec, self.settings.cell_timeout_s, on_start=watch
             )
         finally:
             self.sampler.watch(None)
@@ -380,6 +381,8 @@ class Runner:
             return
         group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
         start, end = report["window"]
+        # The next round's first memory read lands mid-compute, when its pool is up.
+        cell.compute_mid_s = max(0.0, start - begun + report["startup_s"] + report["compute_s"] / 2)
         window = self.sampler.window(start, end)
         own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu + window.orchestrator_cpu_s
         seconds = max(end - start, 1e-9)

@@ -45,7 +45,10 @@ MEMORY_CPU_SHARE = 0.002
 """Memory reads are paced to cost at most this fraction of one core (0.2 %)."""
 MIN_MEMORY_INTERVAL_S = 0.2
 FIRST_MEMORY_READ_S = 0.1
-"""The first read of a watched tree, after the worker has started its pool."""
+"""The first read of a watched tree when the caller cannot say when its pool will be up."""
+SHARE_READS_PER_TREE = 4
+"""smaps_rollup is read for at most the root and 3 other members per read (rotating): a pool's
+workers are alike, so the others' PSS and USS are their mean times their number."""
 _PID_WRAP_MARGIN = 4096
 
 
@@ -204,6 +207,7 @@ class TreeMemory:
         except (OSError, ValueError):
             pid_max = 0
         self._check_all = pid_max - root < _PID_WRAP_MARGIN
+        self._rotation = 0
 
     def members(self) -> list[int]:
         parents: dict[int, int] = {}
@@ -230,16 +234,28 @@ class TreeMemory:
         return sorted(pid for pid in found if pid in parents)
 
     def read(self, now: float) -> MemorySample | None:
-        """The members' summed peak RSS, PSS and USS."""
+        """The members' summed peak RSS, PSS and USS (the latter two sampled in big trees)."""
         if not self._proc:
             return self._read_psutil(now)
         members = self.members()
         peaks = [rss for pid in members if (rss := _peak_rss(pid)) is not None]
         if not peaks:
             return None
-        found = [figures for pid in members if (figures := _shares(pid)) is not None]
-        pss = sum(f[0] for f in found) if found else None
-        uss = sum(f[1] for f in found) if found else None
+        others = [pid for pid in members if pid != self.root]
+        take = SHARE_READS_PER_TREE - 1
+        if len(others) > take:
+            start = self._rotation % len(others)
+            self._rotation += take
+            chosen = (others[start:] + others[:start])[:take]
+        else:
+            chosen = others
+        root = _shares(self.root) if self.root in members else None
+        sampled = [figures for pid in chosen if (figures := _shares(pid)) is not None]
+        if root is None and not sampled:
+            return MemorySample(now, len(peaks), sum(peaks), None, None)
+        scale = len(others) / len(sampled) if sampled else 0.0
+        pss = (root[0] if root else 0) + round(sum(f[0] for f in sampled) * scale)
+        uss = (root[1] if root else 0) + round(sum(f[1] for f in sampled) * scale)
         return MemorySample(now, len(peaks), sum(peaks), pss, uss)
 
     def _read_psutil(self, now: float) -> MemorySample | None:
@@ -288,14 +304,18 @@ class CpuSampler:
         self._thread.join(timeout=5)
         self._counters.close()
 
-    def watch(self, pid: int | None) -> None:
-        """Follow the tree of ``pid`` (a worker just started), or stop (it has been reaped)."""
+    def watch(self, pid: int | None, first_read_s: float | None = None) -> None:
+        """Follow the tree of ``pid`` (a worker just started), or stop (it has been reaped).
+
+        ``first_read_s``: when, after its start, the worker's pool should be up and computing
+        (the runner knows it from the cell's previous round); the first memory read waits for it.
+        """
         now, cpu = time.monotonic(), time.process_time()
         if pid is None and self._watch_began is not None:
             with self._lock:
                 self._watches.append((*self._watch_began, now, cpu))
         self._watch_began = None if pid is None else (now, cpu)
-        self._next_memory_at = now + FIRST_MEMORY_READ_S
+        self._next_memory_at = now + (FIRST_MEMORY_READ_S if first_read_s is None else first_read_s)
         self._tree = None if pid is None else TreeMemory(pid)
 
     def _take(self) -> None:
@@ -336,20 +356,23 @@ class CpuSampler:
             time.sleep(self.interval_s / 4)
 
     def _orchestrator_rate(self, samples: list[CpuSample], start: float, end: float) -> float:
-        """The orchestrator's CPU rate (cores) while the worker that measured [start, end] lived.
+        """The orchestrator's CPU rate (cores) while [start, end] was measured.
 
-        From the counter read just after that worker was started and just after it was reaped
-        (its report's reading included). Spreading a sample interval's CPU evenly instead would
-        charge a short cell part of the fork and exec that started it. Without such a watch (a
-        window nobody watched), the sample intervals wholly inside [start, end] are used, else
-        the interpolated counter.
+        Its CPU comes in bursts just outside a measured window (starting the worker, writing
+        its spec; reading its report, reaping it) and a steady trickle inside (this sampler).
+        Spreading a boundary interval's counter evenly would charge a short cell part of those
+        bursts, so the rate is taken over the sample intervals wholly inside the window; for a
+        window too short to hold two samples, over those strictly between the watch marks of
+        the worker that measured it (its start and reaping); failing both, mark to mark.
         """
+        inner = [s for s in samples if start <= s.t <= end]
         with self._lock:
             enclosing = [w for w in self._watches if w[0] <= start and end <= w[2]]
-        if enclosing:
+        if len(inner) < 2 and enclosing:
             t_on, cpu_on, t_off, cpu_off = enclosing[-1]
-            return (cpu_off - cpu_on) / (t_off - t_on) if t_off > t_on else 0.0
-        inner = [s for s in samples if start <= s.t <= end]
+            inner = [s for s in samples if t_on < s.t < t_off]
+            if len(inner) < 2:
+                return (cpu_off - cpu_on) / (t_off - t_on) if t_off > t_on else 0.0
         if len(inner) >= 2 and inner[-1].t > inner[0].t:
             return (inner[-1].orchestrator_cpu - inner[0].orchestrator_cpu) / (inner[-1].t - inner[0].t)
         spent = _at(samples, end, _orchestrator) - _at(samples, start, _orchestrator)
