@@ -39,6 +39,11 @@ class RoundMeasurement:
     peak_tree_pss: int | None = None
     peak_tree_uss: int | None = None
     memory_reads: int = 0
+    started_processes: int = 0
+    """Processes the harness worker started (a pool's workers and helpers), at most."""
+    peak_started_rss: int = 0
+    peak_started_pss: int | None = None
+    peak_started_uss: int | None = None
 
 
 @dataclass

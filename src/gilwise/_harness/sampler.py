@@ -75,6 +75,12 @@ class MemorySample:
     pss: int | None
     """None where the kernel has no smaps_rollup (non-Linux, very old kernels)."""
     uss: int | None
+    others: int = 0
+    """Members besides the root (the processes the harness worker started: a pool's workers,
+    plus a spawn pool's resource tracker or the forkserver)."""
+    others_rss: int = 0
+    others_pss: int | None = None
+    others_uss: int | None = None
 
 
 @dataclass
@@ -92,6 +98,11 @@ class CpuWindow:
     peak_tree_pss: int | None = None
     peak_tree_uss: int | None = None
     memory_reads: int = 0
+    started_processes: int = 0
+    """The most processes the watched worker had started at any read (0: threads, one process)."""
+    peak_started_rss: int = 0
+    peak_started_pss: int | None = None
+    peak_started_uss: int | None = None
 
     @property
     def busy_cores_mean(self) -> float:
@@ -238,7 +249,8 @@ class TreeMemory:
         if not self._proc:
             return self._read_psutil(now)
         members = self.members()
-        peaks = [rss for pid in members if (rss := _peak_rss(pid)) is not None]
+        by_pid = {pid: rss for pid in members if (rss := _peak_rss(pid)) is not None}
+        peaks = list(by_pid.values())
         if not peaks:
             return None
         others = [pid for pid in members if pid != self.root]
@@ -249,14 +261,19 @@ class TreeMemory:
             chosen = (others[start:] + others[:start])[:take]
         else:
             chosen = others
+        others_rss = sum(by_pid.get(pid, 0) for pid in others)
         root = _shares(self.root) if self.root in members else None
         sampled = [figures for pid in chosen if (figures := _shares(pid)) is not None]
         if root is None and not sampled:
-            return MemorySample(now, len(peaks), sum(peaks), None, None)
+            return MemorySample(now, len(peaks), sum(peaks), None, None, len(others), others_rss)
         scale = len(others) / len(sampled) if sampled else 0.0
-        pss = (root[0] if root else 0) + round(sum(f[0] for f in sampled) * scale)
-        uss = (root[1] if root else 0) + round(sum(f[1] for f in sampled) * scale)
-        return MemorySample(now, len(peaks), sum(peaks), pss, uss)
+        others_pss = round(sum(f[0] for f in sampled) * scale)
+        others_uss = round(sum(f[1] for f in sampled) * scale)
+        pss = (root[0] if root else 0) + others_pss
+        uss = (root[1] if root else 0) + others_uss
+        return MemorySample(
+            now, len(peaks), sum(peaks), pss, uss, len(others), others_rss, others_pss, others_uss
+        )
 
     def _read_psutil(self, now: float) -> MemorySample | None:
         import psutil
@@ -407,6 +424,12 @@ class CpuSampler:
             uss = [m.uss for m in memory if m.uss is not None]
             result.peak_tree_pss = max(pss) if pss else None
             result.peak_tree_uss = max(uss) if uss else None
+            result.started_processes = max(m.others for m in memory)
+            result.peak_started_rss = max(m.others_rss for m in memory)
+            started_pss = [m.others_pss for m in memory if m.others_pss is not None]
+            started_uss = [m.others_uss for m in memory if m.others_uss is not None]
+            result.peak_started_pss = max(started_pss) if started_pss else None
+            result.peak_started_uss = max(started_uss) if started_uss else None
         return result
 
 
