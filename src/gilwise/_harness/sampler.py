@@ -14,7 +14,7 @@ among the pids above the worker's 116 µs, ``smaps_rollup`` 160 µs per process,
 through a kept-open descriptor 11 µs (``benchmarks/bench_harness_overhead.py --sampler``
 measures them again). Hence:
 
-- per-core CPU: ``pread`` of ``/proc/stat`` at 20 Hz, only the cores of this process's affinity
+- per-core CPU: ``pread`` of ``/proc/stat`` at 10 Hz, only the cores of this process's affinity
   set (other cores' load cannot slow the cells);
 - the tree: the processes of the worker's session (it starts in its own; children inherit it),
   found among the pids at or above the worker's own (a pid is handed out in increasing order
@@ -39,16 +39,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_INTERVAL_S = 0.05
-"""20 Hz: several samples even in a 0.2 s cell, at ~20 µs of CPU each (0.04 % of a core)."""
+DEFAULT_INTERVAL_S = 0.1
+"""10 Hz. A sample costs ~130 µs of CPU here when its caches are cold (the thread's wake-up
+and the kernel generating /proc/stat; 30 µs hot), so 20 Hz cost 0.27 % of a core: half of the
+orchestrator's budget for the sampler alone. Busy seconds are interpolated to a cell's exact
+window, so the rate only sets the per-core timeline's resolution."""
 MEMORY_CPU_SHARE = 0.002
 """Memory reads are paced to cost at most this fraction of one core (0.2 %)."""
 MIN_MEMORY_INTERVAL_S = 0.2
 FIRST_MEMORY_READ_S = 0.1
 """The first read of a watched tree when the caller cannot say when its pool will be up."""
 SHARE_READS_PER_TREE = 4
-"""smaps_rollup is read for at most the root and 3 other members per read (rotating): a pool's
-workers are alike, so the others' PSS and USS are their mean times their number."""
+"""A read looks at the root and at most 3 other members (rotating from read to read): a pool's
+workers are alike, so the others' RSS, PSS and USS are their mean times their number, and a
+read of a 33-process tree costs what one of a 4-process tree does."""
 _PID_WRAP_MARGIN = 4096
 
 
@@ -249,9 +253,7 @@ class TreeMemory:
         if not self._proc:
             return self._read_psutil(now)
         members = self.members()
-        by_pid = {pid: rss for pid in members if (rss := _peak_rss(pid)) is not None}
-        peaks = list(by_pid.values())
-        if not peaks:
+        if not members:
             return None
         others = [pid for pid in members if pid != self.root]
         take = SHARE_READS_PER_TREE - 1
@@ -261,19 +263,24 @@ class TreeMemory:
             chosen = (others[start:] + others[:start])[:take]
         else:
             chosen = others
-        others_rss = sum(by_pid.get(pid, 0) for pid in others)
-        root = _shares(self.root) if self.root in members else None
-        sampled = [figures for pid in chosen if (figures := _shares(pid)) is not None]
-        if root is None and not sampled:
-            return MemorySample(now, len(peaks), sum(peaks), None, None, len(others), others_rss)
-        scale = len(others) / len(sampled) if sampled else 0.0
-        others_pss = round(sum(f[0] for f in sampled) * scale)
-        others_uss = round(sum(f[1] for f in sampled) * scale)
+        root_rss = _peak_rss(self.root) if self.root in members else None
+        root = _shares(self.root) if root_rss is not None else None
+        read = [(rss, _shares(pid)) for pid in chosen if (rss := _peak_rss(pid)) is not None]
+        if root_rss is None and not read:
+            return None
+        scale = len(others) / len(read) if read else 0.0
+        others_rss = round(sum(rss for rss, _ in read) * scale)
+        shares = [f for _, f in read if f is not None]
+        if (root_rss is not None and root is None) or len(shares) < len(read):
+            return MemorySample(
+                now, len(members), (root_rss or 0) + others_rss, None, None, len(others), others_rss
+            )
+        others_pss = round(sum(f[0] for f in shares) * scale)
+        others_uss = round(sum(f[1] for f in shares) * scale)
         pss = (root[0] if root else 0) + others_pss
         uss = (root[1] if root else 0) + others_uss
-        return MemorySample(
-            now, len(peaks), sum(peaks), pss, uss, len(others), others_rss, others_pss, others_uss
-        )
+        rss = (root_rss or 0) + others_rss
+        return MemorySample(now, len(members), rss, pss, uss, len(others), others_rss, others_pss, others_uss)
 
     def _read_psutil(self, now: float) -> MemorySample | None:
         import psutil
