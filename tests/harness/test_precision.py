@@ -72,3 +72,21 @@ def test_no_budget_means_exactly_the_repeats() -> None:
     document = run.to_json()
     assert {r["rounds"] for r in document["results"]} == {2}
     assert document["groups"][0].get("extra_rounds") == 0
+
+
+def test_memory_is_read_in_every_kth_round_by_its_cost() -> None:
+    """A 6 ms read in a 0.6 s cell would cost 1 % of a core: it is made every 5th round only
+    (0.2 % on average), while a cheap read is made every round."""
+    from gilwise._harness.runner import _memory_due
+
+    cell = _cell("processes", [])
+    assert _memory_due(cell)  # nothing read yet
+    cell.rounds = [_round(i, 0.5) for i in range(3)]
+    cell.elapsed_s, cell.memory_cost_s = 0.6, 0.006
+    due = []
+    for count in range(1, 11):
+        cell.rounds = [_round(i, 0.5) for i in range(count)]
+        due.append(_memory_due(cell))
+    assert due == [False, False, False, False, True] * 2
+    cell.memory_cost_s = 0.0005
+    assert _memory_due(cell)

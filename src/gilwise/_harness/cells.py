@@ -55,6 +55,8 @@ class Cell:
     elapsed_s: float = 0.0
     """The last round's time from starting its worker to reaping it (for the --budget plan)."""
     compute_mid_s: float | None = None
+    memory_cost_s: float | None = None
+    """CPU the orchestrator spent on this cell's last memory read (paces the next ones)."""
     """The last round's time from starting its worker to the middle of its compute phase."""
 
 

@@ -29,7 +29,7 @@ from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import calibrate_in_worker, measure_in_worker
 from .precision import round_cost_s, serial_cell, uncertain_cells
 from .protocol import WorkerSpec
-from .sampler import CpuSampler
+from .sampler import MEMORY_CPU_SHARE, CpuSampler
 
 
 class ImplementationUnavailable(HarnessError):
@@ -132,6 +132,20 @@ def _cpu_of(pids: tuple[int, ...]) -> float:
             t = psutil.Process(pid).cpu_times()
             total += t.user + t.system
     return total
+
+
+def _memory_due(cell: Cell) -> bool:
+    """Whether this round of the cell reads the worker tree's memory.
+
+    A read costs the orchestrator milliseconds (more in a bigger tree, and with cold caches on a
+    busy machine), all inside the cell; memory barely moves from round to round. So a cell
+    reads it in its first round, then every k-th, k chosen from that read's cost and the cell's
+    length so reads average at most MEMORY_CPU_SHARE of a core over the cell's rounds.
+    """
+    if cell.memory_cost_s is None or not cell.rounds:
+        return True
+    every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
+    return len(cell.rounds) % max(1, every) == 0
 
 
 def comparison_sets(groups: list[Group]) -> list[list[Group]]:
@@ -363,8 +377,10 @@ class Runner:
         resource_cpu0 = _cpu_of(pids)
         begun = time.monotonic()
 
+        memory = _memory_due(cell)
+
         def watch(pid: int) -> None:
-            self.sampler.watch(pid, first_read_s=cell.compute_mid_s)
+            self.sampler.watch(pid, first_read_s=cell.compute_mid_s, memory=memory)
 
         # No garbage collection while a cell runs: a full collection walks the orchestrator's
         # whole heap (tens of ms), CPU the parallel cells would pay for. Nothing allocated
@@ -380,6 +396,8 @@ class Runner:
             if collecting:
                 gc.enable()
         cell.elapsed_s = time.monotonic() - begun
+        if memory and self.sampler.last_memory_cost_s is not None:
+            cell.memory_cost_s = self.sampler.last_memory_cost_s
         resource_cpu = _cpu_of(pids) - resource_cpu0
         if not report["ok"]:
             # A model that cannot run this impl under this interpreter (an extension that does

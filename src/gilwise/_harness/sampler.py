@@ -312,6 +312,7 @@ class CpuSampler:
         self._stop = threading.Event()
         self._tree: TreeMemory | None = None
         self._next_memory_at = 0.0
+        self.last_memory_cost_s: float | None = None
         self._watch_began: tuple[float, float] | None = None
         self._watches: list[tuple[float, float, float, float]] = []
         """(t_on, cpu_on, t_off, cpu_off) of each watched worker: the orchestrator's CPU counter
@@ -328,11 +329,13 @@ class CpuSampler:
         self._thread.join(timeout=5)
         self._counters.close()
 
-    def watch(self, pid: int | None, first_read_s: float | None = None) -> None:
+    def watch(self, pid: int | None, first_read_s: float | None = None, memory: bool = True) -> None:
         """Follow the tree of ``pid`` (a worker just started), or stop (it has been reaped).
 
         ``first_read_s``: when, after its start, the worker's pool should be up and computing
         (the runner knows it from the cell's previous round); the first memory read waits for it.
+        ``memory=False``: mark the worker's life (for its orchestrator CPU) but read no memory.
+        ``last_memory_cost_s`` is then the CPU the last read of this worker took (None: none).
         """
         now, cpu = time.monotonic(), time.process_time()
         if pid is None and self._watch_began is not None:
@@ -340,7 +343,9 @@ class CpuSampler:
                 self._watches.append((*self._watch_began, now, cpu))
         self._watch_began = None if pid is None else (now, cpu)
         self._next_memory_at = now + (FIRST_MEMORY_READ_S if first_read_s is None else first_read_s)
-        self._tree = None if pid is None else TreeMemory(pid)
+        self._tree = TreeMemory(pid) if pid is not None and memory else None
+        if pid is not None:
+            self.last_memory_cost_s = None
 
     def _take(self) -> None:
         busy, steal = self._counters.read()
@@ -354,6 +359,7 @@ class CpuSampler:
         spent = time.thread_time()
         reading = tree.read(now)
         spent = time.thread_time() - spent
+        self.last_memory_cost_s = spent
         self._next_memory_at = now + max(MIN_MEMORY_INTERVAL_S, spent / MEMORY_CPU_SHARE)
         if reading is not None:
             with self._lock:

@@ -4,7 +4,8 @@
 the small exact statistics and stability thresholds (``median_interval``: the sign-test
 confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``compare`` +
 ``significance`` the regression gate, with three outcomes (``Comparison.outcome``: slower,
-inconclusive, clean; ``detectable_slowdown`` says what a row's repeats could have shown); ``history`` the SQLite store of runs; ``files`` atomic JSON writes. Imports
+inconclusive, clean; ``detectable_slowdown`` says what a row's repeats could have shown);
+``history`` the SQLite store of runs; ``files`` atomic JSON writes. Imports
 only the standard library and ``_exceptions``; the harness, report, advise, service and CLI
 import it. It never measures and never renders.
 """
