@@ -275,6 +275,7 @@ def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
     be the machine's, so the gate neither fails nor clears the row."""
     doc = default_document()
     row = _quietest_row(doc)
+    row["other_cpu_cores"] = {"median": 0.05, "min": 0.0, "max": 0.1, "values": [0.0, 0.05, 0.1]}
     slower = _slow_down(doc, row, 1.25)
     assert [r.verdict for r in compare_documents(doc, slower).regressions] == ["slower"]
     for rec in slower["results"]:
@@ -284,4 +285,4 @@ def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
     assert not result.regressions and result.outcome == "inconclusive"
     [busy] = [r for r in result.rows if "other processes" in r.note]
     assert busy.verdict == "inconclusive" and busy.change == pytest.approx(0.25)
-    assert "B ran beside 0.90 cores of other processes" in busy.note
+    assert "B ran beside 0.90 cores of other processes (A 0.05)" in busy.note
