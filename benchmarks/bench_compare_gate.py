@@ -18,6 +18,7 @@ import copy
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from _common import RESULTS, save, stats, table
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--append", action="store_true", help="add to the pairs already in the JSON")
+    parser.add_argument("--keep", type=Path, help="also write each pair's two result documents here")
     args = parser.parse_args()
     earlier = RESULTS / "compare_gate.json"
     previous = json.loads(earlier.read_text()) if args.append and earlier.exists() else {}
@@ -60,6 +62,10 @@ def main() -> None:
     render_ms: list[float] = list(previous.get("render_ms", {}).get("values", []))
     for pair in range(len(pairs), len(pairs) + args.pairs):
         a, b = _bench(args.repeats), _bench(args.repeats)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for side, doc in (("a", a), ("b", b)):
+                (args.keep / f"pair{pair}-{side}.json").write_text(json.dumps(doc))
         for doc in (a, b):
             t0 = time.perf_counter()
             page = render_html(doc)
