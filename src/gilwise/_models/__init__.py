@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._base import Execution, Job, Model, Phases
 from .aio import AsyncioModel
+from .jvm_threads import JvmThreadsModel
 from .native_threads import CppThreadsModel
 from .processes import (
     DefaultProcessPoolModel,
@@ -34,6 +35,7 @@ MODELS: dict[str, Model] = {
         AsyncioModel(),
         SubinterpreterModel(),
         CppThreadsModel(),
+        JvmThreadsModel(),
     )
 }
 

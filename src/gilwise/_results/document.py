@@ -65,6 +65,10 @@ class InterpreterRef(TypedDict):
     free_threaded: bool
 
 
+JitState = Literal["on", "off", "not built"]
+"""CPython's JIT at start-up: enabled, compiled in but off (PYTHON_JIT=1 turns it on), absent."""
+
+
 class InterpreterEntry(TypedDict):
     """A CPython build as it described itself when probed (``InterpreterInfo.to_json``)."""
 
@@ -78,6 +82,10 @@ class InterpreterEntry(TypedDict):
     start_methods: list[str]
     default_start_method: str
     subinterpreters_module: str | None
+    jit: NotRequired[JitState]
+    jit_source: NotRequired[str]
+    build_flags: NotRequired[str]
+    """Digest of the configure flags less --disable-gil and --prefix (twins share it)."""
 
 
 class CpuPerCore(TypedDict):
