@@ -274,7 +274,8 @@ def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
     """B's noise guard saw other processes beside its rounds that A's did not: the slowdown may
     be the machine's, so the gate neither fails nor clears the row."""
     doc = default_document()
-    row = _quietest_row(doc)
+    cpu = [r for r in doc["results"] if r["kind"] == "cpu" and r["status"] == "ok" and r["rounds"]]
+    row = min(cpu, key=lambda r: relative_spread(r["wall_s"]["values"]))
     row["other_cpu_cores"] = {"median": 0.05, "min": 0.0, "max": 0.1, "values": [0.0, 0.05, 0.1]}
     slower = _slow_down(doc, row, 1.25)
     assert [r.verdict for r in compare_documents(doc, slower).regressions] == ["slower"]
@@ -286,3 +287,11 @@ def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
     [busy] = [r for r in result.rows if "other processes" in r.note]
     assert busy.verdict == "inconclusive" and busy.change == pytest.approx(0.25)
     assert "B ran beside 0.90 cores of other processes (A 0.05)" in busy.note
+    # Waiting is not slowed by other processes' CPU: an I/O row's slowdown stays a regression.
+    io = _quietest_row(doc)
+    assert io["kind"] == "io"
+    io_slower = _slow_down(doc, io, 1.25)
+    for rec in io_slower["results"]:
+        if all(rec[k] == io[k] for k in ("workload", "impl", "model", "workers")):
+            rec["other_cpu_cores"] = {"median": 0.9, "min": 0.8, "max": 1.0, "values": [0.8, 0.9, 1.0]}
+    assert [r.verdict for r in compare_documents(doc, io_slower).regressions] == ["slower"]

@@ -139,7 +139,8 @@ def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alph
     p_slow = p_greater(before, after)
     p_fast = p_greater(after, before)
     detectable = detectable_slowdown(before, after, alpha)
-    busier = _other_load(b) - _other_load(a)
+    # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
+    busier = _other_load(b) - _other_load(a) if b.get("kind") != "io" else 0.0
     if change >= threshold - _EPS and p_slow <= alpha + _EPS and busier > OTHER_LOAD_WARN_CORES:
         # B's own noise guard measured other processes beside its rounds that A's did not have:
         # on few cores that alone slows a cell (a parallel one most), so the code is not to blame
