@@ -14,9 +14,9 @@ from gilwise._pythons.discovery import current
 from gilwise._workloads import get_workload
 
 
-def _round(index: int, wall: float) -> RoundMeasurement:
+def _round(index: int, wall: float, memory_reads: int = 0) -> RoundMeasurement:
     raw = cast(MeasureReport, {"wall_s": wall})
-    return RoundMeasurement(index, raw, 0.0, 0.0, 0.0, [], 0, 0.0)
+    return RoundMeasurement(index, raw, 0.0, 0.0, 0.0, [], 0, 0.0, memory_reads=memory_reads)
 
 
 def _cell(model: str, walls: list[float]) -> Cell:
@@ -81,12 +81,13 @@ def test_memory_is_read_in_every_kth_round_by_its_cost() -> None:
 
     cell = _cell("processes", [])
     assert _memory_due(cell)  # nothing read yet
-    cell.rounds = [_round(i, 0.5) for i in range(3)]
     cell.elapsed_s, cell.memory_cost_s = 0.6, 0.006
+    cell.rounds = [_round(0, 0.5, memory_reads=1)]
+    assert _memory_due(cell)  # one reading is not enough: the first is timed blind
     due = []
-    for count in range(1, 11):
-        cell.rounds = [_round(i, 0.5) for i in range(count)]
+    for count in range(2, 12):
+        cell.rounds = [_round(i, 0.5, memory_reads=1 if i < 2 else 0) for i in range(count)]
         due.append(_memory_due(cell))
-    assert due == [False, False, False, False, True] * 2
+    assert due == [False, False, False, True, False] * 2
     cell.memory_cost_s = 0.0005
     assert _memory_due(cell)

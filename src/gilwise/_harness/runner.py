@@ -139,10 +139,12 @@ def _memory_due(cell: Cell) -> bool:
 
     A read costs the orchestrator milliseconds (more in a bigger tree, and with cold caches on a
     busy machine), all inside the cell; memory barely moves from round to round. So a cell
-    reads it in its first round, then every k-th, k chosen from that read's cost and the cell's
-    length so reads average at most MEMORY_CPU_SHARE of a core over the cell's rounds.
+    reads it until two rounds got a reading, then every k-th round, k chosen from the last
+    read's cost and the cell's length so reads average at most MEMORY_CPU_SHARE of a core.
     """
-    if cell.memory_cost_s is None or not cell.rounds:
+    # Until two rounds have read it inside their window: the first round's read is timed blind
+    # (a spawn pool may not be up yet); later ones land mid-compute.
+    if cell.memory_cost_s is None or sum(1 for r in cell.rounds if r.memory_reads) < 2:
         return True
     every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
     return len(cell.rounds) % max(1, every) == 0
