@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -17,6 +18,19 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 def _shm() -> set[str]:
     folder = Path("/dev/shm")
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+_OWNER = re.compile(r"gilwise-(\d+)-")
+
+
+def _someone_elses(name: str, mine: set[int]) -> bool:
+    """A segment of an offload pool (``gilwise-<creator pid>-...``) whose creator is alive and
+    not this test process or one of its children: another test run on the same machine."""
+    owner = _OWNER.match(name)
+    if owner is None:
+        return False
+    pid = int(owner.group(1))
+    return pid not in mine and psutil.pid_exists(pid)
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +51,8 @@ def no_leftovers() -> Iterator[None]:
     for proc in leftovers:
         proc.kill()
     assert not leftovers, f"test left child processes: {[p.cmdline() for p in leftovers]}"
-    new_shm = {n for n in _shm() - before_shm if not n.startswith("sem.mp-")}
+    mine = {me.pid} | before_children | {p.pid for p in me.children(recursive=True)}
+    new_shm = {n for n in _shm() - before_shm if not n.startswith("sem.mp-") and not _someone_elses(n, mine)}
     assert not new_shm, f"test left shared-memory segments: {sorted(new_shm)}"
 
 
