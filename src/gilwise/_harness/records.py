@@ -111,6 +111,15 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     record["shutdown_s"] = summary(_field(rounds, "shutdown_s"))
     dispatch = [max(0.0, r.raw["compute_s"] - r.raw["critical_path_s"]) for r in rounds]
     record["dispatch_s"] = summary(dispatch)
+    if cell.key.model != "serial":
+        record["overhead_per_task_s"] = summary(
+            [
+                max(0.0, r.raw["compute_s"] * cell.key.workers - r.raw["task_s_total"]) / group.tasks
+                for r in rounds
+            ]
+        )
+    if any(r.raw.get("wall_excludes_startup") for r in rounds):
+        record["wall_excludes_startup"] = True
     record["task_s_total"] = summary(_field(rounds, "task_s_total"))
     record["distinct_workers"] = max(int(r.raw["distinct_workers"]) for r in rounds)
     iterations = group.tasks * group.size * workload.iterations_per_size

@@ -40,6 +40,8 @@ class BenchSettings:
     cell_timeout_s: float = 300.0
     size: int | None = None
     """Fixed task size (skips calibration)."""
+    dask_scheduler: str | None = None
+    """``tcp://HOST:PORT`` of a running Dask cluster for the ``dask`` model (None: LocalCluster)."""
 
 
 class Progress(Protocol):
@@ -314,6 +316,8 @@ class Runner:
             "tasks": group.tasks,
             "expected": group.expected,
         }
+        if self.settings.dask_scheduler is not None:
+            spec["dask_scheduler"] = self.settings.dask_scheduler
         resource_cpu0 = _cpu_of(pids)
         try:
             report = measure_in_worker(

@@ -51,7 +51,7 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
             "busy cores",
             "CPU-s",
             "start-up",
-            "dispatch",
+            "dispatch (/task)",
             "mem/worker",
             "ns/iter",
         ):
@@ -76,12 +76,20 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
                 "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
                 f"{rec['cpu_s']['median']:.2f}",
                 fmt.seconds(rec["startup_s"]["median"]),
-                fmt.seconds(rec["dispatch_s"]["median"]),
+                _dispatch(rec),
                 fmt.size_bytes(rec.get("memory_per_worker_bytes")),
                 "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
             )
         if meta and meta["resource"]:
             table.caption = meta["resource"]
+        running = sorted({r["model"] for r in records if r.get("wall_excludes_startup")})
+        if running:
+            # A cluster outlives one batch: its rows time the work on the running cluster.
+            note = (
+                f"{', '.join(running)}: wall, speedup and CPU are of the work on a running cluster; "
+                "creating or joining the cluster is the start-up column, outside the wall time"
+            )
+            table.caption = f"{table.caption} — {note}" if table.caption else note
         if interp["free_threaded"] and interp["gil_enabled"]:
             table.caption = escape(REENABLED_NOTE)
         if meta and meta["status"] == "failed":
@@ -92,6 +100,15 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
             console.print(f"  [dim]\\[{number}] {escape(reason)}[/dim]", highlight=False)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+
+
+def _dispatch(rec: ResultRow) -> str:
+    """Dispatch of the batch, and the worker time per task not spent in the task."""
+    text = fmt.seconds(rec["dispatch_s"]["median"])
+    per_task = rec.get("overhead_per_task_s")
+    if per_task is not None and per_task["median"] is not None:
+        text += f" ({fmt.seconds(per_task['median'])})"
+    return text
 
 
 def _efficiency(rec: ResultRow) -> str:

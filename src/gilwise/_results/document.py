@@ -96,6 +96,12 @@ class ResultRow(TypedDict):
     compute_s: NotRequired[Summary]
     shutdown_s: NotRequired[Summary]
     dispatch_s: NotRequired[Summary]
+    overhead_per_task_s: NotRequired[Summary]
+    """(compute phase × workers − in-task time) / tasks: worker time per task spent on anything
+    but the task (submit, scheduling, (de)serialising, sending the result, idle at the end)."""
+    wall_excludes_startup: NotRequired[bool]
+    """True for a pool that outlives a batch (a Dask cluster): wall and speedup are the work on
+    the running pool; its start-up is ``startup_s``, outside ``wall_s``."""
     task_s_total: NotRequired[Summary]
     distinct_workers: NotRequired[int]
     ns_per_iteration: NotRequired[float | None]
