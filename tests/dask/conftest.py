@@ -19,6 +19,15 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCl
         cluster.stop()
 
 
+@pytest.fixture(scope="module")  # set up before the per-test leftover check takes its snapshot
+def resource_tracker() -> None:
+    """A LocalCluster spawns its workers with multiprocessing, which starts this process's
+    resource tracker once and keeps it to the end: start it before the leftover check looks."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+
+
 @pytest.fixture
 def fresh_dask_cluster(tmp_path: Path) -> Iterator[RunningCluster]:
     """A cluster of its own for a test that kills a worker: the nanny starts a replacement,

@@ -27,10 +27,10 @@ SRC = HERE.parents[1] / "src"
 START_TIMEOUT_S = 60.0
 
 
-def cluster_env() -> dict[str, str]:
+def cluster_env(allowed_failures: int = 0) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), str(HERE), env.get("PYTHONPATH", "")) if p)
-    env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = "0"
+    env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
     env["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] = "1.0"
     return env
 
@@ -85,9 +85,10 @@ def _spawn(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
         )
 
 
-def start_cluster(folder: Path, workers: int = 2) -> RunningCluster:
+def start_cluster(folder: Path, workers: int = 2, allowed_failures: int = 0) -> RunningCluster:
+    """``allowed_failures``: the scheduler's; Dask's own default is 3."""
     python = sys.executable
-    env = cluster_env()
+    env = cluster_env(allowed_failures)
     scheduler_file = folder / "scheduler.json"
     log = folder / "scheduler.log"
     # The HTTP server runs even with --no-dashboard: give it a free port, never :8787.
@@ -111,7 +112,8 @@ def start_cluster(folder: Path, workers: int = 2) -> RunningCluster:
             worker = [python, "-m", "distributed.cli.dask_worker", cluster.address, "--host", "127.0.0.1",
                       "--nworkers", "1", "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"]  # fmt: skip
             cluster.nannies.append(_spawn(worker, wlog, env))
-        cluster.wait_for_workers(workers)
+        if workers:
+            cluster.wait_for_workers(workers)
     except BaseException:
         cluster.stop()
         raise

@@ -53,8 +53,9 @@ def test_bench_on_a_running_cluster(
     assert _row(document, "processes")["overhead_per_task_s"]["median"] is not None
     assert "work on a running cluster" in output
     # The cluster's CPU (separate processes, not the harness worker's tree) is counted as the
-    # cell's own: at least the in-task time, not blamed on "other load".
-    assert row["cpu_s"]["median"] >= 0.8 * row["task_s_total"]["median"]
+    # cell's own, not blamed on "other load": about what the same tasks cost serially.
+    serial = _row(document, "serial", workers=1)
+    assert row["cpu_s"]["median"] >= 0.7 * serial["cpu_s"]["median"]
 
 
 def test_workers_beyond_the_cluster_fail_with_its_layout(

@@ -115,9 +115,8 @@ class DaskModel(Model):
         return execution
 
     def _connect(self, job: Job, stack: contextlib.ExitStack, execution: Execution) -> tuple[Any, list[str]]:
-        import distributed
-
         import dask
+        import distributed
 
         if job.dask_scheduler is None:
             # The cluster's own scheduler: a dead worker's task is not re-run behind the

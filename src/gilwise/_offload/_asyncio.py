@@ -16,7 +16,7 @@ from .._exceptions import OffloadTimeout, Overloaded, UsageError
 from . import _worker
 from ._admission import Admission
 from ._routing import Route, check_route
-from ._runtime import Runtime, auto_chunksize
+from ._runtime import Backend, Runtime, auto_chunksize
 from ._stats import OffloadStatistics
 
 R = TypeVar("R")
@@ -38,6 +38,10 @@ class Offloader:
     Keyword arguments for ``fn`` pass through unchecked; for a function with required
     keyword-only parameters, bind them with ``functools.partial``.
 
+    ``backend="dask"`` runs the ``cpu`` route on a Dask cluster instead: a LocalCluster of
+    ``workers`` processes, or the running cluster at ``address="tcp://HOST:PORT"``; big NumPy
+    arguments are scattered to it once (see docs/offload.md, "Past one machine").
+
     Backpressure: at most ``max_pending`` calls are admitted at once (queued or running);
     further callers wait, or get ``Overloaded`` with ``overload="raise"``.
     """
@@ -57,6 +61,9 @@ class Offloader:
         max_tasks_per_child: int | None = None,
         python: str | None = None,
         shm_threshold: int = _worker.DEFAULT_THRESHOLD,
+        backend: Backend = "process",
+        address: str | None = None,
+        cluster_reruns: bool = False,
     ) -> None:
         if overload not in ("wait", "raise"):
             raise UsageError(f"overload={overload!r}: valid policies are 'wait' and 'raise'")
@@ -68,6 +75,9 @@ class Offloader:
             "max_tasks_per_child": max_tasks_per_child,
             "python": python,
             "shm_threshold": shm_threshold,
+            "backend": backend,
+            "address": address,
+            "cluster_reruns": cluster_reruns,
         }
         self._workers = workers
         self._timeout, self._retries, self._overload = timeout, retries, overload
