@@ -8,6 +8,7 @@ machines, configured as docs/offload.md recommends). Figures, per backend and ro
 - ``startup_ms``: ``async with Offloader(...)`` until the workers are ready;
 - ``round_trip_us``: warm round trip of a tiny task (mean of 200 sequential calls);
 - ``per_task_us``: a 20k-item ``map`` of a tiny task, wall / 20k (automatic chunks);
+- ``raw_dask_round_trip_us``: the same round trip with a bare ``distributed.Client``;
 - ``array_first_ms`` / ``array_again_ms``: a 128 MiB NumPy array to a task that sums it, the
   first time (the Dask backend scatters it) and again (only its hash travels; processes use
   shared memory every time).
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import distributed
 import numpy as np
 
 from _common import machine_summary, save, table
@@ -77,7 +79,7 @@ class Cluster:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         ]
         deadline = time.monotonic() + 60
         while not (info.exists() and '"address"' in info.read_text()):
@@ -107,7 +109,7 @@ class Cluster:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                     start_new_session=True,
-                )  # fmt: skip
+                )
             )
 
     def stop(self) -> None:
@@ -151,6 +153,17 @@ class Via:
 
     async def map(self, fn: Any, items: range) -> list[Any]:
         return [r async for r in self.off.map(fn, items, route="cpu")]
+
+
+def raw_round_trip_us(address: str, calls: int = 200) -> float:
+    """Dask's own floor: ``Client.submit(...).result()`` in a loop, on the running cluster."""
+    with distributed.Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        for _ in range(20):
+            client.submit(square, 3, pure=False).result()
+        start = time.perf_counter()
+        for _ in range(calls):
+            client.submit(square, 3, pure=False).result()
+        return (time.perf_counter() - start) / calls * 1e6
 
 
 async def measure(backend: str, address: str, arr: Any) -> dict[str, float]:
@@ -200,11 +213,13 @@ async def run(rounds: int) -> dict[str, Any]:
     try:
         arr = np.ones(ARRAY_BYTES // 8)
         per: dict[str, dict[str, list[float]]] = {b: {f: [] for f in FIGURES} for b in BACKENDS}
+        raw: list[float] = []
         for r in range(rounds):
             order = BACKENDS[r % len(BACKENDS) :] + BACKENDS[: r % len(BACKENDS)]
             for backend in order:
                 for figure, value in (await measure(backend, cluster.address, arr)).items():
                     per[backend][figure].append(value)
+            raw.append(await asyncio.to_thread(raw_round_trip_us, cluster.address))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
         crashes = {
             f"{backend}, retries={retries}": await crash_batch(backend, cluster.address, retries, tmp)
@@ -229,6 +244,7 @@ async def run(rounds: int) -> dict[str, Any]:
         "figures": {b: {f: summarize(v) for f, v in figs.items()} for b, figs in per.items()},
         "values": per,
         "ratios_paired": ratios,
+        "raw_dask_round_trip_us": summarize(raw),
         "sigkill_200_tasks": crashes,
     }
 
@@ -241,6 +257,10 @@ def print_tables(result: dict[str, Any]) -> None:
     rows = [[b] + [fmt(result["figures"][b][f]) for f in FIGURES] for b in BACKENDS]
     rows += [[name] + [fmt(r[f]) + "×" for f in FIGURES] for name, r in result["ratios_paired"].items()]
     print(table(["backend", *FIGURES], rows))
+    print(
+        f"Dask's own round trip on the tcp cluster (Client.submit().result()): "
+        f"{fmt(result['raw_dask_round_trip_us'])} µs"
+    )
     print()
     crash_rows = [[name, *d.values()] for name, d in result["sigkill_200_tasks"].items()]
     first = next(iter(result["sigkill_200_tasks"].values()))

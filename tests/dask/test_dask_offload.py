@@ -33,6 +33,8 @@ def test_run_and_errors_on_the_cluster(dask_cluster: RunningCluster) -> None:
             with pytest.raises(ValueError, match="on purpose") as info:
                 await off.run(t.fail, "on purpose", route="cpu")
             assert "dask_tasks.py" in str(info.value.__cause__)  # the worker's traceback
+            workers = off.cluster_workers()
+            assert [w.nthreads for w in workers] == [1, 1] and {w.host for w in workers} == {"127.0.0.1"}
             pids = set(await asyncio.gather(*(off.run(t.pid, route="cpu") for _ in range(20))))
             assert pids <= set(off.worker_pids()) and len(off.worker_pids()) == 2
             stats = off.statistics()

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
 from types import TracebackType
-from typing import Any, Literal, TypeVar, TypeVarTuple, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, TypeVarTuple, Unpack
 
 from .._exceptions import OffloadTimeout, Overloaded, UsageError
 from . import _worker
@@ -18,6 +18,9 @@ from ._admission import Admission
 from ._routing import Route, check_route
 from ._runtime import Backend, Runtime, auto_chunksize
 from ._stats import OffloadStatistics
+
+if TYPE_CHECKING:
+    from ._dask import ClusterWorker
 
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
@@ -241,6 +244,15 @@ class Offloader:
     def worker_pids(self) -> list[int]:
         """Process ids of the current worker processes (changes when one is replaced)."""
         return self._require().pool.worker_pids()
+
+    def cluster_workers(self) -> list[ClusterWorker]:
+        """With ``backend="dask"``: the cluster's workers now (address, host, threads, CPU,
+        memory); the process backend has no cluster and raises ``UsageError``."""
+        pool = self._require().pool
+        if not hasattr(pool, "cluster_workers"):
+            raise UsageError("cluster_workers() is for backend='dask'; use worker_pids() here")
+        workers: list[ClusterWorker] = pool.cluster_workers()
+        return workers
 
     # -- backpressure --------------------------------------------------------------------
     def _release(self, _: Future[Any]) -> None:

@@ -37,6 +37,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass
 from typing import Any
 
 import dask
@@ -55,6 +56,21 @@ _CANCEL, _STOP = "cancel", "stop"
 CONNECT_TIMEOUT_S = 20.0
 SCATTER_CACHE_BYTES = 1 << 30
 """Scattered arguments kept on the cluster for reuse (least recently used go first)."""
+
+
+@dataclass(frozen=True)
+class ClusterWorker:
+    """One Dask worker as the scheduler sees it (what a dashboard shows per worker)."""
+
+    address: str
+    name: str
+    host: str
+    nthreads: int
+    cpu_percent: float
+    """Of one core, from the worker's last heartbeat."""
+    memory_bytes: int
+    memory_limit_bytes: int
+    """0: no limit."""
 
 
 class DaskPool:
@@ -231,9 +247,24 @@ class DaskPool:
         client = self._client
         return [] if client is None else sorted(client.run(os.getpid).values())
 
-    def worker_addresses(self) -> list[str]:
+    def cluster_workers(self) -> list[ClusterWorker]:
+        """The cluster's workers now, as the scheduler last heard from them (heartbeats)."""
         client = self._client
-        return [] if client is None else sorted(client.scheduler_info(n_workers=-1)["workers"])
+        if client is None or self.closed.done():
+            return []
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        return [
+            ClusterWorker(
+                address=address,
+                name=str(info.get("name", "")),
+                host=str(info.get("host", "")),
+                nthreads=int(info.get("nthreads", 0)),
+                cpu_percent=float(info.get("metrics", {}).get("cpu", 0.0)),
+                memory_bytes=int(info.get("metrics", {}).get("memory", 0)),
+                memory_limit_bytes=int(info.get("memory_limit") or 0),
+            )
+            for address, info in sorted(workers.items())
+        ]
 
     def attach(self, host: object) -> None:
         """Replies come through the Dask client's own event loop: nothing to hand over."""
