@@ -191,6 +191,7 @@ async def crash_batch(backend: str, address: str, retries: int, tmp: Path) -> di
         batch = asyncio.ensure_future(asyncio.gather(*calls, return_exceptions=True))
         while not (marker.exists() and marker.read_text()):
             await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # mid-task, as tests/dask/test_dask_crash.py (SETTLE_S) says why
         os.kill(int(marker.read_text()), signal.SIGKILL)
         t0 = time.perf_counter()
         results = await batch

@@ -24,6 +24,7 @@ the collector thread, which gathers results in batches, retries, and expires dea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import heapq
 import itertools
@@ -43,6 +44,7 @@ from typing import Any
 import dask
 import distributed
 from dask.base import tokenize
+from distributed import client as client_module
 
 from .._exceptions import OffloadError, OffloadTimeout, Unpicklable, UsageError
 from . import _worker
@@ -163,6 +165,9 @@ class DaskPool:
             self._client = distributed.Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
             self._client.wait_for_workers(self.size, timeout=120)
         else:
+            # Reached first on a loop of our own: a Client that cannot connect raises from its
+            # constructor and leaves its event-loop thread running for good.
+            asyncio.run(_reach(self.address))
             self._client = distributed.Client(self.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)  # type: ignore[no-untyped-call]
             reruns = self._client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
             if reruns and not self._cluster_reruns:
@@ -291,7 +296,16 @@ class DaskPool:
                 self._by_key.pop(call.dfut.key, None)
             call.dfut = dfut
             self._by_key[dfut.key] = call
-        dfut.add_done_callback(lambda f, c=call: self._events.put((c, f)))
+        self._watch(call, dfut)
+
+    def _watch(self, call: DaskCall, dfut: Any) -> None:
+        """Hand ``dfut`` to the collector once it is done. Waited for in the client's own event
+        loop, not with ``Future.add_done_callback``: that starts a process-wide callback
+        thread which outlives the client, and a parent with threads makes every later process
+        pool spawn its zygote instead of forking it (see ``_zygote``)."""
+        self._client.loop.add_callback(
+            client_module.done_callback, dfut, lambda f: self._events.put((call, f))
+        )
 
     def _scatter(self, args: Sequence[Any]) -> tuple[Any, ...]:
         """Big NumPy arrays and bytes go to the cluster once, keyed by their content's hash:
@@ -371,7 +385,7 @@ class DaskPool:
                     reply = dfut.result()
                 except Exception as exc:
                     if dfut.status == "pending":  # lost with a worker; Dask computes it again
-                        dfut.add_done_callback(lambda f, c=call: self._events.put((c, f)))
+                        self._watch(call, dfut)
                         continue
                     self._fail(call, unreturnable(call, exc))
                 else:
@@ -423,7 +437,7 @@ class DaskPool:
 
         Its start event says it began. Without one it may still have (the event can be in
         flight when the worker dies), unless that single-threaded worker's latest start
-        was another of our tasks that died with it: one thread runs one task at a time."""
+        was another of our tasks still running there: one thread runs one task at a time."""
         with self._lock:
             self._died[key] = worker
             while len(self._died) > 10_000:
@@ -438,13 +452,16 @@ class DaskPool:
             return True
         if not keys or threads != 1:
             return True
+        # The latest start there was another task X. The scheduler reports X finished before
+        # it sees the worker die (one stream from the worker, one to this client), so an X of
+        # ours that is not "finished" by now was still running: this task only waited.
         latest = keys[-1]
         with self._lock:
             other = self._by_key.get(latest)
-            died = self._died.get(latest) == worker or (
-                other is not None and other.dfut is not None and other.dfut.status == "error"
+            running = self._died.get(latest) == worker or (
+                other is not None and other.dfut is not None and other.dfut.status != "finished"
             )
-        return not died
+        return not running
 
     def _expire(self) -> None:
         now, expired = time.monotonic(), []
@@ -544,6 +561,11 @@ class DaskPool:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+async def _reach(address: str) -> None:
+    comm = await distributed.comm.connect(address, timeout=CONNECT_TIMEOUT_S)
+    await comm.close()
 
 
 def _big(arg: Any, threshold: int) -> int:

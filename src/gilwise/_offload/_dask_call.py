@@ -10,8 +10,7 @@ from typing import Any
 from distributed.protocol import pickle as dask_pickle
 
 from .._exceptions import OffloadError, Unpicklable, UsageError, WorkerCrashed
-from . import _worker
-from ._task import Observer
+from ._task import Observer, culprit
 
 
 class DaskCall:
@@ -84,29 +83,10 @@ def crash_error(call: DaskCall, exc: Any) -> WorkerCrashed:
     return WorkerCrashed(text, exitcode=None, signal=None, pid=pid, cause=cause)
 
 
-def _culprit(call: DaskCall) -> str:
-    def fails(obj: object) -> bool:
-        try:
-            dask_pickle.dumps(obj)  # type: ignore[no-untyped-call]  # unannotated in distributed
-        except Exception:
-            return True
-        return False
-
-    if fails(call.fn):
-        return f"the function {call.name}"
-    items = [a for t in call.args for a in t] if call.kind == _worker.CHUNK else list(call.args)
-    for i, arg in enumerate(items):
-        if fails(arg):
-            return f"argument {i} of {call.name} ({type(arg).__qualname__}: {arg!r:.80})"
-    for key, value in call.kwargs.items():
-        if fails(value):
-            return f"keyword argument {key}= of {call.name} ({type(value).__qualname__})"
-    return f"the call of {call.name}"
-
-
 def unpicklable_message(call: DaskCall, exc: BaseException) -> str:
+    what = culprit(call.fn, call.args, call.kwargs, call.kind, dask_pickle.dumps)
     return (
-        f"cannot send {_culprit(call)} to the Dask cluster: {type(exc).__name__}. Likely cause: "
+        f"cannot send {what} of {call.name} to the Dask cluster: {type(exc).__name__}. Likely cause: "
         "locks, sockets, open files and generators cannot be serialised. Fix: pass plain data, or "
         "run it in a thread with route='io' (or 'native' for GIL-releasing code)."
     )

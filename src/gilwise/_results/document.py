@@ -97,8 +97,8 @@ class ResultRow(TypedDict):
     shutdown_s: NotRequired[Summary]
     dispatch_s: NotRequired[Summary]
     overhead_per_task_s: NotRequired[Summary]
-    """(compute phase × workers − in-task time) / tasks: worker time per task spent on anything
-    but the task (submit, scheduling, (de)serialising, sending the result, idle at the end)."""
+    """``dispatch_s`` per task of the busiest worker: what each task on the critical path paid
+    beyond its own run (submit, scheduling, (de)serialising, returning the result)."""
     wall_excludes_startup: NotRequired[bool]
     """True for a pool that outlives a batch (a Dask cluster): wall and speedup are the work on
     the running pool; its start-up is ``startup_s``, outside ``wall_s``."""
