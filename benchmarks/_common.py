@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,16 @@ from typing import Any
 
 from gilwise._results.stats import summary as stats
 
-__all__ = ["RESULTS", "machine_summary", "save", "stats", "table"]
+__all__ = [
+    "RESULTS",
+    "fmt_range",
+    "load_report",
+    "machine_summary",
+    "paired_by_round",
+    "save",
+    "stats",
+    "table",
+]
 
 RESULTS = Path(os.environ.get("GILWISE_BENCH_RESULTS", Path(__file__).parent / "results"))
 
@@ -40,3 +50,39 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def paired_by_round(rec: dict[str, Any], serial: dict[str, Any], field: str) -> list[float]:
+    """serial[field] / rec[field], round by round, for the rounds both cells measured."""
+    mine = dict(zip(rec["round_ids"], rec[field]["values"], strict=True))
+    base = dict(zip(serial["round_ids"], serial[field]["values"], strict=True))
+    return [base[i] / mine[i] for i in sorted(set(mine) & set(base)) if mine[i]]
+
+
+def fmt_range(values: Sequence[float], unit: str = "×") -> str:
+    """``1.82× [1.70–1.90]``: median [min–max]."""
+    if not values:
+        return "—"
+    return f"{statistics.median(values):.2f}{unit} [{min(values):.2f}–{max(values):.2f}]"
+
+
+def load_report(
+    document: Any, before: tuple[float, float, float], after: tuple[float, float, float]
+) -> tuple[dict[str, Any], str]:
+    """How busy the machine was around a gilwise run: for the JSON, and the line to print."""
+    other = [
+        v for r in document["results"] if r.get("other_cpu_cores") for v in r["other_cpu_cores"]["values"]
+    ]
+    load = {
+        "load_average_before": before,
+        "load_average_after": after,
+        "other_cpu_cores_median": statistics.median(other) if other else None,
+        "other_cpu_cores_max": max(other) if other else None,
+    }
+    line = (
+        f"machine: {document['machine']['usable_cores']} usable cores; load average "
+        f"{before[0]:.2f} before, {after[0]:.2f} after; other processes used "
+        f"{load['other_cpu_cores_median'] or 0.0:.2f} cores (median over cells), up to "
+        f"{load['other_cpu_cores_max'] or 0.0:.2f}"
+    )
+    return load, line

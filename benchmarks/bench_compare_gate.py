@@ -1,22 +1,26 @@
 """How trustworthy is `gilwise compare` as a CI gate on this machine? Measured, not assumed.
 
-    uv run python benchmarks/bench_compare_gate.py [--pairs 3] [--repeats 5]
+    uv run python benchmarks/bench_compare_gate.py [--pairs 3] [--repeats 5] [--append]
 
 Runs the same small bench twice in a row, `--pairs` times. Identical code, so every row the
-gate flags in A-vs-B is a false alarm. Then, for each measured row of B, it multiplies that row's
-repeat values by 1.25 (a real rerun plus an injected 25 % slowdown) and counts how often the gate
-catches it. Also times the HTML rendering of each run. Prints a table and writes JSON.
+gate flags in A-vs-B is a false alarm, and the gate's outcome (what `gilwise compare` exits
+with: slower 1, inconclusive 3, clean 0) must never be "slower". Then, for each measured row of
+B, it multiplies that row's repeat values by 1.25 (a real rerun plus an injected 25 % slowdown)
+and counts how often the gate catches that row (outcome slower, the row named). Also times the
+HTML rendering of each run. Prints a table and writes JSON; `--append` adds the pairs to the
+JSON of earlier invocations (so ten pairs can run as short exclusive-lock windows).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import statistics
 import time
 from typing import Any
 
-from _common import save, stats, table
+from _common import RESULTS, save, stats, table
 from gilwise._harness import BenchSettings, run_bench
 from gilwise._pythons.discovery import current
 from gilwise._report.html import render_html
@@ -48,11 +52,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--append", action="store_true", help="add to the pairs already in the JSON")
     args = parser.parse_args()
-    rows = []
-    pairs = []
-    render_ms: list[float] = []
-    for pair in range(args.pairs):
+    earlier = RESULTS / "compare_gate.json"
+    previous = json.loads(earlier.read_text()) if args.append and earlier.exists() else {}
+    pairs: list[dict[str, Any]] = list(previous.get("pairs", []))
+    render_ms: list[float] = list(previous.get("render_ms", {}).get("values", []))
+    for pair in range(len(pairs), len(pairs) + args.pairs):
         a, b = _bench(args.repeats), _bench(args.repeats)
         for doc in (a, b):
             t0 = time.perf_counter()
@@ -62,44 +68,58 @@ def main() -> None:
         compared = [r for r in clean.rows if r.change is not None]
         false_alarms = [r.key.label() for r in clean.regressions]
         measured = [i for i, r in enumerate(b["results"]) if r["status"] == "ok" and r["rounds"]]
-        caught = []
+        caught: dict[str, bool] = {}
         for index in measured:
             injected = compare_documents(a, _inject(b, index, 1.25))
             target = b["results"][index]
-            caught.append(
-                any(
-                    (r.key.workload, r.key.model, r.key.workers)
-                    == (target["workload"], target["model"], target["workers"])
-                    for r in injected.regressions
-                )
-            )
-        changes = [r.change for r in compared if r.change is not None]
+            name = f"{target['workload']} {target['model']}×{target['workers']}"
+            flagged = {(r.key.workload, r.key.model, r.key.workers) for r in injected.regressions}
+            wanted = (target["workload"], target["model"], target["workers"])
+            caught[name] = injected.outcome == "slower" and wanted in flagged
         pairs.append(
             {
                 "pair": pair,
                 "rows": len(compared),
+                "outcome": clean.outcome,
                 "false_alarms": false_alarms,
-                "changes": changes,
+                "inconclusive": {r.key.label(): r.detectable for r in clean.inconclusive},
+                "detectable": {r.key.label(): r.detectable for r in compared},
+                "changes": [r.change for r in compared if r.change is not None],
                 "caught_25pct": caught,
                 "notes": clean.notes,
                 "html_bytes": len(page.encode()),
             }
         )
+    rows = []
+    for p in pairs:
+        changes = p["changes"]
+        caught_now = p["caught_25pct"]
         rows.append(
             [
-                pair,
-                len(compared),
-                len(false_alarms),
-                f"{sum(caught)}/{len(caught)}",
+                p["pair"],
+                p["rows"],
+                p["outcome"],
+                len(p["false_alarms"]),
+                f"{sum(caught_now.values())}/{len(caught_now)}",
                 f"{statistics.median(changes):+.1%}",
                 f"{min(changes):+.1%} … {max(changes):+.1%}",
             ]
         )
     print(
         table(
-            ["pair", "rows", "false alarms", "25 % caught", "median change", "change range"],
+            ["pair", "rows", "self-compare", "false alarms", "25 % caught", "median change", "change range"],
             rows,
         )
+    )
+    by_row: dict[str, list[bool]] = {}
+    for p in pairs:
+        for name, hit in p["caught_25pct"].items():
+            by_row.setdefault(name, []).append(hit)
+    print(table(["row", "25 % slowdown → exit 1"], [[n, f"{sum(h)}/{len(h)}"] for n, h in by_row.items()]))
+    exits = [p["outcome"] for p in pairs]
+    print(
+        f"self-compares: {exits.count('slower')} slower (exit 1), {exits.count('inconclusive')} inconclusive "
+        f"(exit 3), {exits.count('clean')} clean (exit 0) of {len(exits)}"
     )
     print(f"HTML render: {statistics.median(render_ms):.1f} ms median ({len(render_ms)} pages)")
     for p in pairs:
@@ -112,6 +132,8 @@ def main() -> None:
         {
             "pairs": pairs,
             "repeats": args.repeats,
+            "caught_by_row": {n: f"{sum(h)}/{len(h)}" for n, h in by_row.items()},
+            "self_compare_outcomes": {o: exits.count(o) for o in ("slower", "inconclusive", "clean")},
             "workloads": WORKLOADS,
             "models": MODELS,
             "render_ms": stats(render_ms),

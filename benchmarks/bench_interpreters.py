@@ -1,84 +1,138 @@
-"""Issue 7's must-show figures: free-threaded 3.13t and sub-interpreters beside the GIL build.
+"""Free-threaded builds and sub-interpreters beside the GIL builds, version by version.
 
-    uv run python benchmarks/bench_interpreters.py [--repeats 5] [--cell-s 1.0]
+    uv run python benchmarks/bench_interpreters.py [--repeats 5] [--cell-s 1.0] [--builds 3.14,3.15]
 
-One gilwise run (round-robin: both interpreters' cells in the same rounds, same task size) of
-sqrt_log_local and sqrt_log under serial, threads, interpreters and processes with 2 workers,
-on the 3.13t build and its same-source GIL twin (scripts/build-free-threaded-python.sh, with and
-without --gil). Prints each target beside its paired figure (median [min–max] over rounds),
-the free-threaded single-thread penalty, start-up costs and how loaded the machine was; writes
-JSON. Targets are statements about this 2-core machine: a miss is reported, never adjusted.
+One gilwise run (round-robin: every interpreter's cells in the same rounds, same task size) of
+sqrt_log_local and sqrt_log under serial, threads, interpreters and processes with 2 workers, on
+every build this machine has of gilwise's script (scripts/build-free-threaded-python.sh VERSION
+[--gil]: 3.13t, 3.14t, 3.15t and their same-flags GIL twins) and, for a version whose twin is
+missing, Debian's own GIL build of it (scripts/debian-python.sh VERSION), which runs the PEP 734
+interpreter pool but is no twin. Prints each target beside its paired figure (median [min–max]
+over rounds), each free-threaded build's single-thread penalty against its twin, the penalty
+version by version (3.13t → 3.14t → 3.15t, all JIT-free), the start-up and per-task dispatch of
+sub-interpreters beside processes', the builds that are missing and how to make them, and how
+loaded the machine was; writes JSON. Targets are statements about this 2-core machine: a miss is
+reported, never adjusted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from typing import Any
 
-from _common import save, table
+from _common import fmt_range, load_report, paired_by_round, save, table
 from gilwise._harness import BenchSettings, run_bench
-from gilwise._pythons.discovery import free_threaded_build_path, gil_twin_build_path, probe
+from gilwise._pythons.builds import BUILD_VERSIONS, CachedBuild, debian_python_path
+from gilwise._pythons.discovery import InterpreterInfo, probe
 from gilwise._report import compare_interpreters
-from gilwise._report.interpreters import contention_text
+from gilwise._report.interpreters import contention_text, versions_text
 from gilwise._workloads import Workload, get_workload
 
 WORKLOADS = ["sqrt_log_local", "sqrt_log"]
 MODELS = ["serial", "threads", "interpreters", "processes"]
 WORKERS = 2
 
-# (interpreter: "ft" | "gil", workload, model, op, bound); None = reported beside, no target.
+# (build key, workload, model, op, bound); None = reported beside, no target. A key is a minor
+# version, "t" for its free-threaded build; "3.14" is the twin, else Debian's 3.14.
 TARGETS: list[tuple[str, str, str, str | None, float | None]] = [
-    ("ft", "sqrt_log_local", "threads", ">=", 1.7),
-    ("gil", "sqrt_log_local", "threads", "<=", 1.15),
-    ("ft", "sqrt_log", "threads", None, None),
-    ("gil", "sqrt_log", "interpreters", ">=", 1.6),
-    ("gil", "sqrt_log_local", "interpreters", ">=", 1.6),
-    ("ft", "sqrt_log_local", "interpreters", None, None),
-    ("gil", "sqrt_log", "processes", None, None),
-    ("ft", "sqrt_log_local", "processes", None, None),
+    ("3.14t", "sqrt_log_local", "threads", ">=", 1.7),
+    ("3.14t", "sqrt_log", "threads", None, None),
+    ("3.14", "sqrt_log_local", "threads", "<=", 1.15),
+    ("3.14", "sqrt_log", "interpreters", ">=", 1.6),
+    ("3.14", "sqrt_log_local", "interpreters", ">=", 1.6),
+    ("3.14", "sqrt_log", "processes", None, None),
+    ("3.14", "sqrt_log_local", "processes", None, None),
+    ("3.14t", "sqrt_log_local", "interpreters", None, None),
+    ("3.15t", "sqrt_log_local", "threads", None, None),
+    ("3.15", "sqrt_log_local", "interpreters", None, None),
+    ("3.13t", "sqrt_log_local", "threads", ">=", 1.7),
+    ("3.13", "sqrt_log_local", "threads", "<=", 1.15),
+    ("3.13", "sqrt_log", "interpreters", ">=", 1.6),
+    ("3.13", "sqrt_log", "processes", None, None),
 ]
 
 
-def _paired(rec: dict[str, Any], serial: dict[str, Any], field: str) -> list[float]:
-    """serial[field] / rec[field], round by round (compute-phase speedups)."""
-    mine = dict(zip(rec["round_ids"], rec[field]["values"], strict=True))
-    base = dict(zip(serial["round_ids"], serial[field]["values"], strict=True))
-    return [base[i] / mine[i] for i in sorted(set(mine) & set(base)) if mine[i]]
+def available_builds() -> tuple[dict[str, InterpreterInfo], list[str]]:
+    """Build key -> interpreter for what exists, and a line per missing build saying how to make it."""
+    found: dict[str, InterpreterInfo] = {}
+    missing: list[str] = []
+    for minor in BUILD_VERSIONS:
+        for build in (CachedBuild(minor, True), CachedBuild(minor, False)):
+            key = minor + ("t" if build.free_threaded else "")
+            if os.path.exists(build.path()):
+                found[key] = probe(build.path())
+                continue
+            missing.append(f"{build.label} (the script's {key}): not built; `bash {build.build_command}`")
+            debian = debian_python_path(minor)
+            if not build.free_threaded and os.path.exists(debian):
+                found[key] = probe(debian)
+                missing[-1] += f" — using Debian's {found[key].label} at {debian} instead (not a twin)"
+    return found, missing
 
 
-def _fmt(values: list[float]) -> str:
-    if not values:
-        return "—"
-    return f"{statistics.median(values):.2f}× [{min(values):.2f}–{max(values):.2f}]"
+def _costs(records: list[dict[str, Any]], interp: InterpreterInfo) -> list[tuple[str, ...]]:
+    """Start-up and dispatch per task of interpreters and processes on one build."""
+    rows = []
+    for rec in records:
+        if rec["interpreter"]["path"] != interp.path or rec["model"] not in ("interpreters", "processes"):
+            continue
+        if rec["status"] != "ok" or not rec.get("rounds"):
+            rows.append((interp.label, rec["workload"], rec["model"], rec["status"], "—", "—"))
+            continue
+        startup, dispatch = rec["startup_s"], rec["dispatch_s"]
+        per_task = [v / rec["tasks"] * 1e3 for v in dispatch["values"]]
+        rows.append(
+            (
+                interp.label,
+                rec["workload"],
+                f"{rec['model']} ({', '.join(rec.get('notes') or [])})",
+                f"{startup['median'] * 1e3:.1f} ms [{startup['min'] * 1e3:.1f}–{startup['max'] * 1e3:.1f}]",
+                fmt_range(per_task, " ms"),
+                f"{rec['shutdown_s']['median'] * 1e3:.1f} ms",
+            )
+        )
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cell-s", type=float, default=1.0, help="calibrated serial cell time")
+    parser.add_argument(
+        "--builds",
+        help="comma-separated build keys to run (e.g. 3.14,3.15: Debian's where no twin); the "
+        "first is the one the shared task size is calibrated on. Default: every build found, 3.13 first",
+    )
     args = parser.parse_args()
-    paths = {"gil": gil_twin_build_path(), "ft": free_threaded_build_path()}
-    for key, path in paths.items():
-        if not os.path.exists(path):
-            flag = " --gil" if key == "gil" else ""
-            print(f"missing {path}: run scripts/build-free-threaded-python.sh{flag}", file=sys.stderr)
+    interps, missing = available_builds()
+    if args.builds:
+        order = args.builds.split(",")
+        absent = [k for k in order if k not in interps]
+        if absent:
+            print(f"not here: {', '.join(absent)}; found: {', '.join(sorted(interps))}", file=sys.stderr)
+            print("\n".join(missing), file=sys.stderr)
             return 2
-    interps = {key: probe(path) for key, path in paths.items()}
+    elif "3.13" in interps:
+        # The 3.13 twin first: the shared task size is calibrated on it (cells ≥ cell-s on it).
+        order = ["3.13", *sorted(k for k in interps if k != "3.13")]
+    else:
+        print("\n".join(missing), file=sys.stderr)
+        return 2
+    found = set(interps)
+    interps = {k: interps[k] for k in order}
     load_before = os.getloadavg()
 
     def workers_for(_: Workload) -> list[int]:
         return [WORKERS]
 
-    # The GIL twin first: the shared task size is calibrated on it (cells ≥ cell-s everywhere).
     run = run_bench(
         [get_workload(w) for w in WORKLOADS],
         ["python"],
         MODELS,
         workers_for,
-        [interps["gil"], interps["ft"]],
+        [interps[k] for k in order],
         BenchSettings(repeats=args.repeats, target_cell_s=args.cell_s),
     )
     load_after = os.getloadavg()
@@ -86,14 +140,21 @@ def main() -> int:
     records = document["results"]
 
     def find(key: str, workload: str, model: str) -> dict[str, Any]:
+        path = interps[key].path
         return next(
             r
             for r in records
-            if (r["interpreter"]["path"], r["workload"], r["model"]) == (interps[key].path, workload, model)
+            if (r["interpreter"]["path"], r["workload"], r["model"]) == (path, workload, model)
         )
 
     rows, outcome = [], []
     for key, workload, model, op, bound in TARGETS:
+        where = f"{key} {workload} {model}×{WORKERS}"
+        if key not in interps:
+            status = "not in this run (--builds)" if key in found else "not built"
+            rows.append((where, "—" if op is None else f"{op} {bound}", status, "—", "—", "—"))
+            outcome.append({"cell": where, "status": status, "met": None})
+            continue
         rec, serial = find(key, workload, model), find(key, workload, "serial")
         where = f"{interps[key].label} {workload} {model}×{WORKERS}"
         if rec["status"] != "ok" or not rec["speedup_paired"]["values"]:
@@ -103,14 +164,14 @@ def main() -> int:
         paired = rec["speedup_paired"]
         value = paired["median"]
         met = None if op is None else (value >= bound if op == ">=" else value <= bound)
-        compute = _paired(rec, serial, "compute_s")
+        compute = paired_by_round(rec, serial, "compute_s")
         rows.append(
             (
                 where,
                 "—" if op is None else f"{op} {bound}",
-                _fmt(paired["values"]),
-                _fmt(compute),
-                f"{rec['startup_s']['median'] * 1e3:.1f} ms",
+                fmt_range(paired["values"]),
+                fmt_range(compute),
+                f"{rec['cpu_busy_cores_mean']:.2f}",
                 "" if met is None else ("yes" if met else "NO"),
             )
         )
@@ -126,10 +187,7 @@ def main() -> int:
             }
         )
     print(
-        table(
-            ["cell", "target", "speedup (paired, wall)", "compute phase only", "start-up", "met"],
-            rows,
-        )
+        table(["cell", "target", "speedup (paired, wall)", "compute phase only", "busy cores", "met"], rows)
     )
     comparison = compare_interpreters(document)
     print()
@@ -137,26 +195,30 @@ def main() -> int:
         r = item["ratio"]
         print(
             f"single-thread penalty {item['workload']}: {item['free_threaded']} / {item['baseline']} "
-            f"serial = {_fmt(r['values'])} ({item['baseline_kind']})"
+            f"serial = {fmt_range(r['values'])} ({item['baseline_kind']})"
         )
+    for item in comparison["versions"]:
+        print(versions_text(item) or f"penalty by version, {item['workload']}: only one JIT-free build here")
     for item in comparison["contention"]:
         print(contention_text(item))
-    other = [v for r in records if r.get("other_cpu_cores") for v in r["other_cpu_cores"]["values"]]
-    load = {
-        "load_average_before": load_before,
-        "load_average_after": load_after,
-        "other_cpu_cores_median": statistics.median(other) if other else None,
-        "other_cpu_cores_max": max(other) if other else None,
-    }
-    print(
-        f"\nmachine: {document['machine']['usable_cores']} usable cores; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; other processes used "
-        f"{load['other_cpu_cores_median']:.2f} cores (median over cells), up to "
-        f"{load['other_cpu_cores_max']:.2f}"
-    )
+    print("\nstart-up and per-task dispatch, sub-interpreters beside processes (median [min–max]):")
+    costs = [row for key in order for row in _costs(records, interps[key])]
+    print(table(["build", "workload", "model", "start-up", "dispatch per task", "shutdown"], costs))
+    jit = {i["path"]: i.get("jit") for i in document.get("interpreters", [])}
+    print("\nbuilds: " + "; ".join(f"{interps[k].label} JIT {jit.get(interps[k].path)}" for k in order))
+    for line in missing:
+        print(f"missing: {line}")
+    load, load_line = load_report(document, load_before, load_after)
+    print(f"\n{load_line}")
     written = save(
-        "interpreters",
-        {"targets": outcome, "comparison": comparison, "load": load, "run": document},
+        "interpreters" + (f"-{'_'.join(order)}" if args.builds else ""),
+        {
+            "targets": outcome,
+            "comparison": comparison,
+            "missing_builds": missing,
+            "load": load,
+            "run": document,
+        },
     )
     print(f"wrote {written}")
     return 0

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Build a free-threaded CPython 3.13 (./configure --disable-gil) into gilwise's cache folder.
+# Build a free-threaded CPython (./configure --disable-gil) into gilwise's cache folder.
 #
-#   scripts/build-free-threaded-python.sh          # builds once, then prints the interpreter path
-#   scripts/build-free-threaded-python.sh --gil    # its GIL twin: same source, same flags
+#   scripts/build-free-threaded-python.sh [VERSION]         # builds once, then prints the path
+#   scripts/build-free-threaded-python.sh [VERSION] --gil   # its GIL twin: same source, same flags
+#
+# VERSION is a minor version this script knows (3.13, the default, 3.14 or 3.15); each one is
+# pinned to one upstream release and the Debian suite that carries it (the table below).
 #
 # Idempotent: when the cache already holds a build that passes the check below, nothing is
 # rebuilt and only its path is printed (stdout carries the path alone; progress goes to stderr).
 #
-# Why a GIL twin: the free-threaded single-thread penalty is 3.13t serial / 3.13 serial, and it
+# Why a GIL twin: the free-threaded single-thread penalty is 3.Xt serial / 3.X serial, and it
 # is only that when the two builds differ in --disable-gil alone. Measured here, a pyenv 3.13.0
 # (built --enable-shared) ran the same pure-Python loop ~1.3x slower than a static 3.13.5 built
 # by this script, which would hide most of the penalty.
 #
 # Where the source comes from, in this order:
 #   1. GILWISE_CPYTHON_TARBALL=/path/Python-3.13.x.tar.xz   a tarball you already have;
-#   2. Debian: the upstream tarball inside Debian trixie's source package `python3.13`, fetched
-#      with `apt-get source --download-only` through a temporary deb-src entry. The entry, the
+#   2. Debian: the upstream tarball inside Debian's source package `python3.X` (trixie for 3.13,
+#      sid for 3.14 and 3.15), fetched with `apt-get source --download-only` through a temporary
+#      deb-src entry. The entry, the
 #      package lists and apt's cache live in a temporary folder (never in /etc/apt or
 #      /var/lib/apt), so the machine's apt set-up is left exactly as it was. Debian's own patches
 #      are not applied: they adapt CPython to Debian's layout (multiarch, dist-packages), not to
@@ -24,33 +28,62 @@
 #      tarball as its .orig.tar.xz, so one SHA-256 checks both). The gilwise development
 #      machines cannot reach python.org; other machines can.
 #
+# The SHA-256 pinned per version below is the one Debian's signed Sources index and the
+# package's .dsc list for the .orig.tar.xz (read from them, not computed from a download); a
+# Debian download is checked against its own .dsc as well, so the pin and Debian must agree.
+#
 # Build dependencies are installed with apt-get when missing and when running as root; elsewhere
 # the script names the packages to install. The slow optional steps (PGO, LTO, test suite) are
 # skipped: gilwise compares builds made with the same flags, not the fastest possible build.
 #
+# Exit status: 0 with the interpreter's path on stdout; 2 bad usage; 3 the source tarball could
+# not be fetched (nothing was built: CI skips that version); 1 anything else.
+#
 # Environment:
 #   GILWISE_CACHE            cache root                    (default: $HOME/.cache/gilwise)
-#   GILWISE_FT_PREFIX        install prefix                (default: $GILWISE_CACHE/cpython-3.13.5t,
-#                                                           with --gil $GILWISE_CACHE/cpython-3.13.5)
+#   GILWISE_FT_PREFIX        install prefix                (default: $GILWISE_CACHE/cpython-X.Y.Zt,
+#                                                           with --gil $GILWISE_CACHE/cpython-X.Y.Z)
 #   GILWISE_CPYTHON_TARBALL  use this source tarball, fetch nothing
 #   GILWISE_BUILD_JOBS       make -j value                 (default: 2)
 set -euo pipefail
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-PY_VERSION=3.13.5
-PY_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640
-CACHE="${GILWISE_CACHE:-$HOME/.cache/gilwise}"
-case "${1:-}" in
-    "") FLAVOR=t; CONFIGURE_GIL=(--disable-gil); WANT_FT=True ;;
-    --gil) FLAVOR=; CONFIGURE_GIL=(); WANT_FT=False ;;
-    *) echo "usage: $0 [--gil]   (--gil: the GIL twin of the free-threaded build)" >&2; exit 2 ;;
+usage() {
+    echo "usage: $0 [VERSION] [--gil]   VERSION: 3.13 (default), 3.14 or 3.15;" \
+         "--gil: the GIL twin of the free-threaded build" >&2
+    exit 2
+}
+MINOR=3.13
+FLAVOR=t; CONFIGURE_GIL=(--disable-gil); WANT_FT=True
+for arg in "$@"; do
+    case "$arg" in
+        --gil) FLAVOR=; CONFIGURE_GIL=(); WANT_FT=False ;;
+        3.1[3-5]) MINOR=$arg ;;
+        *) usage ;;
+    esac
+done
+# One release per minor version; the SHA-256 of its .orig.tar.xz as listed in the Debian .dsc.
+# Keep this table in step with _pythons/builds.py (CACHED_BUILD_VERSIONS), which finds the builds.
+case "$MINOR" in
+    3.13) PY_VERSION=3.13.5; DEBIAN_SUITE=trixie
+          PY_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640 ;;
+    3.14) PY_VERSION=3.14.10; DEBIAN_SUITE=sid
+          PY_SHA256=de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032 ;;
+    3.15) PY_VERSION=3.15.2; DEBIAN_SUITE=sid
+          PY_SHA256=8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de ;;
 esac
+CACHE="${GILWISE_CACHE:-$HOME/.cache/gilwise}"
 PREFIX="${GILWISE_FT_PREFIX:-$CACHE/cpython-${PY_VERSION}${FLAVOR}}"
-PYTHON="$PREFIX/bin/python3.13${FLAVOR}"
+PYTHON="$PREFIX/bin/python${MINOR}${FLAVOR}"
 NAME="cpython-${PY_VERSION}${FLAVOR}"
 JOBS="${GILWISE_BUILD_JOBS:-2}"
 BUILD_DEPS=(build-essential pkg-config xz-utils libssl-dev zlib1g-dev libffi-dev libsqlite3-dev
             libbz2-dev liblzma-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev
             libgdbm-compat-dev)
+
+# Exit status when no source could be had (not a failed build): CI skips that version with
+# the reason instead of failing; any other failure exits 1.
+EXIT_NO_SOURCE=3
 
 log() { printf '[build-free-threaded-python] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -120,27 +153,29 @@ install_build_deps() {
 
 fetch_from_debian() {
     local apt_dir="$WORK/apt"
-    mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-    cat >"$apt_dir/sources.list.d/gilwise-trixie-src.sources" <<'SOURCES'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-    local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
-                -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
-                -o "APT::Sandbox::User=$(id -un)")
-    log "fetching Debian trixie's source package python3.13 (temporary deb-src entry)"
+    # shellcheck source=scripts/debian-apt.sh
+    . "$SCRIPT_DIR/debian-apt.sh"
+    temporary_apt "$apt_dir" deb-src "$DEBIAN_SUITE"
+    local opts=("${APT_OPTS[@]}")
+    local pkg="python$MINOR"
+    log "fetching Debian $DEBIAN_SUITE's source package $pkg (temporary deb-src entry)"
     apt-get "${opts[@]}" update -qq >&2 || return 1
+    # A suite may list several revisions of a package (sid had 3.14.9-1 and 3.14.10-1 at once):
+    # take the newest Debian revision of the pinned upstream release.
     local version
-    version="$(apt-cache "${opts[@]}" showsrc python3.13 | sed -n 's/^Version: //p' | head -n 1)"
-    case "$version" in
-        "$PY_VERSION"-*) ;;
-        *) log "trixie's python3.13 is ${version:-absent}, not $PY_VERSION"; return 1 ;;
-    esac
-    (cd "$WORK" && apt-get "${opts[@]}" source --download-only "python3.13=$version" >&2) || return 1
-    mv "$WORK/python3.13_${PY_VERSION}.orig.tar.xz" "$WORK/source.tar.xz"
+    version="$(apt-cache "${opts[@]}" showsrc "$pkg" | sed -n 's/^Version: //p' \
+               | grep -F -- "$PY_VERSION-" | sort -V | tail -n 1 || true)"
+    if [ -z "$version" ]; then
+        log "$DEBIAN_SUITE's $pkg has no $PY_VERSION: it lists" \
+            "$(apt-cache "${opts[@]}" showsrc "$pkg" | sed -n 's/^Version: //p' | tr '\n' ' ')"
+        return 1
+    fi
+    (cd "$WORK" && apt-get "${opts[@]}" source --download-only "$pkg=$version" >&2) || return 1
+    # apt checked the files against the .dsc; the .dsc must also name the pinned tarball hash.
+    local orig="${pkg}_${PY_VERSION}.orig.tar.xz"
+    grep -qE "^ $PY_SHA256 [0-9]+ $orig\$" "$WORK/${pkg}_${version#*:}.dsc" \
+        || { log "the .dsc of $pkg $version does not list SHA-256 $PY_SHA256 for $orig"; return 1; }
+    mv "$WORK/$orig" "$WORK/source.tar.xz"
     # The temporary entry, lists and cache go with $apt_dir now, not at exit, so no later apt
     # command in this script can see them.
     rm -rf "$apt_dir"
@@ -166,8 +201,12 @@ if [ -n "${GILWISE_CPYTHON_TARBALL:-}" ]; then
 elif have_apt && fetch_from_debian; then
     :
 else
-    fetch_from_python_org || die "could not fetch the CPython $PY_VERSION source. Download" \
-        "Python-$PY_VERSION.tar.xz on a machine with access and set GILWISE_CPYTHON_TARBALL to it."
+    if ! fetch_from_python_org; then
+        log "error: could not fetch the CPython $PY_VERSION source (Debian $DEBIAN_SUITE's" \
+            "python$MINOR, then python.org; the lines above say what each answered). Download" \
+            "Python-$PY_VERSION.tar.xz on a machine with access and set GILWISE_CPYTHON_TARBALL to it."
+        exit "$EXIT_NO_SOURCE"
+    fi
 fi
 
 actual="$(sha256sum "$WORK/source.tar.xz" | cut -d' ' -f1)"

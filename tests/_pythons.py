@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gilwise._pythons.discovery import (
-    InterpreterInfo,
-    free_threaded_build_path,
-    gil_twin_build_path,
-    probe,
-    survey,
-)
+from gilwise._pythons.builds import free_threaded_build_path, gil_twin_build_path
+from gilwise._pythons.discovery import InterpreterInfo, probe, survey
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from gilwise.cli import main
         (["bench", "--workers", "0"], "out of range"),
         (["bench", "--repeats", "0"], "out of range"),
         (["bench", "--cell-timeout", "-1"], "positive"),
+        (["bench", "--budget", "-5"], "out of range: give seconds"),
         (["bench", "--python", "/nonexistent/python"], "cannot run it"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -162,3 +165,16 @@ def test_ctrl_c_keeps_finished_results_and_kills_workers(
     assert recorded.status == "interrupted" and History(isolated_history).load(recorded.id) == doc
     gone, alive = psutil.wait_procs(descendants, timeout=10)
     assert not alive, [p.pid for p in alive]
+
+
+def test_progress_redraws_only_between_cells() -> None:
+    """No refresh thread: a redraw while a cell runs would cost the orchestrator CPU that the
+    parallel cells pay for on a machine with few cores."""
+    from rich.console import Console
+
+    from gilwise._cli.bench import make_progress
+
+    progress = make_progress(Console(file=io.StringIO()))
+    assert progress.live.auto_refresh is False
+    with progress:
+        assert not any(type(t).__name__ == "_RefreshThread" for t in threading.enumerate())

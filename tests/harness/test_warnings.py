@@ -40,3 +40,14 @@ def test_one_warning_per_kind_naming_the_cells_and_the_remedy() -> None:
 
 def test_a_quiet_stable_run_has_no_warnings() -> None:
     assert warnings_for([_row("threads", [1.0, 1.02, 1.01], 0.05)]) == []
+
+
+def test_orchestrator_cpu_above_one_percent_is_warned_about() -> None:
+    quiet = {**_row("serial", [1.0, 1.0, 1.0], 0.0), "orchestrator_cpu_cores": {"max": 0.004}}
+    costly = {**_row("processes", [0.5, 0.5, 0.5], 0.0), "orchestrator_cpu_cores": {"max": 0.03}}
+    found = warnings_for([quiet, costly])
+    assert [w["kind"] for w in found] == ["orchestrator"]
+    assert found[0]["cells"] == ["sqrt_log[python] processes×2"]
+    assert "3.0% of a core" in found[0]["message"]
+    # Files written before the field existed carry no orchestrator figure: no warning.
+    assert warnings_for([_row("serial", [1.0, 1.0], 0.0)]) == []

@@ -1,7 +1,7 @@
 """The ``interpreters`` model: sub-interpreters with their own GIL, run by the bench harness.
 
-Runs in subprocesses under 3.12 / 3.13 / 3.13t (skipped with the reason where absent); the
-project's own 3.11 must say why it cannot.
+Runs in subprocesses under 3.12 / 3.13 / 3.13t and 3.14 / 3.15 (InterpreterPoolExecutor; skipped
+with the reason where absent); the project's own 3.11 must say why it cannot.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ print(json.dumps({
         pytest.param(lambda: gil_python(12), id="3.12"),
         pytest.param(lambda: gil_python(13), id="3.13"),
         pytest.param(free_threaded_python, id="3.13t"),
+        pytest.param(lambda: gil_python(14), id="3.14"),
+        pytest.param(lambda: gil_python(15), id="3.15"),
     ],
 )
 def test_execute_runs_every_task_in_two_interpreters_with_phases(get_python: Any) -> None:
@@ -82,7 +84,8 @@ def test_execute_runs_every_task_in_two_interpreters_with_phases(get_python: Any
     assert data["results"] == [data["expected"]] * 4  # the very same float as sqrt_log
     assert len(data["workers"]) == 2 and all(w.endswith(":subinterpreter") for w in data["workers"])
     assert data["spans_ok"] and data["startup_s"] > 0 and data["compute_s"] > 0
-    assert data["notes"] == ["_interpreters" if python.version_info >= (3, 13) else "_xxsubinterpreters"]
+    backends = {(3, 12): "_xxsubinterpreters", (3, 13): "_interpreters"}
+    assert data["notes"] == [backends.get(tuple(python.version_info[:2]), "InterpreterPoolExecutor")]
     assert data["threads_left"] == []
 
 
@@ -128,6 +131,32 @@ def test_bench_compares_a_free_threaded_and_a_gil_build_in_one_run(
     assert f"[{free.label}] sqrt_log_local" in out and f"[{gil.label}] sqrt_log_local" in out
     assert "Interpreters compared" in out and "single-thread penalty" in out
     assert f"{free.label} serial / {gil.label} serial" in out
+
+
+@pytest.mark.slow
+def test_bench_on_3_14_runs_interpreter_pool_beside_processes(
+    tmp_path: Path, gilwise_cmd: list[str], subprocess_env: dict[str, str]
+) -> None:
+    """PEP 734's InterpreterPoolExecutor under the real harness, its start-up beside processes'."""
+    py314 = gil_python(14)
+    doc = _bench(
+        [
+            *("--python", py314.path, "--workload", "sqrt_log_local"),
+            *("--model", "serial,interpreters,processes", "--workers", "2", "--size", "20000"),
+            *("--repeats", "2"),
+        ],
+        tmp_path / "run.json",
+        subprocess_env,
+        gilwise_cmd,
+    )
+    assert doc["_returncode"] == 0, [r["reason"] for r in doc["results"] if r["status"] != "ok"]
+    rows = {r["model"]: r for r in doc["results"]}
+    assert set(rows) == {"serial", "interpreters", "processes"}
+    pool = rows["interpreters"]
+    assert pool["status"] == "ok" and pool["notes"] == ["InterpreterPoolExecutor"]
+    assert pool["distinct_workers"] == 2 and pool["startup_s"]["median"] > 0
+    assert rows["processes"]["startup_s"]["median"] > 0
+    assert f"Python {py314.label} (GIL build)" in doc["_stdout"]
 
 
 @pytest.mark.slow

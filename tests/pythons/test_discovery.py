@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -21,12 +22,15 @@ from _pythons import (
     gil_twin_python,
 )
 from gilwise import UsageError
-from gilwise._pythons.discovery import (
+from gilwise._pythons.builds import (
+    BUILD_VERSIONS,
+    CachedBuild,
+    cached_builds,
     default_cache_dir,
     free_threaded_build_path,
-    probe,
-    survey,
+    gil_twin_build_path,
 )
+from gilwise._pythons.discovery import probe, survey
 from gilwise._pythons.gilstate import gil_after_import
 
 BUILD_SCRIPT = ROOT / "scripts" / "build-free-threaded-python.sh"
@@ -243,6 +247,59 @@ def test_build_script_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path
     assert proc.returncode != 0
     assert "was not made by this script" in proc.stderr
     assert (foreign / "keep.txt").read_text() == "user data"
+
+
+def test_build_script_and_builds_module_name_the_same_releases() -> None:
+    # The script's table: `3.14) PY_VERSION=3.14.10; DEBIAN_SUITE=sid` lines.
+    table = dict(re.findall(r"^\s+(3\.\d+)\) PY_VERSION=(\S+);", BUILD_SCRIPT.read_text(), re.M))
+    assert table == BUILD_VERSIONS
+
+
+def test_each_version_has_its_own_cache_folder_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    for build in cached_builds():
+        monkeypatch.delenv(build.env_variable, raising=False)
+    assert free_threaded_build_path("3.14") == str(
+        Path(default_cache_dir(), "cpython-3.14.10t", "bin", "python3.14t")
+    )
+    assert gil_twin_build_path("3.15") == str(
+        Path(default_cache_dir(), "cpython-3.15.2", "bin", "python3.15")
+    )
+    assert CachedBuild("3.14", True).env_variable == "GILWISE_FREE_THREADED_PYTHON_3_14"
+    assert CachedBuild("3.13", False).env_variable == "GILWISE_GIL_TWIN_PYTHON"
+    assert CachedBuild("3.14", False).build_command == "scripts/build-free-threaded-python.sh 3.14 --gil"
+    monkeypatch.setenv("GILWISE_GIL_TWIN_PYTHON_3_14", "/opt/py314")
+    assert gil_twin_build_path("3.14") == "/opt/py314"
+    with pytest.raises(ValueError, match=r"known: 3\.13, 3\.14, 3\.15"):
+        free_threaded_build_path("3.99")
+
+
+@pytest.mark.parametrize("args", [["3.12"], ["3.14", "--free"], ["--gil", "x"]])
+def test_build_script_rejects_unknown_versions_with_the_choices(args: list[str]) -> None:
+    proc = subprocess.run(["bash", str(BUILD_SCRIPT), *args], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "VERSION: 3.13 (default), 3.14 or 3.15" in proc.stderr
+
+
+def test_build_script_without_a_reachable_source_exits_3_and_builds_nothing(tmp_path: Path) -> None:
+    # No Debian (an empty PATH dir hides apt-get) and no python.org (curl refuses at once).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "id", "flock", "mktemp", "mkdir", "rm", "ls", "dirname", "cat", "sed", "sort"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    (bin_dir / "curl").write_text("#!/bin/sh\necho 'curl: (6) Could not resolve host' >&2\nexit 6\n")
+    (bin_dir / "curl").chmod(0o755)
+    cache = tmp_path / "cache"
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "GILWISE_CACHE": str(cache)}
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "3.15"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "could not fetch the CPython 3.15.2 source" in proc.stderr
+    assert "GILWISE_CPYTHON_TARBALL" in proc.stderr
+    assert proc.stdout == ""
+    assert not (cache / "cpython-3.15.2t").exists()
 
 
 def test_probe_reports_the_running_interpreter() -> None:

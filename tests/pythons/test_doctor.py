@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from _pythons import free_threaded_python, gil_python
 from gilwise import _models
+from gilwise._pythons.builds import free_threaded_build_path
 from gilwise._pythons.discovery import current
 from gilwise._pythons.doctor import native_status
 from gilwise.cli import main
@@ -24,7 +26,6 @@ def _doctor(cmd: list[str], env: dict[str, str], *extra: str) -> subprocess.Comp
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    import os
     from pathlib import Path
 
     env = dict(os.environ)
@@ -101,3 +102,42 @@ def test_text_output_and_bad_python(gilwise_cmd: list[str], subprocess_env: dict
 def test_an_unusable_python_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor", "--python", "/nonexistent/python3"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_every_build_has_its_jit_state_and_how_it_was_read(document: dict[str, Any]) -> None:
+    for entry in document["interpreters"]:
+        assert entry["jit"] in ("on", "off", "not built"), entry
+        newer = tuple(int(p) for p in entry["version"].split(".")[:2]) >= (3, 14)
+        assert entry["jit_source"] == ("sys._jit" if newer else "CONFIG_ARGS")
+    free = free_threaded_python()
+    ours = next(e for e in document["interpreters"] if e["path"] == free.path)
+    assert ours["jit"] == "not built"  # the build script never passes --enable-experimental-jit
+
+
+def test_the_jit_state_comes_from_the_running_314() -> None:
+    py314 = gil_python(14)
+    proc = subprocess.run(
+        [py314.path, "-I", "-c", "import sys; print(sys._jit.is_available(), sys._jit.is_enabled())"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    available, enabled = proc.stdout.split()
+    expected = "on" if enabled == "True" else ("off" if available == "True" else "not built")
+    assert py314.jit == expected and py314.jit_source == "sys._jit"
+
+
+def test_missing_builds_of_the_script_are_listed_with_their_command(document: dict[str, Any]) -> None:
+    builds = {b["label"]: b for b in document["cached_builds"]}
+    assert set(builds) == {"3.13.5t", "3.13.5", "3.14.10t", "3.14.10", "3.15.2t", "3.15.2"}
+    assert builds["3.14.10t"]["build_command"] == "scripts/build-free-threaded-python.sh 3.14"
+    assert builds["3.13.5t"]["path"] == free_threaded_build_path()
+    assert builds["3.13.5t"]["present"] is os.path.exists(free_threaded_build_path())
+
+
+def test_text_output_has_a_jit_column(gilwise_cmd: list[str], subprocess_env: dict[str, str]) -> None:
+    proc = _doctor(gilwise_cmd, {**subprocess_env, "COLUMNS": "250"})
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "build" in line and "GIL" in line)
+    assert "JIT" in header
+    assert "not built" in proc.stdout

@@ -62,8 +62,9 @@ def test_bench_records_renders_and_compares(
     assert json.loads(parse_page(again.read_text()).json_text) == doc
 
     same = _run([*gilwise_cmd, "compare", "1", str(out_json)], subprocess_env)
-    assert same.returncode == 0, same.stdout
-    assert "clean" in same.stdout
+    # The same run: never slower; clean, or inconclusive where few noisy repeats hid 5 %.
+    assert same.returncode in (0, 3), same.stdout
+    assert ("clean" if same.returncode == 0 else "INCONCLUSIVE") in same.stdout
 
     measured = [r for r in doc["results"] if r["status"] == "ok"]
     quiet = min(measured, key=lambda r: relative_spread(r["wall_s"]["values"]))

@@ -147,3 +147,71 @@ def test_no_contention_claim_for_a_free_threaded_build_whose_gil_was_on() -> Non
 
 def test_single_gil_interpreter_prints_no_comparison() -> None:
     assert _render(doc(rec(TWIN, "serial", [1.0]))) == ""
+
+
+FT14 = {"path": "/x/python3.14t", "version": "3.14.10", "free_threaded": True, "gil_enabled": False}
+TWIN14 = {"path": "/x/python3.14", "version": "3.14.10", "free_threaded": False, "gil_enabled": True}
+DEBIAN14 = {"path": "/d/python3.14", "version": "3.14.10", "free_threaded": False, "gil_enabled": True}
+
+
+def _entries(doc_: dict[str, Any], flags: dict[str, str], jit: dict[str, str]) -> dict[str, Any]:
+    doc_["interpreters"] = [
+        {"path": p, "build_flags": f, "jit": jit.get(p, "not built")} for p, f in flags.items()
+    ]
+    return doc_
+
+
+def test_the_same_flags_twin_is_preferred_to_another_build_of_the_same_version() -> None:
+    # Debian's 3.14.10 (PGO, LTO) comes first in the records, the twin second.
+    document = _entries(
+        doc(
+            rec(FT14, "serial", [1.1, 1.2]),
+            rec(DEBIAN14, "serial", [0.5, 0.5]),
+            rec(TWIN14, "serial", [1.0, 1.0]),
+        ),
+        {FT14["path"]: "a", TWIN14["path"]: "a", DEBIAN14["path"]: "debian"},
+        {DEBIAN14["path"]: "off"},
+    )
+    (penalty,) = compare_interpreters(document)["penalties"]
+    assert penalty["baseline_path"] == TWIN14["path"]
+    assert penalty["baseline_kind"] == "its same-flags GIL twin"
+    assert penalty["ratio"]["values"] == [1.1, 1.2]
+    # Without the twin, the other same-version build is named as such.
+    document["results"] = [r for r in document["results"] if r["interpreter"]["path"] != TWIN14["path"]]
+    (penalty,) = compare_interpreters(document)["penalties"]
+    assert penalty["baseline_kind"] == "the same-version GIL build (other configure flags)"
+
+
+def test_penalty_by_version_compares_the_jit_free_builds_oldest_first() -> None:
+    document = _entries(
+        doc(
+            rec(FT14, "serial", [1.08, 1.1, 1.09]),
+            rec(TWIN14, "serial", [1.0, 1.0, 1.0]),
+            rec(FT, "serial", [1.6, 1.7, 1.62]),
+            rec(TWIN, "serial", [1.0, 1.0, 1.0]),
+        ),
+        {FT14["path"]: "a", TWIN14["path"]: "a", FT["path"]: "b", TWIN["path"]: "b"},
+        {},
+    )
+    (versions,) = compare_interpreters(document)["versions"]
+    assert [b["free_threaded"] for b in versions["builds"]] == ["3.13.5t", "3.14.10t"]
+    assert all(b["jit_free"] for b in versions["builds"])
+    text = _render(document)
+    assert "3.13.5t +62 % → 3.14.10t +9 % (53 points less from 3.13.5t to 3.14.10t)" in text
+    assert "5–10 %" in text  # what CPython's docs say of 3.14t, beside the measured figure
+
+
+def test_a_build_with_its_jit_on_is_left_out_of_the_jit_free_comparison() -> None:
+    document = _entries(
+        doc(
+            rec(FT14, "serial", [1.1]),
+            rec(TWIN14, "serial", [1.0]),
+            rec(FT, "serial", [1.6]),
+            rec(TWIN, "serial", [1.0]),
+        ),
+        {FT14["path"]: "a", TWIN14["path"]: "a", FT["path"]: "b", TWIN["path"]: "b"},
+        {TWIN14["path"]: "on"},
+    )
+    (versions,) = compare_interpreters(document)["versions"]
+    assert [b["jit_free"] for b in versions["builds"]] == [True, False]
+    assert "Single-thread penalty by version" not in _render(document)

@@ -81,13 +81,65 @@ def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> str:
     return str(path)
 
 
-def test_identical_runs_compare_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_identical_runs_never_fail_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = default_document()
     result = compare_documents(doc, doc)
     assert not result.regressions
-    assert {r.verdict for r in result.rows} == {"unchanged"}
-    assert main(["compare", _write(tmp_path, "a.json", doc), _write(tmp_path, "b.json", doc)]) == 0
-    assert "clean: no row of 34 compared" in capsys.readouterr().out
+    assert {r.verdict for r in result.rows} <= {"unchanged", "inconclusive"}
+    # 3 repeats: a row is unchanged only where its spread lets a 5 % slowdown separate A from B.
+    for row in result.rows:
+        assert row.detectable is not None
+        assert (row.verdict == "unchanged") == (row.detectable <= 0.05 + 1e-9)
+    expected = 3 if result.inconclusive else 0
+    assert main(["compare", _write(tmp_path, "a.json", doc), _write(tmp_path, "b.json", doc)]) == expected
+    out = capsys.readouterr().out
+    assert ("INCONCLUSIVE" in out) == bool(result.inconclusive)
+
+
+def _steady(doc: dict[str, Any], values: list[float]) -> dict[str, Any]:
+    out = json.loads(json.dumps(doc))
+    for rec in out["results"]:
+        if rec["status"] == "ok" and rec["wall_s"]["values"]:
+            rec["wall_s"]["values"] = list(values)
+            rec["wall_s"]["median"] = sorted(values)[len(values) // 2]
+    return out
+
+
+def test_three_outcomes_and_their_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = default_document()
+    steady = _steady(doc, [1.00, 1.01, 0.99, 1.005, 0.995])
+    # Five quiet repeats a side: a 5 % slowdown would have separated them, and none happened.
+    clean = compare_documents(steady, steady)
+    assert clean.outcome == "clean" and {r.verdict for r in clean.rows} == {"unchanged"}
+    assert all(r.detectable is not None and r.detectable < 0.05 for r in clean.rows)
+    assert main(["compare", _write(tmp_path, "s.json", steady), str(tmp_path / "s.json")]) == 0
+    assert "each could have shown it" in capsys.readouterr().out
+    # Noisy repeats: nothing significant, but a 5 % slowdown could not have shown either.
+    noisy = _steady(doc, [1.0, 1.3, 0.8, 1.1, 0.9])
+    unsure = compare_documents(noisy, noisy)
+    assert unsure.outcome == "inconclusive" and not unsure.regressions
+    [row, *_] = unsure.inconclusive
+    # 5 vs 5 needs no complete separation (that would be 1.3 / 0.8 = +63 %): U ≤ 4 has p = 0.048.
+    assert row.detectable is not None and 0.1 < row.detectable < 1.3 / 0.8 - 1
+    shown = f"could detect only a slowdown of ≥ {row.detectable:.0%}"
+    assert shown in row.note
+    report = tmp_path / "cmp.json"
+    argv = ["compare", _write(tmp_path, "n.json", noisy), str(tmp_path / "n.json"), "--json", str(report)]
+    assert main(argv) == 3
+    out = capsys.readouterr().out
+    assert "INCONCLUSIVE" in out and shown in out
+    written = json.loads(report.read_text())
+    assert written["outcome"] == "inconclusive" and written["regression"] is False
+    assert len(written["inconclusive"]) == len(unsure.inconclusive)
+    # Two repeats a side can never reach p ≤ 0.05 (smallest p 1/6): inconclusive, not clean.
+    two = _steady(doc, [1.0, 1.0])
+    few = compare_documents(two, two)
+    assert few.outcome == "inconclusive" and all(r.detectable is None for r in few.inconclusive)
+    assert "cannot reach p ≤ 0.05 whatever the change" in few.inconclusive[0].note
+    # A real slowdown still fails the gate, whatever else is inconclusive.
+    slower = json.loads(json.dumps(noisy))
+    slower["results"][0]["wall_s"]["values"] = [v * 2 for v in steady["results"][0]["wall_s"]["values"]]
+    assert compare_documents(_steady(doc, [1.0, 1.01, 0.99, 1.005, 0.995]), slower).outcome == "slower"
 
 
 def test_injected_25_percent_slowdown_of_one_row_is_flagged_and_named(
@@ -119,7 +171,10 @@ def test_injected_25_percent_slowdown_of_one_row_is_flagged_and_named(
     [slow] = [r for r in written["rows"] if r["verdict"] == "slower"]
     assert slow["model"] == row["model"] and slow["change"] == pytest.approx(0.25)
     # the same injection, compared the other way round, is an improvement, not a regression
-    assert main(["compare", _write(tmp_path, "c.json", slower), _write(tmp_path, "d.json", doc)]) == 0
+    back = compare_documents(slower, doc)
+    assert not back.regressions and any(r.verdict == "faster" for r in back.rows)
+    expected = 3 if back.inconclusive else 0
+    assert main(["compare", _write(tmp_path, "c.json", slower), _write(tmp_path, "d.json", doc)]) == expected
 
 
 def test_a_slowdown_inside_the_noise_does_not_fail_the_gate() -> None:
@@ -131,8 +186,9 @@ def test_a_slowdown_inside_the_noise_does_not_fail_the_gate() -> None:
     twin["wall_s"]["values"] = [1.25, 0.95, 1.35]  # median +25 %, but the repeats overlap
     result = compare_documents(doc, noisy)
     assert not result.regressions
-    [changed] = [r for r in result.rows if r.verdict != "unchanged"]
-    assert changed.verdict == "within noise" and changed.change == pytest.approx(0.25)
+    [changed] = [r for r in result.rows if r.change == pytest.approx(0.25)]
+    # The repeats overlap: they could not have told a 5 % slowdown either, so the gate says so.
+    assert changed.verdict == "inconclusive" and changed.detectable is not None and changed.detectable > 0.25
 
 
 def test_threshold_and_too_few_repeats() -> None:
@@ -146,6 +202,7 @@ def test_threshold_and_too_few_repeats() -> None:
     result = compare_documents(two, _slow_down(two, row, 1.5))
     assert result.regressions == []
     assert any("cannot reach p ≤ 0.05" in note for note in result.notes)
+    assert result.outcome == "inconclusive" and {r.verdict for r in result.rows} == {"inconclusive"}
 
 
 def test_newly_failed_rows_fail_the_gate_and_missing_rows_are_listed() -> None:
@@ -194,7 +251,7 @@ def test_unknown_history_id_exits_2(isolated_history: Path, capsys: pytest.Captu
     History(isolated_history).record(default_document())
     assert main(["compare", "1", "5"]) == 2
     assert "no run #5" in capsys.readouterr().err.replace("\n", " ")
-    assert main(["compare", "1", "latest"]) == 0
+    assert main(["compare", "1", "latest"]) in (0, 3)
 
 
 def test_a_row_that_did_more_work_is_compared_per_unit_of_work() -> None:
@@ -207,7 +264,7 @@ def test_a_row_that_did_more_work_is_compared_per_unit_of_work() -> None:
             rec["size"] = row["size"] * 2
     result = compare_documents(doc, bigger)
     assert not result.regressions
-    [changed] = [r for r in result.rows if r.note]
-    assert changed.verdict == "unchanged" and "per unit of work" in changed.note
+    [changed] = [r for r in result.rows if "per unit of work" in r.note]
+    assert changed.verdict in ("unchanged", "inconclusive") and changed.change == pytest.approx(0.0)
     # ...while the same doubling at the same size is flagged.
     assert compare_documents(doc, _slow_down(doc, row, 2.0)).regressions

@@ -38,11 +38,13 @@ def test_an_old_file_loads_renders_and_compares_with_itself(path: Path, tmp_path
     render_warnings(out, document)
     text = out.export_text()
     first = document["results"][0]
-    assert first["workload"] in text and "speedup (paired)" in text
+    assert first["workload"] in text and "speedup [CI]" in text
     assert "C/C++ threads vs Python threads vs multiprocessing" in text
     write_html(tmp_path / "page.html", document)
     assert json.dumps(first["wall_s"]["values"])[:20] in (tmp_path / "page.html").read_text()
-    assert main(["compare", str(path), str(path)]) == 0
+    # Old files load and compare: never slower against themselves (3 repeats: inconclusive
+    # where a row's spread hides a 5 % slowdown).
+    assert main(["compare", str(path), str(path)]) in (0, 3)
     history = History(tmp_path / "h.sqlite")
     run = history.record(document)
     assert history.load(run) == document

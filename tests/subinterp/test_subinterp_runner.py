@@ -65,6 +65,9 @@ def _subinterpreter_pythons() -> list[Any]:
         pytest.param(lambda: gil_python(12), id="3.12"),
         pytest.param(lambda: gil_python(13), id="3.13"),
         pytest.param(free_threaded_python, id="3.13t"),
+        # InterpreterPoolExecutor (concurrent.interpreters, PEP 734): 3.14 and later.
+        pytest.param(lambda: gil_python(14), id="3.14"),
+        pytest.param(lambda: gil_python(15), id="3.15"),
     ]
 
 
@@ -91,8 +94,8 @@ def test_two_tasks_run_in_two_fresh_interpreters_on_two_threads(get_python: Any)
                       main_thread=threading.get_ident())
         """,
     )
-    is_312 = python.version_info[:2] == (3, 12)
-    assert result["backend"] == ("_xxsubinterpreters" if is_312 else "_interpreters")
+    backends = {(3, 12): "_xxsubinterpreters", (3, 13): "_interpreters"}
+    assert result["backend"] == backends.get(tuple(python.version_info[:2]), "InterpreterPoolExecutor")
     values = result["values"]
     assert values[0] == pytest.approx(_expected_sqrt_log(20_000), rel=1e-12)
     assert values[1] == pytest.approx(_expected_sqrt_log(30_000), rel=1e-12)

@@ -6,6 +6,7 @@ import argparse
 import re
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import _models, _workloads
@@ -27,8 +28,10 @@ from .options import choose, parse_workers, positive_float, positive_int, split_
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
 
-QUICK = {"repeats": 3, "target_cell_s": 0.25}
-NORMAL = {"repeats": 5, "target_cell_s": 0.5}
+QUICK = {"repeats": 3, "target_cell_s": 0.25, "budget_s": 0.0}
+NORMAL = {"repeats": 5, "target_cell_s": 0.5, "budget_s": 30.0}
+"""``budget_s``: seconds for rounds added to speedups still uncertain after the repeats; the
+default suite stays within 3 minutes on 2 cores with it (README, "How it measures")."""
 DEFAULT_IMPLS = ("python", "native")
 """Pure Python everywhere, plus the C kernel (GIL released) where a workload has one."""
 DEFAULT_WORKLOADS = ("sqrt_log", "json", "sha256", "zlib", "http", "sleep", "sqlite")
@@ -81,6 +84,14 @@ def add_bench_parser(sub: Any) -> None:
     p.add_argument("--repeats", type=int, metavar="N", help="rounds per cell (default 5, quick 3)")
     p.add_argument("--size", type=int, metavar="N", help="fixed task size (skips calibration)")
     p.add_argument(
+        "--budget",
+        type=float,
+        metavar="S",
+        help="seconds to spend, after the repeats, on rounds that narrow speedups still uncertain "
+        "(95 %% interval wider than ±10 %%); default 30, but 0 with --quick or --repeats (exactly "
+        "that many rounds unless --budget is given)",
+    )
+    p.add_argument(
         "--cell-timeout",
         type=float,
         default=300.0,
@@ -102,15 +113,39 @@ def add_bench_parser(sub: Any) -> None:
 
 
 class _RichProgress:
+    """Redraws only between cells (the Progress runs with auto_refresh off): a redraw while a
+    cell runs would cost the orchestrator CPU that, on 2 cores, the parallel cells pay for."""
+
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task = progress.add_task("starting", total=None)
 
     def begin(self, total: int) -> None:
-        self.progress.update(self.task, total=total)
+        self.progress.update(self.task, total=total, refresh=True)
 
     def step(self, description: str) -> None:
-        self.progress.update(self.task, advance=1, description=description)
+        self.progress.update(self.task, advance=1, description=description, refresh=True)
+
+
+def make_progress(console: Console) -> Progress:
+    """The bar on stderr, redrawn by :class:`_RichProgress` between cells only."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        auto_refresh=False,
+    )
+
+
+def _budget(value: float | None, default: float) -> float:
+    if value is None:
+        return default
+    if not 0 <= value < 24 * 3600:
+        raise UsageError(f"--budget {value:g} is out of range: give seconds, 0 or more (0 = no added rounds)")
+    return value
 
 
 def _interpreters(paths: list[str]) -> list[InterpreterInfo]:
@@ -135,6 +170,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         cell_timeout_s=positive_float("--cell-timeout", args.cell_timeout) or 300.0,
         size=positive_int("--size", args.size),
         dask_scheduler=_scheduler_address(args.dask_scheduler, models),
+        budget_s=_budget(args.budget, 0.0 if args.repeats else float(preset["budget_s"])),
     )
     if not any(impl in w.impls for w in workloads for impl in impls):
         raise _no_impl(workloads, impls)
@@ -159,14 +195,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         if json_path:
             write_json_atomic(json_path, run.to_json())
 
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
+    progress = make_progress(err)
     run: BenchRun | None = None
     interrupted = False
     captured: list[BenchRun] = []

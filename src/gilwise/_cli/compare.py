@@ -1,7 +1,10 @@
 """``gilwise compare A B``: a row-by-row regression check, usable as a CI gate.
 
-Exit codes: 0 no row regressed, 1 some row got slower beyond noise (or newly failed),
-2 bad usage (unknown history id, unreadable file, bad threshold).
+Exit codes: 0 no significant change (no row regressed, and every row's repeats could have shown
+a --threshold slowdown), 1 some row got slower beyond noise (or newly failed), 2 bad usage
+(unknown history id, unreadable file, bad threshold), 3 inconclusive: no row regressed, but the
+repeats of some rows could not have detected a --threshold slowdown (too few, or too noisy);
+the output names them with the smallest change they could have detected.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from rich.table import Table
 
 from .._exceptions import UsageError
 from .._report import fmt
-from .._results.compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents
+from .._results.compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents, percent_text
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, load_result, resolve_history_path
 from .console import stdout_console
@@ -26,18 +29,24 @@ STYLES = {
     "faster": "green",
     "fixed": "green",
     "within noise": "yellow",
+    "inconclusive": "yellow",
     "unchanged": "dim",
 }
+EXIT_INCONCLUSIVE = 3
+"""No row regressed, but some rows' repeats could not have shown a --threshold slowdown."""
 
 
 def add_compare_parser(sub: Any) -> None:
     p = sub.add_parser(
         "compare",
-        help="compare two runs row by row; exit 1 when a row got slower beyond noise",
+        help="compare two runs row by row; exit 1 when a row got slower beyond noise, 3 inconclusive",
         description="Compare the median wall time of every row (workload, impl, model, workers, "
         "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
-        "repeat values. Exit 0 when clean, 1 when some row got at least --threshold slower with "
-        "p <= --alpha (or was measured in A and failed in B), 2 for bad usage.",
+        "repeat values. Exit 0 when no row changed significantly and every row could have shown a "
+        "--threshold slowdown, 1 when some row got at least --threshold slower with p <= --alpha (or "
+        "was measured in A and failed in B), 2 for bad usage, 3 when no row regressed but some rows' "
+        "repeats were too few or too noisy to detect a --threshold slowdown (inconclusive: the "
+        "smallest detectable change is given).",
     )
     p.add_argument("a", metavar="A", help="baseline: a result JSON file, a history id, or 'latest'")
     p.add_argument("b", metavar="B", help="candidate: a result JSON file, a history id, or 'latest'")
@@ -64,11 +73,13 @@ def comparison_json(comparison: Comparison, label_a: str, label_b: str) -> dict[
         "threshold": comparison.threshold,
         "alpha": comparison.alpha,
         "regression": bool(comparison.regressions),
+        "outcome": comparison.outcome,
         "rows": [
             {**asdict(row.key), **{k: v for k, v in asdict(row).items() if k != "key"}}
             for row in comparison.rows
         ],
         "regressions": [row.key.label() for row in comparison.regressions],
+        "inconclusive": [row.key.label() for row in comparison.inconclusive],
         "notes": comparison.notes,
     }
 
@@ -86,9 +97,10 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
         title_justify="left",
         header_style="bold",
     )
-    columns = ("workload", "model", "workers", "Python", "A median", "B median", "change", "p", "verdict")
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("workers", "change", "p") else "left")
+    columns = ("workload", "model", "workers", "Python", "A median", "B median", "change", "p", "detects")
+    right = ("workers", "change", "p", "detects")
+    for column in (*columns, "verdict"):
+        table.add_column(column, justify="right" if column in right else "left")
     for row in comparison.rows:
         k = row.key
         style = STYLES.get(row.verdict, "")
@@ -104,9 +116,17 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
             fmt.seconds(row.b_median),
             _pct(row.change),
             "—" if row.p_slower is None else f"{row.p_slower:.3f}",
+            _detects(row),
             verdict,
         )
     return table
+
+
+def _detects(row: RowChange) -> str:
+    """The smallest slowdown the row's repeats could have shown ("never": too few repeats)."""
+    if row.change is None:
+        return "—"
+    return "never" if row.detectable is None else f"≥ {percent_text(row.detectable)}"
 
 
 def _describe(row: RowChange) -> str:
@@ -143,9 +163,24 @@ def run_compare_command(args: argparse.Namespace) -> int:
             out.print(f"  • {escape(_describe(row))}", highlight=False)
         return 1
     compared = sum(1 for r in comparison.rows if r.change is not None)
+    unsure = comparison.inconclusive
+    if unsure:
+        out.print(
+            f"[bold yellow]INCONCLUSIVE:[/bold yellow] no row got slower beyond noise, but {len(unsure)} of "
+            f"{compared} row(s) could not have shown a {comparison.threshold:.0%} slowdown:",
+            highlight=False,
+        )
+        for row in unsure:
+            out.print(f"  • {escape(row.key.label())}: {escape(row.note)}", highlight=False)
+        out.print(
+            "  Rerun both sides with more --repeats on a quiet machine, or gate on a --threshold "
+            "those repeats can detect.",
+            highlight=False,
+        )
+        return EXIT_INCONCLUSIVE
     out.print(
         f"[green]clean:[/green] no row of {compared} compared got ≥ {comparison.threshold:.0%} slower "
-        "beyond noise.",
+        "beyond noise, and each could have shown it.",
         highlight=False,
     )
     return 0

@@ -55,6 +55,8 @@ class BenchRun:
                 "target_cell_s": self.settings.target_cell_s,
                 "cell_timeout_s": self.settings.cell_timeout_s,
                 "size": self.settings.size,
+                "budget_s": self.settings.budget_s,
+                "precision": self.settings.precision,
             },
             "groups": [
                 {
@@ -65,6 +67,7 @@ class BenchRun:
                     "reason": g.reason,
                     "resource": g.resource,
                     "rounds_done": g.rounds_done,
+                    "extra_rounds": g.extra_rounds,
                 }
                 for g in self.groups
             ],

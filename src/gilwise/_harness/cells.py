@@ -34,6 +34,11 @@ class RoundMeasurement:
     per_core: list[list[float]]
     peak_tree_rss: int
     resource_cpu_s: float
+    orchestrator_cpu_cores: float = 0.0
+    """The orchestrator's own CPU over the cell's window (sampler included), in cores."""
+    peak_tree_pss: int | None = None
+    peak_tree_uss: int | None = None
+    memory_reads: int = 0
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Cell:
     status: RowStatus = "ok"
     reason: str | None = None
     rounds: list[RoundMeasurement] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    """The last round's time from starting its worker to reaping it (for the --budget plan)."""
 
 
 @dataclass
@@ -60,6 +67,8 @@ class Group:
     resource: str = ""
     gil_enabled: bool | None = None
     rounds_done: int = 0
+    extra_rounds: int = 0
+    """Rounds added after the minimum to narrow uncertain speedups."""
 
     @property
     def title(self) -> str:

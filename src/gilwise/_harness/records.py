@@ -5,9 +5,18 @@ from __future__ import annotations
 import statistics
 from typing import Literal
 
-from .._results.document import ResultRow, RunWarning
-from .._results.stats import OTHER_LOAD_WARN_CORES, SPREAD_WARN, paired_ratios, relative_spread, summary
+from .._results.document import MemoryFigures, ResultRow, RunWarning
+from .._results.stats import (
+    ORCHESTRATOR_WARN_CORES,
+    OTHER_LOAD_WARN_CORES,
+    SPREAD_WARN,
+    median_interval,
+    relative_spread,
+    summary,
+    uncertain,
+)
 from .cells import Cell, Group, RoundMeasurement
+from .precision import paired_speedups
 
 MIN_LOAD_WINDOW_S = 0.2
 
@@ -17,10 +26,6 @@ PhaseField = Literal["wall_s", "startup_s", "compute_s", "shutdown_s", "task_s_t
 
 def _field(rounds: list[RoundMeasurement], name: PhaseField) -> list[float]:
     return [float(r.raw[name]) for r in rounds]
-
-
-def _by_round(cell: Cell) -> dict[int, float]:
-    return {r.round: float(r.raw["wall_s"]) for r in cell.rounds}
 
 
 def _median_round(cell: Cell) -> RoundMeasurement:
@@ -86,11 +91,12 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     serial_walls = _field(serial.rounds, "wall_s") if serial and serial.rounds else []
     speedup = statistics.median(serial_walls) / median_wall if serial_walls else None
     record["speedup"] = speedup
-    mine = _by_round(cell)
-    base = _by_round(serial) if serial else {}
-    common = sorted(set(mine) & set(base))
-    ratios = paired_ratios([base[i] for i in common], [mine[i] for i in common])
+    ratios = paired_speedups(group, cell)
     record["speedup_paired"] = summary(ratios)
+    if cell.key.model != "serial":
+        interval = median_interval(ratios)
+        record["speedup_ci"] = interval
+        record["speedup_uncertain"] = uncertain(interval)
     record["efficiency"] = speedup / cell.key.workers if speedup is not None else None
     # Time-weighted over the cells' exact windows (counters interpolated at both ends): whole
     # sample rows would also count the idle edges before and after a short cell.
@@ -109,14 +115,18 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     record["worker_cpu_cores_mean"] = statistics.median(
         c / float(r.raw["wall_s"]) for c, r in zip(cpu_s, rounds, strict=True)
     )
-    peak = max(r.peak_tree_rss for r in rounds)
-    record["peak_rss_bytes"] = peak
+    peaks = _peaks(rounds)
+    record["peak_rss_bytes"] = int(peaks["rss_bytes"] or 0)
+    record["peak_memory"] = peaks
+    record["memory_reads"] = sum(r.memory_reads for r in rounds)
     if serial is not None and serial.rounds and cell.key.model != "serial":
-        serial_peak = max(r.peak_tree_rss for r in serial.rounds)
-        extra = max(0, peak - serial_peak)
-        record["memory_per_worker_bytes"] = extra / cell.key.workers
+        per_worker = _extra_per_worker(peaks, _peaks(serial.rounds), cell.key.workers)
+        record["memory_per_worker"] = per_worker
+        record["memory_per_worker_bytes"] = per_worker["rss_bytes"]
     else:
+        record["memory_per_worker"] = None
         record["memory_per_worker_bytes"] = None
+    record["orchestrator_cpu_cores"] = summary([r.orchestrator_cpu_cores for r in rounds])
     record["startup_s"] = summary(_field(rounds, "startup_s"))
     record["compute_s"] = summary(_field(rounds, "compute_s"))
     record["shutdown_s"] = summary(_field(rounds, "shutdown_s"))
@@ -147,6 +157,30 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     return record
 
 
+def _peaks(rounds: list[RoundMeasurement]) -> MemoryFigures:
+    """Each measure's peak over the rounds (None where no round could read it)."""
+    pss = [r.peak_tree_pss for r in rounds if r.peak_tree_pss is not None]
+    uss = [r.peak_tree_uss for r in rounds if r.peak_tree_uss is not None]
+    return {
+        "rss_bytes": max(r.peak_tree_rss for r in rounds),
+        "pss_bytes": max(pss) if pss else None,
+        "uss_bytes": max(uss) if uss else None,
+    }
+
+
+def _extra_per_worker(peaks: MemoryFigures, serial: MemoryFigures, workers: int) -> MemoryFigures:
+    """What each worker adds over the serial cell's tree, per measure."""
+
+    def extra(mine: float | None, base: float | None) -> float | None:
+        return None if mine is None or base is None else max(0.0, mine - base) / workers
+
+    return {
+        "rss_bytes": extra(peaks["rss_bytes"], serial["rss_bytes"]),
+        "pss_bytes": extra(peaks["pss_bytes"], serial["pss_bytes"]),
+        "uss_bytes": extra(peaks["uss_bytes"], serial["uss_bytes"]),
+    }
+
+
 def group_records(group: Group, interval_s: float) -> list[ResultRow]:
     serial = next((c for c in group.cells if c.key.model == "serial"), None)
     return [cell_record(group, cell, serial, interval_s) for cell in group.cells]
@@ -158,6 +192,7 @@ def warnings_for(records: list[ResultRow]) -> list[RunWarning]:
     spread: list[tuple[str, float]] = []
     busy: list[tuple[str, float]] = []
     steal: list[tuple[str, float]] = []
+    orchestrator: list[tuple[str, float]] = []
     for rec in records:
         where = f"{rec['workload']}[{rec['impl']}] {rec['model']}×{rec['workers']}"
         if rec["status"] == "failed":
@@ -173,6 +208,10 @@ def warnings_for(records: list[ResultRow]) -> list[RunWarning]:
         stolen = rec["steal_cores"]["max"] or 0.0
         if stolen > OTHER_LOAD_WARN_CORES:
             steal.append((where, stolen))
+        own_cpu = rec.get("orchestrator_cpu_cores")
+        own = (own_cpu["max"] if own_cpu else None) or 0.0
+        if own > ORCHESTRATOR_WARN_CORES:
+            orchestrator.append((where, own))
     found: list[RunWarning] = [
         {"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"} for item in failed
     ]
@@ -188,6 +227,14 @@ def warnings_for(records: list[ResultRow]) -> list[RunWarning]:
             steal,
             "the hypervisor took up to {worst:.2f} cores (steal time) during {n} cell(s) "
             "({names}): this VM shares its CPUs. Rerun when it is quiet.",
+        ),
+        (
+            "orchestrator",
+            orchestrator,
+            "gilwise's own orchestrator used up to {worst:.1%} of a core during {n} cell(s) ({names}), "
+            "above the 1 % it is built to stay under: on a machine with few cores that slows the parallel "
+            "cells, not the serial one, so those speedups read low. Rerun; if it persists, report it with "
+            "the --json file.",
         ),
         (
             "spread",

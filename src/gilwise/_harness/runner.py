@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -21,9 +22,11 @@ from typing import Any, Literal, Protocol
 from .._exceptions import HarnessError
 from .._models import get_model
 from .._pythons.discovery import InterpreterInfo
+from .._results.stats import PRECISION
 from .._workloads import ResourceHandle, Workload, load_object
 from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import calibrate_in_worker, measure_in_worker
+from .precision import round_cost_s, serial_cell, uncertain_cells
 from .protocol import WorkerSpec
 from .sampler import CpuSampler
 
@@ -42,6 +45,10 @@ class BenchSettings:
     """Fixed task size (skips calibration)."""
     dask_scheduler: str | None = None
     """``tcp://HOST:PORT`` of a running Dask cluster for the ``dask`` model (None: LocalCluster)."""
+    budget_s: float = 0.0
+    """Seconds the run may spend, after ``repeats`` rounds, on rounds that narrow the speedups
+    still known to no better than ±``precision`` (0: exactly ``repeats`` rounds)."""
+    precision: float = PRECISION
 
 
 class Progress(Protocol):
@@ -148,24 +155,28 @@ class Runner:
         self.sampler = sampler
         self.progress = progress
         self.on_round = on_round
+        self._total = 0
+        self._budget_left = settings.budget_s
 
     def run(self, groups: list[Group]) -> None:
         runnable = sum(1 for g in groups for c in g.cells if c.status == "ok")
+        self._total = runnable * self.settings.repeats + len(groups)
         if self.progress is not None:
-            self.progress.begin(runnable * self.settings.repeats + len(groups))
-        for comparison in comparison_sets(groups):
-            self._run_set(comparison)
+            self.progress.begin(self._total)
+        sets = comparison_sets(groups)
+        for index, comparison in enumerate(sets):
+            self._run_set(comparison, sets_left=len(sets) - index)
 
-    def _run_set(self, groups: list[Group]) -> None:
+    def _run_set(self, groups: list[Group], sets_left: int = 1) -> None:
         try:
             with _resource(groups[0].workload) as handle:
-                self._run_set_with(groups, handle)
+                self._run_set_with(groups, handle, sets_left)
         except HarnessError as exc:  # the resource (a server, a database) failed
             for group in groups:
                 if group.status in ("pending", "running"):
                     self._mark(group, "failed", str(exc))
 
-    def _run_set_with(self, groups: list[Group], handle: ResourceHandle) -> None:
+    def _run_set_with(self, groups: list[Group], handle: ResourceHandle, sets_left: int = 1) -> None:
         """Groups of one workload and impl under several interpreters share a task size and
         are measured in the same rounds, so their serial times can be paired across builds."""
         params = dict(handle.params)
@@ -186,6 +197,8 @@ class Runner:
                     group.rounds_done = round_index + 1
                 if self.on_round is not None:
                     self.on_round()
+            # An equal share of what is left of the budget; what a set does not use, the next gets.
+            self._precision_rounds(live, params, handle.pids, self._budget_left / max(1, sets_left))
         except KeyboardInterrupt:
             for group in live:
                 group.status = "interrupted"
@@ -194,6 +207,33 @@ class Runner:
             group.status = "done"
         if self.on_round is not None:
             self.on_round()
+
+    def _precision_rounds(
+        self, live: list[Group], params: dict[str, Any], pids: tuple[int, ...], share_s: float
+    ) -> None:
+        """Added rounds of the serial cell and the uncertain cells, while the share lasts."""
+        begun = time.monotonic()
+        deadline = begun + share_s
+        while True:
+            wanted = [
+                (group, cells)
+                for group in live
+                if (cells := uncertain_cells(group, self.settings.precision, self.settings.repeats))
+            ]
+            chosen = [(g, [c for c in [serial_cell(g), *cells] if c is not None]) for g, cells in wanted]
+            cost = sum(round_cost_s(cells) for _, cells in chosen)
+            if not chosen or time.monotonic() + cost > deadline:
+                break
+            round_index = max(g.rounds_done for g in live)
+            self._total += sum(len(cells) for _, cells in chosen)
+            if self.progress is not None:
+                self.progress.begin(self._total)
+            for group, cells in chosen:
+                self._measure_round(group, round_index, params, pids, cells)
+                group.rounds_done, group.extra_rounds = round_index + 1, group.extra_rounds + 1
+            if self.on_round is not None:
+                self.on_round()
+        self._budget_left -= time.monotonic() - begun
 
     @contextlib.contextmanager
     def _failures(self, group: Group) -> Iterator[None]:
@@ -286,9 +326,14 @@ class Runner:
             )
 
     def _measure_round(
-        self, group: Group, round_index: int, params: dict[str, Any], pids: tuple[int, ...]
+        self,
+        group: Group,
+        round_index: int,
+        params: dict[str, Any],
+        pids: tuple[int, ...],
+        only: list[Cell] | None = None,
     ) -> None:
-        cells = [c for c in group.cells if c.status == "ok"]
+        cells = [c for c in (group.cells if only is None else only) if c.status == "ok"]
         shift = round_index % len(cells) if cells else 0
         for cell in cells[shift:] + cells[:shift]:
             self._measure(group, cell, round_index, params, pids)
@@ -319,6 +364,7 @@ class Runner:
         if self.settings.dask_scheduler is not None:
             spec["dask_scheduler"] = self.settings.dask_scheduler
         resource_cpu0 = _cpu_of(pids)
+        begun = time.monotonic()
         try:
             report = measure_in_worker(
                 group.interpreter.path,
@@ -328,6 +374,7 @@ class Runner:
             )
         finally:
             self.sampler.watch(None)
+        cell.elapsed_s = time.monotonic() - begun
         resource_cpu = _cpu_of(pids) - resource_cpu0
         if not report["ok"]:
             # A model that cannot run this impl under this interpreter (an extension that does
@@ -338,7 +385,7 @@ class Runner:
         group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
         start, end = report["window"]
         window = self.sampler.window(start, end)
-        own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu
+        own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu + window.orchestrator_cpu_s
         seconds = max(end - start, 1e-9)
         other = max(0.0, window.busy_core_seconds - own) / seconds
         cell.rounds.append(
@@ -354,5 +401,9 @@ class Runner:
                     report["maxrss_self_bytes"] + report["maxrss_children_bytes"],
                 ),
                 resource_cpu_s=resource_cpu,
+                orchestrator_cpu_cores=window.orchestrator_cpu_cores,
+                peak_tree_pss=window.peak_tree_pss,
+                peak_tree_uss=window.peak_tree_uss,
+                memory_reads=window.memory_reads,
             )
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._base import Execution, Job, Model, Phases
 from .aio import AsyncioModel
 from .dask_cluster import DaskModel
+from .jvm_threads import JvmThreadsModel
 from .native_threads import CppThreadsModel
 from .processes import (
     DefaultProcessPoolModel,
@@ -37,6 +38,7 @@ MODELS: dict[str, Model] = {
         SubinterpreterModel(),
         CppThreadsModel(),
         DaskModel(),
+        JvmThreadsModel(),
     )
 }
 

@@ -7,6 +7,7 @@
     ctypes        libgilwise_native.so through ctypes                  released by ctypes
     numpy         vectorised NumPy, in bounded chunks                  released inside ufuncs
     cpp-threads   libgilwise_native.so: one call, N std::threads       released by ctypes
+    jvm           SqrtLog.java on a JVM child process (``_jvm``)        not involved (waits on a pipe)
 
 All compute ``sum(sqrt(i) * log(i + 1) for i in range(n))`` and agree within 1e-9 relative
 error (serial C gives the very same double as Python). Importing this module needs only the
@@ -26,7 +27,7 @@ from pathlib import Path
 from .._exceptions import NativeKernelUnavailable, UsageError
 from . import _library
 
-IMPLS = ("python", "native", "native-gil", "ctypes", "numpy", "cpp-threads")
+IMPLS = ("python", "native", "native-gil", "ctypes", "numpy", "cpp-threads", "jvm")
 # Every index must convert exactly to a double for all impls to compute the same thing.
 MAX_N = 2**53
 MAX_THREADS = 1024
@@ -165,6 +166,13 @@ def sqrt_log_cpp_threads(n: int, threads: int) -> float:
     return _library.sqrt_log_threads(n, threads)
 
 
+def sqrt_log_jvm(n: int) -> float:
+    """The loop in Java on one JVM thread, in this process's JVM (started on first use)."""
+    from . import _jvm
+
+    return _jvm.sqrt_log_jvm(_check_n(n))
+
+
 def _numpy_reason() -> str | None:
     try:
         import numpy  # noqa: F401
@@ -192,10 +200,17 @@ def unavailable_reason(impl: str) -> str | None:
         return _library.unavailable_reason()
     if impl == "numpy":
         return _numpy_reason()
+    if impl == "jvm":
+        # Imported here, not at the top: this package is imported inside sub-interpreters, and
+        # _jvm brings hashlib, which CPython 3.12.1 cannot unload from two of them (cpu.py).
+        from . import _jvm
+
+        return _jvm.unavailable_reason()
     raise UsageError(f"unknown sqrt_log impl {impl!r}; valid choices: {', '.join(IMPLS)}")
 
 
-# The serial impls by name (cpp-threads takes a thread count, so it is called on its own).
+# The serial in-process impls by name (cpp-threads takes a thread count, so it is called on its
+# own; jvm runs in a child JVM that lives as long as this process, see _jvm.shared_session).
 SERIAL_IMPLS: dict[str, Callable[[int], float]] = {
     "python": sqrt_log_python,
     "native": sqrt_log_native,

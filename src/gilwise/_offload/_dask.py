@@ -45,6 +45,7 @@ import dask
 import distributed
 from dask.base import tokenize
 from distributed import client as client_module
+from distributed.comm.core import connect
 
 from .._exceptions import OffloadError, OffloadTimeout, Unpicklable, UsageError
 from . import _worker
@@ -564,7 +565,7 @@ class DaskPool:
 
 
 async def _reach(address: str) -> None:
-    comm = await distributed.comm.connect(address, timeout=CONNECT_TIMEOUT_S)
+    comm = await connect(address, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]
     await comm.close()
 
 

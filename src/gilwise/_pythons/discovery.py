@@ -23,11 +23,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import UsageError
-from .._results.document import InterpreterEntry, build_label
+from .._results.document import InterpreterEntry, JitState, build_label
+from .builds import cached_builds, default_cache_dir
 
 # Runs inside the probed interpreter (after version_problem() said it is a CPython 3.11+).
 PROBE_SCRIPT = r"""
-import json, multiprocessing, platform, sys, sysconfig
+import json, multiprocessing, platform, re, sys, sysconfig
+def _jit():
+    # 3.14+ asks the running interpreter; before, only the configure flags can tell (3.13's
+    # JIT is opt-in at build time: --enable-experimental-jit[=yes|yes-off|no|interpreter]).
+    jit = getattr(sys, "_jit", None)
+    if jit is not None:
+        state = "on" if jit.is_enabled() else ("off" if jit.is_available() else "not built")
+        return state, "sys._jit"
+    args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    found = re.search(r"--enable-experimental-jit(?:=([\w-]+))?", args)
+    value = None if found is None else (found.group(1) or "yes")
+    # "interpreter" builds the tier-2 interpreter without the JIT compiler.
+    state = {"yes": "on", "yes-off": "off"}.get(value or "", "not built")
+    return state, "CONFIG_ARGS"
+def _build_flags():
+    # What the build was configured with, less what tells a free-threaded build from its twin
+    # (--disable-gil) and where it is installed: twins share this digest, other builds do not.
+    import hashlib, shlex
+    args = shlex.split(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    kept = sorted(a for a in args if a != "--disable-gil" and not a.startswith("--prefix="))
+    return hashlib.sha256("\0".join(kept).encode()).hexdigest()[:16]
 def _subinterpreters():
     for name in ("concurrent.interpreters", "interpreters", "_interpreters", "_xxsubinterpreters"):
         try:
@@ -37,6 +58,7 @@ def _subinterpreters():
         return name
     return None
 is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+jit_state, jit_source = _jit()
 print(json.dumps({
     "path": sys.executable,
     "version": platform.python_version(),
@@ -48,6 +70,9 @@ print(json.dumps({
     "start_methods": multiprocessing.get_all_start_methods(),
     "default_start_method": multiprocessing.get_start_method(),
     "subinterpreters_module": _subinterpreters(),
+    "jit": jit_state,
+    "jit_source": jit_source,
+    "build_flags": _build_flags(),
 }))
 """
 
@@ -66,6 +91,12 @@ class InterpreterInfo:
     start_methods: tuple[str, ...]
     default_start_method: str
     subinterpreters_module: str | None
+    jit: JitState | None = None
+    """The JIT at start-up (isolated mode, so no PYTHON_JIT): None when probed by an older gilwise."""
+    jit_source: str | None = None
+    """How ``jit`` was read: ``sys._jit`` (3.14+) or ``CONFIG_ARGS`` (the configure flags)."""
+    build_flags: str | None = None
+    """Digest of the configure flags less --disable-gil and --prefix: equal for same-flags twins."""
 
     @property
     def label(self) -> str:
@@ -73,7 +104,7 @@ class InterpreterInfo:
         return build_label(self.version, self.free_threaded)
 
     def to_json(self) -> InterpreterEntry:
-        return {
+        entry: InterpreterEntry = {
             "path": self.path,
             "version": self.version,
             "version_info": list(self.version_info),
@@ -85,6 +116,13 @@ class InterpreterInfo:
             "default_start_method": self.default_start_method,
             "subinterpreters_module": self.subinterpreters_module,
         }
+        if self.jit is not None:
+            entry["jit"] = self.jit
+        if self.jit_source is not None:
+            entry["jit_source"] = self.jit_source
+        if self.build_flags is not None:
+            entry["build_flags"] = self.build_flags
+        return entry
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InterpreterInfo:
@@ -100,7 +138,14 @@ class InterpreterInfo:
             start_methods=tuple(data["start_methods"]),
             default_start_method=str(data["default_start_method"]),
             subinterpreters_module=data.get("subinterpreters_module"),
+            jit=_jit_state(data.get("jit")),
+            jit_source=data.get("jit_source"),
+            build_flags=data.get("build_flags"),
         )
+
+
+def _jit_state(value: Any) -> JitState | None:
+    return value if value in ("on", "off", "not built") else None
 
 
 class UnusableInterpreter(UsageError):
@@ -185,28 +230,6 @@ class InterpreterSurvey:
     sources: dict[str, str]  # InterpreterInfo.path -> where it was found ("pyenv", "PATH", ...)
 
 
-def default_cache_dir() -> str:
-    """gilwise's cache root: ``$GILWISE_CACHE`` or ``~/.cache/gilwise``."""
-    return os.environ.get("GILWISE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "gilwise")
-
-
-def free_threaded_build_path() -> str:
-    """Where scripts/build-free-threaded-python.sh installs CPython 3.13t (may not exist)."""
-    return os.environ.get("GILWISE_FREE_THREADED_PYTHON") or os.path.join(
-        default_cache_dir(), "cpython-3.13.5t", "bin", "python3.13t"
-    )
-
-
-def gil_twin_build_path() -> str:
-    """The GIL build of the same source and flags (``build-free-threaded-python.sh --gil``).
-
-    The like-for-like baseline of the free-threaded single-thread penalty (may not exist).
-    """
-    return os.environ.get("GILWISE_GIL_TWIN_PYTHON") or os.path.join(
-        default_cache_dir(), "cpython-3.13.5", "bin", "python3.13"
-    )
-
-
 def _pythons_in(directory: str) -> list[str]:
     try:
         names = sorted(os.listdir(directory))
@@ -255,9 +278,9 @@ def _candidates() -> list[tuple[str, str]]:
             out += [(p, "uv") for p in _pythons_in(bin_dir)]
     for bin_dir in sorted(glob.glob(os.path.join(default_cache_dir(), "*", "bin"))):
         out += [(p, "gilwise cache") for p in _pythons_in(bin_dir)]
-    for variable in ("GILWISE_FREE_THREADED_PYTHON", "GILWISE_GIL_TWIN_PYTHON"):
-        if os.environ.get(variable):
-            out.append((os.environ[variable], variable))
+    for build in cached_builds():
+        if os.environ.get(build.env_variable):
+            out.append((os.environ[build.env_variable], build.env_variable))
     return out
 
 

@@ -17,6 +17,7 @@ from .. import _models
 from .._exceptions import UsageError
 from .._harness.launch import worker_env
 from .._harness.machine import describe_machine
+from .builds import cached_builds
 from .discovery import InterpreterInfo, InterpreterSurvey, survey
 from .gilstate import gil_after_import
 
@@ -66,6 +67,8 @@ def _interpreter_entry(info: InterpreterInfo, found: InterpreterSurvey) -> dict[
         "soabi": info.soabi,
         "start_methods": list(info.start_methods),
         "subinterpreters_module": info.subinterpreters_module,
+        "jit": info.jit,
+        "jit_source": info.jit_source,
         "models": {name: model.available(info) for name, model in _models.MODELS.items()},
     }
 
@@ -106,5 +109,16 @@ def diagnose(extra: tuple[str, ...] = ()) -> dict[str, Any]:
         "machine": machine,
         "interpreters": entries,
         "skipped": [{"path": s.path, "source": s.source, "reason": s.reason} for s in found.skipped],
+        # The builds gilwise's script makes, present or not: a missing one says how to get it.
+        "cached_builds": [
+            {
+                "label": build.label,
+                "free_threaded": build.free_threaded,
+                "path": build.path(),
+                "present": os.path.exists(build.path()),
+                "build_command": build.build_command,
+            }
+            for build in cached_builds()
+        ],
         "models": _models_entry(interpreters),
     }

@@ -51,6 +51,16 @@ COLUMNS = (
     ),
 )
 
+# Shown only when the run has such rows: most runs never start a JVM.
+OPTIONAL_COLUMNS = (
+    Column(
+        "JVM threads",
+        lambda r: r["model"] == "jvm-threads",
+        ("jvm-threads",),
+        "one address space (the JVM heap): objects shared directly, synchronised by hand",
+    ),
+)
+
 ROWS = (
     "True parallelism for CPU-bound work",
     "Best use (CPU vs I/O)",
@@ -135,6 +145,11 @@ def _column_cells(column: Column, records: list[ResultRow], cores: int) -> list[
     assert ref is not None
     if ref["model"] == "cpp-threads":
         cells.append("threads start inside each native call: not separable from compute")
+    elif ref["model"] == "jvm-threads":
+        cells.append(
+            f"{fmt.seconds(ref['startup_s']['median'])} to start the JVM and warm its JIT; "
+            "threads start inside each task"
+        )
     else:
         cells.append(f"{fmt.seconds(ref['startup_s']['median'])} to start {ref['workers']} workers")
     per_task = (ref["dispatch_s"]["median"] or 0.0) / max(ref["tasks"], 1)
@@ -143,11 +158,16 @@ def _column_cells(column: Column, records: list[ResultRow], cores: int) -> list[
     return cells
 
 
+def columns_for(records: list[ResultRow]) -> tuple[Column, ...]:
+    """The fixed columns, then each optional one that has rows in ``records``."""
+    return COLUMNS + tuple(c for c in OPTIONAL_COLUMNS if any(c.matches(r) for r in records))
+
+
 def classic_rows(document: ResultDocument, interpreter: str | None = None) -> list[tuple[str, list[str]]]:
     """The table's rows, from the records of one interpreter (by path) or of all of them."""
     cores = int(document["machine"]["usable_cores"])
     records = [r for r in document["results"] if interpreter in (None, r["interpreter"]["path"])]
-    columns = [_column_cells(c, records, cores) for c in COLUMNS]
+    columns = [_column_cells(c, records, cores) for c in columns_for(records)]
     return [(row, [col[i] for col in columns]) for i, row in enumerate(ROWS)]
 
 
@@ -168,8 +188,10 @@ def render_classic(console: Console, document: ResultDocument) -> None:
             header_style="bold",
         )
         table.add_column("")
-        for column in COLUMNS:
+        path = interp["path"] if interp else None
+        records = [r for r in document["results"] if path in (None, r["interpreter"]["path"])]
+        for column in columns_for(records):
             table.add_column(column.title, ratio=1)
-        for row, cells in classic_rows(document, interp["path"] if interp else None):
+        for row, cells in classic_rows(document, path):
             table.add_row(row, *cells)
         console.print(table)

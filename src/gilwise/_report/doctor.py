@@ -34,6 +34,13 @@ def _native_cell(native: dict[str, Any], impl: str) -> str:
     return "[yellow]no[/yellow]"
 
 
+def _jit_cell(interp: dict[str, Any]) -> str:
+    state = interp.get("jit")
+    if state is None:
+        return "?"
+    return {"on": "[green]on[/green]", "off": "off, built in", "not built": "not built"}[state]
+
+
 def render_doctor(console: Console, document: dict[str, Any]) -> None:
     machine = document["machine"]
     console.print(f"[bold]Machine[/bold]  {escape(_machine_line(machine))}")
@@ -43,7 +50,8 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
             "load or rely on paired speedups[/yellow]"
         )
     table = Table(title="CPython builds", title_justify="left", header_style="bold")
-    for column in ("build", "path", "found in", "GIL", "sub-interp.", "C-API ext", "ctypes", "NumPy"):
+    columns = ("build", "path", "found in", "GIL", "JIT", "sub-interp.", "C-API ext", "ctypes", "NumPy")
+    for column in columns:
         table.add_column(column)
     notes: list[str] = []
     for interp in document["interpreters"]:
@@ -58,6 +66,7 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
             escape(interp["path"]),
             escape(interp["source"]),
             gil,
+            _jit_cell(interp),
             escape(interp["subinterpreters_module"] or "—"),
             _native_cell(native, "native"),
             _native_cell(native, "ctypes"),
@@ -88,6 +97,16 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
         )
     for note in notes:
         console.print(f"  • {escape(note)}")
+    console.print(
+        "  [dim]JIT: at start-up, from sys._jit on 3.14+, else from the configure flags "
+        "(--enable-experimental-jit); `off, built in` turns on with PYTHON_JIT=1[/dim]"
+    )
+    for build in document.get("cached_builds", []):
+        if not build["present"]:
+            console.print(
+                f"  [dim]{escape(build['label'])} not built ({escape(build['path'])}): "
+                f"{escape(build['build_command'])}[/dim]"
+            )
     for skipped in document["skipped"]:
         where = f"{skipped['path']} ({skipped['source']})"
         console.print(f"  [dim]skipped {escape(where)}: {escape(skipped['reason'])}[/dim]")

@@ -47,6 +47,36 @@ def paired(summary: Summary | None) -> str:
     return f"{med:.2f}× [{lo:.2f}–{hi:.2f}]"
 
 
+def speedup_ci(rec: ResultRow) -> str:
+    """``1.78× [1.70–1.85]``: the median paired speedup and its confidence interval, ``?`` when it
+    stayed wider than ±10 %. Files written before intervals existed show [min–max] instead."""
+    pairs = rec.get("speedup_paired")
+    interval = rec.get("speedup_ci")
+    if not pairs or pairs["median"] is None:
+        return "—"
+    if interval is None:
+        return paired(pairs) if "speedup_ci" not in rec else f"{pairs['median']:.2f}× ?"
+    mark = " ?" if rec.get("speedup_uncertain") else ""
+    return f"{pairs['median']:.2f}× [{interval['low']:.2f}–{interval['high']:.2f}]{mark}"
+
+
+def worker_memory(rec: ResultRow) -> str:
+    """USS added per worker (what each worker alone holds); older files had only RSS."""
+    figures = rec.get("memory_per_worker")
+    if figures is not None and figures["uss_bytes"] is not None:
+        return size_bytes(figures["uss_bytes"])
+    rss = rec.get("memory_per_worker_bytes")
+    return "—" if rss is None else f"{size_bytes(rss)} RSS"
+
+
+def other_load(rec: ResultRow) -> str:
+    """The worst other-process CPU of the rounds long enough to judge it, in cores."""
+    load = rec.get("other_cpu_cores")
+    if not load or load["max"] is None:
+        return "n/a" if rec.get("other_cpu_note") else "—"
+    return f"{load['max']:.2f}"
+
+
 SHORT_REASON_CHARS = 60
 
 

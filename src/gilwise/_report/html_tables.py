@@ -15,7 +15,7 @@ from .._results.document import (
     interpreter_label,
 )
 from . import fmt
-from .classic import COLUMNS, classic_rows
+from .classic import classic_rows, columns_for
 from .svg import esc
 
 
@@ -174,7 +174,7 @@ def full_table(records: list[ResultRow]) -> str:
 
 def classic_table(document: ResultDocument) -> str:
     rows = [_tr([f"<b>{esc(row)}</b>", *(esc(c) for c in cells)]) for row, cells in classic_rows(document)]
-    return _table(["", *(c.title for c in COLUMNS)], rows, "classic")
+    return _table(["", *(c.title for c in columns_for(document["results"]))], rows, "classic")
 
 
 def _value(value: Any) -> str:

@@ -11,6 +11,7 @@ measured; speedups are each interpreter's own paired speedups (same round, same 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -72,11 +73,19 @@ def _per_iteration(rec: ResultRow) -> dict[int, float]:
     return {i: v / units for i, v in zip(ids, rec["wall_s"]["values"], strict=True)}
 
 
-def _baseline(free: InterpreterRef, gil_builds: list[InterpreterRef]) -> tuple[InterpreterRef, str] | None:
-    """The GIL build to compare a free-threaded one with: same version first (the twin)."""
+def _baseline(
+    free: InterpreterRef, gil_builds: list[InterpreterRef], flags: dict[str, str]
+) -> tuple[InterpreterRef, str] | None:
+    """The GIL build to compare a free-threaded one with: its same-flags twin first, then the
+    same version, the same minor version, any. ``flags``: path -> configure-flags digest."""
     same = [g for g in gil_builds if g["version"] == free["version"]]
+    mine = flags.get(free["path"])
+    twins = [g for g in same if mine is not None and flags.get(g["path"]) == mine]
+    if twins:
+        return twins[0], "its same-flags GIL twin"
     if same:
-        return same[0], "the same-version GIL build"
+        known = mine is not None and flags.get(same[0]["path"]) is not None
+        return same[0], "the same-version GIL build" + (" (other configure flags)" if known else "")
     minor = ".".join(free["version"].split(".")[:2])
     close = [g for g in gil_builds if g["version"].startswith(minor + ".")]
     if close:
@@ -86,11 +95,43 @@ def _baseline(free: InterpreterRef, gil_builds: list[InterpreterRef]) -> tuple[I
     return None
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def _by_version(penalties: list[dict[str, Any]], jit: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Per workload and impl, each free-threaded build's penalty against its own version's GIL
+    build, oldest version first: how the penalty changed from release to release. A build whose
+    JIT (or whose baseline's JIT) is on is marked, so JIT-free builds are compared with each other."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for item in penalties:
+        if item["baseline_kind"].startswith(("its same-flags", "the same-version")):
+            grouped[(item["workload"], item["impl"])].append(item)
+    out = []
+    for (workload, impl), items in grouped.items():
+        builds = [
+            {
+                "free_threaded": item["free_threaded"],
+                "baseline": item["baseline"],
+                "baseline_kind": item["baseline_kind"],
+                "ratio": item["ratio"],
+                "jit": jit.get(item["free_threaded_path"]),
+                "jit_free": "on" not in (jit.get(item["free_threaded_path"]), jit.get(item["baseline_path"])),
+            }
+            for item in sorted(items, key=lambda i: _version_key(i["free_threaded"].rstrip("t")))
+        ]
+        out.append({"workload": workload, "impl": impl, "builds": builds})
+    return out
+
+
 def compare(document: ResultDocument) -> dict[str, Any]:
     """Penalties, per-build scaling and the shared-object contention finding, as data."""
     by_group: dict[tuple[str, str], list[ResultRow]] = defaultdict(list)
     for rec in document["results"]:
         by_group[(rec["workload"], rec["impl"])].append(rec)
+    entries = {e["path"]: e for e in document.get("interpreters", [])}
+    flags = {path: e["build_flags"] for path, e in entries.items() if "build_flags" in e}
+    jit = {path: e["jit"] for path, e in entries.items() if "jit" in e}
     penalties, scaling = [], []
     for (workload, impl), records in by_group.items():
         serial = {r["interpreter"]["path"]: r for r in records if r["model"] == "serial" and _measured(r)}
@@ -99,7 +140,7 @@ def compare(document: ResultDocument) -> dict[str, Any]:
             interp = rec["interpreter"]
             if not interp["free_threaded"]:
                 continue
-            chosen = _baseline(interp, gil_builds)
+            chosen = _baseline(interp, gil_builds, flags)
             if chosen is None:
                 continue
             base, why = chosen
@@ -139,6 +180,7 @@ def compare(document: ResultDocument) -> dict[str, Any]:
         "penalties": penalties,
         "scaling": scaling,
         "contention": _contention(scaling),
+        "versions": _by_version(penalties, jit),
     }
 
 
@@ -237,9 +279,29 @@ def render_interpreter_comparison(console: Console, document: ResultDocument) ->
                 + _penalty_note(item)
             )
         )
+    for item in data["versions"]:
+        text = versions_text(item)
+        if text:
+            console.print(escape(text))
     for item in data["contention"]:
         console.print(escape(contention_text(item)))
     console.print(f"[dim]{escape(data['pairing'])}[/dim]")
+
+
+def versions_text(item: dict[str, Any]) -> str | None:
+    """``3.13.5t +62 % → 3.14.10t +9 %``: the JIT-free builds' penalties, oldest first."""
+    builds = [b for b in item["builds"] if b["jit_free"] and b["ratio"]["median"] is not None]
+    if len(builds) < 2:
+        return None
+    steps = [f"{b['free_threaded']} {(b['ratio']['median'] - 1) * 100:+.0f} %" for b in builds]
+    first, last = builds[0]["ratio"]["median"], builds[-1]["ratio"]["median"]
+    change = (first - last) * 100
+    verdict = f"{change:.0f} points less" if change >= 0 else f"{-change:.0f} points more"
+    return (
+        f"Single-thread penalty by version, {item['workload']} [{item['impl']}], JIT off in every "
+        f"build, each against its own version's GIL build: {' → '.join(steps)} "
+        f"({verdict} from {builds[0]['free_threaded']} to {builds[-1]['free_threaded']})"
+    )
 
 
 def _penalty_note(item: dict[str, Any]) -> str:
@@ -248,6 +310,12 @@ def _penalty_note(item: dict[str, Any]) -> str:
         return (
             ". CPython 3.13's free-threaded build runs without the specialising adaptive "
             "interpreter (PEP 659), which costs most on global and attribute lookups"
+        )
+    if _version_key(item["free_threaded"].rstrip("t")) >= (3, 14):
+        # The 3.14 free-threading HOWTO: specialisation is back, "about 5-10 %" slower.
+        return (
+            ". From 3.14 the free-threaded build specialises again (PEP 659, made thread-safe); "
+            "CPython's docs put its single-thread cost at about 5–10 %"
         )
     return ""
 

@@ -46,14 +46,15 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
             "model",
             "workers",
             "wall (median ±)",
-            "speedup (paired)",
+            "speedup [CI]",
             "effic.",
             "busy cores",
             "CPU-s",
             "start-up",
             "dispatch (/task)",
-            "mem/worker",
+            "USS/worker",
             "ns/iter",
+            "other load",
         ):
             table.add_column(column, justify="left" if column == "model" else "right")
         footnotes: list[str] = []
@@ -71,25 +72,27 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
                 rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
                 str(rec["workers"]),
                 fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
-                fmt.paired(rec.get("speedup_paired")),
+                fmt.speedup_ci(rec),
                 _efficiency(rec),
                 "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
                 f"{rec['cpu_s']['median']:.2f}",
                 fmt.seconds(rec["startup_s"]["median"]),
                 _dispatch(rec),
-                fmt.size_bytes(rec.get("memory_per_worker_bytes")),
+                fmt.worker_memory(rec),
                 "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
+                fmt.other_load(rec) + (" ⚠" if _busy(rec) else ""),
             )
-        if meta and meta["resource"]:
-            table.caption = meta["resource"]
+        captions = [meta["resource"]] if meta and meta["resource"] else []
         running = sorted({r["model"] for r in records if r.get("wall_excludes_startup")})
         if running:
             # A cluster outlives one batch: its rows time the work on the running cluster.
-            note = (
+            captions.append(
                 f"{', '.join(running)}: wall, speedup and CPU are of the work on a running cluster; "
                 "creating or joining the cluster is the start-up column, outside the wall time"
             )
-            table.caption = f"{table.caption} — {note}" if table.caption else note
+        captions += _fidelity_notes(records)
+        if captions:
+            table.caption = escape("\n".join(captions))
         if interp["free_threaded"] and interp["gil_enabled"]:
             table.caption = escape(REENABLED_NOTE)
         if meta and meta["status"] == "failed":
@@ -109,6 +112,33 @@ def _dispatch(rec: ResultRow) -> str:
     if per_task is not None and per_task["median"] is not None:
         text += f" ({fmt.seconds(per_task['median'])})"
     return text
+
+
+def _fidelity_notes(records: list[ResultRow]) -> list[str]:
+    """How sure the row's figures are, said under the table rather than left to the JSON."""
+    measured = [r for r in records if r["status"] == "ok" and r.get("rounds")]
+    notes = []
+    intervals = [ci for r in measured if (ci := r.get("speedup_ci")) is not None]
+    levels = sorted({ci["level"] for ci in intervals})
+    if levels:
+        level = f"{levels[0]:.0%}" if len(levels) == 1 else f"{levels[0]:.0%}–{levels[-1]:.0%}"
+        notes.append(
+            f"[CI]: {level} interval of the median paired speedup (sign test over the rounds); "
+            "? = still wider than ±10 %"
+        )
+    own = [r["orchestrator_cpu_cores"]["max"] for r in measured if r.get("orchestrator_cpu_cores")]
+    worst = max((v for v in own if v is not None), default=None)
+    if worst is not None:
+        notes.append(f"gilwise's orchestrator used at most {worst:.2%} of a core during any cell")
+    short = [r for r in measured if r.get("other_cpu_note")]
+    for rec in short:
+        notes.append(f"other load {rec['model']}×{rec['workers']}: {rec['other_cpu_note']}")
+    return notes
+
+
+def _busy(rec: ResultRow) -> bool:
+    load = rec.get("other_cpu_cores")
+    return bool(load and (load["max"] or 0.0) > OTHER_LOAD_WARN_CORES)
 
 
 def _efficiency(rec: ResultRow) -> str:
@@ -135,9 +165,7 @@ def render_iteration_costs(console: Console, document: ResultDocument) -> None:
 
 
 def _noisy(rec: ResultRow) -> bool:
-    load = rec.get("other_cpu_cores")
-    other = (load["max"] if load else None) or 0.0
-    return bool(other > OTHER_LOAD_WARN_CORES or relative_spread(rec["wall_s"]["values"]) >= SPREAD_WARN)
+    return _busy(rec) or relative_spread(rec["wall_s"]["values"]) >= SPREAD_WARN
 
 
 def render_warnings(console: Console, document: ResultDocument) -> None:

@@ -3,7 +3,13 @@
 A row is (workload, impl, model, workers, interpreter version). A row counts as a regression
 when its median got at least ``threshold`` slower *and* the one-sided Mann–Whitney test on the
 repeat values says the slowdown is beyond noise (p ≤ alpha), or when it was measured in A and
-failed in B. Everything else is reported but does not fail the gate.
+failed in B.
+
+A row that is not slower is only called unchanged when its repeats could have shown a
+``threshold`` slowdown: ``detectable`` is the smallest slowdown that, with these repeats and
+their spread, would have reached p ≤ alpha (B's values moved to A's median, then scaled up
+until the test says slower). Where that exceeds ``threshold``, or no change at all could reach
+p ≤ alpha with so few repeats, the row is *inconclusive*: the gate can neither pass nor fail it.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ class RowKey:
 class RowChange:
     key: RowKey
     verdict: str
-    """slower | faster | unchanged | within noise | failed | fixed | not compared | only in A | only in B"""
+    """slower | faster | unchanged | within noise | inconclusive | failed | fixed | not compared |
+    only in A | only in B"""
     a_median: float | None = None
     b_median: float | None = None
     change: float | None = None
@@ -46,6 +53,9 @@ class RowChange:
     n_a: int = 0
     n_b: int = 0
     note: str = ""
+    detectable: float | None = None
+    """The smallest slowdown these repeats could have detected (0.12 = 12 %); None when even
+    every B repeat slower than every A repeat would not reach p ≤ alpha."""
 
     @property
     def regression(self) -> bool:
@@ -62,6 +72,18 @@ class Comparison:
     @property
     def regressions(self) -> list[RowChange]:
         return [r for r in self.rows if r.regression]
+
+    @property
+    def inconclusive(self) -> list[RowChange]:
+        return [r for r in self.rows if r.verdict == "inconclusive"]
+
+    @property
+    def outcome(self) -> str:
+        """slower (some row regressed) | inconclusive (none did, but some could not have shown
+        it) | clean."""
+        if self.regressions:
+            return "slower"
+        return "inconclusive" if self.inconclusive else "clean"
 
 
 def keyed_rows(document: ResultDocument) -> dict[RowKey, ResultRow]:
@@ -113,15 +135,57 @@ def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alph
     change = b_med / a_med - 1 if a_med > 0 else 0.0
     p_slow = p_greater(before, after)
     p_fast = p_greater(after, before)
+    detectable = detectable_slowdown(before, after, alpha)
     if change >= threshold - _EPS and p_slow <= alpha + _EPS:
         verdict = "slower"
     elif change <= -threshold + _EPS and p_fast <= alpha + _EPS:
         verdict = "faster"
+    elif detectable is None or detectable > threshold + _EPS:
+        verdict = "inconclusive"
+        reach = (
+            f"{len(before)} vs {len(after)} repeats cannot reach p ≤ {alpha:g} whatever the change"
+            if detectable is None
+            else f"these repeats could detect only a slowdown of ≥ {percent_text(detectable)}"
+        )
+        note = f"{reach}; {note}" if note else reach
     elif abs(change) >= threshold - _EPS:
         verdict = "within noise"
     else:
         verdict = "unchanged"
-    return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after), note)
+    return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after), note, detectable)
+
+
+def percent_text(value: float) -> str:
+    """One decimal below 10 %: "5.3 %" must not read as the 5 % threshold it exceeds."""
+    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
+
+
+def detectable_slowdown(before: list[float], after: list[float], alpha: float) -> float | None:
+    """The smallest slowdown f that would have made B significantly slower than A.
+
+    B's repeats keep their own spread but are moved to A's median, then multiplied by 1 + f;
+    f is found by bisection (p only falls as f grows) to 0.1 %. None when even complete
+    separation cannot reach ``alpha`` with this many repeats.
+    """
+    if not before or not after or smallest_p(len(before), len(after)) > alpha + _EPS:
+        return None
+    a_med, b_med = statistics.median(before), statistics.median(after)
+    if a_med <= 0 or b_med <= 0:
+        return None
+    centred = [v * a_med / b_med for v in after]
+
+    def significant(f: float) -> bool:
+        return p_greater(before, [v * (1 + f) for v in centred]) <= alpha + _EPS
+
+    if significant(0.0):
+        return 0.0
+    # Complete separation (every B repeat above every A repeat) reaches the smallest p.
+    high = max(before) / min(centred) * (1 + 1e-6) - 1
+    low = 0.0
+    while high - low > 0.001:
+        mid = (low + high) / 2
+        low, high = (low, mid) if significant(mid) else (mid, high)
+    return high
 
 
 def _work(rec: ResultRow) -> float:

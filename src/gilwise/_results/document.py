@@ -29,6 +29,33 @@ class Summary(TypedDict):
     values: list[float]
 
 
+class ConfidenceInterval(TypedDict):
+    """Where the median of a quantity lies, with the confidence the repeats allow."""
+
+    low: float
+    high: float
+    level: float
+    """The coverage these repeats reach (below ``target_level`` for fewer than 6 of them)."""
+    target_level: float
+    rounds: int
+    half_width: float
+    """max(median - low, high - median) / median: 0.1 = known to within ±10 %."""
+    method: str
+
+
+class MemoryFigures(TypedDict):
+    """One memory quantity in the three ways a process tree can be counted, in bytes.
+
+    ``rss`` counts every resident page in every process (a page shared after fork once per
+    process); ``pss`` divides each page among the processes mapping it (the tree's true share);
+    ``uss`` counts only pages one process alone holds (what ending it would free).
+    """
+
+    rss_bytes: float | None
+    pss_bytes: float | None
+    uss_bytes: float | None
+
+
 class InterpreterRef(TypedDict):
     """The interpreter a row ran under; ``gil_enabled`` is what its workers saw at run time."""
 
@@ -36,6 +63,10 @@ class InterpreterRef(TypedDict):
     version: str
     gil_enabled: bool
     free_threaded: bool
+
+
+JitState = Literal["on", "off", "not built"]
+"""CPython's JIT at start-up: enabled, compiled in but off (PYTHON_JIT=1 turns it on), absent."""
 
 
 class InterpreterEntry(TypedDict):
@@ -51,6 +82,10 @@ class InterpreterEntry(TypedDict):
     start_methods: list[str]
     default_start_method: str
     subinterpreters_module: str | None
+    jit: NotRequired[JitState]
+    jit_source: NotRequired[str]
+    build_flags: NotRequired[str]
+    """Digest of the configure flags less --disable-gil and --prefix (twins share it)."""
 
 
 class CpuPerCore(TypedDict):
@@ -110,6 +145,19 @@ class ResultRow(TypedDict):
     steal_cores: NotRequired[Summary]
     resource_cpu_s: NotRequired[Summary]
     notes: NotRequired[list[str]]
+    # Added for measurement fidelity (older files lack them):
+    speedup_ci: NotRequired[ConfidenceInterval | None]
+    """The sign-test interval of the median paired speedup (``_results.stats.median_interval``)."""
+    speedup_uncertain: NotRequired[bool]
+    """The interval stayed wider than ±10 % (``stats.PRECISION``) after every round the run added."""
+    orchestrator_cpu_cores: NotRequired[Summary]
+    """gilwise's own orchestrator CPU per round over the cell's window, in cores (≤ 0.01 expected)."""
+    peak_memory: NotRequired[MemoryFigures]
+    """The worker tree's peak, each measure on its own, over the memory reads in the cell's window."""
+    memory_per_worker: NotRequired[MemoryFigures | None]
+    """Peak over the serial cell's, per worker (None for serial); ``memory_per_worker_bytes`` is
+    its ``rss_bytes`` as older files stored it."""
+    memory_reads: NotRequired[int]
 
 
 class GroupEntry(TypedDict):
@@ -122,6 +170,8 @@ class GroupEntry(TypedDict):
     reason: str | None
     resource: str
     rounds_done: int
+    extra_rounds: NotRequired[int]
+    """Rounds added after ``settings.repeats`` to narrow uncertain speedups (``--budget``)."""
 
 
 class RunWarning(TypedDict):
@@ -148,6 +198,8 @@ class Settings(TypedDict):
     target_cell_s: float
     cell_timeout_s: float
     size: int | None
+    budget_s: NotRequired[float]
+    precision: NotRequired[float]
 
 
 class ResultDocument(TypedDict):

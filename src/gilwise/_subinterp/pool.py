@@ -5,12 +5,13 @@ Stdlib-only, imported only on 3.14+. The pool pickles callables by reference, so
 with PYTHONPATH pointing at gilwise's src/, which every sub-interpreter inherits; the
 initializer then copies the parent's sys.path for task modules found at run time.
 
-Not exercised on the gilwise development machine, which has no CPython 3.14: its tests skip
-with that reason there and run wherever a 3.14 is discovered.
+Tested under Debian's CPython 3.14 and 3.15 (``scripts/debian-python.sh``), which discovery
+finds in gilwise's cache; the tests skip with the reason where no 3.14+ is found.
 """
 
 from __future__ import annotations
 
+import pickle
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -59,16 +60,25 @@ def _rendezvous(arrived: Any, release: Any) -> None:
 
 
 def _call_task(module: str, function: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``("ok", value, t0, t1)``, or ``("error", traceback, class names)`` when the task raised."""
+    """``("ok", pickled value, t0, t1)``, or ``("error", traceback, class names)``.
+
+    The value is pickled here, in the task's interpreter: a result that cannot cross then fails
+    as that task's error with the reason, where the pool itself would only say
+    "NotShareableError: object does not support cross-interpreter data". Bytes cross as they are.
+    """
     import importlib
 
     try:
         func = getattr(importlib.import_module(module), function)
         t0 = time.perf_counter()
         value = func(*args)
-        return "ok", value, t0, time.perf_counter()
+        t1 = time.perf_counter()
     except Exception as exc:
         return ("error", *_failure(exc))
+    try:
+        return "ok", pickle.dumps(value), t0, t1
+    except Exception as exc:
+        return "error", f"its result could not be pickled: {exc!r}", _failure(exc)[1]
 
 
 def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
@@ -101,7 +111,10 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         deadline, arrivals = time.monotonic() + _RENDEZVOUS_TIMEOUT_S, 0
         while arrivals < n:
             try:
-                failure = arrived.get(timeout=0.05)
+                # Whole seconds: Queue.get() truncates its timeout with int(), so 0.05 became 0
+                # and this loop spun a core (measured here: 3.14 start-up 0.30 s instead of 0.14
+                # s on 2 cores). It polls every 10 ms inside, so arrivals are still seen at once.
+                failure = arrived.get(timeout=1)
                 arrivals += 1
                 if failure is not None:
                     text, types = failure
@@ -133,7 +146,7 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
                 errors.append((f"{task.module}.{task.function}{tuple(task.args)!r}: {exc!r}", frozenset()))
                 continue
             if reply[0] == "ok":
-                raw.append(reply[1:])
+                raw.append((pickle.loads(reply[1]), *reply[2:]))
             else:
                 where = f"{task.module}.{task.function}{tuple(task.args)!r}"
                 errors.append((f"{where}: {reply[1]}", frozenset(reply[2])))

@@ -39,6 +39,7 @@ WORKLOADS: dict[str, Workload] = {
                 "native-gil": f"{_NATIVE}:sqrt_log_native_gil",
                 "ctypes": f"{_NATIVE}:sqrt_log_ctypes",
                 "numpy": f"{_NATIVE}:sqrt_log_numpy",
+                "jvm": f"{_NATIVE}:sqrt_log_jvm",
             },
             threaded_impls={
                 "native": f"{_NATIVE}:sqrt_log_cpp_threads",

@@ -26,6 +26,11 @@ def sqrt_log_numpy(size: int, params: Params) -> float:
     return _native.sqrt_log_numpy(size)
 
 
+def sqrt_log_jvm(size: int, params: Params) -> float:
+    """SqrtLog.java on one JVM thread, in a JVM this process starts on first use (untimed warm-up)."""
+    return _native.sqrt_log_jvm(size)
+
+
 def sqrt_log_cpp_threads(size: int, params: Params, threads: int) -> float:
     """One native call: range(size) split over ``threads`` std::threads."""
     return _native.sqrt_log_cpp_threads(size, threads)

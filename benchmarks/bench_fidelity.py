@@ -1,0 +1,209 @@
+"""Does the harness hide no cost in *parallel* cells? gilwise's paired speedup vs a bare program.
+
+    uv run python benchmarks/bench_fidelity.py [--case NAME]... [--blocks 6] [--rounds 3]
+        [--tool-src PATH] [--label after] [--sub-python PATH]
+
+For each case, in interleaved blocks (``--blocks`` times: a `gilwise bench` run of ``--rounds``
+rounds, then the bare program of benchmarks/fidelity_bare.py for as many rounds; the order flips
+every other block, so neither always runs first), it compares gilwise's median paired speedup
+with the bare program's, timed in the same minutes on the same interpreter with the same task
+size and count. On 2 cores whatever the orchestrator spends lands on the parallel cells only,
+so a tool/bare ratio below 1 is cost the harness adds; the target is within 5 %.
+
+``--tool-src`` runs the tool from another checkout's ``src`` (e.g. ``git archive`` of an older
+commit, to record "before" figures) under ``--tool-python``, which must be an environment without
+gilwise installed: an editable install redirects every ``import gilwise`` to its own checkout
+whatever PYTHONPATH says (checked before measuring). ``--label`` names the JSON file
+(``benchmarks/results/fidelity_<label>.json``), which keeps the cases of earlier invocations, so
+each case can run in its own short exclusive-lock window.
+
+Cases: processes (sqrt_log, fork pool), threads (sha256), ctypes-threads (the C kernel through
+ctypes on Python threads), cpp-threads (std::threads inside one ctypes call), interpreters
+(sqrt_log in sub-interpreters, under ``--sub-python``, a GIL build of CPython >= 3.12).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import RESULTS, machine_summary, save, stats, table
+from gilwise._native._library import LIBRARY_PATH
+
+HERE = Path(__file__).parent
+DEFAULT_SUB_PYTHON = Path.home() / ".pyenv/versions/3.13.0/bin/python3.13"
+TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Case:
+    workload: str
+    impl: str
+    model: str
+    size: int
+    sub_interpreters: bool = False
+
+
+CASES = {
+    "processes": Case("sqrt_log", "python", "processes", 630_000),
+    "threads": Case("sha256", "python", "threads", 48),
+    "ctypes-threads": Case("sqrt_log", "ctypes", "threads", 20_000_000),
+    "cpp-threads": Case("sqrt_log", "ctypes", "cpp-threads", 20_000_000),
+    "interpreters": Case("sqrt_log", "python", "interpreters", 630_000, sub_interpreters=True),
+}
+TOOL = "import sys; from gilwise.cli import main; sys.exit(main())"
+
+
+@dataclass(frozen=True)
+class Tool:
+    src: Path
+    python: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(self.src)}
+
+    def check(self) -> None:
+        """The tool must import from ``src`` (and so must its workers, under the same python)."""
+        probe = "import gilwise; print(gilwise.__file__)"
+        found = subprocess.run([self.python, "-c", probe], env=self.env, capture_output=True, text=True)
+        if not found.stdout.strip().startswith(str(self.src)):
+            raise SystemExit(
+                f"{self.python} imports gilwise from {found.stdout.strip() or found.stderr[-300:]}, not "
+                f"from {self.src}: give --tool-python of an environment without gilwise installed"
+            )
+
+
+def run_tool(case: Case, rounds: int, tool: Tool, python: str) -> dict[str, Any]:
+    """One `gilwise bench` run as a user types it; returns the parallel row of its JSON."""
+    with tempfile.TemporaryDirectory(prefix="gilwise-fidelity-") as folder:
+        out = Path(folder, "run.json")
+        command = [tool.python, "-c", TOOL, "bench", "--workload", case.workload, "--impl", case.impl]
+        command += ["--model", f"serial,{case.model}", "--workers", "2", "--repeats", str(rounds)]
+        command += ["--size", str(case.size), "--json", str(out), "--no-history"]
+        if case.sub_interpreters:
+            command += ["--python", python]
+        done = subprocess.run(command, env=tool.env, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0 or not out.exists():
+            raise SystemExit(f"gilwise bench failed ({done.returncode}): {done.stderr[-2000:]}")
+        document = json.loads(out.read_text())
+    for row in document["results"]:
+        if row["model"] == case.model and row["workers"] == 2:
+            if row["status"] != "ok":
+                raise SystemExit(f"{case.model} row {row['status']}: {row['reason']}")
+            return dict(row)
+    raise SystemExit(f"no {case.model}×2 row in the tool's JSON")
+
+
+def run_bare(name: str, case: Case, rounds: int, tasks: int, python: str) -> list[float]:
+    command = [python, str(HERE / "fidelity_bare.py"), name, "--size", str(case.size)]
+    command += ["--tasks", str(tasks), "--workers", "2", "--rounds", str(rounds), "--lib", str(LIBRARY_PATH)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bare {name} failed: {done.stderr[-2000:]}")
+    return [json.loads(line)["speedup"] for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def measure(name: str, blocks: int, rounds: int, tool: Tool, sub_python: str) -> dict[str, Any]:
+    case = CASES[name]
+    python = sub_python if case.sub_interpreters else sys.executable
+    tool_blocks: list[list[float]] = []
+    bare_blocks: list[list[float]] = []
+    orchestrator: list[float] = []
+    tasks: int | None = None
+    for block in range(blocks):
+        steps = ("tool", "bare") if block % 2 == 0 else ("bare", "tool")
+        for step in steps:
+            if step == "tool":
+                row = run_tool(case, rounds, tool, python)
+                tasks = int(row["tasks"])
+                tool_blocks.append([float(v) for v in row["speedup_paired"]["values"]])
+                orchestrator += [float(v) for v in row.get("orchestrator_cpu_cores", {}).get("values", [])]
+            else:
+                assert tasks is not None  # block 0 runs the tool first: it fixes the task count
+                bare_blocks.append(run_bare(name, case, rounds, tasks, python))
+        print(
+            f"  {name} block {block + 1}/{blocks}: tool {tool_blocks[-1]} bare {bare_blocks[-1]}", flush=True
+        )
+    tool_values = [v for b in tool_blocks for v in b]
+    bare_values = [v for b in bare_blocks for v in b]
+    # Round i of a tool block against round i of the bare block of the same minutes.
+    paired = [
+        t / b for tb, bb in zip(tool_blocks, bare_blocks, strict=True) for t, b in zip(tb, bb, strict=False)
+    ]
+    ratio = statistics.median(tool_values) / statistics.median(bare_values)
+    return {
+        "case": name,
+        "workload": case.workload,
+        "impl": case.impl,
+        "model": case.model,
+        "size": case.size,
+        "tasks": tasks,
+        "workers": 2,
+        "python": python,
+        "tool_src": str(tool.src),
+        "tool_python": tool.python,
+        "blocks": blocks,
+        "rounds_per_block": rounds,
+        "tool_speedup": stats(tool_values),
+        "bare_speedup": stats(bare_values),
+        "tool_over_bare": ratio,
+        "paired_tool_over_bare": stats(paired),
+        "within_tolerance": abs(ratio - 1) <= TOLERANCE,
+        "orchestrator_cpu_cores": stats(orchestrator) if orchestrator else None,
+    }
+
+
+def _span(summary: dict[str, Any], digits: int = 2) -> str:
+    return f"{summary['median']:.{digits}f} [{summary['min']:.{digits}f}–{summary['max']:.{digits}f}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--case", action="append", choices=sorted(CASES), help="default: all")
+    parser.add_argument("--blocks", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3, help="paired rounds per block and side")
+    parser.add_argument("--tool-src", type=Path, default=HERE.parent / "src")
+    parser.add_argument("--tool-python", default=sys.executable)
+    parser.add_argument("--label", default="after")
+    parser.add_argument("--sub-python", default=str(DEFAULT_SUB_PYTHON))
+    args = parser.parse_args()
+    names = args.case or list(CASES)
+    path = RESULTS / f"fidelity_{args.label}.json"
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"cases": {}}
+    tool = Tool(args.tool_src.resolve(), args.tool_python)
+    tool.check()
+    for name in names:
+        data["cases"][name] = measure(name, args.blocks, args.rounds, tool, args.sub_python)
+    data.update(label=args.label, machine=machine_summary(), tolerance=TOLERANCE)
+    rows = []
+    for name, result in data["cases"].items():
+        cpu = result.get("orchestrator_cpu_cores")
+        rows.append(
+            [
+                name,
+                len(result["tool_speedup"]["values"]),
+                _span(result["tool_speedup"]),
+                _span(result["bare_speedup"]),
+                f"{result['tool_over_bare']:.3f}",
+                _span(result["paired_tool_over_bare"], 3),
+                "yes" if result["within_tolerance"] else "NO",
+                "—" if not cpu else f"{cpu['median'] * 100:.2f} % (max {cpu['max'] * 100:.2f} %)",
+            ]
+        )
+    headers = ["case", "rounds", "tool speedup", "bare speedup", "tool/bare", "paired ratio", "≤ 5 %"]
+    print(table([*headers, "orchestrator CPU"], rows))
+    print(f"wrote {save(f'fidelity_{args.label}', data)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Which speedups are still uncertain after the minimum rounds, and what another round costs.
+
+After ``BenchSettings.repeats`` rounds the runner may add rounds, within ``budget_s``, to the
+comparisons whose paired speedup is known to no better than ±``precision`` (its sign-test
+interval, ``_results.stats.median_interval``). An added round measures the serial cell and the
+uncertain cells only: every speedup stays paired within its round.
+"""
+
+from __future__ import annotations
+
+from .._results.stats import median_interval, paired_ratios, uncertain
+from .cells import Cell, Group
+
+MAX_ROUNDS_PER_REPEAT = 4
+"""Added rounds stop at 4 × --repeats per cell, whatever the budget (a cell that never settles
+is shown as uncertain rather than measured forever)."""
+
+
+def serial_cell(group: Group) -> Cell | None:
+    return next((c for c in group.cells if c.key.model == "serial"), None)
+
+
+def paired_speedups(group: Group, cell: Cell) -> list[float]:
+    """Serial time / this cell's time, per round both were measured in."""
+    serial = serial_cell(group)
+    if serial is None:
+        return []
+    base = {r.round: float(r.raw["wall_s"]) for r in serial.rounds}
+    mine = {r.round: float(r.raw["wall_s"]) for r in cell.rounds}
+    common = sorted(set(base) & set(mine))
+    return paired_ratios([base[i] for i in common], [mine[i] for i in common])
+
+
+def uncertain_cells(group: Group, precision: float, repeats: int) -> list[Cell]:
+    """Measured parallel cells whose speedup interval is wider than ±precision, under the cap."""
+    serial = serial_cell(group)
+    if serial is None or serial.status != "ok" or not serial.rounds:
+        return []
+    cap = MAX_ROUNDS_PER_REPEAT * repeats
+    return [
+        cell
+        for cell in group.cells
+        if cell is not serial
+        and cell.status == "ok"
+        and cell.rounds
+        and len(cell.rounds) < cap
+        and uncertain(median_interval(paired_speedups(group, cell)), precision)
+    ]
+
+
+def round_cost_s(cells: list[Cell]) -> float:
+    """What one more round of these cells takes, from their last round (worker start included)."""
+    return sum(cell.elapsed_s for cell in cells)
