@@ -12,7 +12,8 @@ from dask_test_cluster import RunningCluster
 
 from gilwise._models import MODELS
 from gilwise._models.dask_cluster import INSTALL_HINT
-from gilwise._pythons.discovery import gil_twin_build_path, probe
+from gilwise._pythons.builds import gil_twin_build_path
+from gilwise._pythons.discovery import probe
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
