@@ -18,6 +18,7 @@ import copy
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from _common import RESULTS, save, stats, table
@@ -53,13 +54,29 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--append", action="store_true", help="add to the pairs already in the JSON")
+    parser.add_argument("--keep", type=Path, help="also write each pair's two result documents here")
+    parser.add_argument(
+        "--recheck",
+        type=Path,
+        help="measure nothing: apply this compare to the pairs a --keep run left in that folder",
+    )
     args = parser.parse_args()
     earlier = RESULTS / "compare_gate.json"
     previous = json.loads(earlier.read_text()) if args.append and earlier.exists() else {}
     pairs: list[dict[str, Any]] = list(previous.get("pairs", []))
     render_ms: list[float] = list(previous.get("render_ms", {}).get("values", []))
-    for pair in range(len(pairs), len(pairs) + args.pairs):
-        a, b = _bench(args.repeats), _bench(args.repeats)
+    kept = sorted(args.recheck.glob("pair*-a.json"), key=lambda p: int(p.stem[4:-2])) if args.recheck else []
+    count = len(kept) if args.recheck else args.pairs
+    for pair in range(len(pairs), len(pairs) + count):
+        if args.recheck:
+            a = json.loads(kept[pair].read_text())
+            b = json.loads(kept[pair].with_name(f"pair{pair}-b.json").read_text())
+        else:
+            a, b = _bench(args.repeats), _bench(args.repeats)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for side, doc in (("a", a), ("b", b)):
+                (args.keep / f"pair{pair}-{side}.json").write_text(json.dumps(doc))
         for doc in (a, b):
             t0 = time.perf_counter()
             page = render_html(doc)
@@ -128,7 +145,7 @@ def main() -> None:
         for note in p["notes"]:
             print(f"  pair {p['pair']} note: {note}")
     path = save(
-        "compare_gate",
+        "compare_gate_recheck" if args.recheck else "compare_gate",
         {
             "pairs": pairs,
             "repeats": args.repeats,

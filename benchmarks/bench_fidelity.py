@@ -1,11 +1,12 @@
 """Does the harness hide no cost in *parallel* cells? gilwise's paired speedup vs a bare program.
 
     uv run python benchmarks/bench_fidelity.py [--case NAME]... [--blocks 6] [--rounds 3]
-        [--tool-src PATH] [--label after] [--sub-python PATH]
+        [--tool-src PATH] [--tool-python PY] [--before-src PATH --before-python PY]
+        [--label after] [--sub-python PATH]
 
 For each case, in interleaved blocks (``--blocks`` times: a `gilwise bench` run of ``--rounds``
-rounds, then the bare program of benchmarks/fidelity_bare.py for as many rounds; the order flips
-every other block, so neither always runs first), it compares gilwise's median paired speedup
+rounds, then the bare program of benchmarks/fidelity_bare.py for as many rounds; the order
+rotates every block, so none always runs first), it compares gilwise's median paired speedup
 with the bare program's, timed in the same minutes on the same interpreter with the same task
 size and count. On 2 cores whatever the orchestrator spends lands on the parallel cells only,
 so a tool/bare ratio below 1 is cost the harness adds; the target is within 5 %.
@@ -13,7 +14,9 @@ so a tool/bare ratio below 1 is cost the harness adds; the target is within 5 %.
 ``--tool-src`` runs the tool from another checkout's ``src`` (e.g. ``git archive`` of an older
 commit, to record "before" figures) under ``--tool-python``, which must be an environment without
 gilwise installed: an editable install redirects every ``import gilwise`` to its own checkout
-whatever PYTHONPATH says (checked before measuring). ``--label`` names the JSON file
+whatever PYTHONPATH says (checked before measuring). ``--before-src`` adds an older tool to the
+same blocks (after, before, bare, rotating), so before and after are timed in the same minutes
+against the same bare rounds. ``--label`` names the JSON file
 (``benchmarks/results/fidelity_<label>.json``), which keeps the cases of earlier invocations, so
 each case can run in its own short exclusive-lock window.
 
@@ -113,35 +116,52 @@ def run_bare(name: str, case: Case, rounds: int, tasks: int, python: str) -> lis
     return [json.loads(line)["speedup"] for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-def measure(name: str, blocks: int, rounds: int, tool: Tool, sub_python: str) -> dict[str, Any]:
-    case = CASES[name]
-    python = sub_python if case.sub_interpreters else sys.executable
-    tool_blocks: list[list[float]] = []
-    bare_blocks: list[list[float]] = []
-    orchestrator: list[float] = []
-    tasks: int | None = None
-    for block in range(blocks):
-        steps = ("tool", "bare") if block % 2 == 0 else ("bare", "tool")
-        for step in steps:
-            if step == "tool":
-                row = run_tool(case, rounds, tool, python)
-                tasks = int(row["tasks"])
-                tool_blocks.append([float(v) for v in row["speedup_paired"]["values"]])
-                orchestrator += [float(v) for v in row.get("orchestrator_cpu_cores", {}).get("values", [])]
-            else:
-                assert tasks is not None  # block 0 runs the tool first: it fixes the task count
-                bare_blocks.append(run_bare(name, case, rounds, tasks, python))
-        print(
-            f"  {name} block {block + 1}/{blocks}: tool {tool_blocks[-1]} bare {bare_blocks[-1]}", flush=True
-        )
-    tool_values = [v for b in tool_blocks for v in b]
-    bare_values = [v for b in bare_blocks for v in b]
+def _versus_bare(blocks_of: list[list[float]], bare_blocks: list[list[float]]) -> dict[str, Any]:
+    values = [v for b in blocks_of for v in b]
+    bare = [v for b in bare_blocks for v in b]
     # Round i of a tool block against round i of the bare block of the same minutes.
     paired = [
-        t / b for tb, bb in zip(tool_blocks, bare_blocks, strict=True) for t, b in zip(tb, bb, strict=False)
+        t / b for tb, bb in zip(blocks_of, bare_blocks, strict=True) for t, b in zip(tb, bb, strict=False)
     ]
-    ratio = statistics.median(tool_values) / statistics.median(bare_values)
+    ratio = statistics.median(values) / statistics.median(bare)
     return {
+        "tool_speedup": stats(values),
+        "tool_over_bare": ratio,
+        "paired_tool_over_bare": stats(paired),
+        "within_tolerance": abs(ratio - 1) <= TOLERANCE,
+    }
+
+
+def measure(name: str, blocks: int, rounds: int, tools: dict[str, Tool], sub_python: str) -> dict[str, Any]:
+    """``tools``: "after" (always) and optionally "before", run in the same blocks as the bare
+    program, in an order that rotates every block so none always runs first."""
+    case = CASES[name]
+    python = sub_python if case.sub_interpreters else sys.executable
+    tool_blocks: dict[str, list[list[float]]] = {label: [] for label in tools}
+    orchestrator: dict[str, list[float]] = {label: [] for label in tools}
+    bare_blocks: list[list[float]] = []
+    tasks: int | None = None
+    order = [*tools, "bare"]
+    for block in range(blocks):
+        shift = block % len(order)
+        for step in order[shift:] + order[:shift]:
+            if step != "bare":
+                row = run_tool(case, rounds, tools[step], python)
+                tasks = int(row["tasks"])
+                tool_blocks[step].append([float(v) for v in row["speedup_paired"]["values"]])
+                orchestrator[step] += [
+                    float(v) for v in row.get("orchestrator_cpu_cores", {}).get("values", [])
+                ]
+            else:
+                if tasks is None:  # the task count comes from the tool: ask it first
+                    tasks = int(run_tool(case, 1, tools["after"], python)["tasks"])
+                bare_blocks.append(run_bare(name, case, rounds, tasks, python))
+        shown = " ".join(f"{label} {[round(v, 2) for v in b[-1]]}" for label, b in tool_blocks.items())
+        print(
+            f"  {name} block {block + 1}/{blocks}: {shown} bare {[round(v, 2) for v in bare_blocks[-1]]}",
+            flush=True,
+        )
+    result = {
         "case": name,
         "workload": case.workload,
         "impl": case.impl,
@@ -150,17 +170,22 @@ def measure(name: str, blocks: int, rounds: int, tool: Tool, sub_python: str) ->
         "tasks": tasks,
         "workers": 2,
         "python": python,
-        "tool_src": str(tool.src),
-        "tool_python": tool.python,
         "blocks": blocks,
         "rounds_per_block": rounds,
-        "tool_speedup": stats(tool_values),
-        "bare_speedup": stats(bare_values),
-        "tool_over_bare": ratio,
-        "paired_tool_over_bare": stats(paired),
-        "within_tolerance": abs(ratio - 1) <= TOLERANCE,
-        "orchestrator_cpu_cores": stats(orchestrator) if orchestrator else None,
+        "bare_speedup": stats([v for b in bare_blocks for v in b]),
     }
+    for label, tool in tools.items():
+        figures = _versus_bare(tool_blocks[label], bare_blocks)
+        figures.update(
+            tool_src=str(tool.src),
+            tool_python=tool.python,
+            orchestrator_cpu_cores=stats(orchestrator[label]) if orchestrator[label] else None,
+        )
+        if label == "after":
+            result.update(figures)
+        else:
+            result[label] = figures
+    return result
 
 
 def _span(summary: dict[str, Any], digits: int = 2) -> str:
@@ -174,33 +199,42 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="paired rounds per block and side")
     parser.add_argument("--tool-src", type=Path, default=HERE.parent / "src")
     parser.add_argument("--tool-python", default=sys.executable)
+    parser.add_argument("--before-src", type=Path, help="also run this older tool in the same blocks")
+    parser.add_argument("--before-python", help="its python (an environment without gilwise installed)")
     parser.add_argument("--label", default="after")
     parser.add_argument("--sub-python", default=str(DEFAULT_SUB_PYTHON))
     args = parser.parse_args()
     names = args.case or list(CASES)
     path = RESULTS / f"fidelity_{args.label}.json"
     data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"cases": {}}
-    tool = Tool(args.tool_src.resolve(), args.tool_python)
-    tool.check()
+    tools = {"after": Tool(args.tool_src.resolve(), args.tool_python)}
+    if args.before_src:
+        tools["before"] = Tool(args.before_src.resolve(), args.before_python or sys.executable)
+    for tool in tools.values():
+        tool.check()
     for name in names:
-        data["cases"][name] = measure(name, args.blocks, args.rounds, tool, args.sub_python)
+        data["cases"][name] = measure(name, args.blocks, args.rounds, tools, args.sub_python)
     data.update(label=args.label, machine=machine_summary(), tolerance=TOLERANCE)
     rows = []
     for name, result in data["cases"].items():
-        cpu = result.get("orchestrator_cpu_cores")
-        rows.append(
-            [
-                name,
-                len(result["tool_speedup"]["values"]),
-                _span(result["tool_speedup"]),
-                _span(result["bare_speedup"]),
-                f"{result['tool_over_bare']:.3f}",
-                _span(result["paired_tool_over_bare"], 3),
-                "yes" if result["within_tolerance"] else "NO",
-                "—" if not cpu else f"{cpu['median'] * 100:.2f} % (max {cpu['max'] * 100:.2f} %)",
-            ]
-        )
-    headers = ["case", "rounds", "tool speedup", "bare speedup", "tool/bare", "paired ratio", "≤ 5 %"]
+        for label, figures in (("before", result.get("before")), ("after", result)):
+            if figures is None:
+                continue
+            cpu = figures.get("orchestrator_cpu_cores")
+            rows.append(
+                [
+                    name,
+                    label,
+                    len(figures["tool_speedup"]["values"]),
+                    _span(figures["tool_speedup"]),
+                    _span(result["bare_speedup"]),
+                    f"{figures['tool_over_bare']:.3f}",
+                    _span(figures["paired_tool_over_bare"], 3),
+                    "yes" if figures["within_tolerance"] else "NO",
+                    "—" if not cpu else f"{cpu['median'] * 100:.2f} % (max {cpu['max'] * 100:.2f} %)",
+                ]
+            )
+    headers = ["case", "tool", "rounds", "tool speedup", "bare speedup", "tool/bare", "paired ratio", "≤ 5 %"]
     print(table([*headers, "orchestrator CPU"], rows))
     print(f"wrote {save(f'fidelity_{args.label}', data)}")
 

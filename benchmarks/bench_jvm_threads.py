@@ -114,7 +114,7 @@ def main() -> int:
     if jvm["status"] == "ok":
         java_ns = [c * WORKERS / (jvm["tasks"] * jvm["size"]) * 1e9 for c in jvm["compute_s"]["values"]]
         print(
-            f"jvm-threads×{WORKERS}: JVM start-up (process start → ready, plus one JIT warm-up call) "
+            f"jvm-threads×{WORKERS}: JVM start-up (process start → ready, the loop JIT-compiled) "
             f"{fmt_range([v * 1e3 for v in jvm['startup_s']['values']], ' ms')}; compute inside Java "
             f"{fmt_range(jvm['compute_s']['values'], ' s')} = "
             f"{fmt_range(java_ns, ' thread-ns')} per iteration"

@@ -64,12 +64,16 @@ for arg in "$@"; do
 done
 # One release per minor version; the SHA-256 of its .orig.tar.xz as listed in the Debian .dsc.
 # Keep this table in step with _pythons/builds.py (CACHED_BUILD_VERSIONS), which finds the builds.
+# CONFIGURE_MORE: flags both builds of a version get. From 3.14 the JIT is turned off by name
+# (it is opt-in today, but the comparison across versions must stay JIT-free whatever a release
+# defaults to); `gilwise doctor` shows each build's JIT state.
+CONFIGURE_MORE=()
 case "$MINOR" in
     3.13) PY_VERSION=3.13.5; DEBIAN_SUITE=trixie
           PY_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640 ;;
-    3.14) PY_VERSION=3.14.10; DEBIAN_SUITE=sid
+    3.14) PY_VERSION=3.14.10; DEBIAN_SUITE=sid; CONFIGURE_MORE=(--enable-experimental-jit=no)
           PY_SHA256=de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032 ;;
-    3.15) PY_VERSION=3.15.2; DEBIAN_SUITE=sid
+    3.15) PY_VERSION=3.15.2; DEBIAN_SUITE=sid; CONFIGURE_MORE=(--enable-experimental-jit=no)
           PY_SHA256=8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de ;;
 esac
 CACHE="${GILWISE_CACHE:-$HOME/.cache/gilwise}"
@@ -98,6 +102,8 @@ import sys, sysconfig
 want_ft = sys.argv[1] == "True"
 assert bool(sysconfig.get_config_var("Py_GIL_DISABLED")) == want_ft, "wrong build flavour"
 assert sys._is_gil_enabled() != want_ft, "unexpected GIL state at run time"
+jit = getattr(sys, "_jit", None)  # 3.14+
+assert jit is None or not jit.is_available(), "built with the JIT: versions must be compared JIT-free"
 import bz2, ctypes, decimal, hashlib, json, lzma, math, multiprocessing, sqlite3, ssl, zlib
 import _interpreters
 ' "$WANT_FT" >&2
@@ -223,8 +229,8 @@ touch "$PREFIX/$MARKER"
 trap 'rm -rf "$WORK"; [ -n "${install_ok:-}" ] || rm -rf "$PREFIX"' EXIT
 
 cd "$WORK/src"
-log "configure ${CONFIGURE_GIL[*]} --prefix=$PREFIX"
-./configure "${CONFIGURE_GIL[@]}" --prefix="$PREFIX" --with-ensurepip=install >"$WORK/configure.log" 2>&1 \
+log "configure ${CONFIGURE_GIL[*]} ${CONFIGURE_MORE[*]} --prefix=$PREFIX"
+./configure "${CONFIGURE_GIL[@]}" "${CONFIGURE_MORE[@]}" --prefix="$PREFIX" --with-ensurepip=install >"$WORK/configure.log" 2>&1 \
     || { tail -n 40 "$WORK/configure.log" >&2; die "configure failed (log above)"; }
 log "make -j$JOBS (a few minutes)"
 make -j"$JOBS" >"$WORK/make.log" 2>&1 || { tail -n 60 "$WORK/make.log" >&2; die "make failed (log above)"; }

@@ -53,7 +53,20 @@ from concurrent.futures import InterpreterPoolExecutor
 ' "$MINOR" >&2
 }
 
+# Debian byte-compiles the stdlib when it installs the package (py3compile in postinst); an
+# unpacked one has only .py files, and with PYTHONDONTWRITEBYTECODE set every import would
+# compile them again (measured here: `import typing` 25 ms instead of 3 ms, in every
+# sub-interpreter and every spawned worker). So compile them once, as installing would.
+BYTECODE_MARKER=".gilwise-bytecode"
+compile_stdlib() {
+    log "byte-compiling the stdlib (as Debian's package installation does)"
+    "$PYTHON" -I -m compileall -q -j 0 "$PREFIX/root/usr/lib/python$MINOR" >&2 \
+        || die "compileall failed for $PREFIX/root/usr/lib/python$MINOR"
+    touch "$PREFIX/$BYTECODE_MARKER"
+}
+
 if check_build 2>/dev/null; then
+    [ -e "$PREFIX/$BYTECODE_MARKER" ] || compile_stdlib
     echo "$PYTHON"
     exit 0
 fi
@@ -111,6 +124,7 @@ patchelf --set-interpreter "$LIBS/ld-linux-x86-64.so.2" --force-rpath --set-rpat
 ln -s "$BINARY" "$PYTHON"
 
 check_build || die "the assembled interpreter at $PYTHON does not pass its check (output above)"
+compile_stdlib
 assembled=1
 log "assembled $("$PYTHON" -c 'import sys; print(sys.version.replace(chr(10), " "))')"
 echo "$PYTHON"

@@ -30,6 +30,10 @@ from ._exceptions import WorkerCrashed as WorkerCrashed
 from ._exceptions import WorkloadFailed as WorkloadFailed
 
 if _typing.TYPE_CHECKING:
+    from ._advise import AdviseReport as AdviseReport
+    from ._advise import AdviseSettings as AdviseSettings
+    from ._advise import ProgramReport as ProgramReport
+    from ._advise import advise as advise
     from ._offload import Executor as Executor
     from ._offload import Offloader as Offloader
     from ._offload import OffloadStatistics as OffloadStatistics
@@ -40,6 +44,8 @@ if _typing.TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"}
+_LAZY_ADVISE = {"AdviseReport", "AdviseSettings", "ProgramReport", "advise"}
+"""Loaded on first use like the offload names: advise pulls in the harness and psutil."""
 
 
 def _public(value: _typing.Any) -> _typing.Any:
@@ -64,18 +70,21 @@ for _name in (
 
 
 def __getattr__(name: str) -> _typing.Any:
-    if name in _LAZY:
-        value = _public(getattr(_importlib.import_module("._offload", __name__), name))
+    if name in _LAZY or name in _LAZY_ADVISE:
+        where = "._offload" if name in _LAZY else "._advise"
+        value = _public(getattr(_importlib.import_module(where, __name__), name))
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | _LAZY | _LAZY_ADVISE)
 
 
 __all__ = [
+    "AdviseReport",
+    "AdviseSettings",
     "Executor",
     "GilwiseError",
     "HarnessError",
@@ -84,11 +93,13 @@ __all__ = [
     "OffloadTimeout",
     "Offloader",
     "Overloaded",
+    "ProgramReport",
     "Unpicklable",
     "UsageError",
     "WorkerCrashed",
     "WorkloadFailed",
     "__version__",
+    "advise",
     "cpu_bound",
     "io_bound",
     "offload",

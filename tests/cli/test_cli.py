@@ -102,13 +102,28 @@ def test_json_contract_round_trip(
         assert set(row["wall_s"]) == {"median", "min", "max", "values"}
         assert len(row["wall_s"]["values"]) == 2
         assert {"path", "version", "gil_enabled", "free_threaded"} <= set(row["interpreter"])
-        assert row["cpu_per_core"]["interval_s"] == 0.05
+        assert row["cpu_per_core"]["interval_s"] == 0.1
     serial = rows["serial"]["wall_s"]["median"]
     threads = rows["threads"]
     assert threads["speedup"] == pytest.approx(serial / threads["wall_s"]["median"])
     assert threads["efficiency"] == pytest.approx(threads["speedup"] / 2)
     # Two 100 ms sleeps on two threads overlap (behaviour, with a wide margin: ideal is 2).
     assert threads["speedup"] > 1.3
+    # Added fields (gilwise.bench/1 only grows): how sure, what the orchestrator cost, memory.
+    for name in ("threads", "processes-spawn"):
+        row = rows[name]
+        interval = row["speedup_ci"]
+        assert interval["low"] <= row["speedup_paired"]["median"] <= interval["high"]
+        assert interval["rounds"] == 2 and interval["level"] == pytest.approx(0.5)
+        assert isinstance(row["speedup_uncertain"], bool)
+        assert len(row["orchestrator_cpu_cores"]["values"]) == 2
+        assert set(row["memory_per_worker"]) == {"rss_bytes", "pss_bytes", "uss_bytes"}
+    assert rows["processes-spawn"]["memory_basis"].startswith("processes started by the cell")
+    spawned = rows["processes-spawn"]["memory_per_worker"]
+    # A spawned worker is a fresh interpreter: it holds megabytes of its own.
+    assert spawned["uss_bytes"] is not None and spawned["uss_bytes"] > 2**20
+    assert rows["threads"]["memory_basis"].startswith("growth of the one process")
+    assert doc["settings"]["budget_s"] == 0.0  # --repeats given: exactly that many rounds
 
 
 @pytest.mark.slow

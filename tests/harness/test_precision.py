@@ -14,9 +14,9 @@ from gilwise._pythons.discovery import current
 from gilwise._workloads import get_workload
 
 
-def _round(index: int, wall: float) -> RoundMeasurement:
+def _round(index: int, wall: float, memory_reads: int = 0) -> RoundMeasurement:
     raw = cast(MeasureReport, {"wall_s": wall})
-    return RoundMeasurement(index, raw, 0.0, 0.0, 0.0, [], 0, 0.0)
+    return RoundMeasurement(index, raw, 0.0, 0.0, 0.0, [], 0, 0.0, memory_reads=memory_reads)
 
 
 def _cell(model: str, walls: list[float]) -> Cell:
@@ -72,3 +72,22 @@ def test_no_budget_means_exactly_the_repeats() -> None:
     document = run.to_json()
     assert {r["rounds"] for r in document["results"]} == {2}
     assert document["groups"][0].get("extra_rounds") == 0
+
+
+def test_memory_is_read_in_every_kth_round_by_its_cost() -> None:
+    """A 6 ms read in a 0.6 s cell would cost 1 % of a core: it is made every 5th round only
+    (0.2 % on average), while a cheap read is made every round."""
+    from gilwise._harness.runner import _memory_due
+
+    cell = _cell("processes", [])
+    assert _memory_due(cell)  # nothing read yet
+    cell.elapsed_s, cell.memory_cost_s = 0.6, 0.006
+    cell.rounds = [_round(0, 0.5, memory_reads=1)]
+    assert _memory_due(cell)  # one reading is not enough: the first is timed blind
+    due = []
+    for count in range(2, 12):
+        cell.rounds = [_round(i, 0.5, memory_reads=1 if i < 2 else 0) for i in range(count)]
+        due.append(_memory_due(cell))
+    assert due == [False, False, False, True, False] * 2
+    cell.memory_cost_s = 0.0005
+    assert _memory_due(cell)

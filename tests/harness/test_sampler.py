@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -54,6 +56,22 @@ def test_sampler_follows_the_watched_tree_memory() -> None:
     assert window.peak_tree_pss is not None and window.peak_tree_pss >= 300 * 2**20
 
 
+@contextlib.contextmanager
+def _ready_tree(code: str) -> Iterator[int]:
+    """A process tree in its own session, once it printed "ready"; killed whole afterwards."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        yield proc.pid
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
 FORKED = """
 import os, sys, time
 blob = bytearray(120 * 2**20)
@@ -74,19 +92,10 @@ time.sleep(30)
 def test_fork_children_count_shared_pages_once_in_pss() -> None:
     """Three processes map the same 120 MiB after fork: RSS counts it 3 times, PSS once, and
     the children hold almost nothing of their own (USS)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FORKED], stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        tree = TreeMemory(proc.pid)
+    with _ready_tree(FORKED) as root:
+        tree = TreeMemory(root)
         assert len(tree.members()) == 3
-        reading = tree.read(time.monotonic(), shares=True)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        assert proc.stdout is not None
-        proc.stdout.close()
+        reading = tree.read(time.monotonic())
     assert reading is not None and reading.processes == 3
     assert reading.rss >= 3 * 115 * 2**20
     assert reading.pss is not None and 115 * 2**20 <= reading.pss <= 200 * 2**20
@@ -137,6 +146,25 @@ def test_orchestrator_cpu_is_measured_over_the_window() -> None:
 
 
 @pytest.mark.timeout(60)
+def test_a_watched_window_takes_the_rate_over_the_workers_life() -> None:
+    """Between watch(pid) and watch(None) the counter is read exactly: a burst of orchestrator
+    CPU just after the worker was reaped is not charged to its window."""
+    with CpuSampler(interval_s=0.05) as sampler:
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.4)"])
+        sampler.watch(worker.pid)
+        start = time.monotonic()
+        worker.wait(timeout=30)
+        end = time.monotonic()
+        sampler.watch(None)
+        burst = time.process_time() + 0.03
+        while time.process_time() < burst:  # 30 ms of CPU right after the cell
+            pass
+        time.sleep(0.1)
+        window = sampler.window(start, end)
+    assert window.orchestrator_cpu_cores < 0.03
+
+
+@pytest.mark.timeout(60)
 def test_per_core_rows_follow_the_affinity_set() -> None:
     code = (
         "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
@@ -149,3 +177,28 @@ def test_per_core_rows_follow_the_affinity_set() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
     core = min(os.sched_getaffinity(0))
     assert out.stdout.strip() == f"[{core}] {{1}}"
+
+
+PRIVATE_KIDS = """
+import os, time
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        own = bytearray(20 * 2**20)
+        own[::4096] = b"y" * len(own[::4096])
+        time.sleep(30)
+        os._exit(0)
+time.sleep(1.0)
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_big_trees_sample_a_few_workers_for_pss_and_uss() -> None:
+    """Seven processes: smaps_rollup is read for the root and 3 children per read (the pool's
+    workers are alike), and the children's share is scaled up to all six."""
+    with _ready_tree(PRIVATE_KIDS) as root:
+        reading = TreeMemory(root).read(time.monotonic())
+    assert reading is not None and reading.processes == 7
+    assert reading.uss is not None and 6 * 19 * 2**20 <= reading.uss <= 6 * 26 * 2**20

@@ -122,3 +122,23 @@ def test_java_home_is_preferred_to_path(tmp_path: Path, monkeypatch: pytest.Monk
     assert _jvm._tool("javac") == str(home / "bin" / "javac")
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "missing"))
     assert _jvm._tool("javac") not in (None, str(home / "bin" / "javac"))
+
+
+def test_a_missing_source_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_jvm, "SOURCE", tmp_path / "SqrtLog.java")
+    reason = _jvm.unavailable_reason()
+    assert reason is not None and "SqrtLog.java is missing" in reason and "reinstall" in reason
+
+
+@needs_jdk
+@pytest.mark.timeout(60)
+def test_the_shared_jvm_is_replaced_after_it_died() -> None:
+    first = _jvm.shared_session()
+    try:
+        assert _jvm.sqrt_log_jvm(1000) == _native.sqrt_log_python(1000)
+        os.kill(first.pid, 9)
+        first._process.wait(10)
+        assert _jvm.sqrt_log_jvm(1000) == _native.sqrt_log_python(1000)  # a new JVM answered
+        assert _jvm.shared_session() is not first
+    finally:
+        _jvm.shared_session().close()  # this test process must not keep a JVM child

@@ -7,10 +7,14 @@ import asyncio
 import glob
 import os
 import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import offload_tasks as t
+import psutil
 import pytest
 
 from gilwise import Executor, Offloader, WorkerCrashed
@@ -101,3 +105,47 @@ def test_an_executor_shut_down_at_once_starts_no_worker() -> None:
     ex = Executor(max_workers=4, route="cpu")
     ex.shutdown(wait=True)
     assert ex.worker_pids() == []
+
+
+_KILLED_PARENT = """
+import asyncio, os, sys, numpy as np
+from gilwise import Offloader
+
+async def main():
+    async with Offloader(workers=2) as off:
+        total = await off.run(np.sum, np.ones(1 << 18), route="cpu")  # 2 MiB: shared memory
+        print(os.getpid(), off.worker_pids()[0], total, flush=True)
+        await asyncio.sleep(60)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_a_killed_pool_process_leaves_no_segment_or_fault_log(tmp_path: Path) -> None:
+    """SIGKILL of the process that owns a pool: its workers and zygote exit and remove the
+    pool's shared-memory segments and fault logs, which the dead process can no longer do."""
+    script = tmp_path / "owner.py"
+    script.write_text(_KILLED_PARENT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        pid, worker, total = proc.stdout.readline().split()
+        assert float(total) == 1 << 18
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        assert glob.glob(f"/dev/shm/gilwise-{pid}-*"), "the pool should own segments by now"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        _, alive = psutil.wait_procs(tree, timeout=10)
+        assert not alive, f"pool processes outlived their owner: {alive}"
+        deadline = time.monotonic() + 5
+        while glob.glob(f"/dev/shm/gilwise-{pid}-*") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert glob.glob(f"/dev/shm/gilwise-{pid}-*") == []
+        assert glob.glob(f"/tmp/gilwise-{pid}-*") == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

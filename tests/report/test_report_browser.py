@@ -7,42 +7,25 @@ downloads a browser here. The screenshot lands in artifacts/ for a person to loo
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
+from chromium import chromium_page, needs_chromium
 from gilwise._report.html import write_html
 from sample_documents import default_document
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM = shutil.which("chromium")
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed: apt-get install -y chromium",
-    ),
-    pytest.mark.timeout(120),
-]
+pytestmark = [needs_chromium, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    # In CI (.ci/run installs chromium) a missing browser is a failure, never a silent skip.
-    assert CHROMIUM is not None, "CI must install Debian's chromium: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_default_bench_report_renders_offline_with_tables_and_plots(

@@ -268,3 +268,30 @@ def test_a_row_that_did_more_work_is_compared_per_unit_of_work() -> None:
     assert changed.verdict in ("unchanged", "inconclusive") and changed.change == pytest.approx(0.0)
     # ...while the same doubling at the same size is flagged.
     assert compare_documents(doc, _slow_down(doc, row, 2.0)).regressions
+
+
+def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
+    """B's noise guard saw other processes beside its rounds that A's did not: the slowdown may
+    be the machine's, so the gate neither fails nor clears the row."""
+    doc = default_document()
+    cpu = [r for r in doc["results"] if r["kind"] == "cpu" and r["status"] == "ok" and r["rounds"]]
+    row = min(cpu, key=lambda r: relative_spread(r["wall_s"]["values"]))
+    row["other_cpu_cores"] = {"median": 0.05, "min": 0.0, "max": 0.1, "values": [0.0, 0.05, 0.1]}
+    slower = _slow_down(doc, row, 1.25)
+    assert [r.verdict for r in compare_documents(doc, slower).regressions] == ["slower"]
+    for rec in slower["results"]:
+        if all(rec[k] == row[k] for k in ("workload", "impl", "model", "workers")):
+            rec["other_cpu_cores"] = {"median": 0.9, "min": 0.8, "max": 1.0, "values": [0.8, 0.9, 1.0]}
+    result = compare_documents(doc, slower)
+    assert not result.regressions and result.outcome == "inconclusive"
+    [busy] = [r for r in result.rows if "other processes" in r.note]
+    assert busy.verdict == "inconclusive" and busy.change == pytest.approx(0.25)
+    assert "B ran beside 0.90 cores of other processes (A 0.05)" in busy.note
+    # Waiting is not slowed by other processes' CPU: an I/O row's slowdown stays a regression.
+    io = _quietest_row(doc)
+    assert io["kind"] == "io"
+    io_slower = _slow_down(doc, io, 1.25)
+    for rec in io_slower["results"]:
+        if all(rec[k] == io[k] for k in ("workload", "impl", "model", "workers")):
+            rec["other_cpu_cores"] = {"median": 0.9, "min": 0.8, "max": 1.0, "values": [0.8, 0.9, 1.0]}
+    assert [r.verdict for r in compare_documents(doc, io_slower).regressions] == ["slower"]

@@ -202,12 +202,19 @@ def test_executor_backend_on_3_14_or_later() -> None:
     result = _run_case(
         newer[0],
         """
+        import time
+        cpu0 = time.thread_time()
         run = run_tasks([Task("subinterp_tasks", "sqrt_log_sum", (20_000,)),
                          Task("subinterp_tasks", "bump"), Task("subinterp_tasks", "bump")])
-        RESULT.update(backend=run.backend, values=run.values, startup_s=run.startup_s)
+        RESULT.update(backend=run.backend, values=run.values, startup_s=run.startup_s,
+                      main_thread_cpu_s=time.thread_time() - cpu0)
         """,
     )
     assert result["backend"] == "InterpreterPoolExecutor"
+    # The calling thread waits for the interpreters to start; it must not spin a core meanwhile
+    # (a sub-second Queue.get timeout truncates to 0 and did: 0.1 s of CPU in a 1 s start-up,
+    # against 2-4 ms when it sleeps in get()).
+    assert result["main_thread_cpu_s"] < 0.05
     assert result["values"][0] == pytest.approx(_expected_sqrt_log(20_000), rel=1e-12)
     assert result["values"][1:] == [1, 1]
 

@@ -12,12 +12,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._exceptions import GilwiseError, UsageError
+from .advise import add_advise_parser
 from .bench import add_bench_parser
 from .compare import add_compare_parser
 from .console import stderr_console
 from .doctor import add_doctor_parser
 from .history import add_history_parser
+from .load import add_load_parser
 from .report import add_report_parser
+from .serve import add_serve_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -27,6 +30,9 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_report_parser,
     add_history_parser,
     add_compare_parser,
+    add_serve_parser,
+    add_load_parser,
+    add_advise_parser,
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 

@@ -4,6 +4,22 @@ Entry: :func:`run_bench`, returning a :class:`BenchRun` whose ``to_json()`` is t
 document of ``_results``. May import ``_workloads``, ``_models``, ``_pythons``, ``_results``;
 never ``_report``, ``_cli`` or ``_service``. ``worker`` and ``protocol`` stay stdlib-only: they
 run under any ``--python``.
+
+Fidelity (the orchestrator must cost the cells nothing measurable, and say how sure it is):
+
+- ``sampler.CpuSampler`` reads the affinity set's cores from ``/proc/stat`` and the worker
+  tree's memory (the worker's session: peak RSS, PSS, USS) without walking the process table;
+  ``watch(pid, first_read_s=...)`` follows a worker and marks its start and reaping, and every
+  ``CpuWindow`` carries ``orchestrator_cpu_cores``, the orchestrator's own CPU while that cell
+  ran (rows: ``orchestrator_cpu_cores``, warned about above 1 % of a core). The runner disables
+  the orchestrator's garbage collector while a cell runs.
+- Every parallel row has ``speedup_ci`` (the sign-test interval of its median paired speedup,
+  ``_results.stats.median_interval``) and ``speedup_uncertain``. ``BenchSettings.budget_s``
+  (default 0: exactly ``repeats`` rounds) lets the runner add rounds, serial plus the cells
+  whose interval is wider than ``BenchSettings.precision``, shared evenly among comparison
+  sets; ``precision.uncertain_cells(group, precision, repeats)`` says which they would be.
+- Memory per worker: ``memory_per_worker`` (RSS, PSS, USS) and ``memory_basis`` (the processes
+  a cell started, per worker; or one process's growth over serial, per worker).
 """
 
 from __future__ import annotations

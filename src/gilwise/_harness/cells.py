@@ -39,6 +39,11 @@ class RoundMeasurement:
     peak_tree_pss: int | None = None
     peak_tree_uss: int | None = None
     memory_reads: int = 0
+    started_processes: int = 0
+    """Processes the harness worker started (a pool's workers and helpers), at most."""
+    peak_started_rss: int = 0
+    peak_started_pss: int | None = None
+    peak_started_uss: int | None = None
 
 
 @dataclass
@@ -49,6 +54,10 @@ class Cell:
     rounds: list[RoundMeasurement] = field(default_factory=list)
     elapsed_s: float = 0.0
     """The last round's time from starting its worker to reaping it (for the --budget plan)."""
+    compute_mid_s: float | None = None
+    memory_cost_s: float | None = None
+    """CPU the orchestrator spent on this cell's last memory read (paces the next ones)."""
+    """The last round's time from starting its worker to the middle of its compute phase."""
 
 
 @dataclass

@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -62,13 +62,17 @@ def measure_in_worker(
 
 def run_worker(
     python: str,
-    spec: WorkerSpec,
+    spec: Mapping[str, object],
     timeout_s: float,
     on_start: Callable[[int], None] | None = None,
+    module: str = "gilwise._harness.worker",
 ) -> WorkerReply:
-    """Run one worker to completion; failures come back as ``{"ok": False, "error": ...}``."""
+    """Run one worker to completion; failures come back as ``{"ok": False, "error": ...}``.
+
+    ``module`` is the worker to run (``gilwise._advise.worker`` speaks the same framing with
+    its own messages; callers cast the reply to their type)."""
     proc = subprocess.Popen(
-        [python, "-m", "gilwise._harness.worker"],
+        [python, "-m", module],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -13,6 +13,7 @@ serial cell are seconds apart and their ratio is paired like any speedup.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import calibrate_in_worker, measure_in_worker
 from .precision import round_cost_s, serial_cell, uncertain_cells
 from .protocol import WorkerSpec
-from .sampler import CpuSampler
+from .sampler import MEMORY_CPU_SHARE, CpuSampler
 
 
 class ImplementationUnavailable(HarnessError):
@@ -133,6 +134,22 @@ def _cpu_of(pids: tuple[int, ...]) -> float:
             t = psutil.Process(pid).cpu_times()
             total += t.user + t.system
     return total
+
+
+def _memory_due(cell: Cell) -> bool:
+    """Whether this round of the cell reads the worker tree's memory.
+
+    A read costs the orchestrator milliseconds (more in a bigger tree, and with cold caches on a
+    busy machine), all inside the cell; memory barely moves from round to round. So a cell
+    reads it until two rounds got a reading, then every k-th round, k chosen from the last
+    read's cost and the cell's length so reads average at most MEMORY_CPU_SHARE of a core.
+    """
+    # Until two rounds have read it inside their window: the first round's read is timed blind
+    # (a spawn pool may not be up yet); later ones land mid-compute.
+    if cell.memory_cost_s is None or sum(1 for r in cell.rounds if r.memory_reads) < 2:
+        return True
+    every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
+    return len(cell.rounds) % max(1, every) == 0
 
 
 def comparison_sets(groups: list[Group]) -> list[list[Group]]:
@@ -365,16 +382,28 @@ class Runner:
             spec["dask_scheduler"] = self.settings.dask_scheduler
         resource_cpu0 = _cpu_of(pids)
         begun = time.monotonic()
+
+        memory = _memory_due(cell)
+
+        def watch(pid: int) -> None:
+            self.sampler.watch(pid, first_read_s=cell.compute_mid_s, memory=memory)
+
+        # No garbage collection while a cell runs: a full collection walks the orchestrator's
+        # whole heap (tens of ms), CPU the parallel cells would pay for. Nothing allocated
+        # meanwhile (sampler readings) forms cycles; it runs between cells instead.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             report = measure_in_worker(
-                group.interpreter.path,
-                spec,
-                self.settings.cell_timeout_s,
-                on_start=self.sampler.watch,
+                group.interpreter.path, spec, self.settings.cell_timeout_s, on_start=watch
             )
         finally:
             self.sampler.watch(None)
+            if collecting:
+                gc.enable()
         cell.elapsed_s = time.monotonic() - begun
+        if memory and self.sampler.last_memory_cost_s is not None:
+            cell.memory_cost_s = self.sampler.last_memory_cost_s
         resource_cpu = _cpu_of(pids) - resource_cpu0
         if not report["ok"]:
             # A model that cannot run this impl under this interpreter (an extension that does
@@ -384,6 +413,8 @@ class Runner:
             return
         group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
         start, end = report["window"]
+        # The next round's first memory read lands mid-compute, when its pool is up.
+        cell.compute_mid_s = max(0.0, start - begun + report["startup_s"] + report["compute_s"] / 2)
         window = self.sampler.window(start, end)
         own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu + window.orchestrator_cpu_s
         seconds = max(end - start, 1e-9)
@@ -405,5 +436,9 @@ class Runner:
                 peak_tree_pss=window.peak_tree_pss,
                 peak_tree_uss=window.peak_tree_uss,
                 memory_reads=window.memory_reads,
+                started_processes=window.started_processes,
+                peak_started_rss=window.peak_started_rss,
+                peak_started_pss=window.peak_started_pss,
+                peak_started_uss=window.peak_started_uss,
             )
         )

@@ -14,17 +14,18 @@ among the pids above the worker's 116 µs, ``smaps_rollup`` 160 µs per process,
 through a kept-open descriptor 11 µs (``benchmarks/bench_harness_overhead.py --sampler``
 measures them again). Hence:
 
-- per-core CPU: ``pread`` of ``/proc/stat`` at 20 Hz, only the cores of this process's affinity
+- per-core CPU: ``pread`` of ``/proc/stat`` at 10 Hz, only the cores of this process's affinity
   set (other cores' load cannot slow the cells);
 - the tree: the processes of the worker's session (it starts in its own; children inherit it),
   found among the pids at or above the worker's own (a pid is handed out in increasing order
   until it wraps; near the wrap every pid is checked), each pid's session read once;
-- memory, every ``MIN_MEMORY_INTERVAL_S``: each member's peak RSS (``VmHWM`` of
-  ``/proc/PID/status``, 17 µs: the kernel keeps the high-water mark, so no peak is missed
-  between reads); PSS and USS from ``/proc/PID/smaps_rollup`` (PSS shares a page among the
-  processes mapping it, so fork's copy-on-write pages count once; USS is what a process alone
-  holds), whose cost grows with the memory it walks (2 ms for 300 MiB), paced so those reads
-  spend at most ``MEMORY_CPU_SHARE`` of a core.
+- memory: each member's peak RSS (``VmHWM`` of ``/proc/PID/status``: the kernel keeps the
+  high-water mark, so no peak is missed between reads), PSS and USS from
+  ``/proc/PID/smaps_rollup`` (PSS shares a page among the processes mapping it, so fork's
+  copy-on-write pages count once; USS is what a process alone holds); a read's cost grows with
+  the tree and the memory it walks (2 ms for 300 MiB), so reads are paced by their own measured
+  cost to spend at most ``MEMORY_CPU_SHARE`` of a core, and at most every
+  ``MIN_MEMORY_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -38,13 +39,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_INTERVAL_S = 0.05
-"""20 Hz: several samples even in a 0.2 s cell, at ~20 µs of CPU each (0.04 % of a core)."""
+DEFAULT_INTERVAL_S = 0.1
+"""10 Hz. A sample costs ~130 µs of CPU here when its caches are cold (the thread's wake-up
+and the kernel generating /proc/stat; 30 µs hot), so 20 Hz cost 0.27 % of a core: half of the
+orchestrator's budget for the sampler alone. Busy seconds are interpolated to a cell's exact
+window, so the rate only sets the per-core timeline's resolution."""
 MEMORY_CPU_SHARE = 0.002
 """Memory reads are paced to cost at most this fraction of one core (0.2 %)."""
 MIN_MEMORY_INTERVAL_S = 0.2
 FIRST_MEMORY_READ_S = 0.1
-"""The first read of a watched tree, after the worker has started its pool."""
+"""The first read of a watched tree when the caller cannot say when its pool will be up."""
+SHARE_READS_PER_TREE = 4
+"""A read looks at the root and at most 3 other members (rotating from read to read): a pool's
+workers are alike, so the others' RSS, PSS and USS are their mean times their number, and a
+read of a 33-process tree costs what one of a 4-process tree does."""
 _PID_WRAP_MARGIN = 4096
 
 
@@ -69,9 +77,14 @@ class MemorySample:
     rss: int
     """Summed peak RSS (each member's high-water mark so far)."""
     pss: int | None
-    """None in the reads between the paced share reads, and where the kernel has no
-    smaps_rollup (non-Linux, very old kernels)."""
+    """None where the kernel has no smaps_rollup (non-Linux, very old kernels)."""
     uss: int | None
+    others: int = 0
+    """Members besides the root (the processes the harness worker started: a pool's workers,
+    plus a spawn pool's resource tracker or the forkserver)."""
+    others_rss: int = 0
+    others_pss: int | None = None
+    others_uss: int | None = None
 
 
 @dataclass
@@ -89,6 +102,11 @@ class CpuWindow:
     peak_tree_pss: int | None = None
     peak_tree_uss: int | None = None
     memory_reads: int = 0
+    started_processes: int = 0
+    """The most processes the watched worker had started at any read (0: threads, one process)."""
+    peak_started_rss: int = 0
+    peak_started_pss: int | None = None
+    peak_started_uss: int | None = None
 
     @property
     def busy_cores_mean(self) -> float:
@@ -204,6 +222,7 @@ class TreeMemory:
         except (OSError, ValueError):
             pid_max = 0
         self._check_all = pid_max - root < _PID_WRAP_MARGIN
+        self._rotation = 0
 
     def members(self) -> list[int]:
         parents: dict[int, int] = {}
@@ -229,20 +248,39 @@ class TreeMemory:
             grew = len(found) > before
         return sorted(pid for pid in found if pid in parents)
 
-    def read(self, now: float, shares: bool) -> MemorySample | None:
-        """Summed peak RSS of the members; with ``shares``, their PSS and USS too (dearer)."""
+    def read(self, now: float) -> MemorySample | None:
+        """The members' summed peak RSS, PSS and USS (the latter two sampled in big trees)."""
         if not self._proc:
             return self._read_psutil(now)
         members = self.members()
-        peaks = [rss for pid in members if (rss := _peak_rss(pid)) is not None]
-        if not peaks:
+        if not members:
             return None
-        pss = uss = None
-        if shares:
-            found = [figures for pid in members if (figures := _shares(pid)) is not None]
-            if found:
-                pss, uss = sum(f[0] for f in found), sum(f[1] for f in found)
-        return MemorySample(now, len(peaks), sum(peaks), pss, uss)
+        others = [pid for pid in members if pid != self.root]
+        take = SHARE_READS_PER_TREE - 1
+        if len(others) > take:
+            start = self._rotation % len(others)
+            self._rotation += take
+            chosen = (others[start:] + others[:start])[:take]
+        else:
+            chosen = others
+        root_rss = _peak_rss(self.root) if self.root in members else None
+        root = _shares(self.root) if root_rss is not None else None
+        read = [(rss, _shares(pid)) for pid in chosen if (rss := _peak_rss(pid)) is not None]
+        if root_rss is None and not read:
+            return None
+        scale = len(others) / len(read) if read else 0.0
+        others_rss = round(sum(rss for rss, _ in read) * scale)
+        shares = [f for _, f in read if f is not None]
+        if (root_rss is not None and root is None) or len(shares) < len(read):
+            return MemorySample(
+                now, len(members), (root_rss or 0) + others_rss, None, None, len(others), others_rss
+            )
+        others_pss = round(sum(f[0] for f in shares) * scale)
+        others_uss = round(sum(f[1] for f in shares) * scale)
+        pss = (root[0] if root else 0) + others_pss
+        uss = (root[1] if root else 0) + others_uss
+        rss = (root_rss or 0) + others_rss
+        return MemorySample(now, len(members), rss, pss, uss, len(others), others_rss, others_pss, others_uss)
 
     def _read_psutil(self, now: float) -> MemorySample | None:
         import psutil
@@ -273,7 +311,12 @@ class CpuSampler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._tree: TreeMemory | None = None
-        self._next_memory_at = self._next_shares_at = 0.0
+        self._next_memory_at = 0.0
+        self.last_memory_cost_s: float | None = None
+        self._watch_began: tuple[float, float] | None = None
+        self._watches: list[tuple[float, float, float, float]] = []
+        """(t_on, cpu_on, t_off, cpu_off) of each watched worker: the orchestrator's CPU counter
+        read exactly when the worker started and when it was reaped."""
         self._thread = threading.Thread(target=self._loop, name="gilwise-cpu-sampler", daemon=True)
 
     def __enter__(self) -> CpuSampler:
@@ -286,9 +329,23 @@ class CpuSampler:
         self._thread.join(timeout=5)
         self._counters.close()
 
-    def watch(self, pid: int | None) -> None:
-        self._next_memory_at = self._next_shares_at = time.monotonic() + FIRST_MEMORY_READ_S
-        self._tree = None if pid is None else TreeMemory(pid)
+    def watch(self, pid: int | None, first_read_s: float | None = None, memory: bool = True) -> None:
+        """Follow the tree of ``pid`` (a worker just started), or stop (it has been reaped).
+
+        ``first_read_s``: when, after its start, the worker's pool should be up and computing
+        (the runner knows it from the cell's previous round); the first memory read waits for it.
+        ``memory=False``: mark the worker's life (for its orchestrator CPU) but read no memory.
+        ``last_memory_cost_s`` is then the CPU the last read of this worker took (None: none).
+        """
+        now, cpu = time.monotonic(), time.process_time()
+        if pid is None and self._watch_began is not None:
+            with self._lock:
+                self._watches.append((*self._watch_began, now, cpu))
+        self._watch_began = None if pid is None else (now, cpu)
+        self._next_memory_at = now + (FIRST_MEMORY_READ_S if first_read_s is None else first_read_s)
+        self._tree = TreeMemory(pid) if pid is not None and memory else None
+        if pid is not None:
+            self.last_memory_cost_s = None
 
     def _take(self) -> None:
         busy, steal = self._counters.read()
@@ -299,13 +356,11 @@ class CpuSampler:
         tree = self._tree
         if tree is None or now < self._next_memory_at:
             return
-        shares = now >= self._next_shares_at
         spent = time.thread_time()
-        reading = tree.read(now, shares)
+        reading = tree.read(now)
         spent = time.thread_time() - spent
-        self._next_memory_at = now + MIN_MEMORY_INTERVAL_S
-        if shares:
-            self._next_shares_at = now + max(MIN_MEMORY_INTERVAL_S, spent / MEMORY_CPU_SHARE)
+        self.last_memory_cost_s = spent
+        self._next_memory_at = now + max(MIN_MEMORY_INTERVAL_S, spent / MEMORY_CPU_SHARE)
         if reading is not None:
             with self._lock:
                 self._memory.append(reading)
@@ -330,6 +385,29 @@ class CpuSampler:
                 return samples
             time.sleep(self.interval_s / 4)
 
+    def _orchestrator_rate(self, samples: list[CpuSample], start: float, end: float) -> float:
+        """The orchestrator's CPU rate (cores) while [start, end] was measured.
+
+        Its CPU comes in bursts just outside a measured window (starting the worker, writing
+        its spec; reading its report, reaping it) and a steady trickle inside (this sampler).
+        Spreading a boundary interval's counter evenly would charge a short cell part of those
+        bursts, so the rate is taken over the sample intervals wholly inside the window; for a
+        window too short to hold two samples, over those strictly between the watch marks of
+        the worker that measured it (its start and reaping); failing both, mark to mark.
+        """
+        inner = [s for s in samples if start <= s.t <= end]
+        with self._lock:
+            enclosing = [w for w in self._watches if w[0] <= start and end <= w[2]]
+        if len(inner) < 2 and enclosing:
+            t_on, cpu_on, t_off, cpu_off = enclosing[-1]
+            inner = [s for s in samples if t_on < s.t < t_off]
+            if len(inner) < 2:
+                return (cpu_off - cpu_on) / (t_off - t_on) if t_off > t_on else 0.0
+        if len(inner) >= 2 and inner[-1].t > inner[0].t:
+            return (inner[-1].orchestrator_cpu - inner[0].orchestrator_cpu) / (inner[-1].t - inner[0].t)
+        spent = _at(samples, end, _orchestrator) - _at(samples, start, _orchestrator)
+        return spent / (end - start) if end > start else 0.0
+
     def window(self, start: float, end: float) -> CpuWindow:
         """What happened in [start, end]: per-interval rows, and counters interpolated to the
         exact instants (so a 0.3 s cell is not charged for a neighbouring 50 ms)."""
@@ -349,7 +427,7 @@ class CpuSampler:
             result.seconds = end - start
             result.busy_core_seconds = _at(chosen, end, _total_busy) - _at(chosen, start, _total_busy)
             result.steal_core_seconds = _at(chosen, end, _steal) - _at(chosen, start, _steal)
-            result.orchestrator_cpu_s = _orchestrator_rate(chosen, start, end) * result.seconds
+            result.orchestrator_cpu_s = self._orchestrator_rate(chosen, start, end) * result.seconds
         with self._lock:
             memory = [m for m in self._memory if start <= m.t <= end]
         if memory:
@@ -359,6 +437,12 @@ class CpuSampler:
             uss = [m.uss for m in memory if m.uss is not None]
             result.peak_tree_pss = max(pss) if pss else None
             result.peak_tree_uss = max(uss) if uss else None
+            result.started_processes = max(m.others for m in memory)
+            result.peak_started_rss = max(m.others_rss for m in memory)
+            started_pss = [m.others_pss for m in memory if m.others_pss is not None]
+            started_uss = [m.others_uss for m in memory if m.others_uss is not None]
+            result.peak_started_pss = max(started_pss) if started_pss else None
+            result.peak_started_uss = max(started_uss) if started_uss else None
         return result
 
 
@@ -372,21 +456,6 @@ def _steal(sample: CpuSample) -> float:
 
 def _orchestrator(sample: CpuSample) -> float:
     return sample.orchestrator_cpu
-
-
-def _orchestrator_rate(samples: list[CpuSample], start: float, end: float) -> float:
-    """The orchestrator's CPU rate (cores) over the sample intervals wholly inside [start, end].
-
-    Its CPU comes in bursts at the edges of a cell (starting the worker before ``start``,
-    reading its report after ``end``); spread evenly over a boundary interval, a 3 ms burst
-    would be charged to the cell in part. Between the edges it only samples. Cells shorter
-    than two intervals fall back to the interpolated counter.
-    """
-    inner = [s for s in samples if start <= s.t <= end]
-    if len(inner) >= 2 and inner[-1].t > inner[0].t:
-        return (inner[-1].orchestrator_cpu - inner[0].orchestrator_cpu) / (inner[-1].t - inner[0].t)
-    spent = _at(samples, end, _orchestrator) - _at(samples, start, _orchestrator)
-    return spent / (end - start) if end > start else 0.0
 
 
 def _at(samples: list[CpuSample], t: float, value: Callable[[CpuSample], float]) -> float:

@@ -5,8 +5,8 @@ parallel with no interpreter lock. Like ``cpp-threads`` it runs under the worklo
 whose serial row (the same Java loop on one JVM thread) is the baseline of its speedup.
 
 Each cell starts its own JVM, so its start-up is measured rather than hidden: start-up is the
-JVM process start until SqrtLog prints "ready", plus one small call that lets HotSpot compile
-the loop (the harness warms every impl before timing it, the serial ``jvm`` row included).
+JVM process start until SqrtLog prints "ready", which it does once HotSpot has compiled the
+loop (the harness warms every impl before timing it, the serial ``jvm`` row included).
 Compute is the time inside Java (``System.nanoTime`` around each task's threads), added over
 the tasks; the calls' wall times, pipe included, are the task spans.
 """
@@ -51,7 +51,6 @@ class JvmThreadsModel(Model):
         size = job.task.size
         with phases.startup():
             session = _jvm.JvmSession()
-            session.run(max(1, size // 50), job.workers)
         try:
             worker = f"{os.getpid()}:jvm {session.pid}:{job.workers} platform threads"
             for _ in range(job.tasks):

@@ -52,7 +52,9 @@ def _tool(name: str) -> str | None:
 
 
 def unavailable_reason() -> str | None:
-    """None when a JDK is here (java and javac), else what is missing and how to install it."""
+    """None when the source and a JDK (java and javac) are here, else what is missing and the fix."""
+    if not SOURCE.is_file():
+        return f"the Java kernel's source {SOURCE} is missing: this gilwise install is incomplete; reinstall"
     missing = [name for name in ("java", "javac") if _tool(name) is None]
     if not missing:
         return None
@@ -184,7 +186,10 @@ class JvmSession:
         with self._lock:
             future = self._pending.pop(int(ident), None) if ident.isdigit() else None
         if future is None:
+            # The protocol is broken: end the JVM, so the reader fails every pending call
+            # instead of leaving one waiting for a reply that will never come.
             self._failure = f"the JVM sent a reply nobody asked for: {line!r}"
+            self._process.kill()
             return
         status, _, body = rest.partition(" ")
         if status == "ok":
@@ -208,9 +213,17 @@ class JvmSession:
             self._pending[ident] = future
             stdin = self._process.stdin
             assert stdin is not None
-            stdin.write(f"{ident} {n} {threads}\n")
-            stdin.flush()
+            try:
+                stdin.write(f"{ident} {n} {threads}\n")
+                stdin.flush()
+            except OSError as exc:  # it died between poll() and the write
+                self._pending.pop(ident, None)
+                raise NativeKernelError(f"the JVM cannot take requests: {exc}") from exc
         return future.result()
+
+    @property
+    def usable(self) -> bool:
+        return self._failure is None and self._process.poll() is None
 
     def close(self) -> None:
         """Close stdin (the JVM finishes what is in flight and exits); kill it if it hangs."""
@@ -245,7 +258,10 @@ def shared_session() -> JvmSession:
     global _shared
     with _shared_lock:
         # A forked child inherits the parent's object but not its reader thread: never reuse it.
-        if _shared is None or _shared.owner_pid != os.getpid():
+        # A JVM that died (killed, out of memory) is replaced on the next call, not kept.
+        if _shared is None or _shared.owner_pid != os.getpid() or not _shared.usable:
+            if _shared is not None and _shared.owner_pid == os.getpid():
+                _shared.close()
             _shared = JvmSession()
             atexit.register(_shared.close)
         return _shared

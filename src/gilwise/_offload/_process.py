@@ -146,10 +146,14 @@ class Zygote:
     def stop(self) -> None:
         """Ask for no more workers: the zygote then reaps the ones alive, reports, and exits."""
         with contextlib.suppress(OSError):
+            # The empty request says goodbye: without it, the zygote takes the end of the
+            # socket for this process's death and removes the pool's leftovers itself.
+            self.ctl.sendall(_zygote.GOODBYE)
             self.ctl.shutdown(socket.SHUT_WR)
 
     def close(self, timeout: float = 10.0) -> None:
         """Closing the control socket makes the zygote reap its workers and exit."""
+        self.stop()
         self.ctl.close()
         if self._popen is not None:
             try:

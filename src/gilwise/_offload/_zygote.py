@@ -12,6 +12,8 @@ fork-with-threads hazard.
 Protocol (stdlib-only: it may run under any CPython). Control socket: the parent sends a
 request (``<H`` length + fault-log path, NUL, progress-counter segment name); the zygote
 forks and answers with the child's pid and the parent ends of its two pipes (``SCM_RIGHTS``).
+An empty request is the goodbye of a pool closing in order; the socket ending without one
+means the pool's process died, and the zygote removes the pool's segments and fault logs.
 Exit socket: the zygote reaps its children and reports ``<ii`` (pid, exit status as
 ``Popen.returncode`` spells it).
 """
@@ -34,6 +36,8 @@ except ImportError:  # loaded by file path in a fresh interpreter: no package ar
     _worker = sys.modules["_gilwise_offload_worker"]
 
 REQUEST = struct.Struct("<H")
+GOODBYE = REQUEST.pack(0)
+"""The pool closes in order (a request is never empty)."""
 EXIT = struct.Struct("<ii")
 PID = struct.Struct("<i")
 
@@ -79,6 +83,8 @@ def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> No
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     children: set[int] = set()
+    orderly = False
+    fault_dirs: set[str] = set()
     try:
         while True:
             ready, _, _ = select.select([ctl.fileno(), wake_r], [], [])
@@ -92,12 +98,16 @@ def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> No
                 _reap(children, exits, block=False)
             if ctl.fileno() in ready:
                 head = _recv_exact(ctl, REQUEST.size)
-                if head is None:
+                if head is None or head == GOODBYE:
+                    orderly = head is not None
                     break  # the pool closed (or its process died): wait for the workers, go
                 request = (_recv_exact(ctl, REQUEST.unpack(head)[0]) or b"").decode()
+                fault_dirs.add(os.path.dirname(request.split("\0")[0]))
                 pid = _fork_worker(ctl, exits, (wake_r, wake_w), request, init)
                 children.add(pid)
         _reap(children, exits, block=True)
+        if not orderly:  # the pool's process died (SIGKILL, OOM): nobody else will clean up
+            _remove_leftovers(init[0], fault_dirs)
     except BaseException:
         traceback.print_exc()
     finally:
@@ -149,6 +159,20 @@ def _fork_worker(
         for fd in (req_r, req_w, rep_r, rep_w):
             os.close(fd)
     return pid
+
+
+def _remove_leftovers(prefix: str, fault_dirs: set[str]) -> None:
+    """The shared-memory segments and fault logs of a pool whose process died without closing
+    it (SIGKILL, OOM kill): every worker has exited by now, so none of them is in use."""
+    for name in os.listdir(_worker.SHM_DIR):
+        if name.startswith(prefix + "-"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(_worker.SHM_DIR, name))
+    for folder in fault_dirs:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(folder):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
 
 
 def _reap(children: set[int], exits: socket.socket, *, block: bool) -> None:

@@ -154,7 +154,13 @@ def _column_cells(column: Column, records: list[ResultRow], cores: int) -> list[
         cells.append(f"{fmt.seconds(ref['startup_s']['median'])} to start {ref['workers']} workers")
     per_task = (ref["dispatch_s"]["median"] or 0.0) / max(ref["tasks"], 1)
     cells.append(f"{fmt.seconds(per_task)} dispatch per task; {column.sharing}")
-    cells.append(f"{fmt.size_bytes(ref.get('memory_per_worker_bytes'))} RSS per worker")
+    figures = ref.get("memory_per_worker")
+    if figures is not None and figures["uss_bytes"] is not None:
+        # USS is what a worker alone holds; RSS also counts the pages it shares (after fork).
+        rss = fmt.size_bytes(figures["rss_bytes"])
+        cells.append(f"{fmt.size_bytes(figures['uss_bytes'])} USS per worker ({rss} RSS)")
+    else:
+        cells.append(f"{fmt.size_bytes(ref.get('memory_per_worker_bytes'))} RSS per worker")
     return cells
 
 

@@ -69,12 +69,12 @@ def group_table(records: list[ResultRow]) -> str:
                     str(rec["workers"]),
                     esc(fmt.spread(rec["wall_s"])),
                     f"<b>{esc(fmt.ratio(rec['speedup']))}</b>",
-                    esc(fmt.paired(rec.get("speedup_paired"))),
+                    esc(fmt.speedup_ci(rec)),
                     esc(_pct(rec["efficiency"])),
                     esc(_cores(rec["cpu_busy_cores_mean"])),
                     _median(rec.get("startup_s")),
                     _median(rec.get("dispatch_s")),
-                    esc(fmt.size_bytes(rec.get("memory_per_worker_bytes"))),
+                    esc(fmt.worker_memory(rec)),
                 ],
                 attrs,
             )
@@ -84,12 +84,12 @@ def group_table(records: list[ResultRow]) -> str:
         "workers",
         "wall time (median ±)",
         "speedup",
-        "paired per round [min–max]",
+        "paired per round [CI]",
         "efficiency",
         "busy cores",
         "start-up",
         "dispatch",
-        "memory / worker",
+        "USS / worker",
     )
     return _table(headers, rows, "group")
 

@@ -1,8 +1,11 @@
 """The result document and what is done with it: types, loading, statistics, compare, history.
 
 ``document`` defines ``gilwise.bench/1`` once (schema constant, TypedDicts, labels); ``stats``
-the small exact statistics and stability thresholds; ``compare`` + ``significance`` the
-regression gate; ``history`` the SQLite store of runs; ``files`` atomic JSON writes. Imports
+the small exact statistics and stability thresholds (``median_interval``: the sign-test
+confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``compare`` +
+``significance`` the regression gate, with three outcomes (``Comparison.outcome``: slower,
+inconclusive, clean; ``detectable_slowdown`` says what a row's repeats could have shown);
+``history`` the SQLite store of runs; ``files`` atomic JSON writes. Imports
 only the standard library and ``_exceptions``; the harness, report, advise, service and CLI
 import it. It never measures and never renders.
 """

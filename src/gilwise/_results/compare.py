@@ -10,6 +10,8 @@ A row that is not slower is only called unchanged when its repeats could have sh
 their spread, would have reached p ≤ alpha (B's values moved to A's median, then scaled up
 until the test says slower). Where that exceeds ``threshold``, or no change at all could reach
 p ≤ alpha with so few repeats, the row is *inconclusive*: the gate can neither pass nor fail it.
+So is a slowdown measured while other processes used more than ``OTHER_LOAD_WARN_CORES`` cores
+beside B's rounds than beside A's (each run's own noise guard): it may be the machine's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .document import ResultDocument, ResultRow, interpreter_label
 from .significance import p_greater, smallest_p
+from .stats import OTHER_LOAD_WARN_CORES
 
 THRESHOLD = 0.05
 ALPHA = 0.05
@@ -136,7 +139,19 @@ def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alph
     p_slow = p_greater(before, after)
     p_fast = p_greater(after, before)
     detectable = detectable_slowdown(before, after, alpha)
-    if change >= threshold - _EPS and p_slow <= alpha + _EPS:
+    # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
+    busier = _other_load(b) - _other_load(a) if b.get("kind") != "io" else 0.0
+    if change >= threshold - _EPS and p_slow <= alpha + _EPS and busier > OTHER_LOAD_WARN_CORES:
+        # B's own noise guard measured other processes beside its rounds that A's did not have:
+        # on few cores that alone slows a cell (a parallel one most), so the code is not to blame
+        # on this evidence; nor is it cleared.
+        verdict = "inconclusive"
+        disturbed = (
+            f"B ran beside {_other_load(b):.2f} cores of other processes (A {_other_load(a):.2f}): "
+            "its slowdown may be the machine's; rerun B on a quiet machine"
+        )
+        note = f"{disturbed}; {note}" if note else disturbed
+    elif change >= threshold - _EPS and p_slow <= alpha + _EPS:
         verdict = "slower"
     elif change <= -threshold + _EPS and p_fast <= alpha + _EPS:
         verdict = "faster"
@@ -186,6 +201,12 @@ def detectable_slowdown(before: list[float], after: list[float], alpha: float) -
         mid = (low + high) / 2
         low, high = (low, mid) if significant(mid) else (mid, high)
     return high
+
+
+def _other_load(rec: ResultRow) -> float:
+    """The median CPU other processes used during the row's rounds, in cores (0 if unknown)."""
+    load = rec.get("other_cpu_cores")
+    return float((load["median"] if load else None) or 0.0)
 
 
 def _work(rec: ResultRow) -> float:

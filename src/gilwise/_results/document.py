@@ -155,8 +155,11 @@ class ResultRow(TypedDict):
     peak_memory: NotRequired[MemoryFigures]
     """The worker tree's peak, each measure on its own, over the memory reads in the cell's window."""
     memory_per_worker: NotRequired[MemoryFigures | None]
-    """Peak over the serial cell's, per worker (None for serial); ``memory_per_worker_bytes`` is
-    its ``rss_bytes`` as older files stored it."""
+    """Memory per worker, the way ``memory_basis`` says: for models that start processes, the
+    peak of those processes' own RSS, PSS and USS, per worker; for one-process models, the peak
+    growth over the serial cell, per worker. None for serial. ``memory_per_worker_bytes`` keeps
+    the older meaning (tree RSS growth over serial, per worker)."""
+    memory_basis: NotRequired[str]
     memory_reads: NotRequired[int]
 
 

@@ -40,14 +40,20 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """gilwise's folder in the user's data directory: ``$XDG_DATA_HOME/gilwise``."""
+    env = os.environ if environ is None else environ
+    data_home = env.get("XDG_DATA_HOME") or ""
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
+    return base / "gilwise"
+
+
 def default_history_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR]).expanduser()
-    data_home = env.get("XDG_DATA_HOME") or ""
-    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
-    return base / "gilwise" / "history.sqlite"
+    return data_dir(env) / "history.sqlite"
 
 
 def resolve_history_path(option: str | None) -> Path:

@@ -87,3 +87,11 @@ def median_interval(values: Sequence[float], level: float = CI_LEVEL) -> Confide
 def uncertain(interval: ConfidenceInterval | None, precision: float = PRECISION) -> bool:
     """No interval (one round), or one reaching further than ``precision`` from the median."""
     return interval is None or interval["half_width"] > precision
+
+
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The q-quantile of sorted values by the nearest-rank method: a value that occurred (a
+    latency p99 is never interpolated between two requests)."""
+    if not ordered:
+        raise ValueError("nearest_rank of no values")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]

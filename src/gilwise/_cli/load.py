@@ -1,0 +1,159 @@
+"""``gilwise load``: drive a running ``gilwise serve`` from separate client processes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .._exceptions import UsageError
+from .._results.files import check_output_target, write_json_atomic
+from .._service.loadgen import (
+    DEFAULT_INTERVALS,
+    ROUTES,
+    LoadReport,
+    parse_intervals,
+    parse_mix,
+    plans,
+    run_load,
+)
+from .._service.loadgen import wait_ready as wait_for_server
+from .console import stderr_console, stdout_console
+from .options import positive_float, positive_int
+
+MAX_CLIENTS = 256
+
+
+def add_load_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "load",
+        help="load a running `gilwise serve` and print latency percentiles per route",
+        description="Run a loopback load against `gilwise serve`: one process per client (so the "
+        "generator's own GIL does not distort what it measures), each on one route and one "
+        "keep-alive connection. health and summary clients are paced probes; ingest and sessions "
+        "clients send the next request as soon as the answer is in.",
+    )
+    p.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000/")
+    p.add_argument("--duration", type=float, default=10.0, metavar="S", help="seconds of load (default 10)")
+    p.add_argument("--clients", type=int, metavar="N", help="client processes (default: one per --mix entry)")
+    p.add_argument(
+        "--mix",
+        default="ingest,sessions,summary,health",
+        help=f"routes, client i takes entry i mod len; ROUTE:N repeats it N times ({', '.join(ROUTES)})",
+    )
+    p.add_argument(
+        "--interval",
+        action="append",
+        default=[],
+        metavar="ROUTE=S",
+        help="pause between a client's request starts; 0 = closed loop "
+        f"(defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULT_INTERVALS.items())})",
+    )
+    p.add_argument(
+        "--requests", type=int, default=1_000_000, metavar="N", help="at most N requests per client"
+    )
+    p.add_argument(
+        "--batch", type=int, default=1000, metavar="N", help="events per ingest batch (default 1000)"
+    )
+    p.add_argument("--window", type=float, metavar="S", help="window= of the analytics requests")
+    p.add_argument("--token", metavar="T", help="bearer token for ingest (the server's --token)")
+    p.add_argument("--json", metavar="PATH", help="write the percentiles as JSON (gilwise.load/1)")
+    p.add_argument("--wait-ready", type=float, default=0.0, metavar="S", help="wait up to S s for /health")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.set_defaults(handler=run_load_command)
+
+
+def run_load_command(args: argparse.Namespace) -> int:
+    if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        raise UsageError(f"--url {args.url!r}: the load generator only targets loopback http:// servers")
+    positive_float("--duration", args.duration)
+    if args.duration > 3600:
+        raise UsageError(f"--duration {args.duration:g} is over the 3600 s bound of one run")
+    positive_int("--requests", args.requests)
+    positive_int("--batch", args.batch, maximum=100_000)
+    positive_float("--window", args.window)
+    slots = parse_mix(args.mix)
+    clients = len(slots) if args.clients is None else args.clients
+    if not len(slots) <= clients <= MAX_CLIENTS:
+        raise UsageError(f"--clients {clients}: use {len(slots)} (one per --mix entry) to {MAX_CLIENTS}")
+    if args.json:
+        check_output_target("--json", args.json)
+    if args.wait_ready:
+        wait_for_server(args.url, args.wait_ready)
+    client_plans = plans(
+        args.url if args.url.endswith("/") else args.url + "/",
+        slots,
+        clients,
+        duration_s=args.duration,
+        max_requests=args.requests,
+        intervals=parse_intervals(args.interval),
+        batch=args.batch,
+        window_s=args.window,
+        token=args.token,
+    )
+    if args.quiet:
+        report = run_load(client_plans)
+    else:
+        with Progress(
+            TextColumn("load"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+            TextColumn("{task.fields[requests]} requests"),
+            TimeElapsedColumn(),
+            console=stderr_console(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("load", total=args.duration, requests=0)
+
+            def progress(elapsed: float, requests: int) -> None:
+                bar.update(task, completed=min(elapsed, args.duration), requests=requests)
+
+            report = run_load(client_plans, progress)
+    if args.json:
+        write_json_atomic(args.json, report.as_json())
+    if not args.quiet:
+        stdout_console().print(render(report))
+    # Any failed request fails the run: the table names which routes and how.
+    return 1 if any(r.errors for r in report.routes) else 0
+
+
+def render(report: LoadReport) -> Table:
+    table = Table(
+        title=f"gilwise load: {report.url}, {report.clients} clients, {report.duration_s:.1f} s",
+        title_justify="left",
+        header_style="bold",
+    )
+    for column in (
+        "route",
+        "clients",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "events/s",
+    ):
+        table.add_column(column, justify="left" if column == "route" else "right")
+    table.add_column("errors")
+
+    def ms(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+    for r in report.routes:
+        errors = ", ".join(f"{k}: {n}" for k, n in sorted(r.errors.items())) or "none"
+        table.add_row(
+            r.route,
+            str(r.clients),
+            str(r.requests),
+            f"{r.requests_per_s:.1f}",
+            ms(r.p50_ms),
+            ms(r.p90_ms),
+            ms(r.p99_ms),
+            ms(r.max_ms),
+            f"{r.events_per_s:,.0f}" if r.route == "ingest" else "—",
+            errors if errors == "none" else f"[red]{errors}[/red]",
+        )
+    return table

@@ -1,0 +1,150 @@
+"""``gilwise serve``: the analytics backend under uvicorn; ``--demo`` adds a built-in load."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import UsageError
+from .._results.history import resolve_history_path
+from .._service.modes import MODES, check_mode
+from .._service.settings import (
+    DB_ENV_VAR,
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_PORT,
+    ServiceSettings,
+    check_exposure,
+    default_db_path,
+)
+from .console import stderr_console
+from .options import positive_int
+
+DEMO_CYCLE_S = 20.0
+DEMO_LOAD_S = 900.0
+DEMO_MIX = "ingest,sessions:3,summary,health"
+
+
+def add_serve_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the real-time analytics backend with its live dashboard",
+        description="Run the analytics backend (FastAPI under uvicorn, events in an embedded DuckDB "
+        "file) and its dashboard at http://HOST:PORT/. --offload chooses how the CPU-heavy "
+        "/analytics/sessions runs; PUT /admin/offload (or the dashboard) switches it at run time.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)"
+    )
+    p.add_argument(
+        "--db", metavar="PATH", help=f"DuckDB file (default: ${DB_ENV_VAR} or the XDG data folder)"
+    )
+    p.add_argument(
+        "--offload",
+        default="processes",
+        metavar="MODE",
+        help=f"how the sessions analytics runs: {', '.join(MODES)} (default processes)",
+    )
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="offload worker processes (default: usable cores)"
+    )
+    p.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        metavar="N",
+        help="lower the offload workers' CPU priority by N (default 10; 0 = same as the server)",
+    )
+    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' for ingest and admin")
+    p.add_argument(
+        "--body-limit", type=int, default=DEFAULT_BODY_LIMIT, metavar="BYTES", help="largest batch"
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=1,
+        metavar="N",
+        help="re-run a sessions report whose worker died N times before answering 503 (default 1)",
+    )
+    p.add_argument("--history", metavar="PATH", help="bench history shown on the dashboard")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="also run a built-in load and switch modes every 20 s: open the printed URL and watch",
+    )
+    p.set_defaults(handler=run_serve_command)
+
+
+def run_serve_command(args: argparse.Namespace) -> int:
+    from .._service.server import serve  # FastAPI and uvicorn load only for this command
+
+    check_mode(args.offload)
+    check_exposure(args.host, args.token)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is out of range: use 0 to 65535")
+    positive_int("--workers", args.workers, maximum=1024)
+    positive_int("--body-limit", args.body_limit)
+    if not 0 <= args.worker_nice <= 19:
+        raise UsageError(f"--worker-nice {args.worker_nice} is out of range: use 0 to 19")
+    if not 0 <= args.retries <= 10:
+        raise UsageError(f"--retries {args.retries} is out of range: use 0 to 10")
+    if args.port == 0 and args.demo:
+        raise UsageError("--demo needs a fixed --port: its load generator must know where to go")
+    scratch = tempfile.mkdtemp(prefix="gilwise-demo-") if args.demo and not args.db else None
+    db = (
+        Path(args.db).expanduser()
+        if args.db
+        else (Path(scratch) / "demo.duckdb" if scratch else default_db_path())
+    )
+    settings = ServiceSettings(
+        db_path=db,
+        history_path=resolve_history_path(args.history),
+        offload="threads" if args.demo and args.offload == "processes" else args.offload,
+        workers=args.workers,
+        worker_nice=args.worker_nice,
+        token=args.token,
+        body_limit=args.body_limit,
+        analytics_retries=args.retries,
+        demo_cycle_s=DEMO_CYCLE_S if args.demo else None,
+    )
+    err = stderr_console()
+    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
+    err.print(f"gilwise serve: {url}  (database {db}, offload {settings.offload}; Ctrl-C stops)")
+    load: subprocess.Popen[bytes] | None = None
+    try:
+        if args.demo:
+            err.print(
+                f"[bold]demo:[/bold] open {url} — the analytics start in 'threads' mode (the story's "
+                f"mistake: one core busy, /health slow), then switch every {DEMO_CYCLE_S:.0f} s to "
+                "'processes' (the fix) and 'inline' (the bug); click a mode to stay on it."
+            )
+            load = _start_demo_load(url, args.token)
+        try:
+            serve(settings, args.host, args.port)
+        except KeyboardInterrupt:
+            # uvicorn re-raises the SIGINT it handled; the shutdown was clean by then.
+            err.print("gilwise serve: stopped")
+    finally:
+        if load is not None:
+            load.terminate()
+            load.wait(timeout=10)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+def _start_demo_load(url: str, token: str | None) -> subprocess.Popen[bytes]:
+    """``gilwise load`` in its own process, started once the server answers /health."""
+    cmd = [
+        sys.executable, "-m", "gilwise.cli", "load", "--url", url, "--duration", str(DEMO_LOAD_S),
+        "--mix", DEMO_MIX, "--interval", "ingest=0.1", "--wait-ready", "30", "--quiet",
+    ]  # fmt: skip
+    if token:
+        cmd += ["--token", token]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=dict(os.environ))

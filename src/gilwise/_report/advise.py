@@ -1,0 +1,165 @@
+"""The ``gilwise advise`` verdict on the terminal, from its ``gilwise.advise/1`` document
+(or the ``gilwise.advise-program/1`` one of a running program)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from .._advise.program_report import ProgramDocument
+from .._advise.verdict import AdviseDocument, PredictionEntry
+from . import fmt
+
+MAX_ROWS_PER_MODEL = 4
+
+
+def _measured(p: PredictionEntry) -> str:
+    if p["measured_speedup"] is None:
+        return "—"
+    lo, hi = p["measured_min"], p["measured_max"]
+    spread = f" [{lo:.2f}–{hi:.2f}]" if lo is not None and hi is not None else ""
+    return f"{p['measured_speedup']:.2f}×{spread}"
+
+
+def _interval(p: PredictionEntry) -> str:
+    ci = p["measured_ci"]
+    if ci is None:
+        return ""
+    return f"{ci['low']:.2f}–{ci['high']:.2f} ({ci['level']:.0%})"
+
+
+def _error(p: PredictionEntry) -> str:
+    if p["measured_speedup"] is None or p["model"] == "serial":
+        return ""
+    return f"{(p['predicted_speedup'] - p['measured_speedup']) / p['measured_speedup']:+.0%}"
+
+
+def _shown(predictions: list[PredictionEntry]) -> list[PredictionEntry]:
+    """Every measured row, and per model its best few predictions (a 64-thread sweep is long)."""
+    by_model: dict[tuple[str, str], list[PredictionEntry]] = {}
+    for p in predictions:
+        by_model.setdefault((p["model"], p["python"]), []).append(p)
+    shown = []
+    for rows in by_model.values():
+        best = sorted(rows, key=lambda r: -r["predicted_speedup"])[:MAX_ROWS_PER_MODEL]
+        shown += [r for r in rows if r in best or r["measured_speedup"] is not None]
+    return shown
+
+
+def render_advice(console: Console, doc: AdviseDocument) -> None:
+    rec = doc["recommended"]
+    base = doc["interpreters"][0]
+    cores = doc["machine"]["usable_cores"]
+    console.print(
+        f"[bold]gilwise advise[/bold] {escape(doc['target'])} — a batch of {doc['calls']:,} calls "
+        f"({fmt.seconds(doc['call_s'])} each, {fmt.seconds(doc['call_s'] * doc['calls'])} serial) "
+        f"on {cores} usable cores, Python {base['interpreter']}",
+        highlight=False,
+    )
+    measured = f", measured {rec['measured_speedup']:.2f}×" if rec["measured_speedup"] is not None else ""
+    workers = "" if rec["model"] == "serial" else f"×{rec['workers']}"
+    console.print(
+        f"\n[bold green]Verdict: {rec['model']}{workers}[/bold green] — predicted "
+        f"{rec['predicted_speedup']:.2f}×{measured}",
+        highlight=False,
+    )
+    console.print(escape(rec["reason"]), highlight=False)
+    console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
+    t = doc["transfer"]
+    gil = doc["gil_held_fraction"]
+    gil_text = (
+        "no GIL"
+        if gil is None
+        else f"{gil:.0%}" + (" (assumed: CPU share)" if doc["gil_held_assumed"] else "")
+    )
+    console.print(
+        f"Probes: CPU/wall {doc['cpu_wall_ratio']:.2f}, GIL held {gil_text}, arguments "
+        f"{fmt.size_bytes(t['args_bytes'])} (pickle {fmt.seconds(t['args_dumps_s'])}), result "
+        f"{fmt.size_bytes(t['result_bytes'])}"
+        + (
+            f", pool start-up ({t['start_method']}) "
+            + ", ".join(f"{fmt.seconds(s)} ×{int(n)}" for n, s in t["pool_startup_s"])
+            + f", a message {fmt.seconds(t['message_s'])}"
+            if t["message_s"] is not None
+            else ""
+        )
+        + (
+            f", processes break even at {fmt.seconds(t['break_even_call_s'])} a call"
+            if t["break_even_call_s"]
+            else ""
+        ),
+        highlight=False,
+    )
+    table = Table(
+        title="Predicted (from the probes) vs measured (paired with serial, per round)", title_justify="left"
+    )
+    for column in (
+        "model",
+        "workers",
+        "python",
+        "chunk",
+        "predicted",
+        "measured [min–max]",
+        "95% CI (reached)",
+        "error",
+        "rounds",
+    ):
+        table.add_column(column, justify="left" if column in ("model", "python") else "right")
+    for p in _shown(doc["predictions"]):
+        style = "bold" if p["measured_speedup"] is not None else None
+        table.add_row(
+            p["model"],
+            str(p["workers"]),
+            p["interpreter"],
+            str(p["chunksize"]),
+            f"{p['predicted_speedup']:.2f}×",
+            _measured(p),
+            _interval(p),
+            _error(p),
+            str(p["rounds"] or ""),
+            style=style,
+        )
+    console.print(table)
+    if doc["would_change"]:
+        console.print("[bold]What would change the verdict[/bold]")
+        for line in doc["would_change"]:
+            console.print(f"  • {escape(line)}", highlight=False)
+    if doc["notes"]:
+        console.print("[bold]Notes[/bold]")
+        for line in doc["notes"]:
+            console.print(f"  • {escape(line)}", highlight=False)
+    console.print(f"[dim]{doc['elapsed_s']:.1f} s of a {doc['budget_s']:g} s budget[/dim]", highlight=False)
+
+
+def render_program(console: Console, doc: ProgramDocument) -> None:
+    v = doc["verdict"]
+    console.print(
+        f"[bold]gilwise advise[/bold] PID {doc['pid']} ({escape(doc['command'][:80])}) — sampled "
+        f"{doc['duration_s']:.1f} s; the process used {doc['busy_cores']:.2f} of {doc['usable_cores']} cores"
+        + (f"; the GIL was held {doc['gil_busy']:.0%} of the time" if doc["gil_busy"] is not None else ""),
+        highlight=False,
+    )
+    if doc["sampler_note"]:
+        console.print(f"[yellow]{escape(doc['sampler_note'])}[/yellow]", highlight=False)
+    table = Table(title="Threads", title_justify="left")
+    for column in ("thread", "tid", "CPU (cores)", "GIL held", "hottest functions holding the GIL"):
+        table.add_column(
+            column, justify="left" if column in ("thread", "hottest functions holding the GIL") else "right"
+        )
+    for t in doc["threads"]:
+        if t["cpu_cores"] < 0.005 and not t["gil_share"]:
+            continue
+        gil = "—" if t["gil_share"] is None else f"{t['gil_share']:.0%}"
+        hot = "; ".join(f"{escape(h['function'])} {h['gil_share']:.0%}" for h in t["hottest"])
+        table.add_row(escape(t["name"]), str(t["tid"]), f"{t['cpu_cores']:.2f}", gil, hot)
+    console.print(table)
+    headline = "GIL-bound" if v["gil_bound"] else "not GIL-bound"
+    model = (
+        f": use {v['model']}" + (f"×{v['workers']}" if v["workers"] else "") if v["model"] != "as-is" else ""
+    )
+    console.print(f"\n[bold green]Verdict: {headline}{model}[/bold green]", highlight=False)
+    console.print(escape(v["reason"]), highlight=False)
+    if v["code"]:
+        console.print(Syntax(v["code"], "python", theme="ansi_dark", background_color="default"))

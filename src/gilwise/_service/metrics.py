@@ -1,0 +1,193 @@
+"""What ``/live`` streams: per-core CPU, event-loop lag, handler latency per route, ingest rate
+and the offload pool's state, one snapshot a second.
+
+Everything is measured in the server process, cheaply: the loop-lag probe wakes every 10 ms,
+latencies are recorded by a pure ASGI middleware (no per-request task), CPU comes from
+``/proc/stat`` through psutil once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+
+import psutil
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .._results.stats import nearest_rank
+from .models import Live, OffloadLive, Percentiles
+from .modes import OffloadSwitch
+
+WINDOW_S = 1.0
+LAG_PROBE_S = 0.010
+TRACKED = frozenset({"/health", "/events", "/events/count", "/analytics/summary", "/analytics/sessions"})
+"""The API routes whose latency the dashboard plots (not /live, whose "latency" is a stream's
+lifetime, nor the dashboard's own page and assets)."""
+
+
+def percentiles(values: list[float]) -> Percentiles:
+    """p50 / p99 by the nearest-rank method (no interpolation: a p99 is a value that occurred)."""
+    if not values:
+        return Percentiles(p50=0.0, p99=0.0, count=0)
+    ordered = sorted(values)
+    return Percentiles(p50=nearest_rank(ordered, 0.50), p99=nearest_rank(ordered, 0.99), count=len(ordered))
+
+
+class Recent:
+    """Values with the time they were recorded; keeps the last ``horizon_s`` seconds."""
+
+    def __init__(self, horizon_s: float = 5.0) -> None:
+        self.horizon_s = horizon_s
+        self._items: deque[tuple[float, float]] = deque()
+
+    def add(self, value: float, now: float | None = None) -> None:
+        self._items.append((time.monotonic() if now is None else now, value))
+
+    def since(self, start: float) -> list[float]:
+        items = self._items
+        while items and items[0][0] < start - self.horizon_s:
+            items.popleft()
+        return [v for t, v in items if t >= start]
+
+
+class LiveMetrics:
+    def __init__(self, switch: OffloadSwitch) -> None:
+        self.switch = switch
+        self.latency: dict[str, Recent] = {}
+        self.lag = Recent()
+        self.ingested = Recent()
+        self.latest: Live | None = None
+        self._changed = asyncio.Condition()
+        self._me = psutil.Process()
+        self._workers: dict[int, psutil.Process] = {}
+        self._last_cpu: dict[int, float] = {}
+        self._last_tick = time.monotonic()
+        psutil.cpu_percent(percpu=True)  # starts psutil's interval
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- recording ------------------------------------------------------------------------
+    def record_latency(self, route: str, ms: float) -> None:
+        recent = self.latency.get(route)
+        if recent is None:
+            recent = self.latency[route] = Recent()
+        recent.add(ms)
+
+    def record_ingest(self, events: int) -> None:
+        self.ingested.add(float(events))
+
+    # -- background tasks -----------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._probe_lag()), asyncio.create_task(self._tick())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _probe_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            planned = loop.time() + LAG_PROBE_S
+            await asyncio.sleep(LAG_PROBE_S)
+            self.lag.add(max(0.0, (loop.time() - planned) * 1000))
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(WINDOW_S)
+            snapshot = self.snapshot()
+            async with self._changed:
+                self.latest = snapshot
+                self._changed.notify_all()
+
+    async def next_message(self, after: Live | None, timeout: float) -> Live | None:
+        """The first snapshot newer than ``after`` (None after ``timeout`` seconds)."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self.latest is not after), timeout)
+            except TimeoutError:
+                return None
+            return self.latest
+
+    # -- one snapshot ---------------------------------------------------------------------
+    def snapshot(self) -> Live:
+        now = time.monotonic()
+        interval = max(1e-3, now - self._last_tick)
+        self._last_tick = now
+        start = now - WINDOW_S
+        cores = [round(p / 100, 4) for p in psutil.cpu_percent(percpu=True)]
+        server_cores, worker_cores = self._process_cores(interval)
+        stats = self.switch.statistics()
+        return Live(
+            t=time.time(),
+            interval_s=interval,
+            cpu_per_core=cores,
+            busy_cores=round(sum(cores), 4),
+            server_cores=server_cores,
+            worker_cores=worker_cores,
+            loop_lag_ms=percentiles(self.lag.since(start)),
+            events_per_s=sum(self.ingested.since(start)) / WINDOW_S,
+            latency_ms={
+                route: percentiles(values)
+                for route, recent in sorted(self.latency.items())
+                if (values := recent.since(start))
+            },
+            offload=OffloadLive(
+                mode=self.switch.mode.name,
+                workers=stats.workers_alive if stats else 0,
+                queue_depth=self.switch.in_flight,
+                restarts=stats.restarts if stats else 0,
+                crashes=stats.crashes if stats else 0,
+            ),
+        )
+
+    def _process_cores(self, interval: float) -> tuple[float, float]:
+        """CPU cores used since the last snapshot by this process and by the offload workers."""
+        pids = set(self.switch.worker_pids())
+        for pid in pids - self._workers.keys():
+            try:
+                self._workers[pid] = psutil.Process(pid)
+            except psutil.Error:
+                continue
+        for pid in list(self._workers):
+            if pid not in pids:
+                del self._workers[pid]
+                self._last_cpu.pop(pid, None)
+        server = self._cpu_delta(self._me)
+        workers = sum(self._cpu_delta(p) for p in list(self._workers.values()))
+        return round(server / interval, 4), round(workers / interval, 4)
+
+    def _cpu_delta(self, proc: psutil.Process) -> float:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            return 0.0
+        total = times.user + times.system
+        previous = self._last_cpu.get(proc.pid)
+        self._last_cpu[proc.pid] = total
+        return 0.0 if previous is None else max(0.0, total - previous)
+
+
+class LatencyMiddleware:
+    """Handler time per route: from the app being called to the last byte of the response."""
+
+    def __init__(self, app: ASGIApp, metrics: Callable[[], LiveMetrics | None]) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in TRACKED:
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                metrics = self.metrics()
+                if metrics is not None:
+                    ms = (time.perf_counter() - start) * 1000
+                    metrics.record_latency(f"{scope['method']} {scope['path']}", ms)
+
+        await self.app(scope, receive, timed_send)

@@ -1,0 +1,170 @@
+"""The offload-mode registry: how ``/analytics/sessions`` runs its pure-Python report.
+
+One entry per mode. ``inline`` and ``threads`` are the two wrong ways the story is about, kept
+on purpose so the dashboard can show them; ``processes`` and ``auto`` run on a warm
+``gilwise.Offloader``. A mode that needs a pool names it in ``POOLS``; a later backend (a Dask
+cluster behind ``Offloader(backend="dask")``) is one ``POOLS`` entry and one ``MODES`` entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .._exceptions import UsageError
+from .._offload import Offloader, OffloadStatistics
+from .analytics import SessionsReport, sessions_report
+from .store import SessionColumns
+
+Runner = Callable[["OffloadSwitch", SessionColumns], Awaitable[SessionsReport]]
+
+
+@dataclass(frozen=True)
+class OffloadMode:
+    name: str
+    runs_in: str
+    """What the report runs in, as the dashboard and ``GET /admin/offload`` say it."""
+    run: Runner
+    pool: str | None = None
+    """The ``POOLS`` entry this mode needs, or None."""
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    workers: int | None
+    """Worker processes; None = one per usable core."""
+    nice: int
+    """Added to the workers' nice value: they soak up idle cores, and the event loop, which
+    answers every request, preempts them as soon as it has something to do."""
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    make: Callable[[PoolOptions], Offloader]
+    start_at_boot: bool
+    """Started with the server (warm when first chosen); otherwise on first use."""
+
+
+def _process_pool(options: PoolOptions) -> Offloader:
+    if options.nice:
+        return Offloader(workers=options.workers, initializer=os.nice, initargs=(options.nice,))
+    return Offloader(workers=options.workers)
+
+
+def _args(
+    cols: SessionColumns,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+]:  # fmt: skip
+    return (cols.user, cols.ts, cols.event, cols.value, cols.received)
+
+
+async def _inline(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
+    return sessions_report(*_args(cols))  # the bug: every other request waits for this
+
+
+async def _threads(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
+    return await asyncio.to_thread(sessions_report, *_args(cols))  # the GIL: one core at a time
+
+
+def _on_pool(route: Literal["cpu", "auto"]) -> Runner:
+    async def run(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
+        off = await switch.pool("processes")
+        return await off.run(sessions_report, *_args(cols), route=route, retries=switch.retries)
+
+    return run
+
+
+POOLS: dict[str, PoolSpec] = {
+    "processes": PoolSpec(make=_process_pool, start_at_boot=True),
+}
+
+MODES: dict[str, OffloadMode] = {
+    m.name: m
+    for m in (
+        OffloadMode("inline", "the event loop itself: every request waits (the bug)", _inline),
+        OffloadMode("threads", "asyncio.to_thread: the GIL lets one thread run (one core busy)", _threads),
+        OffloadMode(
+            "processes", "gilwise.Offloader worker processes (the fix)", _on_pool("cpu"), "processes"
+        ),
+        OffloadMode(
+            "auto",
+            "gilwise.Offloader, route='auto': measured, then processes or threads",
+            _on_pool("auto"),
+            "processes",
+        ),
+    )
+}
+
+
+def check_mode(name: str) -> OffloadMode:
+    mode = MODES.get(name)
+    if mode is None:
+        raise UsageError(f"unknown offload mode {name!r}; valid choices: {', '.join(MODES)}")
+    return mode
+
+
+class OffloadSwitch:
+    """The current mode, the pools the modes run on, and what is in flight."""
+
+    def __init__(self, mode: str, options: PoolOptions, retries: int) -> None:
+        self.mode = check_mode(mode)
+        self.options, self.retries = options, retries
+        self.in_flight = 0
+        self.pinned = False
+        """Someone chose a mode through ``PUT /admin/offload`` (stops the demo's cycling)."""
+        self._pools: dict[str, Offloader] = {}
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Start the pools that should be warm before the first request (and the current mode's)."""
+        for name, spec in POOLS.items():
+            if spec.start_at_boot or self.mode.pool == name:
+                await self.pool(name)
+
+    async def pool(self, name: str) -> Offloader:
+        off = self._pools.get(name)
+        if off is not None:
+            return off
+        async with self._lock:
+            if name not in self._pools:
+                off = POOLS[name].make(self.options)
+                await off.__aenter__()
+                self._pools[name] = off
+            return self._pools[name]
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for off in pools:
+            await off.aclose(cancel=True)
+
+    def set_mode(self, name: str) -> OffloadMode:
+        self.mode = check_mode(name)
+        return self.mode
+
+    async def run(self, cols: SessionColumns) -> tuple[SessionsReport, str, float]:
+        """The report under the current mode: (report, mode name, compute ms)."""
+        mode = self.mode
+        self.in_flight += 1
+        start = time.perf_counter()
+        try:
+            report = await mode.run(self, cols)
+        finally:
+            self.in_flight -= 1
+        return report, mode.name, (time.perf_counter() - start) * 1000
+
+    def worker_pids(self) -> list[int]:
+        return [pid for off in self._pools.values() for pid in off.worker_pids()]
+
+    def statistics(self) -> OffloadStatistics | None:
+        """The statistics of the current mode's pool (or of the process pool for the others)."""
+        off = self._pools.get(self.mode.pool or "processes")
+        return off.statistics() if off is not None else None
