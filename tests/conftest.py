@@ -23,14 +23,23 @@ def _shm() -> set[str]:
 _OWNER = re.compile(r"gilwise-(\d+)-")
 
 
-def _someone_elses(name: str, mine: set[int]) -> bool:
-    """A segment of an offload pool (``gilwise-<creator pid>-...``) whose creator is alive and
-    not this test process or one of its children: another test run on the same machine."""
-    owner = _OWNER.match(name)
-    if owner is None:
+def _someone_elses(segment: str) -> bool:
+    """A gilwise segment (named after the pid that made it) of a live process outside this
+    test run's tree: another program on a shared machine, not a leak of this test."""
+    found = _OWNER.match(segment)
+    if found is None:
         return False
-    pid = int(owner.group(1))
+    pid = int(found.group(1))
+    mine = {os.getpid()} | {p.pid for p in psutil.Process().children(recursive=True)}
     return pid not in mine and psutil.pid_exists(pid)
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Running and not a zombie; a process that exits between the listing and this look is not."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:  # NoSuchProcess, or ZombieProcess for a child reaped meanwhile
+        return False
 
 
 @pytest.fixture(autouse=True)
@@ -44,15 +53,14 @@ def no_leftovers() -> Iterator[None]:
     leftovers: list[psutil.Process] = []
     while time.monotonic() < deadline:
         leftovers = [p for p in me.children(recursive=True) if p.pid not in before_children]
-        leftovers = [p for p in leftovers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        leftovers = [p for p in leftovers if _alive(p)]
         if not leftovers:
             break
         time.sleep(0.05)
     for proc in leftovers:
         proc.kill()
     assert not leftovers, f"test left child processes: {[p.cmdline() for p in leftovers]}"
-    mine = {me.pid} | before_children | {p.pid for p in me.children(recursive=True)}
-    new_shm = {n for n in _shm() - before_shm if not n.startswith("sem.mp-") and not _someone_elses(n, mine)}
+    new_shm = {n for n in _shm() - before_shm if not n.startswith("sem.mp-") and not _someone_elses(n)}
     assert not new_shm, f"test left shared-memory segments: {sorted(new_shm)}"
 
 

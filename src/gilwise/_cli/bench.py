@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from rich.console import Console
@@ -73,6 +74,11 @@ def add_bench_parser(sub: Any) -> None:
         action="append",
         metavar="PATH",
         help="interpreter(s) to run workers under (default: this one)",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDR",
+        help="run the dask model on the running cluster at ADDR (tcp://HOST:PORT) instead of a LocalCluster",
     )
     p.add_argument("--quick", action="store_true", help="3 repeats, 0.25 s cells")
     p.add_argument("--repeats", type=int, metavar="N", help="rounds per cell (default 5, quick 3)")
@@ -163,6 +169,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         target_cell_s=float(preset["target_cell_s"]),
         cell_timeout_s=positive_float("--cell-timeout", args.cell_timeout) or 300.0,
         size=positive_int("--size", args.size),
+        dask_scheduler=_scheduler_address(args.dask_scheduler, models),
         budget_s=_budget(args.budget, 0.0 if args.repeats else float(preset["budget_s"])),
     )
     if not any(impl in w.impls for w in workloads for impl in impls):
@@ -240,6 +247,25 @@ def run_bench_command(args: argparse.Namespace) -> int:
         return 130
     failed = any(r["status"] == "failed" for r in document["results"])
     return 1 if failed else 0
+
+
+_ADDRESS = re.compile(r"^(tcp|tls|ucx|inproc)://\[?[\w.:-]+\]?:\d{1,5}$")
+
+
+def _scheduler_address(address: str | None, models: list[str]) -> str | None:
+    if address is None:
+        return None
+    if "dask" not in models:
+        raise UsageError(
+            f"--dask-scheduler {address} is only used by the dask model; add --model dask "
+            f"(models chosen: {', '.join(models)})"
+        )
+    if not _ADDRESS.match(address):
+        raise UsageError(
+            f"--dask-scheduler {address!r} is not a scheduler address: give PROTOCOL://HOST:PORT, "
+            "e.g. tcp://10.0.0.5:8786 (the address `dask scheduler` prints; protocols: tcp, tls, ucx)"
+        )
+    return address
 
 
 def _no_impl(workloads: list[_workloads.Workload], impls: list[str]) -> Exception:

@@ -30,6 +30,8 @@ class WorkerSpec(TypedDict):
     tasks: NotRequired[int]
     expected: NotRequired[Any]
     """The reference answer every task must reproduce (None: the first task's answer)."""
+    dask_scheduler: NotRequired[str]
+    """``tcp://HOST:PORT`` of a running Dask cluster for the ``dask`` model."""
 
 
 class CalibrationReport(TypedDict):
@@ -59,6 +61,8 @@ class MeasureReport(TypedDict):
     """[worker, start, end] per task, relative to the start of the phase."""
     gil_enabled: bool
     notes: list[str]
+    wall_excludes_startup: NotRequired[bool]
+    """True for a pool that outlives the batch (a cluster): wall, window and CPU are compute's."""
 
 
 class FailureReport(TypedDict):

@@ -40,6 +40,17 @@ def _gil_enabled(cell: Cell, group: Group) -> bool:
     return group.interpreter.gil_enabled if group.gil_enabled is None else group.gil_enabled
 
 
+def _overhead_per_task(measured: RoundMeasurement) -> float:
+    """Dispatch per task on the critical path: the compute phase beyond the busiest worker's
+    in-task time, over the tasks that worker ran (submit, scheduling, (de)serialising and
+    returning each; not the idling of the other workers while it finishes)."""
+    by_worker: dict[str, list[float]] = {}
+    for worker, start, end in measured.raw["spans"]:
+        by_worker.setdefault(str(worker), []).append(float(end) - float(start))
+    busiest = max(by_worker.values(), key=sum)
+    return max(0.0, float(measured.raw["compute_s"]) - sum(busiest)) / len(busiest)
+
+
 def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float) -> ResultRow:
     workload = group.workload
     interp = group.interpreter
@@ -128,6 +139,10 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     record["shutdown_s"] = summary(_field(rounds, "shutdown_s"))
     dispatch = [max(0.0, r.raw["compute_s"] - r.raw["critical_path_s"]) for r in rounds]
     record["dispatch_s"] = summary(dispatch)
+    if cell.key.model != "serial" and all(r.raw["spans"] for r in rounds):
+        record["overhead_per_task_s"] = summary([_overhead_per_task(r) for r in rounds])
+    if any(r.raw.get("wall_excludes_startup") for r in rounds):
+        record["wall_excludes_startup"] = True
     record["task_s_total"] = summary(_field(rounds, "task_s_total"))
     record["distinct_workers"] = max(int(r.raw["distinct_workers"]) for r in rounds)
     iterations = group.tasks * group.size * workload.iterations_per_size

@@ -44,6 +44,8 @@ class BenchSettings:
     cell_timeout_s: float = 300.0
     size: int | None = None
     """Fixed task size (skips calibration)."""
+    dask_scheduler: str | None = None
+    """``tcp://HOST:PORT`` of a running Dask cluster for the ``dask`` model (None: LocalCluster)."""
     budget_s: float = 0.0
     """Seconds the run may spend, after ``repeats`` rounds, on rounds that narrow the speedups
     still known to no better than ±``precision`` (0: exactly ``repeats`` rounds)."""
@@ -376,6 +378,8 @@ class Runner:
             "tasks": group.tasks,
             "expected": group.expected,
         }
+        if self.settings.dask_scheduler is not None:
+            spec["dask_scheduler"] = self.settings.dask_scheduler
         resource_cpu0 = _cpu_of(pids)
         begun = time.monotonic()
 

@@ -2,15 +2,17 @@
 
 A model knows how to run N copies of a workload's task (threads, processes, sub-interpreters,
 C++ threads, ...) inside a harness worker and returns records of what happened, never text.
-Adding a model = one module + one line here (a ``dask`` model will live in ``dask.py``). May
-import ``_workloads``, ``_native``, ``_subinterp``, ``_pythons.discovery``; never the harness,
-report or CLI. Imported inside harness workers, so stdlib-only at import time.
+Adding a model = one module + one line here (the ``dask`` model lives in ``dask_cluster.py``,
+named so that it cannot shadow the ``dask`` package). May import ``_workloads``, ``_native``,
+``_subinterp``, ``_pythons.discovery``; never the harness, report or CLI. Imported inside
+harness workers, so stdlib-only at import time.
 """
 
 from __future__ import annotations
 
 from ._base import Execution, Job, Model, Phases
 from .aio import AsyncioModel
+from .dask_cluster import DaskModel
 from .jvm_threads import JvmThreadsModel
 from .native_threads import CppThreadsModel
 from .processes import (
@@ -35,6 +37,7 @@ MODELS: dict[str, Model] = {
         AsyncioModel(),
         SubinterpreterModel(),
         CppThreadsModel(),
+        DaskModel(),
         JvmThreadsModel(),
     )
 }

@@ -27,6 +27,8 @@ class Job:
     workers: int
     async_impl: str | None = None
     """``"module:coroutine"`` when the workload has a native asyncio implementation."""
+    dask_scheduler: str | None = None
+    """``tcp://HOST:PORT`` of a running Dask cluster (the ``dask`` model; None: a LocalCluster)."""
 
 
 @dataclass
@@ -38,6 +40,15 @@ class Execution:
     shutdown_s: float = 0.0
     outcomes: list[TaskOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    running_pool: bool = False
+    """The pool outlives one batch (a cluster): the cell's wall time, window and CPU are the
+    compute phase's (below); start-up and shutdown are reported beside it, not in it."""
+    compute_window: tuple[float, float] | None = None
+    """[start, end] of the compute phase on CLOCK_MONOTONIC (the sampler's clock)."""
+    compute_cpu_self_s: float = 0.0
+    """With ``running_pool``: CPU of this process during the compute phase."""
+    compute_cpu_others_s: float = 0.0
+    """With ``running_pool``: CPU of the pool's processes on this machine during compute."""
 
 
 class Phases:
@@ -54,9 +65,10 @@ class Phases:
 
     @contextmanager
     def compute(self) -> Iterator[None]:
-        t0 = time.perf_counter()
+        w0, t0 = time.monotonic(), time.perf_counter()
         yield
         self.execution.compute_s += time.perf_counter() - t0
+        self.execution.compute_window = (w0, time.monotonic())
 
     @contextmanager
     def shutdown(self) -> Iterator[None]:

@@ -10,14 +10,17 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
 from types import TracebackType
-from typing import Any, Literal, TypeVar, TypeVarTuple, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, TypeVarTuple, Unpack
 
 from .._exceptions import OffloadTimeout, Overloaded, UsageError
 from . import _worker
 from ._admission import Admission
 from ._routing import Route, check_route
-from ._runtime import Runtime, auto_chunksize
+from ._runtime import Backend, Runtime, auto_chunksize
 from ._stats import OffloadStatistics
+
+if TYPE_CHECKING:
+    from ._dask import ClusterWorker
 
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
@@ -38,6 +41,10 @@ class Offloader:
     Keyword arguments for ``fn`` pass through unchecked; for a function with required
     keyword-only parameters, bind them with ``functools.partial``.
 
+    ``backend="dask"`` runs the ``cpu`` route on a Dask cluster instead: a LocalCluster of
+    ``workers`` processes, or the running cluster at ``address="tcp://HOST:PORT"``; big NumPy
+    arguments are scattered to it once (see docs/offload.md, "Past one machine").
+
     Backpressure: at most ``max_pending`` calls are admitted at once (queued or running);
     further callers wait, or get ``Overloaded`` with ``overload="raise"``.
     """
@@ -57,6 +64,9 @@ class Offloader:
         max_tasks_per_child: int | None = None,
         python: str | None = None,
         shm_threshold: int = _worker.DEFAULT_THRESHOLD,
+        backend: Backend = "process",
+        address: str | None = None,
+        cluster_reruns: bool = False,
     ) -> None:
         if overload not in ("wait", "raise"):
             raise UsageError(f"overload={overload!r}: valid policies are 'wait' and 'raise'")
@@ -68,6 +78,9 @@ class Offloader:
             "max_tasks_per_child": max_tasks_per_child,
             "python": python,
             "shm_threshold": shm_threshold,
+            "backend": backend,
+            "address": address,
+            "cluster_reruns": cluster_reruns,
         }
         self._workers = workers
         self._timeout, self._retries, self._overload = timeout, retries, overload
@@ -231,6 +244,15 @@ class Offloader:
     def worker_pids(self) -> list[int]:
         """Process ids of the current worker processes (changes when one is replaced)."""
         return self._require().pool.worker_pids()
+
+    def cluster_workers(self) -> list[ClusterWorker]:
+        """With ``backend="dask"``: the cluster's workers now (address, host, threads, CPU,
+        memory); the process backend has no cluster and raises ``UsageError``."""
+        pool = self._require().pool
+        if not hasattr(pool, "cluster_workers"):
+            raise UsageError("cluster_workers() is for backend='dask'; use worker_pids() here")
+        workers: list[ClusterWorker] = pool.cluster_workers()
+        return workers
 
     # -- backpressure --------------------------------------------------------------------
     def _release(self, _: Future[Any]) -> None:

@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 from .._exceptions import UsageError
 from . import _worker
 from ._routing import Route, check_route
-from ._runtime import Runtime, auto_chunksize
+from ._runtime import Backend, Runtime, auto_chunksize
 from ._stats import OffloadStatistics
 
 P = ParamSpec("P")
@@ -38,6 +38,8 @@ class Executor(_Executor):
     for exactly that fork of a threaded parent, which can deadlock.
     ``timeout`` and ``retries`` are per-task defaults for the process route; the
     initializer runs once in each worker process (not in threads).
+    ``backend="dask"`` runs the process route on a Dask cluster (a LocalCluster of
+    ``max_workers`` processes, or the running one at ``address``) with the same crash semantics.
     """
 
     def __init__(
@@ -51,6 +53,9 @@ class Executor(_Executor):
         max_tasks_per_child: int | None = None,
         timeout: float | None = None,
         retries: int = 0,
+        backend: Backend = "process",
+        address: str | None = None,
+        cluster_reruns: bool = False,
     ) -> None:
         if max_workers is not None and max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
@@ -74,6 +79,9 @@ class Executor(_Executor):
             initializer=initializer,
             initargs=initargs,
             max_tasks_per_child=max_tasks_per_child,
+            backend=backend,
+            address=address,
+            cluster_reruns=cluster_reruns,
         )
         self._shutdown_lock = threading.Lock()
         self._shutdown = False

@@ -13,14 +13,20 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from .._exceptions import UsageError
 from . import _worker
 from ._pool import WorkerPool
 from ._routing import AutoRouter
 from ._stats import OffloadStatistics
 
+if TYPE_CHECKING:
+    from ._dask import DaskPool
+
 THREAD_ROUTES = ("io", "native")
+Backend = Literal["process", "dask"]
+BACKENDS = ("process", "dask")
 
 
 def default_workers() -> int:
@@ -49,16 +55,29 @@ class Runtime:
         max_tasks_per_child: int | None = None,
         python: str | None = None,
         shm_threshold: int = _worker.DEFAULT_THRESHOLD,
+        backend: Backend = "process",
+        address: str | None = None,
+        cluster_reruns: bool = False,
     ) -> None:
-        self.workers = workers or default_workers()
-        self.pool = WorkerPool(
-            self.workers,
-            python=python,
-            initializer=initializer,
-            initargs=initargs,
-            max_tasks_per_child=max_tasks_per_child,
-            shm_threshold=shm_threshold,
-        )
+        self.pool: WorkerPool | DaskPool
+        if backend == "dask":
+            self.pool = _dask_pool(
+                workers, address, python, max_tasks_per_child, initializer, initargs, shm_threshold,
+                cluster_reruns,
+            )  # fmt: skip
+        elif backend == "process":
+            if address is not None:
+                raise UsageError(f"address={address!r} is for backend='dask'; the process backend runs here")
+            self.pool = WorkerPool(
+                workers or default_workers(),
+                python=python,
+                initializer=initializer,
+                initargs=initargs,
+                max_tasks_per_child=max_tasks_per_child,
+                shm_threshold=shm_threshold,
+            )
+        else:
+            raise UsageError(f"backend={backend!r}: valid backends are {', '.join(map(repr, BACKENDS))}")
         self.router = AutoRouter()
         self._thread_sizes = {"io": io_threads, "native": native_threads or default_workers()}
         self._threads: dict[str, ThreadPoolExecutor] = {}
@@ -66,6 +85,11 @@ class Runtime:
         self._lock = threading.Lock()
         self._routes = {"cpu": 0, "io": 0, "native": 0}
         self.thread_calls = 0
+
+    @property
+    def workers(self) -> int:
+        """Worker processes of the pool (a running Dask cluster's worker threads once joined)."""
+        return self.pool.size
 
     def resolve(self, fn: Callable[..., Any], route: str) -> str:
         return self.router.resolve(fn, route)
@@ -158,6 +182,41 @@ class Runtime:
             thread_calls=thread_calls,
             routes=routes,
         )
+
+
+def _dask_pool(
+    workers: int | None,
+    address: str | None,
+    python: str | None,
+    max_tasks_per_child: int | None,
+    initializer: Callable[..., object] | None,
+    initargs: Sequence[Any],
+    threshold: int,
+    cluster_reruns: bool,
+) -> DaskPool:
+    refused = {"python": python, "max_tasks_per_child": max_tasks_per_child}
+    for name, value in refused.items():
+        if value is not None:
+            raise UsageError(
+                f"{name}={value!r} does not apply to backend='dask': the cluster's workers run "
+                "the interpreter and lifetime their `dask worker` command gives them."
+            )
+    try:
+        from ._dask import DaskPool
+    except ImportError as exc:
+        raise UsageError(
+            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]' "
+            "(in a gilwise checkout: uv sync --extra dask)."
+        ) from exc
+    return DaskPool(
+        workers,
+        address=address,
+        initializer=initializer,
+        initargs=initargs,
+        scatter_threshold=threshold,
+        cluster_reruns=cluster_reruns,
+        default_workers=default_workers(),
+    )
 
 
 def _run_in_thread(

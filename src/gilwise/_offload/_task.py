@@ -96,29 +96,38 @@ def _big_bytes_out_of_band(args: Sequence[Any], threshold: int) -> tuple[tuple[A
     return tuple(out), at
 
 
-def _culprit(task: Task) -> str:
+def culprit(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    kind: int,
+    dumps: Callable[[object], object] = pickle.dumps,
+) -> str:
+    """Which part of a call ``dumps`` cannot serialise, in words (for ``Unpicklable``)."""
+
     def fails(obj: object) -> bool:
         try:
-            pickle.dumps(obj, protocol=5)
+            dumps(obj)
         except Exception:
             return True
         return False
 
-    if fails(task.fn):
-        return f"the function {task.fn!r}"
-    items = [a for t in task.args for a in t] if task.kind == _worker.CHUNK else list(task.args)
+    if fails(fn):
+        return f"the function {fn!r}"
+    items = [a for t in args for a in t] if kind == _worker.CHUNK else list(args)
     for i, arg in enumerate(items):
         if fails(arg):
             return f"argument {i} ({_worker._describe(arg)}, of type {type(arg).__qualname__})"
-    for key, value in task.kwargs.items():
+    for key, value in kwargs.items():
         if fails(value):
             return f"keyword argument {key}= ({_worker._describe(value)})"
     return "the call"
 
 
 def _unpicklable_message(task: Task, exc: BaseException) -> str:
+    what = culprit(task.fn, task.args, task.kwargs, task.kind)
     return (
-        f"cannot send {_culprit(task)} to a worker process: {type(exc).__name__}: {exc}. "
+        f"cannot send {what} to a worker process: {type(exc).__name__}: {exc}. "
         "Likely cause: lambdas, closures, locally defined functions, locks, sockets and open "
         "files cannot be pickled. Fix: define the function at module level and pass plain "
         "data, or run it in a thread with route='io' (or 'native' for GIL-releasing code)."

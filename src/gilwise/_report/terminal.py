@@ -51,7 +51,7 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
             "busy cores",
             "CPU-s",
             "start-up",
-            "dispatch",
+            "dispatch (/task)",
             "USS/worker",
             "ns/iter",
             "other load",
@@ -77,12 +77,19 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
                 "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
                 f"{rec['cpu_s']['median']:.2f}",
                 fmt.seconds(rec["startup_s"]["median"]),
-                fmt.seconds(rec["dispatch_s"]["median"]),
+                _dispatch(rec),
                 fmt.worker_memory(rec),
                 "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
                 fmt.other_load(rec) + (" ⚠" if _busy(rec) else ""),
             )
         captions = [meta["resource"]] if meta and meta["resource"] else []
+        running = sorted({r["model"] for r in records if r.get("wall_excludes_startup")})
+        if running:
+            # A cluster outlives one batch: its rows time the work on the running cluster.
+            captions.append(
+                f"{', '.join(running)}: wall, speedup and CPU are of the work on a running cluster; "
+                "creating or joining the cluster is the start-up column, outside the wall time"
+            )
         captions += _fidelity_notes(records)
         if captions:
             table.caption = escape("\n".join(captions))
@@ -96,6 +103,15 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
             console.print(f"  [dim]\\[{number}] {escape(reason)}[/dim]", highlight=False)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+
+
+def _dispatch(rec: ResultRow) -> str:
+    """Dispatch of the batch, and the worker time per task not spent in the task."""
+    text = fmt.seconds(rec["dispatch_s"]["median"])
+    per_task = rec.get("overhead_per_task_s")
+    if per_task is not None and per_task["median"] is not None:
+        text += f" ({fmt.seconds(per_task['median'])})"
+    return text
 
 
 def _fidelity_notes(records: list[ResultRow]) -> list[str]:

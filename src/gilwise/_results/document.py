@@ -131,6 +131,12 @@ class ResultRow(TypedDict):
     compute_s: NotRequired[Summary]
     shutdown_s: NotRequired[Summary]
     dispatch_s: NotRequired[Summary]
+    overhead_per_task_s: NotRequired[Summary]
+    """``dispatch_s`` per task of the busiest worker: what each task on the critical path paid
+    beyond its own run (submit, scheduling, (de)serialising, returning the result)."""
+    wall_excludes_startup: NotRequired[bool]
+    """True for a pool that outlives a batch (a Dask cluster): wall and speedup are the work on
+    the running pool; its start-up is ``startup_s``, outside ``wall_s``."""
     task_s_total: NotRequired[Summary]
     distinct_workers: NotRequired[int]
     ns_per_iteration: NotRequired[float | None]
