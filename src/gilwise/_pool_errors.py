@@ -44,4 +44,3 @@ class Unpicklable(OffloadError, pickle.PicklingError):
     """A function, argument or result cannot be pickled, so it cannot cross to a process."""
 
     __module__ = "gilwise"
-
