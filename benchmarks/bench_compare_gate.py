@@ -1,14 +1,20 @@
 """How trustworthy is `gilwise compare` as a CI gate on this machine? Measured, not assumed.
 
     uv run python benchmarks/bench_compare_gate.py [--pairs 3] [--repeats 5] [--append]
+        [--cell-s 0.4]
 
-Runs the same small bench twice in a row, `--pairs` times. Identical code, so every row the
-gate flags in A-vs-B is a false alarm, and the gate's outcome (what `gilwise compare` exits
-with: slower 1, inconclusive 3, clean 0) must never be "slower". Then, for each measured row of
-B, it multiplies that row's repeat values by 1.25 (a real rerun plus an injected 25 % slowdown)
-and counts how often the gate catches that row (outcome slower, the row named). Also times the
-HTML rendering of each run. Prints a table and writes JSON; `--append` adds the pairs to the
-JSON of earlier invocations (so ten pairs can run as short exclusive-lock windows).
+Runs the same small bench twice in a row, `--pairs` times, as a CI gate would: task sizes are
+calibrated once (serial cells of ``--cell-s``, so that parallel cells on 2 cores still last the
+≥ 0.2 s DESIGN.md asks for) and then pinned for every run (`gilwise bench --size`, as the README
+says for like-for-like runs: a run that calibrates on its own picks other sizes whenever the
+machine's speed phase differs, and fixed start-up costs then weigh differently per unit of work).
+Identical code, so every row the gate flags in A-vs-B is a false alarm, and the gate's outcome
+(what `gilwise compare` exits with: slower 1, inconclusive 3, clean 0) must never be "slower".
+Then, for each measured row of B, it multiplies that row's repeat values by 1.25 (a real rerun
+plus an injected 25 % slowdown) and counts how often the gate catches that row (outcome slower,
+the row named). Also times the HTML rendering of each run. Prints a table and writes JSON;
+`--append` adds the pairs to the JSON of earlier invocations (so ten pairs can run as short
+exclusive-lock windows; the pinned sizes are kept with them).
 """
 
 from __future__ import annotations
@@ -32,13 +38,31 @@ WORKLOADS = ("sqrt_log", "sleep")
 MODELS = ["serial", "threads", "processes"]
 
 
-def _bench(repeats: int) -> dict[str, Any]:
-    def workers_for(_: Workload) -> list[int]:
-        return [2]
+def _workers_for(_: Workload) -> list[int]:
+    return [2]
 
+
+def calibrate_sizes(cell_s: float) -> dict[str, int]:
+    """Each workload's task size for serial cells of ``cell_s`` (one calibrating run)."""
     workloads = [get_workload(n) for n in WORKLOADS]
-    settings = BenchSettings(repeats=repeats, target_cell_s=0.25)
-    return run_bench(workloads, ["python"], MODELS, workers_for, [current()], settings).to_json()
+    settings = BenchSettings(repeats=1, target_cell_s=cell_s)
+    doc = run_bench(workloads, ["python"], ["serial"], _workers_for, [current()], settings).to_json()
+    return {str(r["workload"]): int(r["size"]) for r in doc["results"]}
+
+
+def _bench(repeats: int, sizes: dict[str, int]) -> dict[str, Any]:
+    """One run of every workload at its pinned size: one document, as `gilwise bench` writes."""
+    doc: dict[str, Any] | None = None
+    for name in WORKLOADS:
+        settings = BenchSettings(repeats=repeats, size=sizes[name])
+        part = run_bench([get_workload(name)], ["python"], MODELS, _workers_for, [current()], settings)
+        data = part.to_json()
+        if doc is None:
+            doc = data
+        else:
+            doc["results"] += data["results"]
+    assert doc is not None
+    return doc
 
 
 def _inject(doc: dict[str, Any], index: int, factor: float) -> dict[str, Any]:
@@ -54,6 +78,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--append", action="store_true", help="add to the pairs already in the JSON")
+    parser.add_argument("--cell-s", type=float, default=0.4, help="calibrated serial cell seconds")
     parser.add_argument("--keep", type=Path, help="also write each pair's two result documents here")
     parser.add_argument(
         "--recheck",
@@ -67,12 +92,16 @@ def main() -> None:
     render_ms: list[float] = list(previous.get("render_ms", {}).get("values", []))
     kept = sorted(args.recheck.glob("pair*-a.json"), key=lambda p: int(p.stem[4:-2])) if args.recheck else []
     count = len(kept) if args.recheck else args.pairs
+    sizes: dict[str, int] = dict(previous.get("sizes", {}))
+    if not args.recheck and not sizes:
+        sizes = calibrate_sizes(args.cell_s)
+        print(f"task sizes, pinned for every run: {sizes}", flush=True)
     for pair in range(len(pairs), len(pairs) + count):
         if args.recheck:
             a = json.loads(kept[pair].read_text())
             b = json.loads(kept[pair].with_name(f"pair{pair}-b.json").read_text())
         else:
-            a, b = _bench(args.repeats), _bench(args.repeats)
+            a, b = _bench(args.repeats, sizes), _bench(args.repeats, sizes)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for side, doc in (("a", a), ("b", b)):
@@ -149,6 +178,8 @@ def main() -> None:
         {
             "pairs": pairs,
             "repeats": args.repeats,
+            "sizes": sizes,
+            "cell_s": args.cell_s,
             "caught_by_row": {n: f"{sum(h)}/{len(h)}" for n, h in by_row.items()},
             "self_compare_outcomes": {o: exits.count(o) for o in ("slower", "inconclusive", "clean")},
             "workloads": WORKLOADS,

@@ -1,4 +1,5 @@
 import os
+import pickle
 import subprocess
 import sys
 import types
@@ -27,7 +28,12 @@ def test_importing_the_package_loads_only_the_stdlib() -> None:
         "extra = {m.partition('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)\n"
         "assert extra <= {'gilwise', '__main__', '__mp_main__'}, extra\n"
         "assert 'gilwise._offload' not in sys.modules\n"
+        # Every sub-interpreter pays for these (~20 ms): the offload errors load them on first use.
+        "assert 'concurrent.futures.process' not in sys.modules, 'concurrent.futures.process'\n"
+        "assert 'typing' not in sys.modules, 'typing'\n"
         "assert gilwise.Offloader.__name__ == 'Offloader'\n"
+        "from concurrent.futures.process import BrokenProcessPool\n"
+        "assert issubclass(gilwise.WorkerCrashed, BrokenProcessPool)\n"
     )
     src = str(Path(gilwise.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": src}
@@ -41,3 +47,24 @@ def test_public_classes_and_functions_report_the_public_module() -> None:
         if isinstance(value, type) or callable(value):
             assert value.__module__ == "gilwise", (name, value.__module__)
     assert repr(gilwise.WorkerCrashed).startswith("<class 'gilwise.WorkerCrashed'")
+
+
+def test_lazy_offload_errors_pickle_by_their_public_name() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from gilwise._exceptions import WorkerCrashed
+
+    assert WorkerCrashed is gilwise.WorkerCrashed
+    assert issubclass(gilwise.WorkerCrashed, BrokenProcessPool)
+    assert issubclass(gilwise.Unpicklable, pickle.PicklingError)
+    crash = gilwise.WorkerCrashed("died", exitcode=-9, signal="SIGKILL", pid=7, cause="killed")
+    again = pickle.loads(pickle.dumps(crash))
+    assert type(again) is gilwise.WorkerCrashed
+    assert (str(again), again.exitcode, again.signal, again.pid, again.cause) == (
+        "died",
+        -9,
+        "SIGKILL",
+        7,
+        "killed",
+    )
+    assert pickle.loads(pickle.dumps(gilwise.Unpicklable("no"))).args == ("no",)

@@ -17,38 +17,47 @@ runtime uses, cannot even load in a sub-interpreter with its own GIL).
 from __future__ import annotations
 
 import importlib as _importlib
-import typing as _typing
 
+from . import _exceptions
 from ._exceptions import GilwiseError as GilwiseError
 from ._exceptions import HarnessError as HarnessError
 from ._exceptions import OffloadError as OffloadError
 from ._exceptions import OffloadTimeout as OffloadTimeout
 from ._exceptions import Overloaded as Overloaded
-from ._exceptions import Unpicklable as Unpicklable
 from ._exceptions import UsageError as UsageError
-from ._exceptions import WorkerCrashed as WorkerCrashed
 from ._exceptions import WorkloadFailed as WorkloadFailed
 
-if _typing.TYPE_CHECKING:
+# Not ``typing.TYPE_CHECKING``: importing typing costs every sub-interpreter ~5 ms (mypy treats
+# any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
     from ._advise import AdviseReport as AdviseReport
     from ._advise import AdviseSettings as AdviseSettings
     from ._advise import ProgramReport as ProgramReport
     from ._advise import advise as advise
+    from ._exceptions import Unpicklable as Unpicklable
+    from ._exceptions import WorkerCrashed as WorkerCrashed
     from ._offload import Executor as Executor
     from ._offload import Offloader as Offloader
     from ._offload import OffloadStatistics as OffloadStatistics
     from ._offload import cpu_bound as cpu_bound
     from ._offload import io_bound as io_bound
     from ._offload import offload as offload
+del TYPE_CHECKING  # not a public name
 
 __version__ = "0.1.0"
 
 _LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"}
 _LAZY_ADVISE = {"AdviseReport", "AdviseSettings", "ProgramReport", "advise"}
 """Loaded on first use like the offload names: advise pulls in the harness and psutil."""
+_LAZY_ERRORS = {"Unpicklable", "WorkerCrashed"}
+"""Their bases import ``concurrent.futures.process`` (multiprocessing, logging): see
+``_exceptions._LAZY``."""
 
 
-def _public(value: _typing.Any) -> _typing.Any:
+def _public(value: Any) -> Any:
     # Reprs, tracebacks and docs show the public path (``gilwise.WorkerCrashed``), as httpx does;
     # pickling by reference keeps working because each name is an attribute of this module.
     value.__module__ = __name__
@@ -61,15 +70,17 @@ for _name in (
     "OffloadError",
     "OffloadTimeout",
     "Overloaded",
-    "Unpicklable",
     "UsageError",
-    "WorkerCrashed",
     "WorkloadFailed",
 ):
     _public(globals()[_name])
 
 
-def __getattr__(name: str) -> _typing.Any:
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_ERRORS:
+        value = getattr(_exceptions, name)
+        globals()[name] = value
+        return value
     if name in _LAZY or name in _LAZY_ADVISE:
         where = "._offload" if name in _LAZY else "._advise"
         value = _public(getattr(_importlib.import_module(where, __name__), name))
@@ -79,7 +90,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY | _LAZY_ADVISE)
+    return sorted(set(globals()) | _LAZY | _LAZY_ADVISE | _LAZY_ERRORS)
 
 
 __all__ = [

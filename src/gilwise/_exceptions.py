@@ -9,16 +9,35 @@ Every message says what happened, the likely cause and the fix.
     ├── NativeKernelError     a native kernel (C extension, ctypes library, NumPy) failed
     │   └── NativeKernelUnavailable   it cannot be loaded in this interpreter at all
     └── OffloadError          the offload runtime could not run a task
-        ├── WorkerCrashed     the worker process running the task died (also BrokenProcessPool)
+        ├── WorkerCrashed     the worker process running the task died (also BrokenProcessPool)*
         ├── OffloadTimeout    the task ran past its timeout= (also TimeoutError)
         ├── Overloaded        too much work is pending and the policy says refuse
-        └── Unpicklable       a function, argument or result cannot cross to a process
+        └── Unpicklable       a function, argument or result cannot cross to a process*
+
+* defined in ``_pool_errors``, imported on first use (see ``_LAZY``).
 """
 
 from __future__ import annotations
 
-import pickle
-from concurrent.futures.process import BrokenProcessPool
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: sub-interpreters import this module
+if TYPE_CHECKING:
+    from ._pool_errors import Unpicklable as Unpicklable  # noqa: PLC0414 (explicit re-export)
+    from ._pool_errors import WorkerCrashed as WorkerCrashed  # noqa: PLC0414 (explicit re-export)
+
+_LAZY = frozenset({"Unpicklable", "WorkerCrashed"})
+"""Defined in ``_pool_errors`` and loaded on first use (PEP 562): their bases live in
+``concurrent.futures.process`` and ``pickle``, which pull multiprocessing, logging and more
+into every harness worker and sub-interpreter that imports gilwise (~20 ms each)."""
+
+
+def __getattr__(name: str) -> type[Exception]:
+    if name in _LAZY:
+        from . import _pool_errors
+
+        value: type[Exception] = getattr(_pool_errors, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class GilwiseError(Exception):
@@ -51,36 +70,9 @@ class OffloadError(GilwiseError):
     """The offload runtime could not run a task to completion."""
 
 
-class WorkerCrashed(OffloadError, BrokenProcessPool):
-    """The worker process running this task died; the pool has already replaced it.
-
-    A subclass of ``BrokenProcessPool`` so that code written for ``ProcessPoolExecutor``
-    still catches it, but only the task that ran in the dead worker fails: the pool stays usable.
-    """
-
-    def __init__(
-        self, message: str, *, exitcode: int | None, signal: str | None, pid: int, cause: str
-    ) -> None:
-        super().__init__(message)
-        self.exitcode, self.signal, self.pid, self.cause = exitcode, signal, pid, cause
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_crash, (str(self), self.exitcode, self.signal, self.pid, self.cause))
-
-
-def _rebuild_crash(
-    message: str, exitcode: int | None, signal: str | None, pid: int, cause: str
-) -> WorkerCrashed:
-    return WorkerCrashed(message, exitcode=exitcode, signal=signal, pid=pid, cause=cause)
-
-
 class OffloadTimeout(OffloadError, TimeoutError):
     """The task ran past its ``timeout=``; the worker running it was killed and replaced."""
 
 
 class Overloaded(OffloadError):
     """More work is pending than ``max_pending`` allows and the policy is to refuse."""
-
-
-class Unpicklable(OffloadError, pickle.PicklingError):
-    """A function, argument or result cannot be pickled, so it cannot cross to a process."""

@@ -295,3 +295,73 @@ def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
         if all(rec[k] == io[k] for k in ("workload", "impl", "model", "workers")):
             rec["other_cpu_cores"] = {"median": 0.9, "min": 0.8, "max": 1.0, "values": [0.8, 0.9, 1.0]}
     assert [r.verdict for r in compare_documents(doc, io_slower).regressions] == ["slower"]
+
+
+def _pair_of_rows(serial: list[float], parallel: list[float], ids: list[int] | None = None) -> dict[str, Any]:
+    """A document holding one group's serial row and its threads×2 row, with round ids."""
+    doc = default_document()
+    cpu = [r for r in doc["results"] if r["status"] == "ok" and r["rounds"] and r["kind"] == "cpu"]
+    first = next(r for r in cpu if r["model"] == "serial")
+    group = [r for r in cpu if all(r[k] == first[k] for k in ("workload", "impl"))]
+    twin = next(r for r in group if r["model"] != "serial")
+    out = json.loads(json.dumps({**doc, "results": [first, twin]}))
+    rounds = list(range(len(serial))) if ids is None else ids
+    for rec, values in zip(out["results"], (serial, parallel), strict=True):
+        rec["wall_s"]["values"], rec["rounds"], rec["round_ids"] = values, len(values), rounds
+        rec["wall_s"]["median"] = sorted(values)[len(values) // 2]
+        rec.pop("other_cpu_cores", None)
+    return out
+
+
+SERIAL = [1.00, 1.02, 0.98, 1.01, 0.99]
+PARALLEL = [0.60, 0.61, 0.59, 0.60, 0.61]
+
+
+def test_a_parallel_row_is_judged_against_the_serial_cell_of_the_same_round() -> None:
+    a = _pair_of_rows(SERIAL, PARALLEL)
+    # B ran in a 20 % faster phase, and its parallel model got 25 % slower: the raw wall times
+    # of the parallel row look unchanged, its time per serial time of the round does not.
+    b = _pair_of_rows([v * 0.8 for v in SERIAL], [v * 0.8 * 1.25 for v in PARALLEL])
+    serial, parallel = compare_documents(a, b).rows
+    assert serial.basis == "wall" and serial.verdict == "faster"
+    assert parallel.basis == "relative to serial" and parallel.verdict == "slower"
+    assert parallel.change == pytest.approx(0.25)
+    assert parallel.a_median == pytest.approx(0.60) and parallel.b_median == pytest.approx(0.60)
+    # A whole run in a slow phase: the serial row shows it, the parallel row's ratio did not move.
+    slow = _pair_of_rows([v * 1.2 for v in SERIAL], [v * 1.2 for v in PARALLEL])
+    serial, parallel = compare_documents(a, slow).rows
+    assert serial.verdict == "slower" and parallel.verdict == "unchanged"
+    assert parallel.change == pytest.approx(0.0)
+
+
+def test_rounds_are_paired_by_their_ids_and_old_documents_fall_back_to_wall_times() -> None:
+    a = _pair_of_rows(SERIAL, PARALLEL)
+    # Rounds 0-2 ran in a slow phase, both cells of each: paired, the parallel row is unchanged
+    # (its median wall time alone moved 30 %).
+    phase = [1.3, 1.3, 1.3, 1.0, 1.0]
+    serial = [s * f for s, f in zip(SERIAL, phase, strict=True)]
+    b = _pair_of_rows(serial, [p * f for p, f in zip(PARALLEL, phase, strict=True)])
+    row = compare_documents(a, b).rows[1]
+    assert row.change == pytest.approx(0.0) and row.b_median == pytest.approx(0.60 * 1.3, rel=0.02)
+    # The same rounds listed in another order (ids say which is which): the same verdict.
+    shuffled = _pair_of_rows(
+        [SERIAL[i] for i in (4, 3, 2, 1, 0)], [PARALLEL[i] for i in (4, 3, 2, 1, 0)], ids=[4, 3, 2, 1, 0]
+    )
+    assert compare_documents(a, shuffled).rows[1].change == pytest.approx(0.0)
+    old = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL])
+    for rec in old["results"]:
+        del rec["round_ids"]
+    row = compare_documents(a, old).rows[1]
+    assert row.basis == "wall" and row.verdict == "slower"
+
+
+def test_the_table_says_which_rows_were_judged_relative_to_serial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _write(tmp_path, "a.json", _pair_of_rows(SERIAL, PARALLEL))
+    b = _write(tmp_path, "b.json", _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL]))
+    assert main(["compare", a, b, "--json", str(tmp_path / "c.json")]) == 1
+    out = capsys.readouterr().out
+    assert "÷ serial" in out and "REGRESSION" in out
+    rows = json.loads((tmp_path / "c.json").read_text())["rows"]
+    assert [r["basis"] for r in rows] == ["wall", "relative to serial"]

@@ -1,5 +1,9 @@
 """``gilwise compare A B``: a row-by-row regression check, usable as a CI gate.
 
+A serial row is judged by its wall times; a parallel row by its wall time relative to the
+serial cell of the same round of the same run (paired, as speedups are: it cancels the machine's
+speed drift between runs), falling back to wall times where a run has no serial row.
+
 Exit codes: 0 no significant change (no row regressed, and every row's repeats could have shown
 a --threshold slowdown), 1 some row got slower beyond noise (or newly failed), 2 bad usage
 (unknown history id, unreadable file, bad threshold), 3 inconclusive: no row regressed, but the
@@ -42,11 +46,12 @@ def add_compare_parser(sub: Any) -> None:
         help="compare two runs row by row; exit 1 when a row got slower beyond noise, 3 inconclusive",
         description="Compare the median wall time of every row (workload, impl, model, workers, "
         "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
-        "repeat values. Exit 0 when no row changed significantly and every row could have shown a "
-        "--threshold slowdown, 1 when some row got at least --threshold slower with p <= --alpha (or "
-        "was measured in A and failed in B), 2 for bad usage, 3 when no row regressed but some rows' "
-        "repeats were too few or too noisy to detect a --threshold slowdown (inconclusive: the "
-        "smallest detectable change is given).",
+        "repeat values (a parallel row's: its wall time over the same round's serial cell, which "
+        "cancels the machine's speed drift between runs). Exit 0 when no row changed significantly "
+        "and every row could have shown a --threshold slowdown, 1 when some row got at least "
+        "--threshold slower with p <= --alpha (or was measured in A and failed in B), 2 for bad "
+        "usage, 3 when no row regressed but some rows' repeats were too few or too noisy to detect "
+        "a --threshold slowdown (inconclusive: the smallest detectable change is given).",
     )
     p.add_argument("a", metavar="A", help="baseline: a result JSON file, a history id, or 'latest'")
     p.add_argument("b", metavar="B", help="candidate: a result JSON file, a history id, or 'latest'")
@@ -92,12 +97,14 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
     table = Table(
         title=escape(
             f"{label_b} against {label_a}: median wall time per row "
-            f"(slower = ≥ {comparison.threshold:.0%} and p ≤ {comparison.alpha:g})"
+            f"(slower = ≥ {comparison.threshold:.0%} and p ≤ {comparison.alpha:g}; "
+            "a parallel row's change is of its time ÷ the same round's serial cell)"
         ),
         title_justify="left",
         header_style="bold",
     )
-    columns = ("workload", "model", "workers", "Python", "A median", "B median", "change", "p", "detects")
+    columns: tuple[str, ...] = ("workload", "model", "workers", "Python", "A median", "B median")
+    columns += ("change", "of", "p", "detects")
     right = ("workers", "change", "p", "detects")
     for column in (*columns, "verdict"):
         table.add_column(column, justify="right" if column in right else "left")
@@ -115,6 +122,7 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
             fmt.seconds(row.a_median),
             fmt.seconds(row.b_median),
             _pct(row.change),
+            "÷ serial" if row.basis == "relative to serial" else "wall",
             "—" if row.p_slower is None else f"{row.p_slower:.3f}",
             _detects(row),
             verdict,

@@ -23,6 +23,7 @@ import gilwise
 from .protocol import CalibrationReply, MeasureReply, WorkerReply, WorkerSpec, decode_result, failure
 
 _shim_dir: str | None = None
+_compiled: set[str] = set()
 
 
 def package_path_dir() -> str:
@@ -34,6 +35,24 @@ def package_path_dir() -> str:
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _shim_dir = folder
     return _shim_dir
+
+
+def byte_compile_package(python: str) -> None:
+    """Write gilwise's .pyc files for ``python``, once per interpreter and run, before any cell.
+
+    Every harness worker, pool child under spawn/forkserver and sub-interpreter imports gilwise
+    afresh. Where no .pyc exists (an editable install under PYTHONDONTWRITEBYTECODE=1, as here,
+    or a checkout never imported by that interpreter) each of them compiles the sources again
+    and the cell's start-up measures the compiler. ``compileall`` writes them whatever
+    PYTHONDONTWRITEBYTECODE says (Python still reads them); it only stats files already fresh.
+    A read-only install (where pip already compiled) just fails quietly.
+    """
+    if python in _compiled:
+        return
+    _compiled.add(python)
+    command = [python, "-I", "-m", "compileall", "-q", str(Path(gilwise.__file__).resolve().parent)]
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=300, check=False)
 
 
 def worker_env() -> dict[str, str]:
@@ -71,6 +90,7 @@ def run_worker(
 
     ``module`` is the worker to run (``gilwise._advise.worker`` speaks the same framing with
     its own messages; callers cast the reply to their type)."""
+    byte_compile_package(python)
     proc = subprocess.Popen(
         [python, "-m", module],
         stdin=subprocess.PIPE,

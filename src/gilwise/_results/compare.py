@@ -5,6 +5,15 @@ when its median got at least ``threshold`` slower *and* the one-sided Mann–Whi
 repeat values says the slowdown is beyond noise (p ≤ alpha), or when it was measured in A and
 failed in B.
 
+Which values: a serial row is judged by its wall times. A parallel row whose group has a
+measured serial row in both runs is judged by its wall time *relative to the serial cell of the
+same round* (paired by round id, as speedups are): this machine's speed drifts in phases of
+seconds, cells of one round run seconds apart, and so the ratio cancels the drift that moves
+whole runs by 10–20 % (DESIGN.md, "Measuring on a noisy machine"). A slowdown of the code both
+cells run shows in the serial row; what the ratio shows is a slowdown of the parallel model
+itself. Without a serial row (or round ids, in older documents) a parallel row falls back to
+its wall times, and the row's note says which basis it was judged on.
+
 A row that is not slower is only called unchanged when its repeats could have shown a
 ``threshold`` slowdown: ``detectable`` is the smallest slowdown that, with these repeats and
 their spread, would have reached p ≤ alpha (B's values moved to A's median, then scaled up
@@ -59,6 +68,10 @@ class RowChange:
     detectable: float | None = None
     """The smallest slowdown these repeats could have detected (0.12 = 12 %); None when even
     every B repeat slower than every A repeat would not reach p ≤ alpha."""
+    basis: str = "wall"
+    """What was tested: "wall" (wall times) or "relative to serial" (each round's wall time over
+    the same round's serial cell); ``change`` and ``detectable`` are on that basis, the medians
+    are wall times either way."""
 
     @property
     def regression(self) -> bool:
@@ -110,7 +123,33 @@ def _measured(rec: ResultRow) -> bool:
     return rec["status"] == "ok" and bool(rec["wall_s"]["values"])
 
 
-def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alpha: float) -> RowChange:
+def relative_to_serial(rec: ResultRow, serial: ResultRow | None) -> list[float] | None:
+    """Each round's wall time over the serial cell's of the same round (rounds both measured).
+
+    None without a measured serial row or round ids (documents from before they were kept)."""
+    if serial is None or not _measured(serial) or rec["model"] == "serial":
+        return None
+    ids, values = rec.get("round_ids"), rec["wall_s"]["values"]
+    serial_ids = serial.get("round_ids")
+    if not ids or not serial_ids or len(ids) != len(values):
+        return None
+    if len(serial_ids) != len(serial["wall_s"]["values"]):
+        return None
+    by_round = dict(zip(serial_ids, serial["wall_s"]["values"], strict=True))
+    out = [float(v) / by_round[r] for r, v in zip(ids, values, strict=True) if by_round.get(r, 0) > 0]
+    return out or None
+
+
+def compare_rows(
+    key: RowKey,
+    a: ResultRow,
+    b: ResultRow,
+    threshold: float,
+    alpha: float,
+    serial_a: ResultRow | None = None,
+    serial_b: ResultRow | None = None,
+) -> RowChange:
+    """``serial_a`` / ``serial_b``: the serial rows of this row's group in A and B, if any."""
     if _measured(a) and not _measured(b) and b.get("status") == "failed":
         return RowChange(key, "failed", note=f"failed in B: {b.get('reason')}")
     if not _measured(a) and _measured(b) and a.get("status") == "failed":
@@ -120,11 +159,17 @@ def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alph
         side = "A" if missing is a else "B"
         why = missing.get("reason") or "no repeats"
         return RowChange(key, "not compared", note=f"{missing.get('status')} in {side}: {why}")
+    wall_a = statistics.median(float(v) for v in a["wall_s"]["values"])
+    wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
     before = [float(v) for v in a["wall_s"]["values"]]
     after = [float(v) for v in b["wall_s"]["values"]]
-    note = ""
+    note, basis = "", "wall"
+    relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
     work_a, work_b = _work(a), _work(b)
-    if work_a != work_b:
+    if relative_a and relative_b:
+        # Dimensionless, so also fair when calibration gave the runs different work per cell.
+        before, after, basis = relative_a, relative_b, "relative to serial"
+    elif work_a != work_b:
         # Calibration sizes cells to this machine's speed at the time: the same row can do more
         # work in one run than in the other. Compare time per unit of work, and say so.
         before = [v / work_a for v in before]
@@ -167,7 +212,9 @@ def compare_rows(key: RowKey, a: ResultRow, b: ResultRow, threshold: float, alph
         verdict = "within noise"
     else:
         verdict = "unchanged"
-    return RowChange(key, verdict, a_med, b_med, change, p_slow, len(before), len(after), note, detectable)
+    return RowChange(
+        key, verdict, wall_a, wall_b, change, p_slow, len(before), len(after), note, detectable, basis
+    )
 
 
 def percent_text(value: float) -> str:
@@ -234,7 +281,9 @@ def compare_documents(
     rows: list[RowChange] = []
     for key, rec in rows_a.items():
         if key in rows_b:
-            rows.append(compare_rows(key, rec, rows_b[key], threshold, alpha))
+            serial = RowKey(key.workload, key.impl, "serial", 1, key.python)
+            pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
+            rows.append(compare_rows(key, rec, rows_b[key], threshold, alpha, *pair))
         else:
             rows.append(RowChange(key, "only in A"))
     rows += [RowChange(key, "only in B") for key in rows_b if key not in rows_a]
