@@ -25,7 +25,7 @@ from .models import (
     Sessions,
     Summary,
 )
-from .modes import MODES
+from .modes import MODES, available_modes, unavailable
 
 router = APIRouter()
 
@@ -103,7 +103,7 @@ async def analytics_sessions(state: State, window: Window = 6 * 3600.0) -> Sessi
 def _offload_state(state: State) -> OffloadState:
     return OffloadState(
         mode=state.switch.mode.name,
-        modes={name: mode.runs_in for name, mode in MODES.items()},
+        modes={name: mode.runs_in for name, mode in available_modes().items()},
         token_required=state.settings.token is not None,
         demo_cycling=state.settings.demo_cycle_s is not None and not state.switch.pinned,
     )
@@ -124,8 +124,13 @@ async def put_offload(choice: OffloadChoice, state: State) -> OffloadState:
     mode = MODES.get(choice.mode)
     if mode is None:
         raise RequestRejected(
-            422, f"unknown offload mode {choice.mode!r}; valid choices: {', '.join(MODES)}", field="mode"
+            422,
+            f"unknown offload mode {choice.mode!r}; valid choices: {', '.join(available_modes())}",
+            field="mode",
         )
+    why = unavailable(mode)
+    if why is not None:
+        raise RequestRejected(422, why, field="mode")
     pool = mode.pool
     if pool is not None:
         await state.switch.pool(pool)  # warm before the first report runs there
