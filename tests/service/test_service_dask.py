@@ -21,7 +21,10 @@ import httpx
 import pytest
 from service_process import Service, make_events, running_service, service_env
 
+from chromium import chromium_page, needs_chromium
 from dask_test_cluster import RunningCluster, start_cluster
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -188,3 +191,33 @@ def test_without_dask_the_mode_is_not_offered_and_choosing_it_names_the_install(
     assert cli.returncode == 2, cli.stderr
     assert "pip install 'gilwise[dask]'" in " ".join(cli.stderr.split())
     assert time.monotonic() - started < 30
+
+
+@needs_chromium
+def test_dashboard_lists_the_cluster_workers_in_dask_mode(
+    dask_cluster: RunningCluster, tmp_path: Path
+) -> None:
+    args = ("--offload", "dask", "--dask-scheduler", dask_cluster.address)
+    with running_service(tmp_path, *args) as svc, chromium_page(1280, 1200) as page:
+        load_events(svc)
+        assert sessions(svc)[0] == "dask"
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(svc.url, wait_until="load")
+        page.wait_for_selector("#mode-switch button[data-mode='dask'][aria-checked='true']")
+        rows_js = "document.querySelectorAll('#cluster-table tbody tr').length"
+        page.wait_for_function(f"{rows_js} === 2", timeout=15_000)
+        assert page.locator("#cluster").is_visible()
+        assert page.locator("#cluster-count").inner_text() == "2 workers"
+        rows = page.locator("#cluster-table tbody tr").all()
+        cells = [row.locator("td").all_inner_texts() for row in rows]
+        assert sorted(c[0] for c in cells) == ["w0", "w1"]
+        assert all(c[1].startswith("tcp://127.0.0.1:") and c[2] == "127.0.0.1" and c[3] == "1" for c in cells)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-dask.png"), full_page=True)
+        page.click("#mode-switch button[data-mode='processes']")
+        page.wait_for_function("window.gilwise.history.at(-1).offload.mode === 'processes'", timeout=10_000)
+        assert svc.client.get("/admin/offload").json()["mode"] == "processes"
+        assert page.locator("#cluster-table tbody tr").count() == 2  # still connected, still listed
+        assert errors == []
