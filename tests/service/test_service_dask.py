@@ -221,3 +221,18 @@ def test_dashboard_lists_the_cluster_workers_in_dask_mode(
         assert svc.client.get("/admin/offload").json()["mode"] == "processes"
         assert page.locator("#cluster-table tbody tr").count() == 2  # still connected, still listed
         assert errors == []
+
+
+@pytest.mark.timeout(120)
+def test_a_scheduler_that_reruns_dead_workers_tasks_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "cluster").mkdir()
+    rerunning = start_cluster(tmp_path / "cluster", workers=0, allowed_failures=3)
+    try:
+        args = ("--offload", "threads", "--dask-scheduler", rerunning.address)
+        with running_service(tmp_path, *args) as svc:
+            refused = svc.client.put("/admin/offload", json={"mode": "dask"})
+            assert refused.status_code == 422, refused.text
+            assert "ALLOWED_FAILURES=0" in refused.json()["detail"]
+            assert svc.client.get("/health").json()["offload"] == "threads"
+    finally:
+        rerunning.stop()

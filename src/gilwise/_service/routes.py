@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.sse import EventSourceResponse
 from pydantic import TypeAdapter
 
+from .._exceptions import UsageError
 from .app import Authorized, State
 from .errors import RequestRejected
 from .ingest import NDJSON_TYPES, parse_batch, read_limited, to_columns
@@ -133,7 +134,11 @@ async def put_offload(choice: OffloadChoice, state: State) -> OffloadState:
         raise RequestRejected(422, why, field="mode")
     pool = mode.pool
     if pool is not None:
-        await state.switch.pool(pool)  # warm before the first report runs there
+        try:
+            await state.switch.pool(pool)  # warm before the first report runs there
+        except UsageError as exc:  # e.g. a Dask scheduler that would re-run a dead worker's task
+            detail = f"offload mode {mode.name!r} cannot start: {exc}"
+            raise RequestRejected(422, detail, field="mode") from exc
     state.switch.set_mode(mode.name)
     state.switch.pinned = True
     return _offload_state(state)
