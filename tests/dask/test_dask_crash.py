@@ -15,8 +15,8 @@ from pathlib import Path
 
 import dask_tasks as t
 import pytest
-from dask_test_cluster import RunningCluster
 
+from dask_test_cluster import RunningCluster
 from gilwise import Executor, Offloader, WorkerCrashed
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]

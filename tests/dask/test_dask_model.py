@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dask_test_cluster import RunningCluster
 
+from dask_test_cluster import RunningCluster
 from gilwise._models import MODELS
 from gilwise._models.dask_cluster import INSTALL_HINT
 from gilwise._pythons.builds import gil_twin_build_path

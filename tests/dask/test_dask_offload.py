@@ -13,9 +13,9 @@ from pathlib import Path
 import dask_tasks as t
 import numpy as np
 import pytest
-from dask_test_cluster import RunningCluster, cluster_env, start_cluster
 from distributed import Client
 
+from dask_test_cluster import RunningCluster, cluster_env, start_cluster
 from gilwise import Executor, Offloader, OffloadError, OffloadTimeout, Unpicklable, UsageError
 from gilwise._offload import _dask
 

@@ -86,7 +86,13 @@ def test_dashboard_follows_live_switches_mode_and_shows_the_story(
 
     page.wait_for_function("Number(document.body.dataset.messages || 0) >= 3", timeout=15_000)
     assert page.locator("#connection").get_attribute("data-state") == "live"
-    assert page.locator("#mode-switch button").all_inner_texts() == ["inline", "threads", "processes", "auto"]
+    assert page.locator("#mode-switch button").all_inner_texts() == [
+        "inline",
+        "threads",
+        "processes",
+        "auto",
+        "dask",
+    ]
     cores = int(page.evaluate("window.gilwise.history.at(-1).cpu_per_core.length"))
     assert page.evaluate("document.getElementById('chart-cores').data[0].y.length") == cores
     before = page.evaluate("document.getElementById('chart-cpu').data[0].x.length")
@@ -98,6 +104,7 @@ def test_dashboard_follows_live_switches_mode_and_shows_the_story(
     assert {"GET /analytics/sessions", "GET /health", "POST /events"} <= set(routes)
     assert page.locator("#bench-id").inner_text().startswith(f"#{bench_run},")
     assert page.locator("#bench-table tbody tr").count() == len(default_document()["results"])
+    assert page.locator("#cluster").is_hidden()  # no Dask cluster in use
 
     # Where the work runs (not how fast: the machine is shared): in threads mode in the server
     # process while the workers idle, in processes mode in the workers.

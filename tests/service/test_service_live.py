@@ -42,6 +42,8 @@ def test_live_sends_a_message_every_second_with_every_series(service: Service) -
         "queue_depth": 0,
         "restarts": 0,
         "crashes": 0,
+        "cluster_workers": [],
+        "cluster_error": None,
     }
     assert set(last) >= {"t", "busy_cores", "server_cores", "worker_cores", "events_per_s", "latency_ms"}
     times = [m["t"] for m in got]
@@ -65,7 +67,8 @@ def test_live_shows_ingest_rate_and_route_latency_while_traffic_flows(service: S
 
 def test_mode_switch_is_reported_by_health_admin_and_live(service: Service) -> None:
     state = service.client.get("/admin/offload").json()
-    assert state["mode"] == "processes" and list(state["modes"]) == ["inline", "threads", "processes", "auto"]
+    assert state["mode"] == "processes"
+    assert list(state["modes"]) == ["inline", "threads", "processes", "auto", "dask"]
     assert state["token_required"] is False and state["demo_cycling"] is False
     assert service.client.put("/admin/offload", json={"mode": "threads"}).json()["mode"] == "threads"
     assert service.client.get("/health").json()["offload"] == "threads"
@@ -82,6 +85,7 @@ def test_mode_switch_is_reported_by_health_admin_and_live(service: Service) -> N
         (["serve", "--offload", "gpu"], "valid choices: inline, threads, processes, auto"),
         (["serve", "--port", "70000"], "out of range"),
         (["serve", "--workers", "0"], "out of range"),
+        (["serve", "--dask-scheduler", "10.0.0.5:8786"], "give PROTOCOL://HOST:PORT"),
         (["serve", "--demo", "--port", "0"], "--demo needs a fixed --port"),
         (["load", "--url", "http://example.com/"], "loopback"),
         (["load", "--url", "http://127.0.0.1:1/", "--mix", "ingest,bogus"], "valid choices: ingest"),

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.markup import escape
+
 from .._exceptions import GilwiseError, UsageError
 from .advise import add_advise_parser
 from .bench import add_bench_parser
@@ -61,11 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except UsageError as exc:
-        err.print(f"[red]gilwise: error:[/red] {exc}", highlight=False)
+        # escape: a message may hold brackets (pip install 'gilwise[dask]') that are not markup
+        err.print(f"[red]gilwise: error:[/red] {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("[yellow]gilwise: interrupted[/yellow]")
         return EXIT_INTERRUPTED
     except GilwiseError as exc:
-        err.print(f"[red]gilwise: {exc}[/red]", highlight=False)
+        err.print(f"[red]gilwise: {escape(str(exc))}[/red]", highlight=False)
         return EXIT_FAILED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
 from rich.console import Console
@@ -23,7 +22,14 @@ from .._report import (
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
 from .console import stderr_console, stdout_console
-from .options import choose, parse_workers, positive_float, positive_int, split_values
+from .options import (
+    choose,
+    parse_workers,
+    positive_float,
+    positive_int,
+    scheduler_address,
+    split_values,
+)
 
 IO_WORKERS_HIGH = 32
 """The I/O rows add a 32-worker column: waiting scales far past the core count."""
@@ -249,9 +255,6 @@ def run_bench_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-_ADDRESS = re.compile(r"^(tcp|tls|ucx|inproc)://\[?[\w.:-]+\]?:\d{1,5}$")
-
-
 def _scheduler_address(address: str | None, models: list[str]) -> str | None:
     if address is None:
         return None
@@ -260,12 +263,7 @@ def _scheduler_address(address: str | None, models: list[str]) -> str | None:
             f"--dask-scheduler {address} is only used by the dask model; add --model dask "
             f"(models chosen: {', '.join(models)})"
         )
-    if not _ADDRESS.match(address):
-        raise UsageError(
-            f"--dask-scheduler {address!r} is not a scheduler address: give PROTOCOL://HOST:PORT, "
-            "e.g. tcp://10.0.0.5:8786 (the address `dask scheduler` prints; protocols: tcp, tls, ucx)"
-        )
-    return address
+    return scheduler_address(address)
 
 
 def _no_impl(workloads: list[_workloads.Workload], impls: list[str]) -> Exception:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from .._exceptions import UsageError
 
 MAX_WORKERS = 1024
+_ADDRESS = re.compile(r"^(tcp|tls|ucx|inproc)://\[?[\w.:-]+\]?:\d{1,5}$")
 
 
 def split_values(values: Sequence[str] | None) -> list[str]:
@@ -67,3 +69,13 @@ def positive_float(option: str, value: float | None) -> float | None:
     if value is not None and not value > 0:
         raise UsageError(f"{option} {value} must be a positive number of seconds")
     return value
+
+
+def scheduler_address(address: str) -> str:
+    """``--dask-scheduler``: a Dask scheduler address, checked for shape (reached later)."""
+    if not _ADDRESS.match(address):
+        raise UsageError(
+            f"--dask-scheduler {address!r} is not a scheduler address: give PROTOCOL://HOST:PORT, "
+            "e.g. tcp://10.0.0.5:8786 (the address `dask scheduler` prints; protocols: tcp, tls, ucx)"
+        )
+    return address

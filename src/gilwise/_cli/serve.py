@@ -23,7 +23,7 @@ from .._service.settings import (
     default_db_path,
 )
 from .console import stderr_console
-from .options import positive_int
+from .options import positive_int, scheduler_address
 
 DEMO_CYCLE_S = 20.0
 DEMO_LOAD_S = 900.0
@@ -52,7 +52,18 @@ def add_serve_parser(sub: Any) -> None:
         help=f"how the sessions analytics runs: {', '.join(MODES)} (default processes)",
     )
     p.add_argument(
-        "--workers", type=int, metavar="N", help="offload worker processes (default: usable cores)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="offload worker processes (default: usable cores); also the size of the dask mode's "
+        "LocalCluster when no --dask-scheduler is given",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDR",
+        help="the running Dask cluster (e.g. tcp://10.0.0.5:8786) the dask mode runs the analytics "
+        "on; its scheduler and workers must import gilwise (the same environment) and run with "
+        "allowed-failures 0. Without it, --offload dask starts a LocalCluster of --workers processes",
     )
     p.add_argument(
         "--worker-nice",
@@ -89,6 +100,8 @@ def run_serve_command(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is out of range: use 0 to 65535")
     positive_int("--workers", args.workers, maximum=1024)
+    if args.dask_scheduler is not None:
+        scheduler_address(args.dask_scheduler)
     positive_int("--body-limit", args.body_limit)
     if not 0 <= args.worker_nice <= 19:
         raise UsageError(f"--worker-nice {args.worker_nice} is out of range: use 0 to 19")
@@ -107,6 +120,7 @@ def run_serve_command(args: argparse.Namespace) -> int:
         history_path=resolve_history_path(args.history),
         offload="threads" if args.demo and args.offload == "processes" else args.offload,
         workers=args.workers,
+        dask_scheduler=args.dask_scheduler,
         worker_nice=args.worker_nice,
         token=args.token,
         body_limit=args.body_limit,

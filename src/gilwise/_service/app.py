@@ -70,7 +70,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        options = PoolOptions(workers=settings.workers, nice=settings.worker_nice)
+        options = PoolOptions(
+            workers=settings.workers, nice=settings.worker_nice, dask_scheduler=settings.dask_scheduler
+        )
         switch = OffloadSwitch(settings.offload, options, settings.analytics_retries)
         try:
             await switch.start()

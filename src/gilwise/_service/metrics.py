@@ -3,7 +3,9 @@ and the offload pool's state, one snapshot a second.
 
 Everything is measured in the server process, cheaply: the loop-lag probe wakes every 10 ms,
 latencies are recorded by a pure ASGI middleware (no per-request task), CPU comes from
-``/proc/stat`` through psutil once a second.
+``/proc/stat`` through psutil once a second. A Dask cluster (the ``dask`` mode) is asked about
+its workers in a thread, since that is a round trip to its scheduler; their CPU is what their
+heartbeats report (they may run on other hosts, out of psutil's reach).
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._offload import OffloadStatistics
 from .._results.stats import nearest_rank
-from .models import Live, OffloadLive, Percentiles
+from .models import ClusterWorkerLive, Live, OffloadLive, Percentiles
 from .modes import OffloadSwitch
 
 WINDOW_S = 1.0
 LAG_PROBE_S = 0.010
+CLUSTER_TIMEOUT_S = 5.0
 TRACKED = frozenset({"/health", "/events", "/events/count", "/analytics/summary", "/analytics/sessions"})
 """The API routes whose latency the dashboard plots (not /live, whose "latency" is a stream's
 lifetime, nor the dashboard's own page and assets)."""
@@ -33,6 +38,15 @@ def percentiles(values: list[float]) -> Percentiles:
         return Percentiles(p50=0.0, p99=0.0, count=0)
     ordered = sorted(values)
     return Percentiles(p50=nearest_rank(ordered, 0.50), p99=nearest_rank(ordered, 0.99), count=len(ordered))
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """The offload pools as one snapshot shows them."""
+
+    statistics: OffloadStatistics | None
+    cluster: list[ClusterWorkerLive] = field(default_factory=list)
+    cluster_error: str | None = None
 
 
 class Recent:
@@ -66,6 +80,7 @@ class LiveMetrics:
         self._last_tick = time.monotonic()
         psutil.cpu_percent(percpu=True)  # starts psutil's interval
         self._tasks: list[asyncio.Task[None]] = []
+        self._asking: asyncio.Future[PoolView] | None = None
 
     # -- recording ------------------------------------------------------------------------
     def record_latency(self, route: str, ms: float) -> None:
@@ -86,6 +101,9 @@ class LiveMetrics:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self._asking is not None:  # its thread ends with the cluster's client
+            self._asking.cancel()
+            await asyncio.gather(self._asking, return_exceptions=True)
 
     async def _probe_lag(self) -> None:
         loop = asyncio.get_running_loop()
@@ -97,7 +115,7 @@ class LiveMetrics:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(WINDOW_S)
-            snapshot = self.snapshot()
+            snapshot = self.snapshot(await self.pool_view())
             async with self._changed:
                 self.latest = snapshot
                 self._changed.notify_all()
@@ -111,15 +129,40 @@ class LiveMetrics:
                 return None
             return self.latest
 
+    async def pool_view(self) -> PoolView:
+        """The pools' state; a cluster is asked in a thread (one question at a time: a slow
+        scheduler delays its workers' figures, never the event loop or a pile of threads)."""
+        if not self.switch.blocks():
+            return PoolView(self.switch.statistics())
+        if self._asking is None or self._asking.done():
+            self._asking = asyncio.ensure_future(asyncio.to_thread(self._ask_cluster))
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._asking), CLUSTER_TIMEOUT_S)
+        except TimeoutError:
+            error = f"the Dask scheduler did not answer within {CLUSTER_TIMEOUT_S:.0f} s"
+        except Exception as exc:  # a lost scheduler must not stop /live
+            error = f"the Dask scheduler could not be asked: {exc!r}"
+        stats = None if self.switch.mode.pool == "dask" else self.switch.statistics()
+        return PoolView(stats, cluster_error=error)
+
+    def _ask_cluster(self) -> PoolView:
+        workers = [ClusterWorkerLive(**asdict(w)) for w in self.switch.cluster_workers()]
+        return PoolView(self.switch.statistics(), workers)
+
     # -- one snapshot ---------------------------------------------------------------------
-    def snapshot(self) -> Live:
+    def snapshot(self, view: PoolView | None = None) -> Live:
+        """This second's message; ``view`` from ``pool_view`` (asked here when None, which is
+        only right without a cluster: asking one blocks)."""
+        if view is None:
+            view = PoolView(self.switch.statistics())
         now = time.monotonic()
         interval = max(1e-3, now - self._last_tick)
         self._last_tick = now
         start = now - WINDOW_S
         cores = [round(p / 100, 4) for p in psutil.cpu_percent(percpu=True)]
         server_cores, worker_cores = self._process_cores(interval)
-        stats = self.switch.statistics()
+        worker_cores = round(worker_cores + sum(w.cpu_percent for w in view.cluster) / 100, 4)
+        stats = view.statistics
         return Live(
             t=time.time(),
             interval_s=interval,
@@ -140,11 +183,14 @@ class LiveMetrics:
                 queue_depth=self.switch.in_flight,
                 restarts=stats.restarts if stats else 0,
                 crashes=stats.crashes if stats else 0,
+                cluster_workers=view.cluster,
+                cluster_error=view.cluster_error,
             ),
         )
 
     def _process_cores(self, interval: float) -> tuple[float, float]:
-        """CPU cores used since the last snapshot by this process and by the offload workers."""
+        """CPU cores used since the last snapshot by this process and by the offload workers on
+        this machine (``worker_pids`` leaves a cluster's workers out)."""
         pids = set(self.switch.worker_pids())
         for pid in pids - self._workers.keys():
             try:

@@ -87,7 +87,10 @@ class OffloadChoice(BaseModel):
 
 class OffloadState(BaseModel):
     mode: str
-    modes: dict[str, str] = Field(description="every mode and what it runs the analytics in")
+    modes: dict[str, str] = Field(
+        description="every mode this server can run (dask only with Dask installed) "
+        "and what it runs the analytics in"
+    )
     token_required: bool
     demo_cycling: bool = Field(description="--demo switches modes by itself until one is chosen")
 
@@ -98,12 +101,30 @@ class Percentiles(BaseModel):
     count: int = 0
 
 
+class ClusterWorkerLive(BaseModel):
+    """One worker of the ``dask`` mode's cluster, as its scheduler last heard from it."""
+
+    address: str
+    name: str
+    host: str
+    nthreads: int
+    cpu_percent: float = Field(description="of one core, from the worker's last heartbeat")
+    memory_bytes: int
+    memory_limit_bytes: int = Field(description="0: no limit")
+
+
 class OffloadLive(BaseModel):
     mode: str
     workers: int = Field(description="offload worker processes alive")
     queue_depth: int = Field(description="sessions reports waiting for or running in the offload mode")
     restarts: int
     crashes: int
+    cluster_workers: list[ClusterWorkerLive] = Field(
+        default_factory=list, description="the Dask cluster's workers, once the dask mode has been used"
+    )
+    cluster_error: str | None = Field(
+        default=None, description="why the cluster could not be asked about its workers this second"
+    )
 
 
 class Live(BaseModel):

@@ -2,18 +2,20 @@
 
 One entry per mode. ``inline`` and ``threads`` are the two wrong ways the story is about, kept
 on purpose so the dashboard can show them; ``processes`` and ``auto`` run on a warm
-``gilwise.Offloader``. A mode that needs a pool names it in ``POOLS``; a later backend (a Dask
-cluster behind ``Offloader(backend="dask")``) is one ``POOLS`` entry and one ``MODES`` entry.
+``gilwise.Offloader``; ``dask`` runs on ``Offloader(backend="dask")``: the Dask cluster at
+``--dask-scheduler``, or a LocalCluster of ``--workers`` processes. A mode that needs a pool
+names it in ``POOLS``; a further backend is one ``POOLS`` entry and one ``MODES`` entry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +24,9 @@ from .._exceptions import UsageError
 from .._offload import Offloader, OffloadStatistics
 from .analytics import SessionsReport, sessions_report
 from .store import SessionColumns
+
+if TYPE_CHECKING:
+    from .._offload._dask import ClusterWorker
 
 Runner = Callable[["OffloadSwitch", SessionColumns], Awaitable[SessionsReport]]
 
@@ -43,6 +48,8 @@ class PoolOptions:
     nice: int
     """Added to the workers' nice value: they soak up idle cores, and the event loop, which
     answers every request, preempts them as soon as it has something to do."""
+    dask_scheduler: str | None = None
+    """The running Dask cluster of the ``dask`` mode; None = a LocalCluster of ``workers``."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +57,29 @@ class PoolSpec:
     make: Callable[[PoolOptions], Offloader]
     start_at_boot: bool
     """Started with the server (warm when first chosen); otherwise on first use."""
+    cluster: bool = False
+    """Its workers are a Dask cluster's: asking about them is a network round trip (done off
+    the event loop) and their pids may be on other hosts (never handed to psutil)."""
+    needs: str | None = None
+    """A module it needs; without it the mode is not offered (``unavailable`` says why)."""
+    install: str = ""
+    """How to get ``needs``."""
 
 
 def _process_pool(options: PoolOptions) -> Offloader:
     if options.nice:
         return Offloader(workers=options.workers, initializer=os.nice, initargs=(options.nice,))
     return Offloader(workers=options.workers)
+
+
+def _dask_pool(options: PoolOptions) -> Offloader:
+    if options.dask_scheduler is not None:  # someone else's cluster: its workers, its priorities
+        return Offloader(backend="dask", address=options.dask_scheduler)
+    if options.nice:
+        return Offloader(
+            backend="dask", workers=options.workers, initializer=os.nice, initargs=(options.nice,)
+        )
+    return Offloader(backend="dask", workers=options.workers)
 
 
 def _args(
@@ -75,9 +99,9 @@ async def _threads(switch: OffloadSwitch, cols: SessionColumns) -> SessionsRepor
     return await asyncio.to_thread(sessions_report, *_args(cols))  # the GIL: one core at a time
 
 
-def _on_pool(route: Literal["cpu", "auto"]) -> Runner:
+def _on_pool(route: Literal["cpu", "auto"], pool: str = "processes") -> Runner:
     async def run(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
-        off = await switch.pool("processes")
+        off = await switch.pool(pool)
         return await off.run(sessions_report, *_args(cols), route=route, retries=switch.retries)
 
     return run
@@ -85,6 +109,16 @@ def _on_pool(route: Literal["cpu", "auto"]) -> Runner:
 
 POOLS: dict[str, PoolSpec] = {
     "processes": PoolSpec(make=_process_pool, start_at_boot=True),
+    # After "processes" (start() keeps this order): a LocalCluster leaves distributed's threads
+    # behind, and a process with threads makes a later process pool spawn its zygote instead
+    # of forking it.
+    "dask": PoolSpec(
+        make=_dask_pool,
+        start_at_boot=False,
+        cluster=True,
+        needs="distributed",
+        install="pip install 'gilwise[dask]' (in a gilwise checkout: uv sync --extra dask)",
+    ),
 }
 
 MODES: dict[str, OffloadMode] = {
@@ -101,14 +135,44 @@ MODES: dict[str, OffloadMode] = {
             _on_pool("auto"),
             "processes",
         ),
+        OffloadMode(
+            "dask",
+            "gilwise.Offloader(backend='dask'): the Dask cluster's worker processes",
+            _on_pool("cpu", pool="dask"),
+            "dask",
+        ),
     )
 }
+
+
+def unavailable(mode: OffloadMode) -> str | None:
+    """Why ``mode`` cannot run in this environment (None: it can)."""
+    spec = POOLS.get(mode.pool) if mode.pool else None
+    if spec is None or spec.needs is None:
+        return None
+    try:
+        found = importlib.util.find_spec(spec.needs) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        return None
+    return (
+        f"offload mode {mode.name!r} needs the {spec.needs!r} package, which is not installed. "
+        f"Fix: {spec.install}"
+    )
+
+
+def available_modes() -> dict[str, OffloadMode]:
+    return {name: mode for name, mode in MODES.items() if unavailable(mode) is None}
 
 
 def check_mode(name: str) -> OffloadMode:
     mode = MODES.get(name)
     if mode is None:
         raise UsageError(f"unknown offload mode {name!r}; valid choices: {', '.join(MODES)}")
+    why = unavailable(mode)
+    if why is not None:
+        raise UsageError(why)
     return mode
 
 
@@ -162,9 +226,20 @@ class OffloadSwitch:
         return report, mode.name, (time.perf_counter() - start) * 1000
 
     def worker_pids(self) -> list[int]:
-        return [pid for off in self._pools.values() for pid in off.worker_pids()]
+        """This machine's offload worker processes (a cluster's workers are not among them)."""
+        return [
+            pid for name, off in self._pools.items() if not POOLS[name].cluster for pid in off.worker_pids()
+        ]
+
+    def blocks(self) -> bool:
+        """Whether ``statistics`` or ``cluster_workers`` ask a cluster (run them in a thread)."""
+        return any(POOLS[name].cluster for name in self._pools)
 
     def statistics(self) -> OffloadStatistics | None:
         """The statistics of the current mode's pool (or of the process pool for the others)."""
         off = self._pools.get(self.mode.pool or "processes")
         return off.statistics() if off is not None else None
+
+    def cluster_workers(self) -> list[ClusterWorker]:
+        """The workers of the running cluster pools, as their schedulers last heard from them."""
+        return [w for name, off in self._pools.items() if POOLS[name].cluster for w in off.cluster_workers()]

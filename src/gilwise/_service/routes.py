@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.sse import EventSourceResponse
 from pydantic import TypeAdapter
 
+from .._exceptions import UsageError
 from .app import Authorized, State
 from .errors import RequestRejected
 from .ingest import NDJSON_TYPES, parse_batch, read_limited, to_columns
@@ -25,7 +26,7 @@ from .models import (
     Sessions,
     Summary,
 )
-from .modes import MODES
+from .modes import MODES, available_modes, unavailable
 
 router = APIRouter()
 
@@ -103,7 +104,7 @@ async def analytics_sessions(state: State, window: Window = 6 * 3600.0) -> Sessi
 def _offload_state(state: State) -> OffloadState:
     return OffloadState(
         mode=state.switch.mode.name,
-        modes={name: mode.runs_in for name, mode in MODES.items()},
+        modes={name: mode.runs_in for name, mode in available_modes().items()},
         token_required=state.settings.token is not None,
         demo_cycling=state.settings.demo_cycle_s is not None and not state.switch.pinned,
     )
@@ -124,11 +125,20 @@ async def put_offload(choice: OffloadChoice, state: State) -> OffloadState:
     mode = MODES.get(choice.mode)
     if mode is None:
         raise RequestRejected(
-            422, f"unknown offload mode {choice.mode!r}; valid choices: {', '.join(MODES)}", field="mode"
+            422,
+            f"unknown offload mode {choice.mode!r}; valid choices: {', '.join(available_modes())}",
+            field="mode",
         )
+    why = unavailable(mode)
+    if why is not None:
+        raise RequestRejected(422, why, field="mode")
     pool = mode.pool
     if pool is not None:
-        await state.switch.pool(pool)  # warm before the first report runs there
+        try:
+            await state.switch.pool(pool)  # warm before the first report runs there
+        except UsageError as exc:  # e.g. a Dask scheduler that would re-run a dead worker's task
+            detail = f"offload mode {mode.name!r} cannot start: {exc}"
+            raise RequestRejected(422, detail, field="mode") from exc
     state.switch.set_mode(mode.name)
     state.switch.pinned = True
     return _offload_state(state)

@@ -41,6 +41,8 @@ class ServiceSettings:
     offload: str = "processes"
     workers: int | None = None
     """Offload worker processes; None = one per usable core."""
+    dask_scheduler: str | None = None
+    """The running Dask cluster of the ``dask`` mode (None: a LocalCluster of ``workers``)."""
     worker_nice: int = 10
     """Nice increment of the offload workers (0 = the server's own priority)."""
     token: str | None = None

@@ -3,7 +3,7 @@
 "use strict";
 
 const KEEP = 120;  // seconds of history on the time charts
-const COLORS = { inline: "#c0392b", threads: "#e67e22", processes: "#1e8449", auto: "#2471a3" };
+const COLORS = { inline: "#c0392b", threads: "#e67e22", processes: "#1e8449", auto: "#2471a3", dask: "#7d3c98" };
 const history = [];
 let modes = {};
 const layoutBase = {
@@ -92,6 +92,25 @@ function glance(m) {
   $("stat-lag").textContent = fmt(m.loop_lag_ms.p99, m.loop_lag_ms.p99 < 10 ? 2 : 0);
   $("stat-ingest").textContent = Math.round(m.events_per_s).toLocaleString("en");
   showMode(m.offload.mode);
+  clusterWorkers(m.offload);
+}
+
+function clusterWorkers(offload) {
+  // The dask mode's cluster, as its scheduler last heard from each worker (heartbeats).
+  const workers = offload.cluster_workers;
+  $("cluster").hidden = workers.length === 0 && !offload.cluster_error;
+  $("cluster-error").textContent = offload.cluster_error || "";
+  const mib = (bytes) => (bytes / 1048576).toFixed(0);
+  const body = $("cluster-table").querySelector("tbody");
+  const byName = [...workers].sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+  body.replaceChildren(...byName.map((w) => {
+    const row = document.createElement("tr");
+    const cells = [w.name, w.address, w.host, w.nthreads, fmt(w.cpu_percent, 0),
+      mib(w.memory_bytes), w.memory_limit_bytes ? mib(w.memory_limit_bytes) : "—"];
+    for (const value of cells) { const td = document.createElement("td"); td.textContent = value; row.appendChild(td); }
+    return row;
+  }));
+  $("cluster-count").textContent = workers.length ? `${workers.length} worker${workers.length === 1 ? "" : "s"}` : "";
 }
 
 function showMode(mode) {

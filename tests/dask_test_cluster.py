@@ -2,7 +2,10 @@
 
 As on a real cluster, each is its own process (own session, so stopping one stops its whole
 tree), started from this venv's python with PYTHONPATH reaching gilwise and the test task
-modules, bound to 127.0.0.1 on free ports the OS picks (scheduler file, ``--port 0``).
+modules, bound to 127.0.0.1 on free ports the OS picks (scheduler file, ``--port 0``). Each
+dies with the process that started it (``PR_SET_PDEATHSIG``): a test run that is killed
+(timeout, Ctrl-C twice, SIGKILL) leaves no scheduler or worker running for hours.
+Shared by tests/dask/ and tests/service/ (hence here, on both folders' import path).
 The scheduler runs with the settings gilwise's docs recommend for its clusters:
 ``allowed-failures: 0`` (a dead worker's task is not re-run behind the caller's back) and
 ``worker-saturation: 1.0`` (a worker holds only the task it runs).
@@ -23,13 +26,15 @@ from pathlib import Path
 import psutil
 
 HERE = Path(__file__).resolve().parent
-SRC = HERE.parents[1] / "src"
+SRC = HERE.parent / "src"
+TASKS = HERE / "dask"
+"""Where ``dask_tasks`` (the functions tests/dask/ runs on the cluster) lives."""
 START_TIMEOUT_S = 60.0
 
 
 def cluster_env(allowed_failures: int = 0) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), str(HERE), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), str(TASKS), env.get("PYTHONPATH", "")) if p)
     env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
     env["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] = "1.0"
     return env
@@ -78,10 +83,26 @@ class RunningCluster:
             proc.wait(10)
 
 
+# Run in front of each command, then replaced by it (exec keeps the death signal): the signal is
+# set in a fresh process, not in a preexec_fn, which can deadlock a parent that runs threads.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "PR_SET_PDEATHSIG = 1\n"
+    "if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:\n"
+    "    sys.exit(f'prctl(PR_SET_PDEATHSIG) failed: errno {ctypes.get_errno()}')\n"
+    "if os.getppid() != int(sys.argv[1]):  # the parent died first: nobody would signal\n"
+    "    sys.exit(1)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
 def _spawn(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``command`` in its own session, sent SIGTERM when this process dies (a nanny then
+    closes its worker)."""
+    launch = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
     with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True
+            launch, stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True
         )
 
 
