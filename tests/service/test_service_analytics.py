@@ -98,3 +98,40 @@ def test_sessions_answer_is_identical_in_every_offload_mode(tmp_path: Path) -> N
         bad = svc.client.put("/admin/offload", json={"mode": "gpu"})
         assert bad.status_code == 422
         assert "valid choices: inline, threads, processes, auto" in bad.json()["detail"]
+
+
+def test_sessions_input_fetched_in_chunks_is_the_whole_window_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sessions input is fetched chunk by chunk (DuckDB holds the GIL while it converts a
+    # result to NumPy): with tiny chunks, batches of uneven size and a row limit, the rows must
+    # be exactly those one query over the same snapshot gives.
+    import json
+
+    from gilwise._service import store as store_module
+    from gilwise._service.ingest import parse_batch, to_columns
+
+    store = store_module.EventStore(tmp_path / "chunks.duckdb")
+    try:
+        start = time.time()
+        for i, size in enumerate((7, 1, 30, 2, 11, 5, 40, 3)):
+            body = json.dumps(make_events(size, start=start + i, users=6, tag=i)).encode()
+            store._with_cursor(store.insert, to_columns(parse_batch(body, "application/json")))
+
+        def fetch(chunk_rows: int, window_s: float, limit: int) -> set[tuple[object, ...]]:
+            monkeypatch.setattr(store_module, "SESSION_CHUNK_ROWS", chunk_rows)
+            cols = store._with_cursor(store.session_columns, window_s, time.time(), limit)
+            rows = list(zip(cols.user, cols.ts, cols.event, cols.value, cols.received, strict=True))
+            assert len(set(rows)) == len(rows)  # no row twice
+            return set(rows)
+
+        whole = fetch(10**9, 7200.0, 10**6)
+        assert len(whole) == 99
+        for chunk_rows in (1, 4, 16):
+            assert fetch(chunk_rows, 7200.0, 10**6) == whole
+            # the newest batches up to the limit (40 + 3 = 43 rows), and the window's cut
+            assert fetch(chunk_rows, 7200.0, 45) == fetch(10**9, 7200.0, 45)
+            assert len(fetch(chunk_rows, 7200.0, 45)) == 43
+            assert fetch(chunk_rows, 1800.0, 10**6) == fetch(10**9, 1800.0, 10**6)
+    finally:
+        store.close()
