@@ -297,8 +297,16 @@ def test_a_slowdown_beside_other_load_is_inconclusive_not_slower() -> None:
     assert [r.verdict for r in compare_documents(doc, io_slower).regressions] == ["slower"]
 
 
-def _pair_of_rows(serial: list[float], parallel: list[float], ids: list[int] | None = None) -> dict[str, Any]:
-    """A document holding one group's serial row and its threads×2 row, with round ids."""
+def _pair_of_rows(
+    serial: list[float],
+    parallel: list[float],
+    ids: list[int] | None = None,
+    parallel_cpu: list[float] | None = None,
+) -> dict[str, Any]:
+    """A document holding one group's serial row and its threads×2 row, with round ids.
+
+    CPU seconds per cell: the serial cell's equal its wall time; the parallel cell's are 1.6 ×
+    its wall time (CPU-bound on two cores) unless ``parallel_cpu`` says otherwise."""
     doc = default_document()
     cpu = [r for r in doc["results"] if r["status"] == "ok" and r["rounds"] and r["kind"] == "cpu"]
     first = next(r for r in cpu if r["model"] == "serial")
@@ -306,9 +314,11 @@ def _pair_of_rows(serial: list[float], parallel: list[float], ids: list[int] | N
     twin = next(r for r in group if r["model"] != "serial")
     out = json.loads(json.dumps({**doc, "results": [first, twin]}))
     rounds = list(range(len(serial))) if ids is None else ids
-    for rec, values in zip(out["results"], (serial, parallel), strict=True):
+    cpus = (serial, parallel_cpu if parallel_cpu is not None else [v * 1.6 for v in parallel])
+    for rec, values, cpu in zip(out["results"], (serial, parallel), cpus, strict=True):
         rec["wall_s"]["values"], rec["rounds"], rec["round_ids"] = values, len(values), rounds
         rec["wall_s"]["median"] = sorted(values)[len(values) // 2]
+        rec["cpu_s"] = {"median": sorted(cpu)[len(cpu) // 2], "min": min(cpu), "max": max(cpu), "values": cpu}
         rec.pop("other_cpu_cores", None)
     return out
 
@@ -348,7 +358,8 @@ def test_rounds_are_paired_by_their_ids_and_old_documents_fall_back_to_wall_time
         [SERIAL[i] for i in (4, 3, 2, 1, 0)], [PARALLEL[i] for i in (4, 3, 2, 1, 0)], ids=[4, 3, 2, 1, 0]
     )
     assert compare_documents(a, shuffled).rows[1].change == pytest.approx(0.0)
-    old = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL])
+    # (the parallel machinery got slower: its workers' CPU did not grow)
+    old = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL], parallel_cpu=[v * 1.6 for v in PARALLEL])
     for rec in old["results"]:
         del rec["round_ids"]
     row = compare_documents(a, old).rows[1]
@@ -359,9 +370,49 @@ def test_the_table_says_which_rows_were_judged_relative_to_serial(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a = _write(tmp_path, "a.json", _pair_of_rows(SERIAL, PARALLEL))
-    b = _write(tmp_path, "b.json", _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL]))
+    slower = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL], parallel_cpu=[v * 1.6 for v in PARALLEL])
+    b = _write(tmp_path, "b.json", slower)
     assert main(["compare", a, b, "--json", str(tmp_path / "c.json")]) == 1
     out = capsys.readouterr().out
     assert "÷ serial" in out and "REGRESSION" in out
     rows = json.loads((tmp_path / "c.json").read_text())["rows"]
     assert [r["basis"] for r in rows] == ["wall", "relative to serial"]
+
+
+def test_a_parallel_slowdown_its_extra_cpu_accounts_for_is_inconclusive_not_slower() -> None:
+    """Same code, the serial cells as fast as before, but both vCPUs ran ~35 % slower together
+    (measured on this machine: the workers' CPU per task rose with the wall time). The gate can
+    not tell that from more work done in parallel only, so it neither fails nor clears the row."""
+    a = _pair_of_rows(SERIAL, PARALLEL)
+    b = _pair_of_rows(SERIAL, [v * 1.35 for v in PARALLEL])  # CPU 1.6 × wall: rose with it
+    result = compare_documents(a, b)
+    row = result.rows[1]
+    assert row.verdict == "inconclusive" and result.outcome == "inconclusive"
+    assert row.change == pytest.approx(0.35)
+    assert "more CPU for the same work" in row.note and "+0.0% without it" in row.note
+    # The same slowdown with the workers' CPU unchanged is the parallel machinery's: slower.
+    flat_cpu = [v * 1.6 for v in PARALLEL]
+    b = _pair_of_rows(SERIAL, [v * 1.35 for v in PARALLEL], parallel_cpu=flat_cpu)
+    assert [r.verdict for r in compare_documents(a, b).regressions] == ["slower"]
+
+
+def test_a_slowdown_hidden_by_faster_cores_shows_per_cpu_second() -> None:
+    """B's parallel cells ran on cores 20 % faster (their CPU per task fell 20 %) and the
+    parallel machinery got 25 % slower: the wall time did not move, its time per CPU second of
+    the workers rose 25 %, which the gate calls slower."""
+    a = _pair_of_rows(SERIAL, PARALLEL)
+    b = _pair_of_rows(
+        SERIAL, [v * 0.8 * 1.25 for v in PARALLEL], parallel_cpu=[v * 1.6 * 0.8 for v in PARALLEL]
+    )
+    row = compare_documents(a, b).rows[1]
+    assert row.verdict == "slower" and row.basis == "per CPU second"
+    assert row.change == pytest.approx(0.25, rel=0.01)
+
+
+def test_extra_cpu_of_a_waiting_cell_does_not_excuse_its_slowdown() -> None:
+    """A cell that mostly waits (0.1 core busy): 30 % more of its little CPU accounts for a
+    sliver of a 25 % longer wall time, so the row is slower."""
+    a = _pair_of_rows(SERIAL, PARALLEL, parallel_cpu=[v * 0.1 for v in PARALLEL])
+    b = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL], parallel_cpu=[v * 0.1 * 1.3 for v in PARALLEL])
+    row = compare_documents(a, b).rows[1]
+    assert row.verdict == "slower" and row.basis == "relative to serial"

@@ -39,6 +39,9 @@ STYLES = {
 EXIT_INCONCLUSIVE = 3
 """No row regressed, but some rows' repeats could not have shown a --threshold slowdown."""
 
+_BASIS_CELL = {"relative to serial": "÷ serial", "per CPU second": "÷ CPU s", "wall": "wall"}
+"""What the compare table's `of` column says each basis was."""
+
 
 def add_compare_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -122,7 +125,7 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
             fmt.seconds(row.a_median),
             fmt.seconds(row.b_median),
             _pct(row.change),
-            "÷ serial" if row.basis == "relative to serial" else "wall",
+            _BASIS_CELL.get(row.basis, row.basis),
             "—" if row.p_slower is None else f"{row.p_slower:.3f}",
             _detects(row),
             verdict,

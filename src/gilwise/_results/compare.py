@@ -21,6 +21,16 @@ until the test says slower). Where that exceeds ``threshold``, or no change at a
 p ≤ alpha with so few repeats, the row is *inconclusive*: the gate can neither pass nor fail it.
 So is a slowdown measured while other processes used more than ``OTHER_LOAD_WARN_CORES`` cores
 beside B's rounds than beside A's (each run's own noise guard): it may be the machine's.
+
+The machine's *parallel* speed moves on its own, too: on this 2-vCPU VM both cores slow down
+together when the host is busy (same code, back to back: serial cells unchanged, the processes
+cells 30–43 % slower, their workers' CPU per task up by as much, no steal time reported). So a
+parallel row's slowdown that the extra CPU of its workers accounts for (spread over the cores
+the cell kept busy) is inconclusive, not slower: the gate cannot tell a slower machine from
+code that does more work in parallel only. Conversely a CPU-bound parallel row (≥
+``CPU_BOUND_CORES`` busy) is also tested on its wall time per CPU second, round by round, which
+cancels that speed: a slowdown of the parallel machinery that faster cores hid in wall time is
+still called slower (basis "per CPU second").
 """
 
 from __future__ import annotations
@@ -196,6 +206,17 @@ def compare_rows(
             "its slowdown may be the machine's; rerun B on a quiet machine"
         )
         note = f"{disturbed}; {note}" if note else disturbed
+    elif (
+        change >= threshold - _EPS
+        and p_slow <= alpha + _EPS
+        and (cpu_note := _slower_cpu(a, b, threshold)) is not None
+    ):
+        # The cell's workers needed that much more CPU for the same work: on this kind of
+        # machine (a VM whose two vCPUs slow down together when the host is busy) that is the
+        # machine's parallel speed, not the code's; but more work done in parallel only looks
+        # the same, so the row is neither blamed nor cleared.
+        verdict = "inconclusive"
+        note = f"{cpu_note}; {note}" if note else cpu_note
     elif change >= threshold - _EPS and p_slow <= alpha + _EPS:
         verdict = "slower"
     elif change <= -threshold + _EPS and p_fast <= alpha + _EPS:
@@ -212,6 +233,15 @@ def compare_rows(
         verdict = "within noise"
     else:
         verdict = "unchanged"
+    if verdict != "slower" and (per_cpu := _per_cpu_slowdown(a, b, threshold, alpha)) is not None:
+        # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
+        # slowdown of the parallel machinery itself shows there even when B's cores happened
+        # to run faster than A's and hid it in wall time.
+        verdict, basis = "slower", "per CPU second"
+        change, p_slow, detectable = per_cpu
+        note = f"wall time per CPU second of its workers rose {percent_text(change)}" + (
+            f"; {note}" if note else ""
+        )
     return RowChange(
         key, verdict, wall_a, wall_b, change, p_slow, len(before), len(after), note, detectable, basis
     )
@@ -254,6 +284,68 @@ def _other_load(rec: ResultRow) -> float:
     """The median CPU other processes used during the row's rounds, in cores (0 if unknown)."""
     load = rec.get("other_cpu_cores")
     return float((load["median"] if load else None) or 0.0)
+
+
+CPU_BOUND_CORES = 0.8
+"""A cell is CPU-bound (its wall time per CPU second means something) when its workers kept at
+least this many cores busy on average."""
+
+
+def _per_cpu_slowdown(
+    a: ResultRow, b: ResultRow, threshold: float, alpha: float
+) -> tuple[float, float, float | None] | None:
+    """``(change, p, detectable)`` of a CPU-bound parallel row's wall time per CPU second, per
+    round, when it is ``threshold`` slower with p ≤ ``alpha``; else None."""
+    if a["model"] == "serial" or "cpu_s" not in a or "cpu_s" not in b:
+        return None
+
+    def per_round(rec: ResultRow) -> list[float] | None:
+        walls, cpus = rec["wall_s"]["values"], rec["cpu_s"]["values"]
+        if len(walls) != len(cpus) or not walls or min(cpus) <= 0:
+            return None
+        if statistics.median(cpus) / statistics.median(walls) < CPU_BOUND_CORES:
+            return None
+        return [float(w) / float(c) for w, c in zip(walls, cpus, strict=True)]
+
+    before, after = per_round(a), per_round(b)
+    if before is None or after is None:
+        return None
+    change = statistics.median(after) / statistics.median(before) - 1
+    p = p_greater(before, after)
+    if change < threshold - _EPS or p > alpha + _EPS:
+        return None
+    return change, p, detectable_slowdown(before, after, alpha)
+
+
+def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
+    """Why a parallel row's slowdown is explained by the extra CPU its workers used, or None.
+
+    B's wall time less the part its extra CPU accounts for (spread over the cores the cell kept
+    busy in A, at least one: extra CPU on one core lengthens the wall time 1:1) must still be
+    ``threshold`` slower than A's, all per unit of work (medians); else it is explained. Serial
+    rows are judged as they are (their CPU *is* their wall time)."""
+    if a["model"] == "serial" or "cpu_s" not in a or "cpu_s" not in b:
+        return None
+    cpu_a, cpu_b = a["cpu_s"]["median"], b["cpu_s"]["median"]
+    wall_a, wall_b = a["wall_s"]["median"], b["wall_s"]["median"]
+    if cpu_a is None or cpu_b is None or wall_a is None or wall_b is None:
+        return None
+    if min(cpu_a, cpu_b, wall_a, wall_b) <= 0:
+        return None
+    scale = _work(a) / _work(b)  # B's figures per A's amount of work
+    cpu_b, wall_b = cpu_b * scale, wall_b * scale
+    extra_cpu = cpu_b - cpu_a
+    explained = max(0.0, extra_cpu) / max(1.0, cpu_a / wall_a)
+    unexplained = (wall_b - explained) / wall_a - 1
+    if extra_cpu / cpu_a < threshold - _EPS or unexplained >= threshold - _EPS:
+        return None
+    rest = round(unexplained, 3) + 0.0  # no "-0.0 %"
+    return (
+        f"its workers used {percent_text(extra_cpu / cpu_a)} more CPU for the same work, which "
+        f"accounts for the slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without "
+        "it): the machine's parallel speed changed, or the code does more work in parallel "
+        "only; rerun both to tell"
+    )
 
 
 def _work(rec: ResultRow) -> float:
