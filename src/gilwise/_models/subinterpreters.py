@@ -14,7 +14,7 @@ import re
 from .._exceptions import NativeKernelUnavailable, WorkloadFailed
 from .._pythons.discovery import InterpreterInfo
 from .._subinterp.runner import Task, TaskFailed, run_tasks, unavailable_reason
-from .._workloads import TaskOutcome
+from .._workloads import TaskOutcome, get_workload
 from ._base import Execution, Job, Model
 
 _TASKS_MODULE = "gilwise._subinterp.tasks"
@@ -43,13 +43,15 @@ class SubinterpreterModel(Model):
     def execute(self, job: Job) -> Execution:
         ref = job.task
         params = dict(ref.params)
+        workload = get_workload(ref.workload)
+        task = workload.impls[ref.impl]  # resolved here: the interpreters never load the registry
         tasks = [
             Task(
                 _TASKS_MODULE,
                 "run_share",
-                (ref.workload, ref.impl, ref.size, params, count),
+                (task, ref.size, params, count),
                 setup="prepare_share",
-                setup_args=(ref.workload, ref.impl, ref.size, params),
+                setup_args=(task, workload.prepare, ref.size, params),
             )
             for count in split_tasks(job.tasks, job.workers)
         ]

@@ -1,42 +1,52 @@
 """What the ``interpreters`` model runs inside each sub-interpreter: a share of the job's tasks.
 
-Imported by name in every fresh sub-interpreter, so it imports nothing but the workload
-registry (stdlib only; no ctypes, no model table): on CPython 3.12, ``_ctypes`` cannot load in
-a sub-interpreter with its own GIL, and importing it here would make every workload fail there.
+Imported by name in every fresh sub-interpreter, so it imports nothing but the standard
+library: the parent resolves the workload's ``"module:function"`` names (the registry) and the
+interpreter imports only the task's own module. On CPython 3.12, ``_ctypes`` cannot load in a
+sub-interpreter with its own GIL, and the registry (through ``_workloads._base``: dataclasses,
+hence inspect and ast) costs each fresh interpreter ~15 ms that the cell would measure.
 """
 
 from __future__ import annotations
 
+import _thread
+import importlib
 import os
-import threading
 import time
-from typing import Any
 
-from .._workloads import TaskRef
-from .._workloads._base import ensure_prepared, resolve_task
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs each interpreter ~5 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
-def prepare_share(workload: str, impl: str, size: int, params: dict[str, Any]) -> None:
+def _load(path: str) -> Callable[..., Any]:
+    module, _, attr = path.partition(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+def prepare_share(task: str, prepare: str | None, size: int, params: dict[str, Any]) -> None:
     """Start-up, once per interpreter: build the workload's inputs and load its task function.
 
-    Loading the function imports the implementation's modules, so an extension that does not
-    support sub-interpreters fails here, before any compute is timed.
+    ``task`` and ``prepare`` are ``"module:function"`` names. Loading the function imports the
+    implementation's modules, so an extension that does not support sub-interpreters fails
+    here, before any compute is timed.
     """
-    ref = TaskRef(workload, impl, size, params)
-    ensure_prepared(ref)
-    resolve_task(ref)
+    if prepare is not None:
+        _load(prepare)(size, params)
+    _load(task)
 
 
 def run_share(
-    workload: str, impl: str, size: int, params: dict[str, Any], count: int
+    task: str, size: int, params: dict[str, Any], count: int
 ) -> tuple[str, list[tuple[Any, float, float]]]:
     """Run ``count`` tasks one after another; returns this interpreter's name and, per task,
     ``(result, start, end)`` on the process-wide ``perf_counter`` clock."""
-    ref = TaskRef(workload, impl, size, params)
-    fn = resolve_task(ref)
+    fn = _load(task)
     done = []
     for _ in range(count):
         start = time.perf_counter()
         result = fn(size, params)
         done.append((result, start, time.perf_counter()))
-    return f"{os.getpid()}:{threading.get_ident()}:subinterpreter", done
+    return f"{os.getpid()}:{_thread.get_ident()}:subinterpreter", done

@@ -1,20 +1,24 @@
 """CPU-bound workloads: pure-Python arithmetic, and C-implemented stdlib work that holds or
 releases the GIL (json holds it; hashlib and zlib release it on large buffers).
 
-hashlib is imported only by the task that uses it: this module is also imported inside
-sub-interpreters (the ``interpreters`` model), and CPython 3.12.1 aborts at exit
-("free(): invalid pointer") after two sub-interpreters have imported hashlib.
+Each task imports what only it uses (json, random, zlib, hashlib): this module is also
+imported inside every fresh sub-interpreter (the ``interpreters`` model), whose start-up the
+cell measures (json alone, through re, costs ~10 ms there; the bare program compared with it
+imports math only), and CPython 3.12.1 aborts at exit ("free(): invalid pointer") after two
+sub-interpreters have imported hashlib.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import random
-import zlib
-from typing import Any
 
-from ._base import Params
+# Annotations only (never evaluated): typing and ``_base`` (dataclasses, hence inspect and
+# ast) would cost each sub-interpreter ~15 ms more.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._base import Params
 
 # ---- sqrt_log: the classic loop of the seed example ---------------------------------------
 
@@ -48,6 +52,8 @@ _documents: dict[int, list[dict[str, Any]]] = {}
 
 def build_document(size: int, params: Params) -> None:
     """``size`` order records with nested customer, line items and tags (deterministic)."""
+    import random
+
     rng = random.Random(size)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota"]
     _documents[size] = [
@@ -75,6 +81,8 @@ def build_document(size: int, params: Params) -> None:
 
 
 def json_roundtrip(size: int, params: Params) -> list[int]:
+    import json
+
     document = _documents[size]
     encoded = json.dumps(document)
     decoded = json.loads(encoded)
@@ -93,6 +101,8 @@ _blocks: dict[int, bytes] = {}
 
 def text_like_bytes(nbytes: int, seed: int = 7) -> bytes:
     """Deterministic bytes that compress about 2:1, like text, built at C speed."""
+    import random
+
     raw = random.Random(seed).randbytes(nbytes)
     alphabet = b"etaoin shrdlucmfwyp\n"
     table = bytes(alphabet[i % len(alphabet)] for i in range(256))
@@ -116,6 +126,8 @@ def sha256_blocks(size: int, params: Params) -> str:
 
 
 def zlib_blocks(size: int, params: Params) -> list[int]:
+    import zlib
+
     block = _blocks[ZLIB_BLOCK_BYTES]
     total = 0
     crc = 0
