@@ -131,6 +131,8 @@ def test_task_failures_name_the_task_and_carry_the_remote_traceback(get_python: 
         RESULT["missing_function"] = attempt([Task("subinterp_tasks", "no_such_function")])
         RESULT["unpicklable"] = attempt([Task("subinterp_tasks", "unpicklable")])
         RESULT["big"] = len(run_tasks([Task("subinterp_tasks", "big", (3_000_000,))]).values[0])
+        from fractions import Fraction
+        RESULT["rich"] = str(run_tasks([Task("subinterp_tasks", "rich", (Fraction(7, 2),))]).values[0])
         """,
     )
     assert "1 of 2 sub-interpreter tasks failed" in result["raised"]
@@ -140,6 +142,7 @@ def test_task_failures_name_the_task_and_carry_the_remote_traceback(get_python: 
     assert "no_such_function" in result["missing_function"]
     assert "could not be pickled" in result["unpicklable"]
     assert result["big"] == 3_000_000, "results larger than a pipe buffer come back whole"
+    assert result["rich"] == "7/6", "values marshal cannot carry travel pickled, both ways"
 
 
 def test_single_phase_extension_is_refused_inside_an_isolated_interpreter() -> None:
