@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Response
 from service_process import Service, make_events, running_service, service_env
 
 from chromium import chromium_page, needs_chromium
@@ -127,3 +127,30 @@ def test_dashboard_follows_live_switches_mode_and_shows_the_story(
     assert svc.url + "assets/plotly.min.js" in requests
     for name in ("dashboard-threads.png", "dashboard-processes.png"):
         assert (ARTIFACTS / name).stat().st_size > 50_000
+
+
+def test_with_a_token_the_dashboard_asks_for_it_before_switching(tmp_path: Path, page: Page) -> None:
+    """`--token`: the mode switch shows a token box; without the token the server's 401 is shown
+    and the mode stays; with it the switch goes through."""
+    with running_service(tmp_path, "--offload", "threads", "--token", "s3cret-token") as svc:
+        page.goto(svc.url)
+        page.wait_for_selector("#token-box:not([hidden])")
+        page.wait_for_selector("#mode-switch button[data-mode='threads'][aria-checked='true']")
+
+        def is_switch(response: Response) -> bool:
+            return response.url.endswith("/admin/offload") and response.request.method == "PUT"
+
+        for token in ("", "wrong-token"):
+            page.fill("#token", token)
+            with page.expect_response(is_switch) as sent:
+                page.click("#mode-switch button[data-mode='processes']")
+            assert sent.value.status == 401
+            page.wait_for_selector("#switch-error:not([hidden])")
+            assert "token" in page.inner_text("#switch-error").lower()
+            assert page.get_attribute("#mode-switch button[data-mode='threads']", "aria-checked") == "true"
+            assert svc.client.get("/admin/offload").json()["mode"] == "threads"
+        page.fill("#token", "s3cret-token")
+        page.click("#mode-switch button[data-mode='processes']")
+        page.wait_for_selector("#mode-switch button[data-mode='processes'][aria-checked='true']")
+        page.wait_for_selector("#switch-error", state="hidden")
+        assert svc.client.get("/admin/offload").json()["mode"] == "processes"
