@@ -353,6 +353,9 @@ class CpuSampler:
         sample = CpuSample(t=now, busy=busy, steal=steal, orchestrator_cpu=time.process_time())
         with self._lock:
             self._samples.append(sample)
+        self._read_memory(now)
+
+    def _read_memory(self, now: float) -> None:
         tree = self._tree
         if tree is None or now < self._next_memory_at:
             return
@@ -369,10 +372,18 @@ class CpuSampler:
         # time.sleep, not Event.wait: a wake-up from sleep costs this thread ~15 µs of CPU, one
         # from Event.wait ~25 µs (it allocates and releases a lock each time); stopping waits
         # at most one interval.
-        next_at = time.monotonic()
+        # A memory read due between two ticks wakes the thread exactly then, not at the next
+        # tick: it is aimed at the middle of a compute phase that may last only 100 ms (a
+        # spawn pool's workers exit right after it).
+        next_at = time.monotonic() + self.interval_s
         while not self._stop.is_set():
-            next_at += self.interval_s
+            memory_at = self._next_memory_at if self._tree is not None else next_at
+            if memory_at < next_at:
+                time.sleep(max(0.0, memory_at - time.monotonic()))
+                self._read_memory(time.monotonic())
+                continue
             time.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += self.interval_s
             self._take()
 
     def _settled(self, end: float) -> list[CpuSample]:
