@@ -16,19 +16,19 @@ import importlib as _importlib
 # ``typing.TYPE_CHECKING``: mypy treats any name TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._base import Kind as Kind
+    from ._base import ResourceHandle as ResourceHandle
+    from ._base import TaskOutcome as TaskOutcome
+    from ._base import TaskRef as TaskRef
+    from ._base import Workload as Workload
+    from ._base import close_enough as close_enough
+    from ._base import equal as equal
+    from ._base import load_object as load_object
+    from ._base import run_task as run_task
+    from ._base import warm_task as warm_task
     from .registry import WORKLOADS as WORKLOADS
-    from .registry import Kind as Kind
-    from .registry import ResourceHandle as ResourceHandle
-    from .registry import TaskOutcome as TaskOutcome
-    from .registry import TaskRef as TaskRef
-    from .registry import Workload as Workload
-    from .registry import close_enough as close_enough
-    from .registry import equal as equal
     from .registry import get_workload as get_workload
     from .registry import impl_names as impl_names
-    from .registry import load_object as load_object
-    from .registry import run_task as run_task
-    from .registry import warm_task as warm_task
 
 __all__ = [
     "WORKLOADS",
@@ -45,11 +45,14 @@ __all__ = [
     "run_task",
     "warm_task",
 ]
+_IN_REGISTRY = ("WORKLOADS", "get_workload", "impl_names")
+"""The names ``registry`` defines; the others are ``_base``'s."""
 
 
 def __getattr__(name: str) -> object:
     if name in __all__:
-        value = getattr(_importlib.import_module(f"{__name__}.registry"), name)
+        home = "registry" if name in _IN_REGISTRY else "_base"
+        value = getattr(_importlib.import_module(f"{__name__}.{home}"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

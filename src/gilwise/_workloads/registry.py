@@ -6,16 +6,9 @@ Loaded on first use of a registry name through the package (``gilwise._workloads
 from __future__ import annotations
 
 from ._base import (
-    Kind,
-    ResourceHandle,
-    TaskOutcome,
-    TaskRef,
     Workload,
     close_enough,
     equal,
-    load_object,
-    run_task,
-    warm_task,
 )
 
 _CPU = "gilwise._workloads.cpu"
@@ -142,18 +135,4 @@ def impl_names() -> list[str]:
     return names
 
 
-__all__ = [
-    "WORKLOADS",
-    "Kind",
-    "ResourceHandle",
-    "TaskOutcome",
-    "TaskRef",
-    "Workload",
-    "close_enough",
-    "equal",
-    "get_workload",
-    "impl_names",
-    "load_object",
-    "run_task",
-    "warm_task",
-]
+__all__ = ["WORKLOADS", "get_workload", "impl_names"]
