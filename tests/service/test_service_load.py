@@ -63,7 +63,10 @@ def test_load_is_bounded_by_requests_and_fails_on_errors(tmp_path: Path) -> None
         assert svc.client.get("/events/count").json()["count"] == 3000
 
 
-def test_demo_serves_with_its_own_load_and_cycles_modes_until_one_is_picked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_demo_serves_with_its_own_load_and_cycles_modes_until_one_is_picked(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     port = free_port()
     log = tmp_path / "demo.log"
     with log.open("wb") as sink:
@@ -87,7 +90,12 @@ def test_demo_serves_with_its_own_load_and_cycles_modes_until_one_is_picked(tmp_
         text = log.read_text()
         assert url in text and "demo:" in text
         scratch = [Path(p.path) for p in psutil.Process(proc.pid).open_files() if "gilwise-demo-" in p.path]
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        assert any("load_client" in " ".join(c.cmdline()) for c in descendants)
     finally:
-        code = stop(proc, signal.SIGINT)
+        code = stop(proc, stop_signal)
     assert code == 0, log.read_text()
     assert scratch and not scratch[0].parent.exists(), "the demo's scratch database should be removed"
+    # Ctrl-C or a service manager's SIGTERM: the load generator and its clients stop with it.
+    _, alive = psutil.wait_procs(descendants, timeout=10)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]

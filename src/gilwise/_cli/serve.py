@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -131,6 +132,10 @@ def run_serve_command(args: argparse.Namespace) -> int:
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     err.print(f"gilwise serve: {url}  (database {db}, offload {settings.offload}; Ctrl-C stops)")
     load: subprocess.Popen[bytes] | None = None
+    # SIGTERM takes Ctrl-C's way out: uvicorn handles it, then raises it again once the server
+    # is down, and the default action would end this process before the finally below stops
+    # the demo's load generator (its clients orphaned) and removes the scratch database.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.demo:
             err.print(
@@ -145,12 +150,17 @@ def run_serve_command(args: argparse.Namespace) -> int:
             # uvicorn re-raises the SIGINT it handled; the shutdown was clean by then.
             err.print("gilwise serve: stopped")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if load is not None:
             load.terminate()
             load.wait(timeout=10)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _start_demo_load(url: str, token: str | None) -> subprocess.Popen[bytes]:
