@@ -416,3 +416,16 @@ def test_extra_cpu_of_a_waiting_cell_does_not_excuse_its_slowdown() -> None:
     b = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL], parallel_cpu=[v * 0.1 * 1.3 for v in PARALLEL])
     row = compare_documents(a, b).rows[1]
     assert row.verdict == "slower" and row.basis == "relative to serial"
+
+
+def test_other_load_beside_b_keeps_a_parallel_slowdown_inconclusive_per_cpu_second_too() -> None:
+    """Other processes taking the workers' cores lengthen B's wall time at the same CPU: the
+    per-CPU-second test must not turn the noise guard's inconclusive into a regression."""
+    a = _pair_of_rows(SERIAL, PARALLEL)
+    b = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL], parallel_cpu=[v * 1.6 for v in PARALLEL])
+    b["results"][1]["other_cpu_cores"] = {"median": 0.9, "min": 0.8, "max": 1.0, "values": [0.8, 0.9, 1.0]}
+    row = compare_documents(a, b).rows[1]
+    assert row.verdict == "inconclusive" and "other processes" in row.note
+    # Without the other load the same figures are a regression.
+    del b["results"][1]["other_cpu_cores"]
+    assert compare_documents(a, b).rows[1].verdict == "slower"

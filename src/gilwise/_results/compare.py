@@ -79,9 +79,10 @@ class RowChange:
     """The smallest slowdown these repeats could have detected (0.12 = 12 %); None when even
     every B repeat slower than every A repeat would not reach p ≤ alpha."""
     basis: str = "wall"
-    """What was tested: "wall" (wall times) or "relative to serial" (each round's wall time over
-    the same round's serial cell); ``change`` and ``detectable`` are on that basis, the medians
-    are wall times either way."""
+    """What was tested: "wall" (wall times), "relative to serial" (each round's wall time over
+    the same round's serial cell) or "per CPU second" (each round's wall time over its workers'
+    CPU seconds); ``change`` and ``detectable`` are on that basis, the medians are wall times
+    either way."""
 
     @property
     def regression(self) -> bool:
@@ -233,10 +234,16 @@ def compare_rows(
         verdict = "within noise"
     else:
         verdict = "unchanged"
-    if verdict != "slower" and (per_cpu := _per_cpu_slowdown(a, b, threshold, alpha)) is not None:
+    disturbed_b = busier > OTHER_LOAD_WARN_CORES
+    if (
+        verdict != "slower"
+        and not disturbed_b
+        and (per_cpu := _per_cpu_slowdown(a, b, threshold, alpha)) is not None
+    ):
         # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
         # slowdown of the parallel machinery itself shows there even when B's cores happened
-        # to run faster than A's and hid it in wall time.
+        # to run faster than A's and hid it in wall time. Not beside other load in B: processes
+        # taking the workers' cores lengthen wall time at the same CPU, exactly this signal.
         verdict, basis = "slower", "per CPU second"
         change, p_slow, detectable = per_cpu
         note = f"wall time per CPU second of its workers rose {percent_text(change)}" + (
