@@ -26,7 +26,7 @@ from .._pythons.discovery import InterpreterInfo
 from .._results.stats import PRECISION
 from .._workloads import ResourceHandle, Workload, load_object
 from .cells import Cell, CellKey, Group, RoundMeasurement
-from .launch import calibrate_in_worker, measure_in_worker
+from .launch import byte_compile_package, calibrate_in_worker, measure_in_worker
 from .precision import round_cost_s, serial_cell, uncertain_cells
 from .protocol import WorkerSpec
 from .sampler import MEMORY_CPU_SHARE, CpuSampler
@@ -380,6 +380,9 @@ class Runner:
         }
         if self.settings.dask_scheduler is not None:
             spec["dask_scheduler"] = self.settings.dask_scheduler
+        # Before ``begun``: the first call per interpreter compiles gilwise (seconds once), which
+        # must not count as this worker's start-up when the next round aims its memory read.
+        byte_compile_package(group.interpreter.path)
         resource_cpu0 = _cpu_of(pids)
         begun = time.monotonic()
 

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -66,20 +66,19 @@ class PoolSpec:
     """How to get ``needs``."""
 
 
+def _niced(options: PoolOptions) -> dict[str, Any]:
+    """The workers' initializer that lowers their priority by ``options.nice`` (none for 0)."""
+    return {"initializer": os.nice, "initargs": (options.nice,)} if options.nice else {}
+
+
 def _process_pool(options: PoolOptions) -> Offloader:
-    if options.nice:
-        return Offloader(workers=options.workers, initializer=os.nice, initargs=(options.nice,))
-    return Offloader(workers=options.workers)
+    return Offloader(workers=options.workers, **_niced(options))
 
 
 def _dask_pool(options: PoolOptions) -> Offloader:
     if options.dask_scheduler is not None:  # someone else's cluster: its workers, its priorities
         return Offloader(backend="dask", address=options.dask_scheduler)
-    if options.nice:
-        return Offloader(
-            backend="dask", workers=options.workers, initializer=os.nice, initargs=(options.nice,)
-        )
-    return Offloader(backend="dask", workers=options.workers)
+    return Offloader(backend="dask", workers=options.workers, **_niced(options))
 
 
 def _args(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def _load(path: str) -> Callable[..., Any]:
+    # _workloads.load_object does the same, but importing it would load _base (see above).
     module, _, attr = path.partition(":")
     fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
     return fn
