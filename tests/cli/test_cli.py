@@ -123,6 +123,11 @@ def test_json_contract_round_trip(
     # A spawned worker is a fresh interpreter: it holds megabytes of its own.
     assert spawned["uss_bytes"] is not None and spawned["uss_bytes"] > 2**20
     assert rows["threads"]["memory_basis"].startswith("growth of the one process")
+    # A one-process cell is never read while it runs (the worker reports its own memory after
+    # the clock stops); a pool's processes are.
+    assert rows["threads"]["memory_reads"] == 0 and rows["serial"]["memory_reads"] == 0
+    assert rows["threads"]["peak_memory"]["uss_bytes"] > 2**20
+    assert rows["processes-spawn"]["memory_reads"] >= 1
     assert doc["settings"]["budget_s"] == 0.0  # --repeats given: exactly that many rounds
 
 

@@ -54,10 +54,13 @@ class Cell:
     rounds: list[RoundMeasurement] = field(default_factory=list)
     elapsed_s: float = 0.0
     """The last round's time from starting its worker to reaping it (for the --budget plan)."""
+    reads_others: bool = True
+    """Whether the processes the harness worker starts are read during the cell (set from the
+    model's ``starts_processes``, and again if a one-process model's worker had children)."""
     compute_mid_s: float | None = None
+    """The last round's time from starting its worker to the middle of its compute phase."""
     memory_cost_s: float | None = None
     """CPU the orchestrator spent on this cell's last memory read (paces the next ones)."""
-    """The last round's time from starting its worker to the middle of its compute phase."""
 
 
 @dataclass

@@ -63,6 +63,24 @@ class MeasureReport(TypedDict):
     notes: list[str]
     wall_excludes_startup: NotRequired[bool]
     """True for a pool that outlives the batch (a cluster): wall, window and CPU are compute's."""
+    own_memory: NotRequired[OwnMemory]
+    """The worker process's memory, read by itself just after the window (absent off Linux)."""
+
+
+class OwnMemory(TypedDict):
+    """The harness worker's own memory in bytes, from ``/proc/self`` right after its window.
+
+    Read by the worker itself once the clock has stopped, so the read (it walks the process's
+    page tables: milliseconds for a big input) costs no measured cell anything.
+    """
+
+    peak_rss: int
+    """VmHWM: the kernel's high-water mark, exact whenever the peak happened."""
+    rss: int
+    """VmRSS when read."""
+    pss: int | None
+    uss: int | None
+    """PSS and USS when read (None where the kernel has no smaps_rollup)."""
 
 
 class FailureReport(TypedDict):

@@ -28,8 +28,8 @@ from .._workloads import ResourceHandle, Workload, load_object
 from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import byte_compile_package, calibrate_in_worker, measure_in_worker
 from .precision import round_cost_s, serial_cell, uncertain_cells
-from .protocol import WorkerSpec
-from .sampler import MEMORY_CPU_SHARE, CpuSampler
+from .protocol import MeasureReport, WorkerSpec
+from .sampler import MEMORY_CPU_SHARE, CpuSampler, CpuWindow
 
 
 class ImplementationUnavailable(HarnessError):
@@ -76,8 +76,12 @@ def plan_groups(
                 # A model that cannot run this impl at all (cpp-threads on pure Python) is no row
                 # here; one that could but is unavailable on this interpreter is, with its reason.
                 applicable = [m for m in parallel if get_model(m).supports(workload, impl) is None]
-                cells = [Cell(CellKey("serial", 1))]
-                cells += [Cell(CellKey(m, n)) for m in applicable for n in workers]
+                cells = [Cell(CellKey("serial", 1), reads_others=False)]
+                cells += [
+                    Cell(CellKey(m, n), reads_others=get_model(m).starts_processes)
+                    for m in applicable
+                    for n in workers
+                ]
                 for cell in cells:
                     reason = get_model(cell.key.model).available(interpreter)
                     if reason is not None:
@@ -150,6 +154,36 @@ def _memory_due(cell: Cell) -> bool:
         return True
     every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
     return len(cell.rounds) % max(1, every) == 0
+
+
+def _tree_memory(
+    report: MeasureReport, window: CpuWindow, reading_others: bool
+) -> tuple[int, int | None, int | None]:
+    """The cell's tree at its peak: (RSS, PSS, USS) in bytes, PSS and USS None where unknown.
+
+    The harness worker's own figures come from its report, read by itself right after the
+    window: peak RSS is the kernel's high-water mark; its PSS and USS then, plus what it had
+    freed since the peak (VmHWM − VmRSS: pages allocated during the cell are its own). The
+    processes it started (``reading_others``) add their peak read mid-compute. A fork pool's
+    worker shares its parent's pages while it lives, and the parent is read after its workers
+    exited, so the parent counts those pages in full and the workers their share as well: a
+    fork pool's tree PSS is an upper bound (USS is not affected; the per-worker figures are
+    the workers' own).
+    """
+    rss = max(window.peak_tree_rss, report["maxrss_self_bytes"] + report["maxrss_children_bytes"])
+    mine = report.get("own_memory")
+    if mine is None:
+        return rss, window.peak_tree_pss, window.peak_tree_uss
+    freed = max(0, mine["peak_rss"] - mine["rss"])
+    pss = None if mine["pss"] is None else mine["pss"] + freed
+    uss = None if mine["uss"] is None else mine["uss"] + freed
+    if reading_others:
+        rss = max(rss, mine["peak_rss"] + window.peak_started_rss)
+        if window.memory_reads == 0:
+            return rss, None, None  # no read of its processes this round
+        pss = None if pss is None or window.peak_started_pss is None else pss + window.peak_started_pss
+        uss = None if uss is None or window.peak_started_uss is None else uss + window.peak_started_uss
+    return max(rss, mine["peak_rss"]), pss, uss
 
 
 def comparison_sets(groups: list[Group]) -> list[list[Group]]:
@@ -386,10 +420,13 @@ class Runner:
         resource_cpu0 = _cpu_of(pids)
         begun = time.monotonic()
 
-        memory = _memory_due(cell)
+        # Only processes the worker starts are read while the cell computes: the worker's own
+        # memory it reports itself after the clock stops (root_shares=False), so a one-process
+        # model's cell costs the orchestrator no read at all.
+        memory = cell.reads_others and _memory_due(cell)
 
         def watch(pid: int) -> None:
-            self.sampler.watch(pid, first_read_s=cell.compute_mid_s, memory=memory)
+            self.sampler.watch(pid, first_read_s=cell.compute_mid_s, memory=memory, root_shares=False)
 
         # No garbage collection while a cell runs: a full collection walks the orchestrator's
         # whole heap (tens of ms), CPU the parallel cells would pay for. Nothing allocated
@@ -419,6 +456,9 @@ class Runner:
         # The next round's first memory read lands mid-compute, when its pool is up.
         cell.compute_mid_s = max(0.0, start - begun + report["startup_s"] + report["compute_s"] / 2)
         window = self.sampler.window(start, end)
+        if not cell.reads_others and (report["cpu_children_s"] > 0 or report["maxrss_children_bytes"] > 0):
+            cell.reads_others = True  # a one-process model that started processes after all
+        tree = _tree_memory(report, window, reading_others=memory)
         own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu + window.orchestrator_cpu_s
         seconds = max(end - start, 1e-9)
         other = max(0.0, window.busy_core_seconds - own) / seconds
@@ -430,14 +470,11 @@ class Runner:
                 steal_core_seconds=window.steal_core_seconds,
                 other_cpu_cores=other,
                 per_core=window.per_core,
-                peak_tree_rss=max(
-                    window.peak_tree_rss,
-                    report["maxrss_self_bytes"] + report["maxrss_children_bytes"],
-                ),
+                peak_tree_rss=tree[0],
                 resource_cpu_s=resource_cpu,
                 orchestrator_cpu_cores=window.orchestrator_cpu_cores,
-                peak_tree_pss=window.peak_tree_pss,
-                peak_tree_uss=window.peak_tree_uss,
+                peak_tree_pss=tree[1],
+                peak_tree_uss=tree[2],
                 memory_reads=window.memory_reads,
                 started_processes=window.started_processes,
                 peak_started_rss=window.peak_started_rss,

@@ -213,8 +213,12 @@ class TreeMemory:
     """Memory of one worker's process tree: the root, the processes of the session it leads
     (harness workers start in their own), and its descendants by parent (any other root)."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, root_shares: bool = True) -> None:
         self.root = root
+        self.root_shares = root_shares
+        """False: the root's PSS and USS are not read (a harness worker reports its own after
+        the window, so the read costs no cell); a reading's tree PSS and USS are then None and
+        only the other members' are given."""
         self._seen: dict[int, tuple[int, int] | None] = {}
         self._proc = os.path.isdir(f"/proc/{root}")
         try:
@@ -264,19 +268,24 @@ class TreeMemory:
         else:
             chosen = others
         root_rss = _peak_rss(self.root) if self.root in members else None
-        root = _shares(self.root) if root_rss is not None else None
+        root = _shares(self.root) if root_rss is not None and self.root_shares else None
         read = [(rss, _shares(pid)) for pid in chosen if (rss := _peak_rss(pid)) is not None]
         if root_rss is None and not read:
             return None
         scale = len(others) / len(read) if read else 0.0
         others_rss = round(sum(rss for rss, _ in read) * scale)
         shares = [f for _, f in read if f is not None]
-        if (root_rss is not None and root is None) or len(shares) < len(read):
+        if len(shares) < len(read) or (root_rss is not None and root is None and self.root_shares):
             return MemorySample(
                 now, len(members), (root_rss or 0) + others_rss, None, None, len(others), others_rss
             )
         others_pss = round(sum(f[0] for f in shares) * scale)
         others_uss = round(sum(f[1] for f in shares) * scale)
+        if not self.root_shares:
+            rss = (root_rss or 0) + others_rss
+            return MemorySample(
+                now, len(members), rss, None, None, len(others), others_rss, others_pss, others_uss
+            )
         pss = (root[0] if root else 0) + others_pss
         uss = (root[1] if root else 0) + others_uss
         rss = (root_rss or 0) + others_rss
@@ -329,12 +338,19 @@ class CpuSampler:
         self._thread.join(timeout=5)
         self._counters.close()
 
-    def watch(self, pid: int | None, first_read_s: float | None = None, memory: bool = True) -> None:
+    def watch(
+        self,
+        pid: int | None,
+        first_read_s: float | None = None,
+        memory: bool = True,
+        root_shares: bool = True,
+    ) -> None:
         """Follow the tree of ``pid`` (a worker just started), or stop (it has been reaped).
 
         ``first_read_s``: when, after its start, the worker's pool should be up and computing
         (the runner knows it from the cell's previous round); the first memory read waits for it.
         ``memory=False``: mark the worker's life (for its orchestrator CPU) but read no memory.
+        ``root_shares=False``: read the root's peak RSS but not its PSS and USS (see TreeMemory).
         ``last_memory_cost_s`` is then the CPU the last read of this worker took (None: none).
         """
         now, cpu = time.monotonic(), time.process_time()
@@ -343,7 +359,7 @@ class CpuSampler:
                 self._watches.append((*self._watch_began, now, cpu))
         self._watch_began = None if pid is None else (now, cpu)
         self._next_memory_at = now + (FIRST_MEMORY_READ_S if first_read_s is None else first_read_s)
-        self._tree = TreeMemory(pid) if pid is not None and memory else None
+        self._tree = TreeMemory(pid, root_shares) if pid is not None and memory else None
         if pid is not None:
             self.last_memory_cost_s = None
 

@@ -99,6 +99,11 @@ class Model:
     """What it takes to run, in words (``gilwise doctor`` shows it beside ``available()``)."""
     parallel: ClassVar[bool] = True
     """False for the serial baseline (workers is ignored, always 1)."""
+    starts_processes: ClassVar[bool] = False
+    """True when the model runs its work in processes it starts (a pool, a JVM, a cluster):
+    the harness then reads their memory while they compute. A model that runs in the harness
+    worker's own process needs no read during the cell (the worker reports its own memory after
+    the clock stops)."""
 
     def available(self, interpreter: InterpreterInfo) -> str | None:
         """None when usable under ``interpreter``, else the human reason it is not."""

@@ -70,6 +70,7 @@ class DaskModel(Model):
     name = "dask"
     summary = "Dask distributed: a LocalCluster of worker processes, or --dask-scheduler ADDR"
     family = "cluster"
+    starts_processes = True
     needs = f"Dask distributed in the worker's interpreter (the dask extra: `{INSTALL_HINT}`)"
 
     def available(self, interpreter: InterpreterInfo) -> str | None:

@@ -29,6 +29,7 @@ class JvmThreadsModel(Model):
     name = "jvm-threads"
     summary = "the loop in Java: one JVM per cell, each task split over N platform threads (no GIL)"
     family = "jvm-threads"
+    starts_processes = True
     needs = (
         f"a JDK: java and javac (`{_jvm.INSTALL_HINT}`); SqrtLog.java is compiled on first use "
         "into gilwise's cache"

@@ -27,6 +27,7 @@ def _wait_started() -> None:
 
 class ProcessPoolModel(Model):
     family = "processes"
+    starts_processes = True
     start_method: ClassVar[str | None] = None
     """None: the interpreter's default start method."""
 
