@@ -62,3 +62,21 @@ def test_without_own_memory_the_tree_is_what_the_sampler_read() -> None:
     window = CpuWindow(interval_s=0.1)
     window.peak_tree_rss, window.peak_tree_pss, window.peak_tree_uss = 70 * MIB, 60 * MIB, 50 * MIB
     assert _tree_memory(_report(None), window, reading_others=True) == (70 * MIB, 60 * MIB, 50 * MIB)
+
+
+def test_a_memory_read_is_charged_whole_to_the_window_it_lies_in() -> None:
+    from gilwise._harness.sampler import CpuSample, CpuSampler
+
+    sampler = CpuSampler()  # not started: fed by hand below
+    trickle = 0.001  # cores: the sampler's ticks
+    samples = []
+    cpu = 0.0
+    for i in range(11):
+        t = i * 0.1
+        samples.append(CpuSample(t=t, busy=(0.0,), steal=0.0, orchestrator_cpu=cpu))
+        cpu += trickle * 0.1 + (0.003 if i == 4 else 0.0)  # a 3 ms read at t = 0.4
+    sampler._read_costs = [(0.4, 0.003)]
+    # A cell over [0.25, 0.55]: the read lies in it, whole (3 ms over 0.3 s), beside the trickle.
+    assert sampler._orchestrator_rate(samples, 0.25, 0.55) == pytest.approx(trickle + 0.003 / 0.3)
+    # A cell beside it pays none of it.
+    assert sampler._orchestrator_rate(samples, 0.55, 0.95) == pytest.approx(trickle)

@@ -14,9 +14,11 @@ from gilwise._pythons.discovery import current
 from gilwise._workloads import get_workload
 
 
-def _round(index: int, wall: float, memory_reads: int = 0) -> RoundMeasurement:
+def _round(index: int, wall: float, memory_reads: int = 0, compute_reads: int = 0) -> RoundMeasurement:
     raw = cast(MeasureReport, {"wall_s": wall})
-    return RoundMeasurement(index, raw, 0.0, 0.0, 0.0, [], 0, 0.0, memory_reads=memory_reads)
+    return RoundMeasurement(
+        index, raw, 0.0, 0.0, 0.0, [], 0, 0.0, memory_reads=memory_reads, compute_reads=compute_reads
+    )
 
 
 def _cell(model: str, walls: list[float]) -> Cell:
@@ -83,10 +85,13 @@ def test_memory_is_read_in_every_kth_round_by_its_cost() -> None:
     assert _memory_due(cell)  # nothing read yet
     cell.elapsed_s, cell.memory_cost_s = 0.6, 0.006
     cell.rounds = [_round(0, 0.5, memory_reads=1)]
-    assert _memory_due(cell)  # one reading is not enough: the first is timed blind
+    # A reading before the pool computed (the first round's is timed blind) is not enough...
+    assert _memory_due(cell)
+    cell.rounds = [_round(0, 0.5, memory_reads=1), _round(1, 0.5, memory_reads=1, compute_reads=1)]
+    assert not _memory_due(cell)  # ...one of the processes while they computed is
     due = []
     for count in range(2, 12):
-        cell.rounds = [_round(i, 0.5, memory_reads=1 if i < 2 else 0) for i in range(count)]
+        cell.rounds = [_round(i, 0.5, memory_reads=1, compute_reads=1 if i == 1 else 0) for i in range(count)]
         due.append(_memory_due(cell))
     assert due == [False, False, False, True, False] * 2
     cell.memory_cost_s = 0.0005

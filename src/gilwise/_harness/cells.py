@@ -39,6 +39,8 @@ class RoundMeasurement:
     peak_tree_pss: int | None = None
     peak_tree_uss: int | None = None
     memory_reads: int = 0
+    compute_reads: int = 0
+    """Memory reads that found the started processes during the compute phase itself."""
     started_processes: int = 0
     """Processes the harness worker started (a pool's workers and helpers), at most."""
     peak_started_rss: int = 0

@@ -143,14 +143,15 @@ def _cpu_of(pids: tuple[int, ...]) -> float:
 def _memory_due(cell: Cell) -> bool:
     """Whether this round of the cell reads the worker tree's memory.
 
-    A read costs the orchestrator milliseconds (more in a bigger tree, and with cold caches on a
-    busy machine), all inside the cell; memory barely moves from round to round. So a cell
-    reads it until two rounds got a reading, then every k-th round, k chosen from the last
-    read's cost and the cell's length so reads average at most MEMORY_CPU_SHARE of a core.
+    A read costs the orchestrator a millisecond or more (more in a bigger tree, and with cold
+    caches on a busy machine), all inside the cell; memory barely moves from round to round. So
+    a cell reads it until one round got a reading of its processes while they computed, then
+    every k-th round, k chosen from the last read's cost and the cell's length so reads average
+    at most MEMORY_CPU_SHARE of a core.
     """
-    # Until two rounds have read it inside their window: the first round's read is timed blind
-    # (a spawn pool may not be up yet); later ones land mid-compute.
-    if cell.memory_cost_s is None or sum(1 for r in cell.rounds if r.memory_reads) < 2:
+    # The first round's read is timed blind (a spawn pool may still be starting); from the
+    # second on it is aimed at the middle of the compute phase.
+    if cell.memory_cost_s is None or not any(r.compute_reads for r in cell.rounds):
         return True
     every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
     return len(cell.rounds) % max(1, every) == 0
@@ -459,6 +460,11 @@ class Runner:
         if not cell.reads_others and (report["cpu_children_s"] > 0 or report["maxrss_children_bytes"] > 0):
             cell.reads_others = True  # a one-process model that started processes after all
         tree = _tree_memory(report, window, reading_others=memory)
+        # The window holds start-up, compute and shut-down, except a running cluster's (compute).
+        compute_from = start if report.get("wall_excludes_startup") else start + report["startup_s"]
+        compute_reads = (
+            self.sampler.pool_reads_between(compute_from, compute_from + report["compute_s"]) if memory else 0
+        )
         own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu + window.orchestrator_cpu_s
         seconds = max(end - start, 1e-9)
         other = max(0.0, window.busy_core_seconds - own) / seconds
@@ -476,6 +482,7 @@ class Runner:
                 peak_tree_pss=tree[1],
                 peak_tree_uss=tree[2],
                 memory_reads=window.memory_reads,
+                compute_reads=compute_reads,
                 started_processes=window.started_processes,
                 peak_started_rss=window.peak_started_rss,
                 peak_started_pss=window.peak_started_pss,

@@ -25,7 +25,10 @@ measures them again). Hence:
   copy-on-write pages count once; USS is what a process alone holds); a read's cost grows with
   the tree and the memory it walks (2 ms for 300 MiB), so reads are paced by their own measured
   cost to spend at most ``MEMORY_CPU_SHARE`` of a core, and at most every
-  ``MIN_MEMORY_INTERVAL_S``.
+  ``MIN_MEMORY_INTERVAL_S``. The harness runner watches with ``root_shares=False``: the
+  harness worker reads its own PSS and USS after its clock stops, and a cell whose model starts
+  no process is not watched for memory at all. Each read's CPU is charged whole to the cell
+  window it lies in (not spread over the sample interval around it).
 """
 
 from __future__ import annotations
@@ -317,6 +320,8 @@ class CpuSampler:
         self._counters = _CoreCounters(self.cores)
         self._samples: list[CpuSample] = []
         self._memory: list[MemorySample] = []
+        self._read_costs: list[tuple[float, float]] = []
+        """(when, CPU seconds) of every memory read: each is charged to the window it lies in."""
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._tree: TreeMemory | None = None
@@ -379,6 +384,8 @@ class CpuSampler:
         reading = tree.read(now)
         spent = time.thread_time() - spent
         self.last_memory_cost_s = spent
+        with self._lock:
+            self._read_costs.append((now, spent))
         self._next_memory_at = now + max(MIN_MEMORY_INTERVAL_S, spent / MEMORY_CPU_SHARE)
         if reading is not None:
             with self._lock:
@@ -421,19 +428,41 @@ class CpuSampler:
         bursts, so the rate is taken over the sample intervals wholly inside the window; for a
         window too short to hold two samples, over those strictly between the watch marks of
         the worker that measured it (its start and reaping); failing both, mark to mark.
+
+        Memory reads are not a trickle: each one's CPU (measured by the reading thread) is
+        taken out of the span it fell in and charged to the window it lies in, whole, so a
+        read inside a short cell is neither spread over its neighbours nor counted once per
+        fraction of the window that the sample span covers.
         """
-        inner = [s for s in samples if start <= s.t <= end]
         with self._lock:
+            reads = list(self._read_costs)
             enclosing = [w for w in self._watches if w[0] <= start and end <= w[2]]
+
+        def reads_in(lo: float, hi: float) -> float:
+            # Half-open: a tick's read runs after that tick's counter was taken.
+            return sum(cost for t, cost in reads if lo <= t < hi)
+
+        in_window = reads_in(start, end) / (end - start) if end > start else 0.0
+        inner = [s for s in samples if start <= s.t <= end]
         if len(inner) < 2 and enclosing:
             t_on, cpu_on, t_off, cpu_off = enclosing[-1]
             inner = [s for s in samples if t_on < s.t < t_off]
             if len(inner) < 2:
-                return (cpu_off - cpu_on) / (t_off - t_on) if t_off > t_on else 0.0
+                if t_off <= t_on:
+                    return in_window
+                trickle = (cpu_off - cpu_on - reads_in(t_on, t_off)) / (t_off - t_on)
+                return max(0.0, trickle) + in_window
         if len(inner) >= 2 and inner[-1].t > inner[0].t:
-            return (inner[-1].orchestrator_cpu - inner[0].orchestrator_cpu) / (inner[-1].t - inner[0].t)
+            lo, hi = inner[0], inner[-1]
+            trickle = (hi.orchestrator_cpu - lo.orchestrator_cpu - reads_in(lo.t, hi.t)) / (hi.t - lo.t)
+            return max(0.0, trickle) + in_window
         spent = _at(samples, end, _orchestrator) - _at(samples, start, _orchestrator)
         return spent / (end - start) if end > start else 0.0
+
+    def pool_reads_between(self, start: float, end: float) -> int:
+        """Memory reads in [start, end] that found processes besides the root."""
+        with self._lock:
+            return sum(1 for m in self._memory if start <= m.t <= end and m.others)
 
     def window(self, start: float, end: float) -> CpuWindow:
         """What happened in [start, end]: per-interval rows, and counters interpolated to the
