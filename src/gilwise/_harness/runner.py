@@ -151,7 +151,11 @@ def _memory_due(cell: Cell) -> bool:
     """
     # The first round's read is timed blind (a spawn pool may still be starting); from the
     # second on it is aimed at the middle of the compute phase.
-    if cell.memory_cost_s is None or not any(r.compute_reads for r in cell.rounds):
+    # A compute phase of a few tens of ms (32 sleeping workers) can be missed by a read
+    # aimed at it, since the worker's own start-up varies as much: two rounds that read the
+    # processes at all are then enough.
+    read_pool = sum(1 for r in cell.rounds if r.memory_reads and r.started_processes)
+    if cell.memory_cost_s is None or (not any(r.compute_reads for r in cell.rounds) and read_pool < 2):
         return True
     every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
     return len(cell.rounds) % max(1, every) == 0
@@ -426,7 +430,10 @@ class Runner:
         # model's cell costs the orchestrator no read at all.
         memory = cell.reads_others and _memory_due(cell)
 
+        started = [begun]
+
         def watch(pid: int) -> None:
+            started[0] = time.monotonic()  # aims are kept from here: Popen's own time varies
             self.sampler.watch(pid, first_read_s=cell.compute_mid_s, memory=memory, root_shares=False)
 
         # No garbage collection while a cell runs: a full collection walks the orchestrator's
@@ -455,7 +462,7 @@ class Runner:
         group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
         start, end = report["window"]
         # The next round's first memory read lands mid-compute, when its pool is up.
-        cell.compute_mid_s = max(0.0, start - begun + report["startup_s"] + report["compute_s"] / 2)
+        cell.compute_mid_s = max(0.0, start - started[0] + report["startup_s"] + report["compute_s"] / 2)
         window = self.sampler.window(start, end)
         if not cell.reads_others and (report["cpu_children_s"] > 0 or report["maxrss_children_bytes"] > 0):
             cell.reads_others = True  # a one-process model that started processes after all
