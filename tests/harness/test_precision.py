@@ -91,8 +91,16 @@ def test_memory_is_read_in_every_kth_round_by_its_cost() -> None:
     assert not _memory_due(cell)  # ...one of the processes while they computed is
     due = []
     for count in range(2, 12):
-        cell.rounds = [_round(i, 0.5, memory_reads=1, compute_reads=1 if i == 1 else 0) for i in range(count)]
+        cell.rounds = [_round(i, 0.6, memory_reads=1, compute_reads=1 if i == 1 else 0) for i in range(count)]
         due.append(_memory_due(cell))
     assert due == [False, False, False, True, False] * 2
     cell.memory_cost_s = 0.0005
     assert _memory_due(cell)
+    # A compute phase too short to aim at: two rounds that read the pool at all are enough.
+    cell.memory_cost_s = 0.006
+    cell.rounds = [_round(0, 0.6, memory_reads=1)]
+    cell.rounds[0].started_processes = 2
+    assert _memory_due(cell)
+    cell.rounds.append(_round(1, 0.6, memory_reads=1))
+    cell.rounds[1].started_processes = 2
+    assert not _memory_due(cell)

@@ -146,8 +146,8 @@ def _memory_due(cell: Cell) -> bool:
     A read costs the orchestrator a millisecond or more (more in a bigger tree, and with cold
     caches on a busy machine), all inside the cell; memory barely moves from round to round. So
     a cell reads it until one round got a reading of its processes while they computed, then
-    every k-th round, k chosen from the last read's cost and the cell's length so reads average
-    at most MEMORY_CPU_SHARE of a core.
+    every k-th round, k chosen from the last read's cost and the cell's measured window so
+    reads average at most MEMORY_CPU_SHARE of a core over the windows.
     """
     # The first round's read is timed blind (a spawn pool may still be starting); from the
     # second on it is aimed at the middle of the compute phase.
@@ -157,7 +157,9 @@ def _memory_due(cell: Cell) -> bool:
     read_pool = sum(1 for r in cell.rounds if r.memory_reads and r.started_processes)
     if cell.memory_cost_s is None or (not any(r.compute_reads for r in cell.rounds) and read_pool < 2):
         return True
-    every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(cell.elapsed_s, 0.1)) - 1e-9)
+    # Over the measured window, where the read's CPU lands (not the worker's whole life).
+    window_s = float(cell.rounds[-1].raw["wall_s"]) if cell.rounds else cell.elapsed_s
+    every = math.ceil(cell.memory_cost_s / (MEMORY_CPU_SHARE * max(window_s, 0.05)) - 1e-9)
     return len(cell.rounds) % max(1, every) == 0
 
 
