@@ -429,3 +429,68 @@ def test_other_load_beside_b_keeps_a_parallel_slowdown_inconclusive_per_cpu_seco
     # Without the other load the same figures are a regression.
     del b["results"][1]["other_cpu_cores"]
     assert compare_documents(a, b).rows[1].verdict == "slower"
+
+
+def _with_probes(doc: dict[str, Any], probes: list[float]) -> dict[str, Any]:
+    for rec in doc["results"]:
+        rec["speed_probe_s"] = {
+            "median": sorted(probes)[2],
+            "min": min(probes),
+            "max": max(probes),
+            "values": probes,
+        }
+    return doc
+
+
+PROBES = [0.0050, 0.0051, 0.0049, 0.0050, 0.0051]
+
+
+def test_a_serial_row_is_judged_relative_to_the_machine_speed_of_its_rounds() -> None:
+    """The worker times a fixed loop beside every cell: a serial row slower in a slow phase of
+    the machine (the probe slower alike) is not slower; slower code (the probe unchanged) is."""
+    a = _with_probes(_pair_of_rows(SERIAL, PARALLEL), PROBES)
+    slow_machine = _with_probes(
+        _pair_of_rows([v * 1.2 for v in SERIAL], [v * 1.2 for v in PARALLEL]), [p * 1.2 for p in PROBES]
+    )
+    serial = compare_documents(a, slow_machine).rows[0]
+    assert serial.basis == "relative to machine speed" and serial.verdict == "unchanged"
+    assert serial.change == pytest.approx(0.0)
+    slow_code = _with_probes(_pair_of_rows([v * 1.25 for v in SERIAL], PARALLEL), PROBES)
+    serial = compare_documents(a, slow_code).rows[0]
+    assert serial.basis == "relative to machine speed" and serial.verdict == "slower"
+    assert serial.change == pytest.approx(0.25)
+    # Without probes on one side (an older document) it is judged on wall times, as before.
+    serial = compare_documents(_pair_of_rows(SERIAL, PARALLEL), slow_machine).rows[0]
+    assert serial.basis == "wall" and serial.verdict == "slower"
+
+
+def test_a_waiting_serial_row_is_not_judged_by_the_machine_speed() -> None:
+    """A serial row that mostly waits (a sleep, a socket) does not run slower on a slower core:
+    dividing it by the probe would add the probe's noise, so it stays on wall times."""
+    a = _with_probes(_pair_of_rows(SERIAL, PARALLEL), PROBES)
+    a["results"][0]["cpu_s"] = {"median": 0.01, "min": 0.01, "max": 0.01, "values": [0.01] * 5}
+    b = _with_probes(_pair_of_rows(SERIAL, PARALLEL), [p * 1.3 for p in PROBES])
+    serial = compare_documents(a, b).rows[0]
+    assert serial.basis == "wall" and serial.verdict == "unchanged"
+
+
+@pytest.mark.timeout(120)
+def test_the_worker_times_a_speed_probe_beside_the_window() -> None:
+    import sys
+
+    from gilwise._harness.launch import run_worker
+
+    spec = {
+        "mode": "measure",
+        "workload": "sqrt_log",
+        "impl": "python",
+        "model": "serial",
+        "workers": 1,
+        "tasks": 2,
+        "size": 20_000,
+        "params": {},
+    }
+    report = run_worker(sys.executable, spec, 60)
+    assert report["ok"], report
+    before, after = report["speed_probe_s"]
+    assert 0 < before < 1 and 0 < after < 1
