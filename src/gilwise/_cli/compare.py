@@ -39,12 +39,7 @@ STYLES = {
 EXIT_INCONCLUSIVE = 3
 """No row regressed, but some rows' repeats could not have shown a --threshold slowdown."""
 
-_BASIS_CELL = {
-    "relative to serial": "÷ serial",
-    "relative to machine speed": "÷ probe",
-    "per CPU second": "÷ CPU s",
-    "wall": "wall",
-}
+_BASIS_CELL = {"relative to serial": "÷ serial", "per CPU second": "÷ CPU s", "wall": "wall"}
 """What the compare table's `of` column says each basis was."""
 
 
@@ -55,8 +50,7 @@ def add_compare_parser(sub: Any) -> None:
         description="Compare the median wall time of every row (workload, impl, model, workers, "
         "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
         "repeat values (a parallel row's: its wall time over the same round's serial cell, which "
-        "cancels the machine's speed drift between runs; a CPU-bound serial row's: its wall time over "
-        "the speed probe timed beside it). Exit 0 when no row changed significantly "
+        "cancels the machine's speed drift between runs). Exit 0 when no row changed significantly "
         "and every row could have shown a --threshold slowdown, 1 when some row got at least "
         "--threshold slower with p <= --alpha (or was measured in A and failed in B), 2 for bad "
         "usage, 3 when no row regressed but some rows' repeats were too few or too noisy to detect "

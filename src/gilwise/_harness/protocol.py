@@ -63,9 +63,6 @@ class MeasureReport(TypedDict):
     notes: list[str]
     wall_excludes_startup: NotRequired[bool]
     """True for a pool that outlives the batch (a cluster): wall, window and CPU are compute's."""
-    speed_probe_s: NotRequired[list[float]]
-    """A fixed pure-Python loop timed just before and just after the window (outside it): this
-    core's speed at the time, so ``compare`` can tell a slower machine from slower code."""
     own_memory: NotRequired[OwnMemory]
     """The worker process's memory, read by itself just after the window (absent off Linux)."""
 

@@ -112,10 +112,6 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     }
     cpu_s = [r.raw["cpu_self_s"] + r.raw["cpu_children_s"] for r in rounds]
     record["cpu_s"] = summary(cpu_s)
-    probes = [r.raw.get("speed_probe_s") for r in rounds]
-    if all(probes):
-        # Per round, in the order of wall_s's values: the mean of the probes on either side.
-        record["speed_probe_s"] = summary([statistics.fmean(p) for p in probes if p])
     record["worker_cpu_cores_mean"] = statistics.median(
         c / float(r.raw["wall_s"]) for c, r in zip(cpu_s, rounds, strict=True)
     )

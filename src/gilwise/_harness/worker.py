@@ -8,7 +8,6 @@ per-core CPU from outside.
 from __future__ import annotations
 
 import json
-import math
 import multiprocessing
 import resource
 import sys
@@ -36,25 +35,6 @@ def _rusage() -> tuple[float, float, int, int]:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, me.ru_maxrss, kids.ru_maxrss)
-
-
-SPEED_PROBE_ITERATIONS = 40_000
-"""~5 ms of pure-Python arithmetic on this machine: long enough to time, short enough to run
-twice per cell (the default run gains about 2 s)."""
-
-
-def _speed_probe() -> float:
-    """Seconds for a fixed loop: how fast this core runs Python right now.
-
-    This machine's speed moves in phases of seconds (the same 0.1 s task takes 0.09–0.20 s
-    within a minute); timed beside each cell, the probe lets ``compare`` judge a CPU-bound
-    serial row relative to the machine's speed of the same round (measured here: the spread of
-    cell / probe is half the cell's own)."""
-    started = time.perf_counter()
-    total = 0.0
-    for i in range(SPEED_PROBE_ITERATIONS):
-        total += math.sqrt(i) * math.log(i + 1)
-    return time.perf_counter() - started
 
 
 def _own_memory() -> OwnMemory | None:
@@ -134,7 +114,6 @@ def measure(spec: WorkerSpec) -> MeasureReport | FailureReport:
         dask_scheduler=spec.get("dask_scheduler"),
     )
     warm_task(ref)
-    probe_before = _speed_probe()
     cpu0_self, cpu0_kids, _, _ = _rusage()
     window0 = time.monotonic()
     t0 = time.perf_counter()
@@ -153,7 +132,6 @@ def measure(spec: WorkerSpec) -> MeasureReport | FailureReport:
     # process's page tables (3.5 ms for a 64 MiB input), which the orchestrator reading it
     # mid-compute charged to the cell.
     own_memory = _own_memory()
-    probe_after = _speed_probe()
     problem = _verify(execution.outcomes, workload.verify, spec.get("expected"))
     if problem is not None:
         return failure("wrong_answer", problem)
@@ -181,7 +159,6 @@ def measure(spec: WorkerSpec) -> MeasureReport | FailureReport:
         "notes": execution.notes,
         "wall_excludes_startup": execution.running_pool,
     }
-    report["speed_probe_s"] = [probe_before, probe_after]
     if own_memory is not None:
         report["own_memory"] = own_memory
     return report

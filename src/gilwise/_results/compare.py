@@ -12,12 +12,7 @@ seconds, cells of one round run seconds apart, and so the ratio cancels the drif
 whole runs by 10–20 % (DESIGN.md, "Measuring on a noisy machine"). A slowdown of the code both
 cells run shows in the serial row; what the ratio shows is a slowdown of the parallel model
 itself. Without a serial row (or round ids, in older documents) a parallel row falls back to
-its wall times, and the row's note says which basis it was judged on. A CPU-bound row without
-that pairing (a serial row) is judged relative to the machine's speed of the same round: each
-worker times a fixed 5 ms Python loop just before and after its window (``speed_probe_s``),
-and the wall time over it cancels the core's speed phase (on this machine, over 60
-alternations of one serial task and the probe, the task's coefficient of variation was 19 %,
-that of its ratio to the probe 8 %); documents without probes are judged on wall times.
+its wall times, and the row's note says which basis it was judged on.
 
 A row that is not slower is only called unchanged when its repeats could have shown a
 ``threshold`` slowdown: ``detectable`` is the smallest slowdown that, with these repeats and
@@ -85,10 +80,9 @@ class RowChange:
     every B repeat slower than every A repeat would not reach p ≤ alpha."""
     basis: str = "wall"
     """What was tested: "wall" (wall times), "relative to serial" (each round's wall time over
-    the same round's serial cell), "relative to machine speed" (each round's wall time over the
-    speed probe the worker timed beside it) or "per CPU second" (each round's wall time over its
-    workers' CPU seconds); ``change`` and ``detectable`` are on that basis, the medians are wall
-    times either way."""
+    the same round's serial cell) or "per CPU second" (each round's wall time over its workers'
+    CPU seconds); ``change`` and ``detectable`` are on that basis, the medians are wall times
+    either way."""
 
     @property
     def regression(self) -> bool:
@@ -157,19 +151,6 @@ def relative_to_serial(rec: ResultRow, serial: ResultRow | None) -> list[float] 
     return out or None
 
 
-def relative_to_speed(rec: ResultRow, cpu_bound: ResultRow) -> list[float] | None:
-    """Each round's wall time over the speed probe timed beside it (``speed_probe_s``), when the
-    row ``cpu_bound`` (the baseline, A) kept at least ``CPU_BOUND_CORES`` busy; else None."""
-    probes = rec.get("speed_probe_s")
-    values = rec["wall_s"]["values"]
-    if not probes or len(probes["values"]) != len(values) or min(probes["values"], default=0) <= 0:
-        return None
-    cpu, wall = cpu_bound.get("cpu_s"), cpu_bound["wall_s"]["median"]
-    if not cpu or cpu["median"] is None or not wall or cpu["median"] / wall < CPU_BOUND_CORES:
-        return None
-    return [float(v) / float(p) for v, p in zip(values, probes["values"], strict=True)]
-
-
 def compare_rows(
     key: RowKey,
     a: ResultRow,
@@ -196,15 +177,10 @@ def compare_rows(
     note, basis = "", "wall"
     relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
     work_a, work_b = _work(a), _work(b)
-    speed_a, speed_b = relative_to_speed(a, cpu_bound=a), relative_to_speed(b, cpu_bound=a)
     if relative_a and relative_b:
         # Dimensionless, so also fair when calibration gave the runs different work per cell.
         before, after, basis = relative_a, relative_b, "relative to serial"
-    elif speed_a and speed_b:
-        # The core ran Python this much slower or faster in that round: cancel it (CPU-bound
-        # rows only; a sleep does not care how fast the core is).
-        before, after, basis = speed_a, speed_b, "relative to machine speed"
-    if basis != "relative to serial" and work_a != work_b:
+    elif work_a != work_b:
         # Calibration sizes cells to this machine's speed at the time: the same row can do more
         # work in one run than in the other. Compare time per unit of work, and say so.
         before = [v / work_a for v in before]

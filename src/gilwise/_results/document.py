@@ -161,9 +161,6 @@ class ResultRow(TypedDict):
     the older meaning (tree RSS growth over serial, per worker)."""
     memory_basis: NotRequired[str]
     memory_reads: NotRequired[int]
-    speed_probe_s: NotRequired[Summary]
-    """Per round (the order of ``wall_s``'s values): a fixed pure-Python loop timed by the
-    worker just before and after the cell's window, averaged: the machine's speed then."""
 
 
 class GroupEntry(TypedDict):
