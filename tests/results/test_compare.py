@@ -429,3 +429,43 @@ def test_other_load_beside_b_keeps_a_parallel_slowdown_inconclusive_per_cpu_seco
     # Without the other load the same figures are a regression.
     del b["results"][1]["other_cpu_cores"]
     assert compare_documents(a, b).rows[1].verdict == "slower"
+
+
+def _critical_paths(doc: dict[str, Any], paths: list[float]) -> dict[str, Any]:
+    doc["results"][1]["critical_path_s"] = {
+        "median": sorted(paths)[len(paths) // 2],
+        "min": min(paths),
+        "max": max(paths),
+        "values": paths,
+    }
+    return doc
+
+
+def test_a_parallel_slowdown_its_busiest_workers_tasks_account_for_is_inconclusive() -> None:
+    """Same code, serial cells as fast as before, but one of the two vCPUs ran slower: the
+    busiest worker's tasks took 50 % longer, the wall time as much, the workers' CPU less (the
+    other worker waited), so wall time per CPU second rose too. Measured on this machine; code
+    whose tasks contend when run side by side looks the same, so the row is neither blamed
+    nor cleared, and the per-CPU-second test does not override that."""
+    paths = [0.55, 0.56, 0.54, 0.55, 0.56]
+    a = _critical_paths(_pair_of_rows(SERIAL, PARALLEL), paths)
+    slow = [v * 1.5 for v in PARALLEL]
+    b = _critical_paths(
+        _pair_of_rows(SERIAL, slow, parallel_cpu=[v * 1.6 * 1.25 for v in PARALLEL]), [p * 1.5 for p in paths]
+    )
+    result = compare_documents(a, b)
+    row = result.rows[1]
+    assert row.verdict == "inconclusive" and result.outcome == "inconclusive"
+    assert "busiest worker's tasks took 50% longer" in row.note
+    # The same wall time with the tasks as fast as before is the parallel machinery's: slower.
+    b = _critical_paths(_pair_of_rows(SERIAL, slow, parallel_cpu=[v * 1.6 for v in PARALLEL]), paths)
+    assert [r.verdict for r in compare_documents(a, b).regressions] == ["slower"]
+
+
+def test_the_critical_path_of_older_documents_is_compute_less_dispatch() -> None:
+    from gilwise._results.compare import _critical_path
+
+    row = {"compute_s": {"values": [0.30, 0.32, 0.31]}, "dispatch_s": {"values": [0.02, 0.03, 0.01]}}
+    assert _critical_path(row) == pytest.approx(0.29)  # type: ignore[arg-type]
+    row["critical_path_s"] = {"median": 0.25, "min": 0.2, "max": 0.3, "values": [0.2, 0.25, 0.3]}
+    assert _critical_path(row) == pytest.approx(0.25)  # type: ignore[arg-type]

@@ -144,6 +144,7 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     if any(r.raw.get("wall_excludes_startup") for r in rounds):
         record["wall_excludes_startup"] = True
     record["task_s_total"] = summary(_field(rounds, "task_s_total"))
+    record["critical_path_s"] = summary([float(r.raw["critical_path_s"]) for r in rounds])
     record["distinct_workers"] = max(int(r.raw["distinct_workers"]) for r in rounds)
     iterations = group.tasks * group.size * workload.iterations_per_size
     record["ns_per_iteration"] = median_wall / iterations * 1e9 if iterations else None

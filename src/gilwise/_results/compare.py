@@ -174,7 +174,7 @@ def compare_rows(
     wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
     before = [float(v) for v in a["wall_s"]["values"]]
     after = [float(v) for v in b["wall_s"]["values"]]
-    note, basis = "", "wall"
+    note, basis, explained_by_tasks = "", "wall", False
     relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
     work_a, work_b = _work(a), _work(b)
     if relative_a and relative_b:
@@ -210,6 +210,16 @@ def compare_rows(
     elif (
         change >= threshold - _EPS
         and p_slow <= alpha + _EPS
+        and (tasks_note := _slower_tasks(a, b, threshold)) is not None
+    ):
+        # Not overridden per CPU second below (nor is any row whose tasks account for its
+        # change): an uneven slowdown of the two cores lengthens wall time per CPU second too,
+        # the faster worker waiting for the slower.
+        verdict, explained_by_tasks = "inconclusive", True
+        note = f"{tasks_note}; {note}" if note else tasks_note
+    elif (
+        change >= threshold - _EPS
+        and p_slow <= alpha + _EPS
         and (cpu_note := _slower_cpu(a, b, threshold)) is not None
     ):
         # The cell's workers needed that much more CPU for the same work: on this kind of
@@ -238,6 +248,8 @@ def compare_rows(
     if (
         verdict != "slower"
         and not disturbed_b
+        and not explained_by_tasks
+        and _slower_tasks(a, b, threshold) is None
         and (per_cpu := _per_cpu_slowdown(a, b, threshold, alpha)) is not None
     ):
         # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
@@ -352,6 +364,54 @@ def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
         f"accounts for the slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without "
         "it): the machine's parallel speed changed, or the code does more work in parallel "
         "only; rerun both to tell"
+    )
+
+
+def _critical_path(rec: ResultRow) -> float | None:
+    """Median over rounds of the busiest worker's summed task time (``critical_path_s``; in
+    older documents compute minus dispatch, which is the same figure)."""
+    direct = rec.get("critical_path_s")
+    if direct and (median := direct.get("median")) is not None:
+        return float(median)
+    compute, dispatch = rec.get("compute_s"), rec.get("dispatch_s")
+    if not compute or not dispatch or len(compute["values"]) != len(dispatch["values"]):
+        return None
+    paths = [float(c) - float(d) for c, d in zip(compute["values"], dispatch["values"], strict=True)]
+    return statistics.median(paths) if paths else None
+
+
+def _slower_tasks(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
+    """Why a parallel row's slowdown is its tasks running longer on its busiest worker, or None.
+
+    The busiest worker's summed task time (the critical path) grew by as much as the wall time:
+    what got slower is the tasks' own execution inside the parallel cell, while the serial cell
+    of the same rounds ran them as fast as before (else the row's ratio to it had not moved).
+    On this 2-vCPU VM that is what a host busy on one of the two cores looks like (measured:
+    same code back to back, B's processes cells 50 % slower, their tasks 33 % longer, serial
+    cells unchanged, no steal reported); code whose tasks contend when run side by side looks
+    the same, so the row is neither blamed nor cleared. A slowdown of the parallel machinery
+    itself (start-up, dispatch, pickling, waiting) adds wall time off the critical path and
+    stays slower."""
+    if a["model"] == "serial":
+        return None
+    path_a, path_b = _critical_path(a), _critical_path(b)
+    wall_a, wall_b = a["wall_s"]["median"], b["wall_s"]["median"]
+    if path_a is None or path_b is None or wall_a is None or wall_b is None:
+        return None
+    if min(path_a, path_b, wall_a, wall_b) <= 0:
+        return None
+    scale = _work(a) / _work(b)
+    path_b, wall_b = path_b * scale, wall_b * scale
+    rise = path_b - path_a
+    unexplained = (wall_b - max(0.0, rise)) / wall_a - 1
+    if rise / path_a < threshold - _EPS or unexplained >= threshold - _EPS:
+        return None
+    rest = round(unexplained, 3) + 0.0
+    return (
+        f"its busiest worker's tasks took {percent_text(rise / path_a)} longer, which accounts for the "
+        f"slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without it) while the serial cell's "
+        "did not: the machine's parallel speed changed, or the tasks contend when run side by side; "
+        "rerun both to tell"
     )
 
 

@@ -138,6 +138,8 @@ class ResultRow(TypedDict):
     """True for a pool that outlives a batch (a Dask cluster): wall and speedup are the work on
     the running pool; its start-up is ``startup_s``, outside ``wall_s``."""
     task_s_total: NotRequired[Summary]
+    critical_path_s: NotRequired[Summary]
+    """Per round: the summed task time of the busiest worker (added; older files: compute_s − dispatch_s)."""
     distinct_workers: NotRequired[int]
     ns_per_iteration: NotRequired[float | None]
     other_cpu_cores: NotRequired[Summary]
