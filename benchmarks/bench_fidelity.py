@@ -19,6 +19,12 @@ first times the bare program's serial cell at the case's base size and scales th
 so the cells compared are the ones a default run measures; ``--cell-s 0`` keeps the base sizes
 of ``CASES`` (the issue's first measurement: 0.11–0.35 s serial cells, sha256 0.11 s).
 
+Pauses: gilwise's cells are separated by the start-up of their worker processes, the bare
+program's ran back to back, and this VM runs a 2-core section faster after a pause (ctypes
+threads: 1.81× back to back, 1.96× after 0.15 s idle, 40 alternations each): that favoured the
+tool, hiding harness cost. So the bare program pauses ``--bare-gap-s`` (0.1 s) before each
+timed section; ``--bare-gap-s 0`` gives the earlier, back-to-back figures.
+
 ``--tool-src`` runs the tool from another checkout's ``src`` (e.g. ``git archive`` of an older
 commit, to record "before" figures) under ``--tool-python``, which must be an environment without
 gilwise installed: an editable install redirects every ``import gilwise`` to its own checkout
@@ -116,8 +122,13 @@ def run_tool(case: Case, rounds: int, tool: Tool, python: str) -> dict[str, Any]
     raise SystemExit(f"no {case.model}×2 row in the tool's JSON")
 
 
-def run_bare(name: str, case: Case, rounds: int, tasks: int, python: str) -> list[float]:
+BARE_GAP_S = 0.1
+"""The bare program's pause before each timed section (``fidelity_bare.py --gap-s``)."""
+
+
+def run_bare(name: str, case: Case, rounds: int, tasks: int, python: str, gap_s: float) -> list[float]:
     command = [python, str(HERE / "fidelity_bare.py"), name, "--size", str(case.size)]
+    command += ["--gap-s", str(gap_s)]
     command += ["--tasks", str(tasks), "--workers", "2", "--rounds", str(rounds), "--lib", str(LIBRARY_PATH)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -174,7 +185,13 @@ def _versus_bare(blocks_of: list[list[float]], bare_blocks: list[list[float]]) -
 
 
 def measure(
-    name: str, blocks: int, rounds: int, tools: dict[str, Tool], sub_python: str, cell_s: float
+    name: str,
+    blocks: int,
+    rounds: int,
+    tools: dict[str, Tool],
+    sub_python: str,
+    cell_s: float,
+    gap_s: float = BARE_GAP_S,
 ) -> dict[str, Any]:
     """``tools``: "after" (always) and optionally "before", run in the same blocks as the bare
     program, in an order that rotates every block so none always runs first. ``cell_s`` > 0:
@@ -203,7 +220,7 @@ def measure(
             else:
                 if tasks is None:  # the task count comes from the tool: ask it first
                     tasks = int(run_tool(case, 1, tools["after"], python)["tasks"])
-                bare_blocks.append(run_bare(name, case, rounds, tasks, python))
+                bare_blocks.append(run_bare(name, case, rounds, tasks, python, gap_s))
         shown = " ".join(f"{label} {[round(v, 2) for v in b[-1]]}" for label, b in tool_blocks.items())
         print(
             f"  {name} block {block + 1}/{blocks}: {shown} bare {[round(v, 2) for v in bare_blocks[-1]]}",
@@ -221,6 +238,7 @@ def measure(
         "blocks": blocks,
         "rounds_per_block": rounds,
         "cell_s": cell_s or None,
+        "bare_gap_s": gap_s,
         "bare_speedup": stats([v for b in bare_blocks for v in b]),
     }
     for label, tool in tools.items():
@@ -252,6 +270,12 @@ def main() -> None:
     parser.add_argument("--before-python", help="its python (an environment without gilwise installed)")
     parser.add_argument("--label", default="after")
     parser.add_argument(
+        "--bare-gap-s",
+        type=float,
+        default=BARE_GAP_S,
+        help="the bare program's pause before each timed section (0: back to back, as before)",
+    )
+    parser.add_argument(
         "--cell-s",
         type=float,
         default=0.5,
@@ -269,7 +293,9 @@ def main() -> None:
     for tool in tools.values():
         tool.check()
     for name in names:
-        data["cases"][name] = measure(name, args.blocks, args.rounds, tools, args.sub_python, args.cell_s)
+        data["cases"][name] = measure(
+            name, args.blocks, args.rounds, tools, args.sub_python, args.cell_s, args.bare_gap_s
+        )
     data.update(label=args.label, machine=machine_summary(), tolerance=TOLERANCE)
     rows = []
     for name, result in data["cases"].items():

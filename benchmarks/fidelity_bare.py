@@ -7,6 +7,9 @@ sub-interpreter builds included): what a careful person would write by hand to t
 against parallel. Each round times ``tasks`` tasks serially and then the same tasks on
 ``workers`` workers (pool creation and shutdown included, as gilwise's cells include them), in
 alternating order, and prints one JSON line per round: ``{"serial_s", "parallel_s", "speedup"}``.
+``--gap-s`` sleeps before each timed section, as gilwise's cells are separated by the start-up of
+their worker processes: this VM runs a 2-core section faster after a pause (measured: ctypes
+threads 1.81× back to back, 1.96× after 0.15 s, 40 alternations each), which favoured the tool.
 
 Cases: ``processes`` (pure-Python sqrt_log, ProcessPoolExecutor, fork), ``threads`` (sha256 of
 1 MiB blocks, ThreadPoolExecutor), ``ctypes-threads`` (the C sqrt_log loop through ctypes, which
@@ -195,6 +198,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--lib", help="libgilwise_native.so (the ctypes cases)")
+    parser.add_argument(
+        "--gap-s",
+        type=float,
+        default=0.0,
+        help="sleep this long before each timed section (gilwise's cells are separated by worker "
+        "start-ups; this machine runs a 2-core section faster after a pause)",
+    )
     args = parser.parse_args()
     case = CASES[args.case](args)
     case.warm()
@@ -202,6 +212,7 @@ def main() -> None:
         times = {}
         order = ("serial", "parallel") if index % 2 == 0 else ("parallel", "serial")
         for name in order:
+            time.sleep(args.gap_s)
             t0 = time.perf_counter()
             getattr(case, name)()
             times[name] = time.perf_counter() - t0
