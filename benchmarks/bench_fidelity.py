@@ -10,9 +10,10 @@ rotates every block, so none always runs first), it compares gilwise's median pa
 with the bare program's, timed in the same minutes on the same interpreter with the same task
 size and count. On 2 cores whatever the orchestrator spends lands on the parallel cells only,
 so a tool/bare ratio below 1 is cost the harness adds; the target is within 5 %. Each ratio
-comes with a bootstrap 95 % interval (the rounds of each side resampled): on this machine
-the speed of a 2-core cell moves by ±30 % from one round to the next, and the interval says
-whether the rounds resolve 5 % at all ("yes, CI too" when the whole interval lies inside).
+comes with a bootstrap 95 % interval (whole blocks resampled, tool and bare of the same minutes
+together): on this machine the speed of a 2-core cell moves by ±30 % from one round to the
+next, and the interval says whether the rounds resolve 5 % at all ("yes, CI too" when the
+whole interval lies inside).
 
 Task sizes: ``--cell-s`` (default 0.5 s, what `gilwise bench` calibrates its serial cells to)
 first times the bare program's serial cell at the case's base size and scales the size to it,
@@ -152,14 +153,22 @@ def calibrated_size(name: str, case: Case, cell_s: float, tasks: int, python: st
     return int(max(grain, round(size / grain) * grain))
 
 
-def ratio_interval(tool: list[float], bare: list[float], level: float = 0.95) -> tuple[float, float]:
-    """Bootstrap interval of median(tool) / median(bare): each side's rounds resampled on their
-    own (fixed seed, 4,000 resamples). How sure the tool/bare figure is on this machine."""
+def ratio_interval(
+    tool_blocks: list[list[float]], bare_blocks: list[list[float]], level: float = 0.95
+) -> tuple[float, float]:
+    """Bootstrap interval of median(tool) / median(bare), resampling whole blocks (fixed seed,
+    4,000 resamples): a tool block and the bare block of the same minutes stay together, as
+    this machine's speed phases last tens of seconds and make the rounds of a block alike
+    (resampling single rounds would understate the interval)."""
     rng = random.Random(20261201)
-    ratios = sorted(
-        statistics.median(rng.choices(tool, k=len(tool))) / statistics.median(rng.choices(bare, k=len(bare)))
-        for _ in range(4000)
-    )
+    pairs = list(zip(tool_blocks, bare_blocks, strict=True))
+    ratios = []
+    for _ in range(4000):
+        chosen = rng.choices(pairs, k=len(pairs))
+        tool = [v for block, _ in chosen for v in block]
+        bare = [v for _, block in chosen for v in block]
+        ratios.append(statistics.median(tool) / statistics.median(bare))
+    ratios.sort()
     cut = int(len(ratios) * (1 - level) / 2)
     return ratios[cut], ratios[-cut - 1]
 
@@ -167,7 +176,7 @@ def ratio_interval(tool: list[float], bare: list[float], level: float = 0.95) ->
 def _versus_bare(blocks_of: list[list[float]], bare_blocks: list[list[float]]) -> dict[str, Any]:
     values = [v for b in blocks_of for v in b]
     bare = [v for b in bare_blocks for v in b]
-    low, high = ratio_interval(values, bare)
+    low, high = ratio_interval(blocks_of, bare_blocks)
     # Round i of a tool block against round i of the bare block of the same minutes.
     paired = [
         t / b for tb, bb in zip(blocks_of, bare_blocks, strict=True) for t, b in zip(tb, bb, strict=False)
