@@ -174,7 +174,7 @@ def compare_rows(
     wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
     before = [float(v) for v in a["wall_s"]["values"]]
     after = [float(v) for v in b["wall_s"]["values"]]
-    note, basis, explained_by_tasks = "", "wall", False
+    note, basis = "", "wall"
     relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
     work_a, work_b = _work(a), _work(b)
     if relative_a and relative_b:
@@ -195,6 +195,9 @@ def compare_rows(
     p_slow = p_greater(before, after)
     p_fast = p_greater(after, before)
     detectable = detectable_slowdown(before, after, alpha)
+    # The busiest worker's tasks running longer account for the change (an uneven slowdown of
+    # the cores, or tasks that contend): judged below, and never overridden per CPU second.
+    tasks_note = _slower_tasks(a, b, threshold)
     # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
     busier = _other_load(b) - _other_load(a) if b.get("kind") != "io" else 0.0
     if change >= threshold - _EPS and p_slow <= alpha + _EPS and busier > OTHER_LOAD_WARN_CORES:
@@ -207,15 +210,8 @@ def compare_rows(
             "its slowdown may be the machine's; rerun B on a quiet machine"
         )
         note = f"{disturbed}; {note}" if note else disturbed
-    elif (
-        change >= threshold - _EPS
-        and p_slow <= alpha + _EPS
-        and (tasks_note := _slower_tasks(a, b, threshold)) is not None
-    ):
-        # Not overridden per CPU second below (nor is any row whose tasks account for its
-        # change): an uneven slowdown of the two cores lengthens wall time per CPU second too,
-        # the faster worker waiting for the slower.
-        verdict, explained_by_tasks = "inconclusive", True
+    elif change >= threshold - _EPS and p_slow <= alpha + _EPS and tasks_note is not None:
+        verdict = "inconclusive"
         note = f"{tasks_note}; {note}" if note else tasks_note
     elif (
         change >= threshold - _EPS
@@ -248,8 +244,9 @@ def compare_rows(
     if (
         verdict != "slower"
         and not disturbed_b
-        and not explained_by_tasks
-        and _slower_tasks(a, b, threshold) is None
+        # An uneven slowdown of the cores lengthens wall time per CPU second too (the faster
+        # worker waits for the slower): where the tasks account for the change, not this test.
+        and tasks_note is None
         and (per_cpu := _per_cpu_slowdown(a, b, threshold, alpha)) is not None
     ):
         # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
