@@ -52,7 +52,7 @@ def test_public_classes_and_functions_report_the_public_module() -> None:
 def test_lazy_offload_errors_pickle_by_their_public_name() -> None:
     from concurrent.futures.process import BrokenProcessPool
 
-    from gilwise._exceptions import WorkerCrashed
+    from gilwise._offload._errors import WorkerCrashed
 
     assert WorkerCrashed is gilwise.WorkerCrashed
     assert issubclass(gilwise.WorkerCrashed, BrokenProcessPool)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib as _importlib
 
-from . import _exceptions
 from ._exceptions import GilwiseError as GilwiseError
 from ._exceptions import HarnessError as HarnessError
 from ._exceptions import OffloadError as OffloadError
@@ -37,14 +36,14 @@ if TYPE_CHECKING:
     from ._advise import AdviseSettings as AdviseSettings
     from ._advise import ProgramReport as ProgramReport
     from ._advise import advise as advise
-    from ._exceptions import Unpicklable as Unpicklable
-    from ._exceptions import WorkerCrashed as WorkerCrashed
     from ._offload import Executor as Executor
     from ._offload import Offloader as Offloader
     from ._offload import OffloadStatistics as OffloadStatistics
     from ._offload import cpu_bound as cpu_bound
     from ._offload import io_bound as io_bound
     from ._offload import offload as offload
+    from ._offload._errors import Unpicklable as Unpicklable
+    from ._offload._errors import WorkerCrashed as WorkerCrashed
 del TYPE_CHECKING  # not a public name
 
 __version__ = "0.1.0"
@@ -53,8 +52,13 @@ _LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", 
 _LAZY_ADVISE = {"AdviseReport", "AdviseSettings", "ProgramReport", "advise"}
 """Loaded on first use like the offload names: advise pulls in the harness and psutil."""
 _LAZY_ERRORS = {"Unpicklable", "WorkerCrashed"}
-"""Their bases import ``concurrent.futures.process`` (multiprocessing, logging): see
-``_exceptions._LAZY``."""
+"""The offload runtime's errors whose bases import ``concurrent.futures.process``
+(multiprocessing, logging): see ``_offload._errors``."""
+_LAZY_HOMES = {
+    **dict.fromkeys(_LAZY, "._offload"),
+    **dict.fromkeys(_LAZY_ADVISE, "._advise"),
+    **dict.fromkeys(_LAZY_ERRORS, "._offload._errors"),
+}
 
 
 def _public(value: Any) -> Any:
@@ -77,13 +81,9 @@ for _name in (
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_ERRORS:
-        value = getattr(_exceptions, name)
-        globals()[name] = value
-        return value
-    if name in _LAZY or name in _LAZY_ADVISE:
-        where = "._offload" if name in _LAZY else "._advise"
-        value = _public(getattr(_importlib.import_module(where, __name__), name))
+    home = _LAZY_HOMES.get(name)
+    if home is not None:
+        value = _public(getattr(_importlib.import_module(home, __name__), name))
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,30 +14,13 @@ Every message says what happened, the likely cause and the fix.
         ├── Overloaded        too much work is pending and the policy says refuse
         └── Unpicklable       a function, argument or result cannot cross to a process*
 
-* defined in ``_pool_errors``, imported on first use (see ``_LAZY``).
+* defined in ``gilwise._offload._errors``, the only package that raises them: their bases
+  (``concurrent.futures.process``, ``pickle``) would load multiprocessing, logging and more
+  into every harness worker and sub-interpreter that imports this module (~20 ms each).
+  ``gilwise.WorkerCrashed`` and ``gilwise.Unpicklable`` load them on first use.
 """
 
 from __future__ import annotations
-
-TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: sub-interpreters import this module
-if TYPE_CHECKING:
-    from ._pool_errors import Unpicklable as Unpicklable  # noqa: PLC0414 (explicit re-export)
-    from ._pool_errors import WorkerCrashed as WorkerCrashed  # noqa: PLC0414 (explicit re-export)
-
-_LAZY = frozenset({"Unpicklable", "WorkerCrashed"})
-"""Defined in ``_pool_errors`` and loaded on first use (PEP 562): their bases live in
-``concurrent.futures.process`` and ``pickle``, which pull multiprocessing, logging and more
-into every harness worker and sub-interpreter that imports gilwise (~20 ms each)."""
-
-
-def __getattr__(name: str) -> type[Exception]:
-    if name in _LAZY:
-        from . import _pool_errors
-
-        value: type[Exception] = getattr(_pool_errors, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class GilwiseError(Exception):

@@ -47,10 +47,11 @@ from dask.base import tokenize
 from distributed import client as client_module
 from distributed.comm.core import connect
 
-from .._exceptions import OffloadError, OffloadTimeout, Unpicklable, UsageError
+from .._exceptions import OffloadError, OffloadTimeout, UsageError
 from . import _worker
 from ._dask_call import DaskCall, crash_error, start_error, unpicklable_message, unreturnable
 from ._dask_worker import STARTED_TOPIC, Initializer, run_call
+from ._errors import Unpicklable
 from ._failures import RemoteTraceback
 from ._stats import PoolCounters
 from ._task import Observer

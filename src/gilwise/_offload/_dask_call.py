@@ -9,7 +9,8 @@ from typing import Any
 
 from distributed.protocol import pickle as dask_pickle
 
-from .._exceptions import OffloadError, Unpicklable, UsageError, WorkerCrashed
+from .._exceptions import OffloadError, UsageError
+from ._errors import Unpicklable, WorkerCrashed
 from ._task import Observer, culprit
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._exceptions import OffloadTimeout, Unpicklable, WorkerCrashed
+from .._exceptions import OffloadTimeout
 from . import _worker
+from ._errors import Unpicklable, WorkerCrashed
 from ._task import Task
 
 

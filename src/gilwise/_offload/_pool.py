@@ -37,8 +37,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
 from typing import Any
 
-from .._exceptions import Unpicklable, UsageError, WorkerCrashed
+from .._exceptions import UsageError
 from . import _worker
+from ._errors import Unpicklable, WorkerCrashed
 from ._failures import crash_error, remote_error, timeout_error
 from ._loop_replies import LoopReplies, ReaderHost
 from ._process import (

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import Unpicklable
 from . import _worker
+from ._errors import Unpicklable
 
 if TYPE_CHECKING:
     from ._process import WorkerProcess

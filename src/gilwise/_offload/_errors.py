@@ -1,10 +1,11 @@
 """The offload errors whose bases are heavy to import: ``BrokenProcessPool`` and ``PicklingError``.
 
-Imported only on first use of ``gilwise.WorkerCrashed`` / ``gilwise.Unpicklable`` (through
-``_exceptions.__getattr__``) or by the offload runtime, never by harness workers or
-sub-interpreters: ``concurrent.futures.process`` loads multiprocessing, logging, socket and
-tempfile. May import ``_exceptions`` only. Both classes say ``gilwise`` is their module, so
-they pickle by reference to the public name whichever path loaded them first.
+Only the offload runtime raises them, so they live here and not in ``_exceptions``, which
+every harness worker and sub-interpreter imports: ``concurrent.futures.process`` loads
+multiprocessing, logging, socket and tempfile (~20 ms). ``gilwise.WorkerCrashed`` and
+``gilwise.Unpicklable`` load this module on first use (the package root's ``__getattr__``).
+May import ``_exceptions`` only. Both classes say ``gilwise`` is their module, so they pickle
+by reference to the public name whichever path loaded them first.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import pickle
 from concurrent.futures.process import BrokenProcessPool
 
-from ._exceptions import OffloadError
+from .._exceptions import OffloadError
 
 
 class WorkerCrashed(OffloadError, BrokenProcessPool):
