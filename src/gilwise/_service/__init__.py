@@ -10,7 +10,8 @@ Modules: ``settings`` (what a server is started with), ``models`` (every request
 ``store`` (DuckDB: one connection, a cursor per thread, a transaction per batch), ``ingest``
 (body limit, JSON / NDJSON, validation), ``analytics`` (the pure-Python sessions report; stdlib
 and NumPy only, workers import it), ``modes`` (the offload-mode registry), ``metrics`` (what
-``/live`` streams), ``app`` (the app factory, lifespan, dependencies), ``routes`` and
+``/live`` streams), ``state`` (what the endpoints share, and the dependencies that hand it to
+them), ``app`` (the app factory, lifespan), ``routes`` and
 ``dashboard`` (the endpoints), ``server`` (uvicorn), ``loadgen`` + ``load_client`` (the load
 generator; clients are separate processes, stdlib only).
 

@@ -9,65 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from .._exceptions import OffloadError
+from . import dashboard, routes
 from .errors import RequestRejected
 from .metrics import LatencyMiddleware, LiveMetrics
 from .models import Problem
 from .modes import MODES, OffloadSwitch, PoolOptions
 from .settings import ServiceSettings
+from .state import ServiceState
 from .store import EventStore
 
 
-@dataclass
-class ServiceState:
-    """Everything the endpoints share, built once per server by the lifespan."""
-
-    settings: ServiceSettings
-    store: EventStore
-    switch: OffloadSwitch
-    metrics: LiveMetrics
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set when the server shuts down: ``/live`` streams end so that shutdown does not wait."""
-
-
-def get_state(request: Request) -> ServiceState:
-    state: ServiceState | None = getattr(request.app.state, "service", None)
-    if state is None:  # only between start-up failure and exit
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the service is starting or stopping")
-    return state
-
-
-State = Annotated[ServiceState, Depends(get_state)]
-
-
-def require_token(request: Request, state: State) -> None:
-    """Ingest and admin need ``Authorization: Bearer <token>`` when the server has a token."""
-    token = state.settings.token
-    if token is None:
-        return
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "this endpoint needs 'Authorization: Bearer <token>' with the server's --token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-Authorized = Depends(require_token)
-
-
 def create_app(settings: ServiceSettings) -> FastAPI:
-    from . import dashboard, routes  # the routers import this module for State
-
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         options = PoolOptions(

@@ -12,8 +12,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from .._exceptions import UsageError
 from .._results.document import interpreter_label
 from .._results.history import History
-from .app import State
 from .models import BenchLatest, BenchRow
+from .state import State
 
 router = APIRouter()
 
@@ -45,8 +45,11 @@ async def asset(name: str) -> FileResponse:
 
 
 @router.get("/bench/latest", response_model=BenchLatest)
-async def bench_latest(state: State) -> BenchLatest:
+def bench_latest(state: State) -> BenchLatest:
     """The newest run in the bench history (``gilwise bench`` records each run)."""
+    # A plain ``def``, as FastAPI's docs advise for blocking I/O: SQLite has no async API, so
+    # FastAPI runs this handler in its threadpool and the event loop (``/live``, ingest) never
+    # waits on the history file.
     path = state.settings.history_path
     if not path.exists():
         return BenchLatest(

@@ -11,7 +11,6 @@ from fastapi.sse import EventSourceResponse
 from pydantic import TypeAdapter
 
 from .._exceptions import UsageError
-from .app import Authorized, State
 from .errors import RequestRejected
 from .ingest import NDJSON_TYPES, parse_batch, read_limited, to_columns
 from .models import (
@@ -27,6 +26,7 @@ from .models import (
     Summary,
 )
 from .modes import MODES, available_modes, unavailable
+from .state import Authorized, State
 
 router = APIRouter()
 

@@ -9,8 +9,9 @@ import socket
 import uvicorn
 from fastapi import FastAPI
 
-from .app import ServiceState, create_app
+from .app import create_app
 from .settings import ServiceSettings
+from .state import ServiceState
 
 SHUTDOWN_GRACE_S = 5
 
