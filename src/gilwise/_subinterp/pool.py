@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import HarnessError, WorkloadFailed
 
 if TYPE_CHECKING:
-    from .runner import SubinterpreterRun, Task
+    from .records import SubinterpreterRun, Task
 
 _RENDEZVOUS_TIMEOUT_S = 120.0
 
@@ -88,8 +88,10 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
     interpreters: Any = importlib.import_module("concurrent.interpreters")
     futures: Any = importlib.import_module("concurrent.futures")
     InterpreterPoolExecutor = futures.InterpreterPoolExecutor
-
-    from .runner import SubinterpreterRun, TaskFailed, TaskOutcome
+    # Here, not at the top: every interpreter of the pool imports this module (it unpickles
+    # ``_call_task`` by reference), and ``records``' dataclasses (inspect, ast) would add ~15 ms
+    # to each one's start-up, which the cell measures.
+    from .records import SubinterpreterRun, TaskFailed, TaskOutcome
 
     n = len(tasks)
     modules = sorted({t.module for t in tasks})
