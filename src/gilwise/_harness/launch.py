@@ -18,9 +18,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
-import gilwise
-
 from .protocol import CalibrationReply, MeasureReply, WorkerReply, WorkerSpec, decode_result, failure
+
+PACKAGE_DIR = Path(__file__).parent.parent
+"""``gilwise/`` itself, found from here rather than by importing the package root, which sits
+above the harness (it re-exports advise, which runs the harness)."""
 
 _shim_dir: str | None = None
 _compiled: set[str] = set()
@@ -31,7 +33,7 @@ def package_path_dir() -> str:
     global _shim_dir
     if _shim_dir is None or not Path(_shim_dir, "gilwise").exists():
         folder = tempfile.mkdtemp(prefix="gilwise-path-")
-        os.symlink(Path(gilwise.__file__).parent, Path(folder, "gilwise"))
+        os.symlink(PACKAGE_DIR, Path(folder, "gilwise"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _shim_dir = folder
     return _shim_dir
@@ -50,7 +52,7 @@ def byte_compile_package(python: str) -> None:
     if python in _compiled:
         return
     _compiled.add(python)
-    command = [python, "-I", "-m", "compileall", "-q", str(Path(gilwise.__file__).resolve().parent)]
+    command = [python, "-I", "-m", "compileall", "-q", str(PACKAGE_DIR.resolve())]
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=300, check=False)
 

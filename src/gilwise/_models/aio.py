@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .._workloads import TaskOutcome, TaskRef, load_object, run_task
-from .._workloads._base import ensure_prepared
+from .._workloads.running import ensure_prepared
 from ._base import Execution, Job, Model, Phases
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from .._exceptions import WorkloadFailed
 from .._pythons.discovery import InterpreterInfo
 from .._workloads import TaskRef, run_task
-from .._workloads._base import ensure_prepared, resolve_task
+from .._workloads.running import ensure_prepared, resolve_task
 from ._base import Execution, Job, Model, Phases
 
 INSTALL_HINT = "pip install 'gilwise[dask]'"

@@ -13,7 +13,7 @@ import time
 from .. import _native
 from .._pythons.discovery import InterpreterInfo
 from .._workloads import TaskOutcome, Workload, get_workload, load_object
-from .._workloads._base import ensure_prepared
+from .._workloads.running import ensure_prepared
 from ._base import Execution, Job, Model, Phases
 
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from .._pythons.discovery import InterpreterInfo
 from .._workloads import TaskRef
-from .._workloads._base import ensure_prepared
+from .._workloads.running import ensure_prepared
 from ._base import Execution, Job, Model, Phases, run_batch_on
 
 _start_barrier: Any = None

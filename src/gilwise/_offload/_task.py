@@ -5,15 +5,22 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import _worker
 from ._errors import Unpicklable
 
-if TYPE_CHECKING:
-    from ._process import WorkerProcess
-
 Observer = Callable[[float, float], None]
+
+
+class AssignedWorker(Protocol):
+    """The worker process a task was sent to, as far as the pool reaches it through the task
+    (``_process.WorkerProcess``, which keeps the task in turn). A protocol, so that the task
+    sits below the process in the import graph instead of the two naming each other."""
+
+    task: Task | None
+
+    def kill(self, reason: str) -> None: ...
 
 
 class Task:
@@ -53,7 +60,7 @@ class Task:
         self.future: Future[Any] = Future()
         self.frame = b""
         self.segments: list[_worker.Segment] = []
-        self.worker: WorkerProcess | None = None
+        self.worker: AssignedWorker | None = None
         self.started = False  # the future was moved to RUNNING
         self.sent_as = 0  # which request of its worker it was (0: never written)
 

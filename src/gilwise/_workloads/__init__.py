@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     from ._base import close_enough as close_enough
     from ._base import equal as equal
     from ._base import load_object as load_object
-    from ._base import run_task as run_task
-    from ._base import warm_task as warm_task
     from .registry import WORKLOADS as WORKLOADS
     from .registry import get_workload as get_workload
     from .registry import impl_names as impl_names
+    from .running import run_task as run_task
+    from .running import warm_task as warm_task
 
 __all__ = [
     "WORKLOADS",
@@ -46,12 +46,13 @@ __all__ = [
     "warm_task",
 ]
 _IN_REGISTRY = ("WORKLOADS", "get_workload", "impl_names")
-"""The names ``registry`` defines; the others are ``_base``'s."""
+_IN_RUNNING = ("run_task", "warm_task")
+"""The names ``registry`` and ``running`` define; the others are ``_base``'s."""
 
 
 def __getattr__(name: str) -> object:
     if name in __all__:
-        home = "registry" if name in _IN_REGISTRY else "_base"
+        home = "registry" if name in _IN_REGISTRY else "running" if name in _IN_RUNNING else "_base"
         value = getattr(_importlib.import_module(f"{__name__}.{home}"), name)
         globals()[name] = value
         return value

@@ -1,15 +1,13 @@
 """What a workload is: a named task family with implementations and its own answer check.
 
 Everything here runs inside harness worker processes, under any CPython: stdlib only.
-A workload does not know how it is run; models call :func:`run_task` with a :class:`TaskRef`.
+A workload does not know how it is run; models call ``running.run_task`` with a
+:class:`TaskRef`. Below ``registry`` (which builds these types) and ``running``.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -74,55 +72,6 @@ def load_object(path: str) -> Any:
     """Import ``"package.module:attr"``."""
     module, _, attr = path.partition(":")
     return getattr(importlib.import_module(module), attr)
-
-
-_prepared: dict[tuple[str, int], bool] = {}
-_prepare_lock = threading.Lock()
-
-
-def ensure_prepared(ref: TaskRef) -> None:
-    """Build the workload's inputs once per process (e.g. a large buffer)."""
-    from . import get_workload
-
-    workload = get_workload(ref.workload)
-    if workload.prepare is None:
-        return
-    key = (ref.workload, ref.size)
-    with _prepare_lock:
-        if key not in _prepared:
-            load_object(workload.prepare)(ref.size, ref.params)
-            _prepared[key] = True
-
-
-def resolve_task(ref: TaskRef) -> TaskFn:
-    from . import get_workload
-
-    fn: TaskFn = load_object(get_workload(ref.workload).impls[ref.impl])
-    return fn
-
-
-def run_task(ref: TaskRef) -> TaskOutcome:
-    """Run one task where this is called (a thread, a process, a sub-interpreter), timed inside."""
-    ensure_prepared(ref)
-    fn = resolve_task(ref)
-    start = time.perf_counter()
-    result = fn(ref.size, ref.params)
-    end = time.perf_counter()
-    return TaskOutcome(result, start, end, f"{os.getpid()}:{threading.get_ident()}")
-
-
-def warm_task(ref: TaskRef) -> None:
-    """Untimed warm-up: prepare inputs and run the task once at a small size."""
-    ensure_prepared(ref)
-    fn = resolve_task(ref)
-    fn(max(1, ref.size // 50) if _size_scales(ref) else ref.size, ref.params)
-
-
-def _size_scales(ref: TaskRef) -> bool:
-    from . import get_workload
-
-    workload = get_workload(ref.workload)
-    return workload.calibrate and workload.prepare is None
 
 
 def close_enough(result: Any, expected: Any, rel: float = 1e-9) -> str | None:
