@@ -1,4 +1,5 @@
-"""The import graph of ``src/gilwise`` has no circle, and the package root holds only its entry points.
+"""The import graph of ``src/gilwise`` has no circle, the package root holds only its entry points,
+and the schema string is spelled once (``_results.document.SCHEMA``).
 
 Built from the source with ``ast`` (not from ``sys.modules``, which would show only the imports
 one run happened to execute). An edge is every ``import X`` (to X) and every ``from X import
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gilwise
+from gilwise._results.document import SCHEMA
 
 PACKAGE_DIR = Path(gilwise.__file__).resolve().parent
 ROOT_FILES_ALLOWED = {"__init__.py", "cli.py", "_exceptions.py", "py.typed"}
@@ -186,6 +188,18 @@ def test_the_package_root_holds_only_its_entry_points_and_packages() -> None:
         f"src/gilwise/ holds {strays}: the root keeps only {sorted(ROOT_FILES_ALLOWED)} and "
         "packages; move each module into the package of its stage"
     )
+
+
+def test_the_schema_string_is_written_once_in_the_source() -> None:
+    # One fact, one definition: docstrings and help texts name SCHEMA instead of repeating it.
+    spelled = [
+        f"{path.relative_to(PACKAGE_DIR.parent)}:{number}"
+        for path in sorted(PACKAGE_DIR.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in {".so", ".pyc"}
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if SCHEMA in line
+    ]
+    assert len(spelled) == 1, f"{SCHEMA!r} is spelled out in {spelled}: name SCHEMA instead"
 
 
 def test_the_graph_sees_function_level_imports_and_skips_type_checking_ones(tmp_path: Path) -> None:

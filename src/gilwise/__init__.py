@@ -4,7 +4,7 @@ How data flows (one way; each arrow is a package boundary):
 
     _workloads (what)  +  _models (how: threads, processes, ...)  +  _pythons (which CPython)
         -> _harness: a fresh worker process per cell, round-robin rounds, outside sampling
-        -> _results: the typed ``gilwise.bench/1`` document (stats, compare, SQLite history)
+        -> _results: the typed result document, ``SCHEMA`` (stats, compare, SQLite history)
         -> _report (tables, HTML)  |  _advise (a verdict on user code)  |  _service (live dashboard)
     _offload (Offloader, Executor) is the runtime library the service and users run work on;
     _native (C/C++ kernels), _subinterp (PEP 684/734 runner) serve models; _cli is the top.

@@ -19,6 +19,7 @@ from .._report import (
     render_iteration_costs,
     render_warnings,
 )
+from .._results.document import SCHEMA
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
 from .console import stderr_console, stdout_console
@@ -104,9 +105,7 @@ def add_bench_parser(sub: Any) -> None:
         metavar="S",
         help="kill a cell that runs longer (default 300 s)",
     )
-    p.add_argument(
-        "--json", metavar="PATH", help="write results (gilwise.bench/1), updated after every round"
-    )
+    p.add_argument("--json", metavar="PATH", help=f"write results ({SCHEMA}), updated after every round")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report with plots")
     history = p.add_mutually_exclusive_group()
     history.add_argument(

@@ -1,4 +1,4 @@
-"""Turn measured groups into result records (the ``gilwise.bench/1`` JSON rows) and warnings."""
+"""Turn measured groups into result records (the result document's JSON rows) and warnings."""
 
 from __future__ import annotations
 

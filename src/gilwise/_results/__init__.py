@@ -1,6 +1,6 @@
 """The result document and what is done with it: types, loading, statistics, compare, history.
 
-``document`` defines ``gilwise.bench/1`` once (schema constant, TypedDicts, labels); ``stats``
+``document`` defines the result document once (``SCHEMA``, TypedDicts, labels); ``stats``
 the small exact statistics and stability thresholds (``median_interval``: the sign-test
 confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``compare`` +
 ``significance`` the regression gate, with three outcomes (``Comparison.outcome``: slower,

@@ -1,8 +1,8 @@
-"""The result document ``gilwise.bench/1``: its schema constant, its types, loading and labels.
+"""The result document: its schema string (``SCHEMA``), its types, loading and labels.
 
 Defined once here and used by everything that writes or reads a run: the harness builds rows of
 these types, report / compare / history / the service read them. Fields are only ever added to
-``gilwise.bench/1``; a file written by an older gilwise still loads (``NotRequired`` fields).
+the schema ``SCHEMA`` names; a file written by an older gilwise still loads (``NotRequired`` fields).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 from .._exceptions import UsageError
 
 SCHEMA = "gilwise.bench/1"
+"""The one spelling of the schema: every writer, reader and help text uses this name."""
 
 RowStatus = Literal["ok", "unavailable", "failed"]
 GroupStatus = Literal["pending", "running", "done", "failed", "unavailable", "interrupted"]
