@@ -1,4 +1,4 @@
-"""Backpressure: a bounded number of tasks admitted at once, for threads and event loops alike."""
+"""Backpressure: a bounded number of tasks admitted at once (``Offloader(max_pending=...)``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 
 class Admission:
-    """A counting gate whose waiters are callbacks, so any event loop (or thread) can wait.
+    """A counting gate whose waiters are callbacks, so an event loop waits without a thread
+    (a slot may be released from any thread).
 
     ``limit=None`` admits everything. A waiter's callback is a hint that a slot freed up; the
     waiter then calls ``try_acquire`` again, so a wake-up lost to a race costs nothing.
@@ -64,13 +65,3 @@ class Admission:
             wake = self._waiters.popleft() if (free and self._waiters) else None
         if wake is not None:
             wake()
-
-    def acquire_blocking(self, timeout: float | None = None) -> bool:
-        event = threading.Event()
-        while not self.try_acquire():
-            self.add_waiter(event.set)
-            if not event.wait(timeout):
-                self.remove_waiter(event.set)
-                return False
-            event.clear()
-        return True

@@ -74,10 +74,6 @@ async def http_async(size: int, params: Params) -> int:
     return received
 
 
-def http_expected(size: int) -> int:
-    return sum(len(expected_body(k)) for k in range(size))
-
-
 @contextlib.contextmanager
 def http_server(latency_ms: float = 20.0) -> Iterator[ResourceHandle]:
     """Start the loopback server in its own process (so its CPU is not the worker's)."""
