@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -19,7 +20,7 @@ from .._report import (
     render_iteration_costs,
     render_warnings,
 )
-from .._results.document import SCHEMA
+from .._results.document import SCHEMA, ResultDocument
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
 from .console import stderr_console, stdout_console
@@ -157,9 +158,26 @@ def _interpreters(paths: list[str]) -> list[InterpreterInfo]:
     return [probe(p) for p in paths] if paths else [current()]
 
 
-def run_bench_command(args: argparse.Namespace) -> int:
-    from .._report.html import check_html_target, write_html  # the page code loads only when asked
+@dataclass(frozen=True)
+class BenchRequest:
+    """What the command line asks to measure, checked before anything runs."""
 
+    workloads: list[_workloads.Workload]
+    impls: list[str]
+    models: list[str]
+    workers: list[int] | None
+    """``--workers``; None: the usable cores (and ``IO_WORKERS_HIGH`` for I/O workloads)."""
+    cores: int
+    interpreters: list[InterpreterInfo]
+    settings: BenchSettings
+
+    def workers_for(self, workload: _workloads.Workload) -> list[int]:
+        if self.workers is not None:
+            return self.workers
+        return [self.cores, IO_WORKERS_HIGH] if workload.kind == "io" else [self.cores]
+
+
+def read_bench_request(args: argparse.Namespace) -> BenchRequest:
     cores = usable_cores()
     workloads = [
         _workloads.get_workload(n)
@@ -180,63 +198,71 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if not any(impl in w.impls for w in workloads for impl in impls):
         raise _no_impl(workloads, impls)
     interpreters = _interpreters(split_values(args.python))
-    # Opened before measuring so a broken history path fails in a second, not after the run.
+    return BenchRequest(workloads, impls, models, workers, cores, interpreters, settings)
+
+
+def open_outputs(args: argparse.Namespace) -> History | None:
+    """Check every output before measuring, so a broken path fails in a second, not after the
+    run; the history (None with ``--no-history``) is opened here for the same reason."""
+    from .._report.html import check_html_target  # the page code loads only when asked
+
     history = None if args.no_history else History(resolve_history_path(args.history))
     if args.html:
         check_html_target(args.html)
     if args.json:
         check_output_target("--json", args.json)
+    return history
 
-    def workers_for(workload: _workloads.Workload) -> list[int]:
-        if workers is not None:
-            return workers
-        return [cores, IO_WORKERS_HIGH] if workload.kind == "io" else [cores]
 
-    out = stdout_console()
-    err = stderr_console()
-    json_path = args.json
+def measure(request: BenchRequest, json_path: str | None, err: Console) -> tuple[BenchRun | None, bool]:
+    """Run the bench under a progress bar, writing ``json_path`` after every round.
 
-    def save(run: BenchRun) -> None:
+    Returns the run (None when Ctrl-C came before any cell finished) and whether it was
+    interrupted: an interrupted run still has every cell that finished.
+    """
+    captured: list[BenchRun] = []
+
+    def on_update(run: BenchRun) -> None:
+        if not captured:
+            captured.append(run)
         if json_path:
             write_json_atomic(json_path, run.to_json())
 
     progress = make_progress(err)
-    run: BenchRun | None = None
-    interrupted = False
-    captured: list[BenchRun] = []
-
-    def on_update(r: BenchRun) -> None:
-        if not captured:
-            captured.append(r)
-        save(r)
-
     try:
         with progress:
             run = run_bench(
-                workloads,
-                impls,
-                models,
-                workers_for,
-                interpreters,
-                settings,
+                request.workloads,
+                request.impls,
+                request.models,
+                request.workers_for,
+                request.interpreters,
+                request.settings,
                 progress=_RichProgress(progress),
                 on_update=on_update,
             )
     except KeyboardInterrupt:
-        interrupted = True
-        run = captured[0] if captured else None
-    if run is None:
-        err.print("[yellow]interrupted before any cell finished; nothing to report[/yellow]")
-        return 130
-    document = run.to_json()
+        return (captured[0] if captured else None), True
+    return run, False
+
+
+def render_bench(document: ResultDocument, out: Console, err: Console) -> None:
     render_group_tables(out, document)
     render_iteration_costs(out, document)
     render_interpreter_comparison(out, document)
     render_classic(out, document)
     render_warnings(err, document)
-    if json_path:
-        err.print(f"results written to {json_path}")
-    # The files first: a history that cannot be written (disk full, locked) loses nothing else.
+
+
+def write_outputs(
+    args: argparse.Namespace, document: ResultDocument, history: History | None, err: Console
+) -> None:
+    """The HTML page, then the history: one that cannot be written (disk full, locked) loses
+    nothing else. The JSON file was already written after every round."""
+    from .._report.html import write_html
+
+    if args.json:
+        err.print(f"results written to {args.json}")
     if args.html:
         write_html(args.html, document)
         err.print(f"HTML report written to {args.html}")
@@ -247,6 +273,19 @@ def run_bench_command(args: argparse.Namespace) -> int:
             err.print(f"[yellow]warning: this run was not recorded in the history: {exc}[/yellow]")
         else:
             err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    request = read_bench_request(args)
+    history = open_outputs(args)
+    err = stderr_console()
+    run, interrupted = measure(request, args.json, err)
+    if run is None:
+        err.print("[yellow]interrupted before any cell finished; nothing to report[/yellow]")
+        return 130
+    document = run.to_json()
+    render_bench(document, stdout_console(), err)
+    write_outputs(args, document, history, err)
     if interrupted:
         err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")
         return 130
