@@ -28,7 +28,7 @@ from .._workloads import ResourceHandle, Workload, load_object
 from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import byte_compile_package, calibrate_in_worker, measure_in_worker
 from .precision import round_cost_s, serial_cell, uncertain_cells
-from .protocol import MeasureReport, WorkerSpec
+from .protocol import MeasureReply, MeasureReport, WorkerSpec
 from .sampler import MEMORY_CPU_SHARE, CpuSampler, CpuWindow
 
 
@@ -408,6 +408,33 @@ class Runner:
     ) -> None:
         if cell.status != "ok":
             return
+        spec = self._worker_spec(group, cell, params)
+        # Before ``begun``: the first call per interpreter compiles gilwise (seconds once), which
+        # must not count as this worker's start-up when the next round aims its memory read.
+        byte_compile_package(group.interpreter.path)
+        resource_cpu0 = _cpu_of(pids)
+        begun = time.monotonic()
+
+        # Only processes the worker starts are read while the cell computes: the worker's own
+        # memory it reports itself after the clock stops (root_shares=False), so a one-process
+        # model's cell costs the orchestrator no read at all.
+        memory = cell.reads_others and _memory_due(cell)
+        report, started = self._run_worker(group, cell, spec, memory, begun)
+        cell.elapsed_s = time.monotonic() - begun
+        if memory and self.sampler.last_memory_cost_s is not None:
+            cell.memory_cost_s = self.sampler.last_memory_cost_s
+        resource_cpu = _cpu_of(pids) - resource_cpu0
+        if not report["ok"]:
+            # A model that cannot run this impl under this interpreter (an extension that does
+            # not load in a sub-interpreter, say) makes the cell unavailable, not failed.
+            unavailable = report["kind"] == "unavailable"
+            cell.status, cell.reason = ("unavailable" if unavailable else "failed"), report["error"]
+            return
+        group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
+        self._record_round(cell, round_index, report, started, memory, resource_cpu)
+
+    def _worker_spec(self, group: Group, cell: Cell, params: dict[str, Any]) -> WorkerSpec:
+        """What the fresh worker of this cell is told to run."""
         spec: WorkerSpec = {
             "mode": "measure",
             "workload": group.workload.name,
@@ -421,17 +448,13 @@ class Runner:
         }
         if self.settings.dask_scheduler is not None:
             spec["dask_scheduler"] = self.settings.dask_scheduler
-        # Before ``begun``: the first call per interpreter compiles gilwise (seconds once), which
-        # must not count as this worker's start-up when the next round aims its memory read.
-        byte_compile_package(group.interpreter.path)
-        resource_cpu0 = _cpu_of(pids)
-        begun = time.monotonic()
+        return spec
 
-        # Only processes the worker starts are read while the cell computes: the worker's own
-        # memory it reports itself after the clock stops (root_shares=False), so a one-process
-        # model's cell costs the orchestrator no read at all.
-        memory = cell.reads_others and _memory_due(cell)
-
+    def _run_worker(
+        self, group: Group, cell: Cell, spec: WorkerSpec, memory: bool, begun: float
+    ) -> tuple[MeasureReply, float]:
+        """The cell itself, in its fresh worker, with the sampler watching it: the worker's report
+        and when its process started (``begun`` if it never did)."""
         started = [begun]
 
         def watch(pid: int) -> None:
@@ -451,20 +474,22 @@ class Runner:
             self.sampler.watch(None)
             if collecting:
                 gc.enable()
-        cell.elapsed_s = time.monotonic() - begun
-        if memory and self.sampler.last_memory_cost_s is not None:
-            cell.memory_cost_s = self.sampler.last_memory_cost_s
-        resource_cpu = _cpu_of(pids) - resource_cpu0
-        if not report["ok"]:
-            # A model that cannot run this impl under this interpreter (an extension that does
-            # not load in a sub-interpreter, say) makes the cell unavailable, not failed.
-            unavailable = report["kind"] == "unavailable"
-            cell.status, cell.reason = ("unavailable" if unavailable else "failed"), report["error"]
-            return
-        group.gil_enabled = bool(group.gil_enabled) or bool(report["gil_enabled"])
+        return report, started[0]
+
+    def _record_round(
+        self,
+        cell: Cell,
+        round_index: int,
+        report: MeasureReport,
+        started: float,
+        memory: bool,
+        resource_cpu: float,
+    ) -> None:
+        """One round of a cell that ran: the worker's report joined with what the sampler saw
+        in the same window (busy cores, other load, memory of the processes it started)."""
         start, end = report["window"]
         # The next round's first memory read lands mid-compute, when its pool is up.
-        cell.compute_mid_s = max(0.0, start - started[0] + report["startup_s"] + report["compute_s"] / 2)
+        cell.compute_mid_s = max(0.0, start - started + report["startup_s"] + report["compute_s"] / 2)
         window = self.sampler.window(start, end)
         if not cell.reads_others and (report["cpu_children_s"] > 0 or report["maxrss_children_bytes"] > 0):
             cell.reads_others = True  # a one-process model that started processes after all
