@@ -12,9 +12,9 @@ import pytest
 
 from _pythons import free_threaded_python, gil_python
 from gilwise import _models
+from gilwise._harness.doctor import native_status
 from gilwise._pythons.builds import free_threaded_build_path
 from gilwise._pythons.discovery import current
-from gilwise._pythons.doctor import native_status
 from gilwise.cli import main
 
 pytestmark = pytest.mark.timeout(120)

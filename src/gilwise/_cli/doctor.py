@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .._pythons.doctor import diagnose
+from .._harness.doctor import diagnose
 from .._report.doctor import render_doctor
 from .console import stdout_console
 from .options import split_values

@@ -15,11 +15,11 @@ from typing import Any
 
 from .. import _models
 from .._exceptions import UsageError
-from .._harness.launch import worker_env
-from .._harness.machine import describe_machine
-from .builds import cached_builds
-from .discovery import InterpreterInfo, InterpreterSurvey, survey
-from .gilstate import gil_after_import
+from .._pythons.builds import cached_builds
+from .._pythons.discovery import InterpreterInfo, InterpreterSurvey, survey
+from .._pythons.gilstate import gil_after_import
+from .launch import worker_env
+from .machine import describe_machine
 
 SCHEMA = "gilwise.doctor/1"
 NATIVE_IMPLS = ("native", "ctypes", "numpy")
