@@ -176,6 +176,34 @@ def test_the_import_graph_has_no_circle() -> None:
     assert not cycles, f"{message}\n\nMove the shared piece down into a module both may import."
 
 
+def package_graph(graph: dict[str, list[Edge]]) -> dict[str, list[Edge]]:
+    """The same graph between the packages of gilwise (``gilwise._harness``, ...), one edge per
+    pair of packages, located at the first import that makes it. The root's own modules
+    (``gilwise``, ``gilwise._exceptions``, ``gilwise.cli``) stay nodes of their own."""
+
+    def package_of(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    packages: dict[str, dict[str, Edge]] = {package_of(module): {} for module in graph}
+    for module, edges in graph.items():
+        for edge in edges:
+            source, target = package_of(module), package_of(edge.imported)
+            if source != target:
+                packages[source].setdefault(target, Edge(source, target, edge.where))
+    return {package: list(targets.values()) for package, targets in packages.items()}
+
+
+def test_the_packages_form_layers() -> None:
+    # Each package's __init__ names the packages it may import; together they must be layers
+    # (a package never imports, even indirectly, one that imports it).
+    cycles = find_cycles(package_graph(build_import_graph()))
+    message = "\n\n".join(
+        f"packages in a circle {i}:\n" + "\n".join(f"  {edge}" for edge in cycle)
+        for i, cycle in enumerate(cycles, 1)
+    )
+    assert not cycles, f"{message}\n\nMove the module that reaches up into the package above."
+
+
 def test_the_package_root_holds_only_its_entry_points_and_packages() -> None:
     strays = sorted(
         entry.name
@@ -221,3 +249,22 @@ def test_the_graph_sees_function_level_imports_and_skips_type_checking_ones(tmp_
     assert [edge.imported for edge in graph["pkg.c"]] == []
     assert [edge.imported for edge in graph["pkg.d"]] == ["pkg.c"]
     assert [edge.imported for edge in graph["pkg.e"]] == ["pkg.d"]
+
+
+def test_the_package_graph_sees_a_circle_no_module_circle_shows(tmp_path: Path) -> None:
+    # x.a -> y.b and y.c -> x.d: no module is in a circle, but the packages x and y are.
+    package = tmp_path / "pkg"
+    for sub in ("x", "y"):
+        (package / sub).mkdir(parents=True)
+        (package / sub / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "x" / "a.py").write_text("from ..y import b\n")
+    (package / "x" / "d.py").write_text("")
+    (package / "y" / "b.py").write_text("")
+    (package / "y" / "c.py").write_text("from ..x.d import thing\n")
+    graph = build_import_graph(package)
+    assert find_cycles(graph) == []
+    cycles = find_cycles(package_graph(graph))
+    assert [[str(edge) for edge in cycle] for cycle in cycles] == [
+        ["pkg.x -> pkg.y  (src/pkg/x/a.py:1)", "pkg.y -> pkg.x  (src/pkg/y/c.py:1)"]
+    ]

@@ -1,9 +1,11 @@
 """The measuring engine: plan groups, calibrate, measure round-robin in fresh worker processes.
 
 Entry: :func:`run_bench`, returning a :class:`BenchRun` whose ``to_json()`` is the typed result
-document of ``_results``. May import ``_workloads``, ``_models``, ``_pythons``, ``_results``;
-never ``_report``, ``_cli`` or ``_service``. ``worker`` and ``protocol`` stay stdlib-only: they
-run under any ``--python``.
+document of ``_results``; ``doctor`` says what each CPython build here can run (``gilwise
+doctor``). May import ``_workloads``, ``_models``, ``_pythons``, ``_results``, ``_exceptions``
+(and the root's ``__version__``, recorded in each document); never ``_advise``, ``_report``,
+``_cli``, ``_service`` or ``_offload``. ``worker`` and ``protocol`` stay stdlib-only: they run
+under any ``--python``.
 
 Fidelity (the orchestrator must cost the cells nothing measurable, and say how sure it is):
 

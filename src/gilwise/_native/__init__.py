@@ -13,6 +13,9 @@ All compute ``sum(sqrt(i) * log(i + 1) for i in range(n))`` and agree within 1e-
 error (serial C gives the very same double as Python). Importing this module needs only the
 stdlib: the extension is tried at import and NumPy only when its impl runs, so harness workers
 under any interpreter can import it and ask `unavailable_reason()` what they can use.
+
+May import ``_exceptions`` and ``_pythons.builds`` (gilwise's cache folder, where the JVM
+kernel is compiled); ``_workloads`` and ``_models`` import it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Presentation of result documents: terminal tables, the classic comparison, HTML with SVG plots.
 
-Reads typed documents from ``_results`` (and ``fmt`` helpers of its own); it never measures, so
-it may not import ``_harness``, ``_models`` or ``_workloads``. Only ``_cli`` and ``_service``
-import it; the harness and advise never do (they return records, not text).
+May import ``_results`` (the typed result document), ``_advise`` (the typed documents of its
+verdicts, ``verdict`` and ``program_report`` only) and ``_exceptions``; it never measures, so
+it may not import ``_harness``, ``_models`` or ``_workloads``. Only ``_cli`` imports it; the
+harness and advise never do (they return records, not text).
 """
 
 from __future__ import annotations

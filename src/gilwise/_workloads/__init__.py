@@ -1,8 +1,12 @@
 """Workloads: what is measured (cpu | io | mixed), each implementation, and its own answer check.
 
 One registry table (``registry``), one line per workload; adding a workload = its task
-functions in a module + one entry there. A workload does not know how it is run: it imports no
-model, harness or report. Imported in harness workers and sub-interpreters, so stdlib-only (plus ``_native``).
+functions in a module + one entry there. ``_base`` holds the types, ``registry`` the table,
+``running`` runs one task where it is called (the models call it).
+
+May import ``_exceptions`` and ``_native`` (the kernels some implementations call). A workload
+does not know how it is run: it imports no model, harness or report. Imported in harness
+workers and sub-interpreters, so stdlib-only.
 """
 
 from __future__ import annotations
