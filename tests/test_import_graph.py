@@ -176,6 +176,15 @@ def test_the_import_graph_has_no_circle() -> None:
     assert not cycles, f"{message}\n\nMove the shared piece down into a module both may import."
 
 
+def test_no_module_imports_the_package_root() -> None:
+    # The root loads _offload and _advise on first use of a public name (importlib, so not an
+    # edge here): a module under it that imports the root closes a circle through them.
+    upward = [
+        str(edge) for edges in build_import_graph().values() for edge in edges if edge.imported == "gilwise"
+    ]
+    assert not upward, f"these import the package root, which sits above every package: {upward}"
+
+
 def package_graph(graph: dict[str, list[Edge]]) -> dict[str, list[Edge]]:
     """The same graph between the packages of gilwise (``gilwise._harness``, ...), one edge per
     pair of packages, located at the first import that makes it. The root's own modules

@@ -68,3 +68,14 @@ def test_lazy_offload_errors_pickle_by_their_public_name() -> None:
         "killed",
     )
     assert pickle.loads(pickle.dumps(gilwise.Unpicklable("no"))).args == ("no",)
+
+
+def test_the_version_is_the_one_pyproject_declares() -> None:
+    # Written twice by necessity (the build reads pyproject.toml, documents read the package):
+    # this keeps the two equal.
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    assert gilwise.__version__ == declared
+    assert "__version__" in dir(gilwise)

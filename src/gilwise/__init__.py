@@ -9,9 +9,11 @@ How data flows (one way; each arrow is a package boundary):
     _offload (Offloader, Executor) is the runtime library the service and users run work on;
     _native (C/C++ kernels), _subinterp (PEP 684/734 runner) serve models; _cli is the top.
 
-The offload runtime is imported on first use (PEP 562): harness workers and sub-interpreters
-import this package too, and must load only the standard library (``faulthandler``, which the
-runtime uses, cannot even load in a sub-interpreter with its own GIL).
+The top of the import graph: it imports ``_exceptions`` and, on first use of a public name (PEP
+562), ``_offload`` or ``_advise``; no package imports it back (``tests/test_import_graph.py``).
+Lazy because harness workers and sub-interpreters import this package too, and must load only
+the standard library (``faulthandler``, which the runtime uses, cannot even load in a
+sub-interpreter with its own GIL).
 """
 
 from __future__ import annotations
@@ -44,9 +46,8 @@ if TYPE_CHECKING:
     from ._offload import offload as offload
     from ._offload._errors import Unpicklable as Unpicklable
     from ._offload._errors import WorkerCrashed as WorkerCrashed
+    from ._results.document import GILWISE_VERSION as __version__
 del TYPE_CHECKING  # not a public name
-
-__version__ = "0.1.0"
 
 _LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"}
 _LAZY_ADVISE = {"AdviseReport", "AdviseSettings", "ProgramReport", "advise"}
@@ -81,6 +82,10 @@ for _name in (
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # where the documents get it; loading it costs workers nothing
+        version: str = _importlib.import_module("._results.document", __name__).GILWISE_VERSION
+        globals()[name] = version
+        return version
     home = _LAZY_HOMES.get(name)
     if home is not None:
         value = _public(getattr(_importlib.import_module(home, __name__), name))
@@ -90,7 +95,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY | _LAZY_ADVISE | _LAZY_ERRORS)
+    return sorted(set(globals()) | _LAZY | _LAZY_ADVISE | _LAZY_ERRORS | {"__version__"})
 
 
 __all__ = [

@@ -2,10 +2,9 @@
 
 Entry: :func:`run_bench`, returning a :class:`BenchRun` whose ``to_json()`` is the typed result
 document of ``_results``; ``doctor`` says what each CPython build here can run (``gilwise
-doctor``). May import ``_workloads``, ``_models``, ``_pythons``, ``_results``, ``_exceptions``
-(and the root's ``__version__``, recorded in each document); never ``_advise``, ``_report``,
-``_cli``, ``_service`` or ``_offload``. ``worker`` and ``protocol`` stay stdlib-only: they run
-under any ``--python``.
+doctor``). May import ``_workloads``, ``_models``, ``_pythons``, ``_results``, ``_exceptions``;
+never ``_advise``, ``_report``, ``_cli``, ``_service``, ``_offload`` or the package root.
+``worker`` and ``protocol`` stay stdlib-only: they run under any ``--python``.
 
 Fidelity (the orchestrator must cost the cells nothing measurable, and say how sure it is):
 

@@ -6,10 +6,8 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import gilwise
-
 from .._pythons.discovery import InterpreterInfo
-from .._results.document import SCHEMA, Machine, ResultDocument, ResultRow, RunWarning
+from .._results.document import GILWISE_VERSION, SCHEMA, Machine, ResultDocument, ResultRow, RunWarning
 from .._workloads import Workload
 from .cells import Group
 from .machine import describe_machine
@@ -43,7 +41,7 @@ class BenchRun:
         results = self.results()
         return {
             "schema": SCHEMA,
-            "gilwise_version": gilwise.__version__,
+            "gilwise_version": GILWISE_VERSION,
             "started": self.started,
             "finished": self.finished,
             "complete": self.finished is not None and not self.interrupted,

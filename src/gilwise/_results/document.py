@@ -15,6 +15,10 @@ from .._exceptions import UsageError
 
 SCHEMA = "gilwise.bench/1"
 """The one spelling of the schema: every writer, reader and help text uses this name."""
+GILWISE_VERSION = "0.1.0"
+"""The version stamped on every document written (``gilwise_version``), and ``gilwise.__version__``
+(the package root reads it from here: the harness, which writes documents, sits below the root).
+Kept equal to pyproject.toml's ``version``."""
 
 RowStatus = Literal["ok", "unavailable", "failed"]
 GroupStatus = Literal["pending", "running", "done", "failed", "unavailable", "interrupted"]
