@@ -10,8 +10,9 @@ Modules, from the wire up: ``_worker`` (worker process and wire format, stdlib-o
 ``_zygote`` (the single-threaded process that forks workers, stdlib-only), ``_shm``
 (shared-memory segment reuse), ``_process`` (the zygote and one worker seen from the parent),
 ``_task`` (a call and its frame), ``_pool`` (warm workers, dispatch, crash recovery,
-timeouts), ``_loop_replies`` (replies read by an event loop), ``_failures`` (error
-messages), ``_routing`` (cpu / io / native / auto),
+timeouts), ``_loop_replies`` (replies read by an event loop), ``_errors`` (``WorkerCrashed``
+and ``Unpicklable``, whose bases are heavy to import), ``_failures`` (error messages),
+``_routing`` (cpu / io / native / auto),
 ``_admission`` (backpressure), ``_runtime`` (pool + threads + routing), ``_asyncio`` (the
 ``Offloader`` front end) and ``_executor`` (the ``concurrent.futures`` front end).
 """
