@@ -196,7 +196,9 @@ class AdviseReport:
     """The batch the predictions and the verification are for (calls of the target)."""
     call_s: float
     recommended: Recommendation
+    """The verdict: the best measured model (the cheaper where intervals overlap)."""
     runner_up: str | None
+    """The best other verified model (see :class:`AdviseDocument`)."""
     predictions: tuple[PredictionRow, ...]
     gil_held_fraction: float | None
     gil_held_assumed: bool
