@@ -7,6 +7,7 @@ then :func:`verified_choice` on verification records built from predictions.
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from rich.console import Console
@@ -29,16 +30,6 @@ def figure(label: str, speedup: float, low: float, high: float) -> MeasuredFigur
     return MeasuredFigure(model, int(workers or 1), speedup, low, high)
 
 
-def test_measured_threads_beat_the_predicted_processes() -> None:
-    decision = decide(
-        [SERIAL, figure("processes×2", 1.40, 1.30, 1.50), figure("threads×2", 1.90, 1.80, 2.00)],
-        predicted_best="processes×2",
-    )
-    assert decision.winner.label == "threads×2"
-    assert decision.note.startswith("threads×2 1.90× [1.80–2.00] measured best")
-    assert "the prediction favoured processes×2" in decision.note
-
-
 def test_overlapping_threads_and_processes_go_to_the_cheaper_threads() -> None:
     # issue 22's zlib run: threads×2 1.92× [1.89–2.33], processes×2 1.75× [1.46–2.02],
     # and processes×2 had been the verdict because the prediction favoured it.
@@ -57,43 +48,65 @@ def test_overlapping_threads_and_processes_go_to_the_cheaper_threads() -> None:
     assert "overlap; threads×2 is cheaper (no extra processes" in decision.note
 
 
-def test_nothing_beats_serial_convincingly_so_serial_wins() -> None:
-    below_threshold = decide([SERIAL, figure("processes×2", 1.10, 1.05, 1.20)], "processes×2")
-    assert below_threshold.winner == SERIAL
-    assert "no measured model beats serial by 15%" in below_threshold.note
-    # A median past the threshold whose interval reaches serial's 1.00× is not convincing.
-    reaches_serial = decide([SERIAL, figure("threads×2", 1.30, 0.95, 1.60)], "threads×2")
-    assert reaches_serial.winner == SERIAL
-    assert "serial is cheaper (no pool at all)" in reaches_serial.note
-    assert reaches_serial.note.endswith("the prediction favoured threads×2")
+def figures(text: str) -> list[MeasuredFigure]:
+    """``"threads×2 1.90 [1.80–2.00], …"`` (as the note prints them), serial first."""
+    found = re.findall(r"(\S+) ([\d.]+)× \[([\d.]+)–([\d.]+)\]", text)
+    return [SERIAL, *(figure(label, float(m), float(lo), float(hi)) for label, m, lo, hi in found)]
 
 
-def test_overlapping_interpreters_and_processes_go_to_interpreters() -> None:
-    interpreters = figure("interpreters×2", 1.70, 1.50, 1.90)
-    decision = decide([SERIAL, figure("processes×2", 1.85, 1.60, 2.00), interpreters], "processes×2")
-    assert decision.winner == interpreters
-    assert "interpreters×2 is cheaper (one process" in decision.note
-
-
-def test_a_measured_model_beats_a_predicted_serial() -> None:
-    decision = decide([SERIAL, figure("threads×4", 2.50, 2.20, 2.80)], predicted_best="serial")
-    assert decision.winner.label == "threads×4"
-
-
-def test_a_confirmed_prediction_says_so() -> None:
-    decision = decide(
-        [SERIAL, figure("processes×2", 1.85, 1.75, 1.95), figure("threads×2", 0.95, 0.90, 1.00)],
+# What was measured, what the prediction favoured, the verdict, a piece of its note.
+DECISIONS = {
+    "measured threads beat predicted processes": (
+        "processes×2 1.40× [1.30–1.50], threads×2 1.90× [1.80–2.00]",
         "processes×2",
-    )
-    assert decision.winner.label == "processes×2"
-    assert decision.note.endswith("ahead of threads×2 0.95× [0.90–1.00], as predicted")
+        "threads×2",
+        "threads×2 1.90× [1.80–2.00] measured best, ahead of processes×2 1.40× [1.30–1.50]; "
+        "the prediction favoured processes×2",
+    ),
+    "below the threshold: serial": (
+        "processes×2 1.10× [1.05–1.20]",
+        "processes×2",
+        "serial",
+        "no measured model beats serial by 15%: the best, processes×2 1.10× [1.05–1.20]",
+    ),
+    "an interval reaching 1.00x is not convincing: serial": (
+        "threads×2 1.30× [0.95–1.60]",
+        "threads×2",
+        "serial",
+        "threads×2 1.30× [0.95–1.60] reaches serial's 1.00×; serial is cheaper (no pool at all)",
+    ),
+    "interpreters and processes overlap: interpreters": (
+        "processes×2 1.85× [1.60–2.00], interpreters×2 1.70× [1.50–1.90]",
+        "processes×2",
+        "interpreters×2",
+        "interpreters×2 is cheaper (one process: less memory and start-up)",
+    ),
+    "a measured model beats a predicted serial": (
+        "threads×4 2.50× [2.20–2.80]",
+        "serial",
+        "threads×4",
+        "threads×4 2.50× [2.20–2.80] measured best; the prediction favoured serial",
+    ),
+    "a confirmed prediction says so": (
+        "processes×2 1.85× [1.75–1.95], threads×2 0.95× [0.90–1.00]",
+        "processes×2",
+        "processes×2",
+        "ahead of threads×2 0.95× [0.90–1.00], as predicted",
+    ),
+    "equally cheap: the higher median": (
+        "asyncio×6 1.70× [1.55–1.90], threads×2 1.80× [1.60–2.00]",
+        "asyncio×6",
+        "threads×2",
+        "overlap; threads×2 measured higher at the same cost",
+    ),
+}
 
 
-def test_equally_cheap_models_go_to_the_higher_median() -> None:
-    threads = figure("threads×2", 1.80, 1.60, 2.00)
-    decision = decide([SERIAL, figure("asyncio×6", 1.70, 1.55, 1.90), threads], "asyncio×6")
-    assert decision.winner == threads
-    assert "overlap; threads×2 measured higher at the same cost" in decision.note
+@pytest.mark.parametrize(("measured", "predicted", "winner", "note"), DECISIONS.values(), ids=DECISIONS)
+def test_the_verdict_follows_the_measurement(measured: str, predicted: str, winner: str, note: str) -> None:
+    decision = decide(figures(measured), predicted)
+    assert decision.winner.label == winner
+    assert note in decision.note
 
 
 def test_decide_needs_serial() -> None:
