@@ -39,7 +39,8 @@ COST_ORDER = {
 starts in microseconds; sub-interpreters share one process; processes add memory, start-up
 and pickling. A model missing here counts as the dearest."""
 
-SERIAL_INTERVAL = (1.0, 1.0)
+SERIAL_SPEEDUP = 1.0
+"""Serial against itself: every one of its paired ratios is exactly this."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,15 @@ class MeasuredFigure:
 
 @dataclass(frozen=True)
 class Decision:
+    """What :func:`decide` found: the verdict among the measured models, and why."""
+
     winner: MeasuredFigure
     note: str
     """Why the measurement chose it, in one sentence (and the prediction where it disagreed)."""
 
 
 def _beats_serial(figure: MeasuredFigure) -> bool:
-    return figure.speedup >= WORTH_IT and figure.low > SERIAL_INTERVAL[1]
+    return figure.speedup >= WORTH_IT and figure.low > SERIAL_SPEEDUP
 
 
 def _why_preferred(cheap: MeasuredFigure, dear: MeasuredFigure) -> str:
