@@ -195,37 +195,20 @@ def _cells(predictions: list[Prediction], choice: Choice) -> list[Prediction]:
     return cells
 
 
-def _probe_builds(
-    baseline: InterpreterInfo,
+def _probe_other_builds(
     others: list[InterpreterInfo],
     spec: TargetSpec,
+    base: InterpreterProbes,
     settings: AdviseSettings,
     budget: Budget,
     cores: int,
     say: Progress,
     notes: list[str],
-) -> ModelInputs:
-    """The baseline's probes (they must succeed) and the other builds' (a failure is a note)."""
-    target = spec["target"]
-    say(f"probing {target} under {baseline.label}")
-    try:
-        base = probe_interpreter(
-            baseline,
-            spec,
-            Budget(min(budget.left(), BASELINE_PROBE_SHARE * settings.budget_s)),
-            cores,
-            processes=True,
-        )
-    except Unavailable as exc:
-        raise UsageError(f"{target} cannot run under {baseline.label}: {exc}") from None
-    except BudgetExhausted as exc:
-        raise WorkloadFailed(
-            f"{target}: the probes did not finish within --budget {settings.budget_s:g} s ({exc}); "
-            "one call may take longer than the budget allows: raise --budget or pass smaller arguments"
-        ) from None
+) -> list[InterpreterProbes]:
+    """The other builds' probes, paired with the baseline's: a build that fails is a note."""
     extra: list[InterpreterProbes] = []
     for other in others:
-        say(f"probing {target} under {other.label}")
+        say(f"probing {spec['target']} under {other.label}")
         try:
             sub = Budget(min(budget.left() * 0.5, OTHER_PROBE_SHARE * settings.budget_s))
             extra.append(
@@ -236,7 +219,7 @@ def _probe_builds(
         except (Unavailable, WorkloadFailed, BudgetExhausted, UsageError) as exc:
             first = str(exc).splitlines()[0]
             notes.append(f"{other.label} ({other.path}) not probed: {first}")
-    return inputs_from(base, extra, cores)
+    return extra
 
 
 def advise_target(
@@ -258,8 +241,25 @@ def advise_target(
     baseline, others, notes = interpreters_for(settings)
     with _arguments_file(args, kwargs) as args_path:
         spec: TargetSpec = {"target": target, "args_path": args_path, "sys_path": folders}
-        inputs = _probe_builds(baseline, others, spec, settings, budget, cores, say, notes)
-        calls = batch_calls(settings, inputs.baseline.call_s, cores)
+        say(f"probing {target} under {baseline.label}")
+        try:
+            base = probe_interpreter(
+                baseline,
+                spec,
+                Budget(min(budget.left(), BASELINE_PROBE_SHARE * settings.budget_s)),
+                cores,
+                processes=True,
+            )
+        except Unavailable as exc:
+            raise UsageError(f"{target} cannot run under {baseline.label}: {exc}") from None
+        except BudgetExhausted as exc:
+            raise WorkloadFailed(
+                f"{target}: the probes did not finish within --budget {settings.budget_s:g} s ({exc}); "
+                "one call may take longer than the budget allows: raise --budget or pass smaller arguments"
+            ) from None
+        extra = _probe_other_builds(others, spec, base, settings, budget, cores, say, notes)
+        inputs = inputs_from(base, extra, cores)
+        calls = batch_calls(settings, base.call_s, cores)
         calls, predictions, choice, planned = plan(inputs, calls, budget, fixed=settings.calls is not None)
         notes += planned
         cells = _cells(predictions, choice)
