@@ -1,4 +1,4 @@
-"""Per-group terminal tables: model × workers with time, paired speedup, CPU and memory."""
+"""Per-group terminal tables: model × workers with time, headline speedup, CPU and memory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._results.document import GroupEntry, InterpreterRef, ResultDocument, ResultRow
+from .._results.headline import headline_interval
 from .._results.stats import OTHER_LOAD_WARN_CORES, SPREAD_WARN, relative_spread
 from . import fmt
 from .interpreters import REENABLED_NOTE, build_text, label
@@ -66,14 +67,14 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
                     if reason not in footnotes:
                         footnotes.append(reason)
                     cell += f" [{footnotes.index(reason) + 1}]"
-                table.add_row(rec["model"], str(rec["workers"]), f"[dim]{escape(cell)}[/dim]")
+                table.add_row(escape(rec["model"]), str(rec["workers"]), f"[dim]{escape(cell)}[/dim]")
                 continue
             table.add_row(
-                rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
+                escape(rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else "")),
                 str(rec["workers"]),
                 fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
                 fmt.speedup_ci(rec),
-                _efficiency(rec),
+                fmt.efficiency(rec),
                 "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
                 f"{rec['cpu_s']['median']:.2f}",
                 fmt.seconds(rec["startup_s"]["median"]),
@@ -96,7 +97,7 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
         if interp["free_threaded"] and interp["gil_enabled"]:
             table.caption = escape(REENABLED_NOTE)
         if meta and meta["status"] == "failed":
-            table.caption = f"[red]group failed: {meta['reason']}[/red]"
+            table.caption = f"[red]{escape('group failed: ' + str(meta['reason']))}[/red]"
         console.print(table)
         # The whole reason once, under the table: wrapped into a cell it made rows dozens of lines tall.
         for number, reason in enumerate(footnotes, 1):
@@ -118,7 +119,7 @@ def _fidelity_notes(records: list[ResultRow]) -> list[str]:
     """How sure the row's figures are, said under the table rather than left to the JSON."""
     measured = [r for r in records if r["status"] == "ok" and r.get("rounds")]
     notes = []
-    intervals = [ci for r in measured if (ci := r.get("speedup_ci")) is not None]
+    intervals = [ci for r in measured if (ci := headline_interval(r)) is not None]
     levels = sorted({ci["level"] for ci in intervals})
     if levels:
         level = f"{levels[0]:.0%}" if len(levels) == 1 else f"{levels[0]:.0%}–{levels[-1]:.0%}"
@@ -139,11 +140,6 @@ def _fidelity_notes(records: list[ResultRow]) -> list[str]:
 def _busy(rec: ResultRow) -> bool:
     load = rec.get("other_cpu_cores")
     return bool(load and (load["max"] or 0.0) > OTHER_LOAD_WARN_CORES)
-
-
-def _efficiency(rec: ResultRow) -> str:
-    speedup = fmt.shown_speedup(rec)
-    return "—" if speedup is None else f"{speedup / rec['workers']:.0%}"
 
 
 def render_iteration_costs(console: Console, document: ResultDocument) -> None:
