@@ -103,7 +103,7 @@ def _best_io(records: list[ResultRow]) -> ResultRow | None:
 
 
 def _evidence(rec: ResultRow) -> str:
-    text = f"{rec['workload']} {fmt.speedup_ci(rec)} on {rec['workers']} workers"
+    text = f"{rec['workload']} {fmt.ratio(headline_speedup(rec))} on {rec['workers']} workers"
     load = rec.get("other_cpu_cores")
     other = (load["max"] if load else None) or 0.0
     if other > OTHER_LOAD_WARN_CORES:
