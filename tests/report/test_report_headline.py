@@ -64,10 +64,14 @@ def _parse_speedup(text: str) -> tuple[str, tuple[float, float] | None]:
     return match["figure"], (float(low), float(high)) if low and high else None
 
 
-def _check(renderer: str, seen: dict[RowId, str], intervals: dict[RowId, tuple[float, float] | None],
-           expected: dict[RowId, str]) -> None:  # fmt: skip
+Intervals = dict[RowId, tuple[float, float] | None]
+
+
+def _check(renderer: str, seen: dict[RowId, str], intervals: Intervals, expected: dict[RowId, str]) -> None:
+    """Each figure ``renderer`` showed is the row's headline, inside the interval shown beside it."""
     for rid, figure in seen.items():
-        assert figure == expected[rid], f"{renderer}, {rid}: shows {figure}×, the headline is {expected[rid]}×"
+        headline = expected[rid]
+        assert figure == headline, f"{renderer}, {rid}: shows {figure}×, the headline is {headline}×"
         interval = intervals.get(rid)
         if interval is not None:
             low, high = interval
@@ -108,7 +112,7 @@ def test_terminal_tables(document: dict[str, Any]) -> None:
     console = Console(file=io.StringIO(), width=260, record=True)
     render_group_tables(console, document)
     seen: dict[RowId, str] = {}
-    intervals: dict[RowId, tuple[float, float] | None] = {}
+    intervals: Intervals = {}
     group: tuple[str, str] | None = None
     column = None
     for line in console.export_text().splitlines():
@@ -168,7 +172,7 @@ def test_html_tables_and_glance(document: dict[str, Any]) -> None:
             continue
         column = headers.index("speedup [CI]")
         seen: dict[RowId, str] = {}
-        intervals: dict[RowId, tuple[float, float] | None] = {}
+        intervals: Intervals = {}
         for attrs, cells in rows:
             if "data-row" in attrs:
                 rid = by_key[attrs["data-row"]]
@@ -177,7 +181,8 @@ def test_html_tables_and_glance(document: dict[str, Any]) -> None:
         checked += len(seen)
     # Each row twice: in its group's table and in the table of every row.
     assert checked == 2 * len(_headlines(document))
-    glance = re.findall(r"<li><a href='#[^']*'>(\S+) \[(\S+)\]</a> [^<]*?best parallel cell ([^<]*)</li>", page)
+    item = r"<li><a href='#[^']*'>(\S+) \[(\S+)\]</a> [^<]*?best parallel cell ([^<]*)</li>"
+    glance = re.findall(item, page)
     assert len(glance) == len({(r["workload"], r["impl"]) for r in document["results"]})
     seen, intervals = {}, {}
     for workload, impl, text in glance:
@@ -266,7 +271,10 @@ def test_classic_table_terminal_and_cells(document: dict[str, Any]) -> None:
 
 
 def test_compare_json_and_table(
-    document: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    document: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     expected = _headlines(document)
     comparison = compare_documents(document, json.loads(json.dumps(document)))  # type: ignore[arg-type]
