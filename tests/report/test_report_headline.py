@@ -26,6 +26,7 @@ from gilwise._report import render_group_tables
 from gilwise._report.classic import classic_rows, render_classic
 from gilwise._report.html import render_html
 from gilwise._report.html_tables import row_key
+from gilwise._report.interpreters import render_interpreter_comparison
 from gilwise._report.plots import speedup_chart
 from gilwise._results.compare import compare_documents
 from gilwise._results.headline import headline_efficiency, headline_interval, headline_speedup
@@ -113,21 +114,26 @@ def test_terminal_tables(document: dict[str, Any]) -> None:
     render_group_tables(console, document)
     seen: dict[RowId, str] = {}
     intervals: Intervals = {}
+    efficiencies: dict[RowId, str] = {}
     group: tuple[str, str] | None = None
-    column = None
+    headers: list[str] = []
     for line in console.export_text().splitlines():
         title = re.match(r"(\S+) \[(\S+)\] \((?:cpu|io|mixed)\) — ", line)
         if title:
             group = (title[1], title[2])
         if line.startswith("┃"):
             headers = [h.strip() for h in line.strip("┃").split("┃")]
-            column = headers.index("speedup [CI]")
-        if line.startswith("│") and group and column is not None:
+        if line.startswith("│") and group and headers:
             cells = [c.strip() for c in line.strip("│").split("│")]
             rid = (*group, cells[0].split(" (")[0], int(cells[1]))
-            seen[rid], intervals[rid] = _parse_speedup(cells[column])
+            seen[rid], intervals[rid] = _parse_speedup(cells[headers.index("speedup [CI]")])
+            efficiencies[rid] = cells[headers.index("effic.")]
     assert set(seen) == set(_headlines(document))
     _check("terminal", seen, intervals, _headlines(document))
+    # Efficiency derives from the headline, not from the ratio of medians.
+    by_id = {_rid(r): r for r in document["results"]}
+    for rid, shown in efficiencies.items():
+        assert shown == f"{headline_speedup(by_id[rid]) / rid[3]:.0%}", (rid, shown)
 
 
 class _Tables(HTMLParser):
@@ -303,3 +309,30 @@ def test_compare_json_and_table(
     for row in json.loads((tmp_path / "c.json").read_text())["rows"]:
         rid = (row["workload"], row["impl"], row["model"], row["workers"])
         assert f"{row['a_speedup']:.2f}" == expected[rid]
+
+
+def test_interpreter_scaling_table(document: dict[str, Any]) -> None:
+    """The per-build scaling table (printed for free-threaded builds) shows the same headline."""
+    for rec in document["results"]:
+        rec["interpreter"].update(free_threaded=True, gil_enabled=False)
+    console = Console(file=io.StringIO(), width=300, record=True)
+    render_interpreter_comparison(console, document)  # type: ignore[arg-type]
+    seen: dict[RowId, str] = {}
+    intervals: Intervals = {}
+    group: tuple[str, str] | None = None
+    headers: list[str] = []
+    for line in console.export_text().splitlines():
+        title = re.match(r"(\S+) \[(\S+)\]: paired speedup over each build's own serial", line)
+        if title:
+            group, headers = (title[1], title[2]), []
+        if line.startswith("┃"):
+            headers = [h.strip() for h in line.strip("┃").split("┃")]
+        if line.startswith("│") and group and headers:
+            cells = [c.strip() for c in line.strip("│").split("│")]
+            for header, cell in zip(headers[1:], cells[1:], strict=True):
+                model, workers = header.split("×")
+                rid = (*group, model, int(workers))
+                seen[rid], intervals[rid] = _parse_speedup(cell.split(", start-up")[0])
+    expected = _headlines(document)
+    assert set(seen) == {rid for rid in expected if rid[2] in ("threads", "processes")}
+    _check("interpreter scaling", seen, intervals, expected)
