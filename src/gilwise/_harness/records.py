@@ -243,67 +243,52 @@ def group_records(group: Group, interval_s: float) -> list[ResultRow]:
     return [cell_record(group, cell, serial, interval_s) for cell in group.cells]
 
 
+REMEDIES = {
+    "busy": "other processes used up to {worst:.2f} cores during {n} cell(s) ({names}): "
+    "their times are inflated. Stop the other load (see `top`) and rerun.",
+    "steal": "the hypervisor took up to {worst:.2f} cores (steal time) during {n} cell(s) "
+    "({names}): this VM shares its CPUs. Rerun when it is quiet.",
+    "orchestrator": "gilwise's own orchestrator used up to {worst:.1%} of a core in a typical round "
+    "of {n} cell(s) ({names}), above the 1 % it is built to stay under: on a machine with few "
+    "cores that slows the parallel cells, not the serial one, so those speedups read low. "
+    "Rerun; if it persists, report it with the --json file.",
+    "spread": "repeats spread up to {worst:.0%} of the median (≥ 10 %) in {n} cell(s) "
+    "({names}). Trust the paired speedups over single times; for tighter numbers close other "
+    "programs and rerun with more --repeats.",
+}
+"""Each stability warning's message, in the order they are listed ({worst}: the worst cell's
+figure, {n}: how many cells, {names}: the worst few)."""
+
+
 def warnings_for(records: list[ResultRow]) -> list[RunWarning]:
     """Stability warnings with their remedy (pyperf style), one per kind listing the cells."""
     failed: list[str] = []
-    spread: list[tuple[str, float]] = []
-    busy: list[tuple[str, float]] = []
-    steal: list[tuple[str, float]] = []
-    orchestrator: list[tuple[str, float]] = []
+    flagged: dict[str, list[tuple[str, float]]] = {kind: [] for kind in REMEDIES}
     for rec in records:
         where = f"{rec['workload']}[{rec['impl']}] {rec['model']}×{rec['workers']}"
         if rec["status"] == "failed":
             failed.append(f"{where}: {rec['reason']}")
         if rec["status"] != "ok" or not rec.get("rounds"):
             continue
-        value = relative_spread(rec["wall_s"]["values"])
-        if value >= SPREAD_WARN:
-            spread.append((where, value))
-        other = rec["other_cpu_cores"]["max"] or 0.0
-        if other > OTHER_LOAD_WARN_CORES:
-            busy.append((where, other))
-        stolen = rec["steal_cores"]["max"] or 0.0
-        if stolen > OTHER_LOAD_WARN_CORES:
-            steal.append((where, stolen))
         # The typical round (median), as for the speedup: the memory-read rounds cost more
         # (their maximum is in the JSON), and the median paired speedup discounts them too.
         own_cpu = rec.get("orchestrator_cpu_cores")
-        own = (own_cpu["median"] if own_cpu else None) or 0.0
-        if own > ORCHESTRATOR_WARN_CORES:
-            orchestrator.append((where, own))
+        figures = {
+            "busy": (rec["other_cpu_cores"]["max"] or 0.0, OTHER_LOAD_WARN_CORES),
+            "steal": (rec["steal_cores"]["max"] or 0.0, OTHER_LOAD_WARN_CORES),
+            "orchestrator": ((own_cpu["median"] if own_cpu else None) or 0.0, ORCHESTRATOR_WARN_CORES),
+        }
+        for kind, (value, limit) in figures.items():
+            if value > limit:
+                flagged[kind].append((where, value))
+        spread = relative_spread(rec["wall_s"]["values"])
+        if spread >= SPREAD_WARN:
+            flagged["spread"].append((where, spread))
     found: list[RunWarning] = [
         {"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"} for item in failed
     ]
-    remedies = (
-        (
-            "busy",
-            busy,
-            "other processes used up to {worst:.2f} cores during {n} cell(s) ({names}): "
-            "their times are inflated. Stop the other load (see `top`) and rerun.",
-        ),
-        (
-            "steal",
-            steal,
-            "the hypervisor took up to {worst:.2f} cores (steal time) during {n} cell(s) "
-            "({names}): this VM shares its CPUs. Rerun when it is quiet.",
-        ),
-        (
-            "orchestrator",
-            orchestrator,
-            "gilwise's own orchestrator used up to {worst:.1%} of a core in a typical round of "
-            "{n} cell(s) ({names}), above the 1 % it is built to stay under: on a machine with few "
-            "cores that slows the parallel cells, not the serial one, so those speedups read low. "
-            "Rerun; if it persists, report it with the --json file.",
-        ),
-        (
-            "spread",
-            spread,
-            "repeats spread up to {worst:.0%} of the median (≥ 10 %) in {n} cell(s) "
-            "({names}). Trust the paired speedups over single times; for tighter numbers close other "
-            "programs and rerun with more --repeats.",
-        ),
-    )
-    for kind, items, template in remedies:
+    for kind, template in REMEDIES.items():
+        items = flagged[kind]
         if items:
             message = template.format(worst=max(v for _, v in items), n=len(items), names=_names(items))
             found.append({"kind": kind, "cells": [w for w, _ in items], "message": message})
