@@ -59,7 +59,7 @@ function draw() {
   Plotly.react("chart-cpu", [
     { x: times, y: series((m) => m.server_cores), name: "server process", mode: "lines", line: { color: "#e67e22", width: 2 } },
     { x: times, y: series((m) => m.worker_cores), name: "offload workers", mode: "lines", line: { color: "#1e8449", width: 2 } },
-    { x: times, y: series((m) => m.busy_cores), name: "all its cores", mode: "lines", line: { color: "#7f8c8d", dash: "dot" } },
+    { x: times, y: series((m) => m.busy_cores), name: "all processes, its cores", mode: "lines", line: { color: "#7f8c8d", dash: "dot" } },
   ], timeLayout({ yaxis: { range: [0, cores * 1.05], title: { text: "cores" } } }, true), config);
 
   Plotly.react("chart-lag", [
