@@ -66,30 +66,24 @@ def test_a_small_quota_still_leaves_one_core(tmp_path: Path) -> None:
     assert usable_cores(root, EIGHT) == 1
 
 
+def _v1(root: Path, cgroup: str, mount: str, quota_us: dict[str, int]) -> Path:
+    """A cgroup v1 cpu controller mounted at ``mount``: ``quota_us`` per level (period 0.1 s)."""
+    files = {"proc/self/cgroup": cgroup}
+    for level, quota in quota_us.items():
+        files[f"{mount}/{level}/cpu.cfs_quota_us".replace("//", "/")] = f"{quota}\n"
+        files[f"{mount}/{level}/cpu.cfs_period_us".replace("//", "/")] = "100000\n"
+    return _tree(root, files)
+
+
 def test_v1_cfs_quota_along_the_cpu_controller_path(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
-        {
-            "proc/self/cgroup": "5:memory:/other\n4:cpu,cpuacct:/kubepods/pod1\n0::/\n",
-            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
-            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
-            "sys/fs/cgroup/cpu,cpuacct/kubepods/pod1/cpu.cfs_quota_us": "350000\n",
-            "sys/fs/cgroup/cpu,cpuacct/kubepods/pod1/cpu.cfs_period_us": "100000\n",
-        },
-    )
+    cgroup = "5:memory:/other\n4:cpu,cpuacct:/kubepods/pod1\n0::/\n"
+    root = _v1(tmp_path, cgroup, "sys/fs/cgroup/cpu,cpuacct", {"": -1, "kubepods/pod1": 350000})
     assert cpu_limit(root) == pytest.approx(3.5)
     assert usable_cores(root, EIGHT) == 4
 
 
 def test_v1_minus_one_is_no_quota(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
-        {
-            "proc/self/cgroup": "1:cpu:/\n",
-            "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n",
-            "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
-        },
-    )
+    root = _v1(tmp_path, "1:cpu:/\n", "sys/fs/cgroup/cpu", {"": -1})
     assert cpu_limit(root) is None
     assert usable_cores(root, EIGHT) == 8
 

@@ -20,13 +20,6 @@ Pid = int | str
 
 
 @dataclass(frozen=True)
-class ThreadTimes:
-    tid: int
-    comm: str
-    cpu_s: float
-
-
-@dataclass(frozen=True)
 class ProcessMemory:
     """One process's memory in bytes."""
 
@@ -137,6 +130,16 @@ def require_process(pid: int) -> None:
     with open(f"/proc/{pid}/stat", "rb") as f:
         f.read()
     os.listdir(f"/proc/{pid}/task")
+
+
+@dataclass(frozen=True)
+class ThreadTimes:
+    """One thread's CPU time so far (user + system, in seconds)."""
+
+    tid: int
+    comm: str
+    """Its name as the kernel keeps it (15 bytes at most)."""
+    cpu_s: float
 
 
 def thread_times(pid: Pid) -> dict[int, ThreadTimes]:
