@@ -60,6 +60,18 @@ def test_v2_a_path_the_mount_does_not_show_falls_back_to_the_mount_root(tmp_path
     assert usable_cores(root, EIGHT) == 2
 
 
+def test_a_path_outside_the_cgroup_namespace_never_leaves_the_mount(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "proc/self/cgroup": "0::/../../escaped\n",
+            "sys/fs/cgroup/cpu.max": "400000 100000\n",
+            "sys/escaped/cpu.max": "100000 100000\n",  # what "/sys/fs/cgroup/../../escaped" names
+        },
+    )
+    assert cpu_limit(root) == pytest.approx(4.0)
+
+
 def test_a_small_quota_still_leaves_one_core(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"sys/fs/cgroup/cpu.max": "10000 100000\n"})
     assert cpu_limit(root) == pytest.approx(0.1)

@@ -6,7 +6,7 @@ tightest quota wins. The path comes from ``/proc/self/cgroup``; where the mount 
 different view (a cgroup namespace: the path reads ``/``; or a container that mounts only its
 own cgroup), the levels that do not exist are skipped and the mount's root is still read.
 
-Every reader takes ``root``, the file system root the kernel files are read under, so tests
+``cpu_limit`` takes ``root``, the file system root the kernel's files are read under, so tests
 lay out a fake ``proc/self/cgroup`` and ``sys/fs/cgroup`` in a temporary folder (None: the
 real root, ``root.HOST_ROOT``).
 """
@@ -63,6 +63,8 @@ def _cgroup_paths(root: Path) -> dict[str, str]:
 def _levels(mount: Path, cgroup_path: str) -> list[Path]:
     """The directories of a cgroup path under its mount, deepest first, the mount's root last."""
     parts = PurePosixPath("/", cgroup_path.strip()).parts[1:]
+    if ".." in parts:  # a cgroup outside this namespace's root: only the mount's root is ours
+        parts = ()
     return [mount.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from .proc import CLOCK_TICK_S
+
 
 class CoreBusyCounters:
     """Cumulative busy and steal seconds of the given cores: /proc/stat, else psutil."""
@@ -16,7 +18,7 @@ class CoreBusyCounters:
     def __init__(self, cores: list[int], path: str = "/proc/stat") -> None:
         self.cores = cores
         self._names = {f"cpu{c}".encode(): i for i, c in enumerate(cores)}
-        self._tick = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+        self._tick = CLOCK_TICK_S
         try:
             self._fd: int | None = os.open(path, os.O_RDONLY)
         except OSError:
