@@ -11,10 +11,10 @@ where intervals overlap); :mod:`.verdict` holds the typed report. :mod:`.program
 whole running process (``--pid``, ``-- python SCRIPT``): per-thread CPU from ``/proc`` and
 py-spy's GIL samples.
 
-May import ``_harness`` (launching workers, the CPU sampler, ``usable_cores``), ``_pythons``,
-``_results`` (statistics) and ``_exceptions``; never ``_report``, ``_cli`` or ``_service``:
-advise returns records, the report package renders them. ``worker`` and ``protocol`` are
-stdlib-only (they run under any CPython with gilwise on PYTHONPATH).
+May import ``_harness`` (launching workers, the CPU sampler), ``_system`` (``usable_cores``,
+``/proc``), ``_pythons``, ``_results`` (statistics) and ``_exceptions``; never ``_report``,
+``_cli`` or ``_service``: advise returns records, the report package renders them. ``worker``
+and ``protocol`` are stdlib-only (they run under any CPython with gilwise on PYTHONPATH).
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import UsageError, WorkloadFailed
-from .._harness.machine import describe_machine, usable_cores
+from .._harness.machine import describe_machine
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
+from .._system import usable_cores
 from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
 from .decide import verified_choice
