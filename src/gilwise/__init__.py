@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ._offload import Executor as Executor
     from ._offload import Offloader as Offloader
     from ._offload import OffloadStatistics as OffloadStatistics
+    from ._offload import PoolConfig as PoolConfig
     from ._offload import cpu_bound as cpu_bound
     from ._offload import io_bound as io_bound
     from ._offload import offload as offload
@@ -49,7 +50,7 @@ del TYPE_CHECKING  # not a public name
 
 __version__ = "0.1.0"
 
-_LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"}
+_LAZY = {"Executor", "OffloadStatistics", "Offloader", "PoolConfig", "cpu_bound", "io_bound", "offload"}
 _LAZY_ADVISE = {"AdviseReport", "AdviseSettings", "ProgramReport", "advise"}
 """Loaded on first use like the offload names: advise pulls in the harness and psutil."""
 _LAZY_ERRORS = {"Unpicklable", "WorkerCrashed"}
@@ -104,6 +105,7 @@ __all__ = [
     "OffloadTimeout",
     "Offloader",
     "Overloaded",
+    "PoolConfig",
     "ProgramReport",
     "Unpicklable",
     "UsageError",

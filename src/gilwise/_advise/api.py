@@ -203,7 +203,9 @@ def advise_target(
 ) -> AdviseReport:
     """The whole advise run for ``"module:function"`` called with ``args`` / ``kwargs``."""
     if settings.budget_s <= 0:
-        raise UsageError(f"--budget must be positive, got {settings.budget_s:g}")
+        raise UsageError(
+            "must be a positive number of seconds", parameter="budget_s", value=settings.budget_s
+        )
     budget = Budget(settings.budget_s)
     say = progress or (lambda _message: None)
     cores = usable_cores()
@@ -224,8 +226,9 @@ def advise_target(
             raise UsageError(f"{target} cannot run under {baseline.label}: {exc}") from None
         except BudgetExhausted as exc:
             raise WorkloadFailed(
-                f"{target}: the probes did not finish within --budget {settings.budget_s:g} s ({exc}); "
-                "one call may take longer than the budget allows: raise --budget or pass smaller arguments"
+                f"{target}: the probes did not finish within the budget of {settings.budget_s:g} s "
+                f"({exc}); one call may take longer than the budget allows: raise the budget "
+                "(`gilwise advise --budget S`, or AdviseSettings(budget_s=S)) or pass smaller arguments"
             ) from None
         extra: list[InterpreterProbes] = []
         for other in others:

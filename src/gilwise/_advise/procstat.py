@@ -20,7 +20,7 @@ class ThreadTimes:
 def check_pid(pid: int) -> None:
     """A clear usage error when the process does not exist or cannot be read."""
     if pid <= 0:
-        raise UsageError(f"--pid {pid} is not a process id (a positive whole number)")
+        raise UsageError("not a process id (a positive whole number)", parameter="pid", value=pid)
     try:
         with open(f"/proc/{pid}/stat") as f:
             f.read()

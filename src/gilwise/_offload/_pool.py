@@ -39,6 +39,7 @@ from typing import Any
 
 from .._exceptions import Unpicklable, UsageError, WorkerCrashed
 from . import _worker
+from ._config import PoolConfig
 from ._failures import crash_error, remote_error, timeout_error
 from ._loop_replies import LoopReplies, ReaderHost
 from ._process import (
@@ -62,17 +63,8 @@ _STOP_FRAME = _worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0]
 class WorkerPool(LoopReplies):
     """A fixed number of warm worker processes that survive each other's deaths."""
 
-    def __init__(
-        self,
-        workers: int,
-        *,
-        python: str | None = None,
-        initializer: Callable[..., object] | None = None,
-        initargs: Sequence[Any] = (),
-        max_tasks_per_child: int | None = None,
-        shm_threshold: int = _worker.DEFAULT_THRESHOLD,
-        shm_cache_bytes: int = 256 << 20,
-    ) -> None:
+    def __init__(self, config: PoolConfig) -> None:
+        """``config.workers`` must be set (``Runtime`` fills in the default: ``PoolConfig.sized``)."""
         worker_side = sys.modules.get("_gilwise_offload_worker")
         if worker_side is not None and getattr(worker_side, "BOOTSTRAPPING", False):
             raise UsageError(
@@ -80,24 +72,23 @@ class WorkerPool(LoopReplies):
                 "Likely cause: the script creates an Offloader or Executor at import time. "
                 "Fix: protect the entry point with `if __name__ == '__main__':`."
             )
-        if workers < 1:
-            raise ValueError(f"workers={workers}: a pool needs at least one worker process")
-        if max_tasks_per_child is not None and max_tasks_per_child < 1:
-            raise ValueError(f"max_tasks_per_child={max_tasks_per_child} must be >= 1")
-        self.size, self.python = workers, python or sys.executable
-        self.max_tasks_per_child = max_tasks_per_child
+        if config.workers is None or config.backend != "process":
+            raise ValueError(f"a WorkerPool needs a process backend of a known size, not {config!r}")
+        self.config = config
+        self.size, self.python = config.workers, config.python or sys.executable
+        self.max_tasks_per_child = config.max_tasks_per_child
         self.counters = PoolCounters()
         self._prefix = f"gilwise-{os.getpid()}-{next(_pool_ids)}"
-        self._segments = SegmentCache(f"{self._prefix}-p", shm_cache_bytes)
-        self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold, self._segments.alloc)
+        self._segments = SegmentCache(f"{self._prefix}-p", config.shm_cache_bytes)
+        self._encoder = _worker.Encoder(f"{self._prefix}-p", config.shm_threshold, self._segments.alloc)
         self._encoder_lock = threading.Lock()
         self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
         init = (
             preparation_data(self.python),
             self._prefix,
-            shm_threshold,
-            initializer,
-            tuple(initargs),
+            config.shm_threshold,
+            config.initializer,
+            tuple(config.initargs),
         )
         try:
             self._init_frame = self._encoder.encode(init)[0]
