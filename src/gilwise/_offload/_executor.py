@@ -82,9 +82,12 @@ class Executor(_Executor):
                 cluster_reruns=cluster_reruns,
             )
         except UsageError as exc:
-            if exc.parameter != "workers" or config is not None:
+            too_few = exc.parameter == "workers" and isinstance(exc.value, int) and exc.value < 1
+            if not too_few or config is not None:
                 raise
-            raise UsageError(exc.problem, parameter="max_workers", value=exc.value) from None
+            # The keyword here is max_workers, and code written for ProcessPoolExecutor (and
+            # CPython's own executor tests) matches its very words.
+            raise UsageError("max_workers must be greater than 0") from None
         self._route = route
         self._runtime = Runtime(self.config)
         self._shutdown_lock = threading.Lock()
