@@ -60,7 +60,9 @@ class UsageError(GilwiseError, ValueError):
     def __str__(self) -> str:
         if self.parameter is None:
             return self.problem
-        name = self.parameter if self.value is None else f"{self.parameter}={self.value!r}"
+        # A path reads '/a/b', not PosixPath('/a/b').
+        value = str(self.value) if hasattr(self.value, "__fspath__") else self.value
+        name = self.parameter if value is None else f"{self.parameter}={value!r}"
         return f"{name}: {self.problem}"
 
 

@@ -19,14 +19,18 @@ from .._exceptions import UsageError
 FLAG_OF_PARAMETER = MappingProxyType(
     {
         "budget_s": "--budget",
+        "db_path": "--db",
         "duration_s": "--duration",
+        "history_path": "--history",
         "host": "--host",
         "html_path": "--html",
         "intervals": "--interval",
         "mix": "--mix",
+        "no_history": "--no-history",
         "pid": "--pid",
         "python": "--python",
         "token": "--token",
+        "workers": "--workers",
     }
 )
 

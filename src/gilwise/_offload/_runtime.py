@@ -162,7 +162,7 @@ def _dask_pool(config: PoolConfig) -> DaskPool:
     except ImportError as exc:
         raise UsageError(
             f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]' "
-            "(in a gilwise checkout: uv sync --extra dask)."
+            "(in a gilwise checkout: `uv sync --extra dask`)."
         ) from exc
     return DaskPool(config, default_workers=default_workers())
 

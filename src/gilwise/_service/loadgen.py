@@ -81,7 +81,7 @@ def parse_mix(text: str) -> list[str]:
             )
         if times and (not times.isdigit() or not 1 <= int(times) <= 256):
             raise UsageError(
-                f"{raw.strip()!r}: the count after ':' must be 1 to 256", parameter="mix", value=text
+                f"the count after ':' in {raw.strip()!r} must be 1 to 256", parameter="mix", value=text
             )
         slots += [name] * int(times or 1)
     if not slots:

@@ -135,8 +135,10 @@ class EventStore:
         if row is None or row[0] != SCHEMA_VERSION:
             found = "an older layout" if row is None else f"layout {row[0]}"
             raise UsageError(
-                f"the event database {self.path} has {found}, this gilwise reads layout "
-                f"{SCHEMA_VERSION}; pass --db with a new file (or remove that one)."
+                f"the event database has {found}, this gilwise reads layout {SCHEMA_VERSION}; "
+                "pass `db_path` with a new file (or remove that one).",
+                parameter="db_path",
+                value=self.path,
             )
 
     def user_name(self, user_id: int) -> str:
