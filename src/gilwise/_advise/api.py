@@ -142,12 +142,18 @@ def interpreters_for(settings: AdviseSettings) -> tuple[InterpreterInfo, list[In
             others.append(max(free, key=lambda i: i.version_info))
         else:
             notes.append(
-                "no free-threaded CPython found here (scripts/build-free-threaded-python.sh builds one)"
+                "no free-threaded CPython found here (`uv python install 3.13t` installs one; "
+                "in a gilwise checkout, scripts/build-free-threaded-python.sh builds one)"
             )
     pools = [i for i in found if i.version_info >= INTERPRETER_POOL_VERSION and not i.free_threaded]
     probed = [baseline, *others]
     if not any(i.version_info >= INTERPRETER_POOL_VERSION for i in probed):
-        where = f"found here: {pools[-1].path}; add it with --python" if pools else "none found here"
+        where = (
+            f"found here: {pools[-1].path}; add it with `gilwise advise --python PATH` or "
+            "AdviseSettings(pythons=(PATH,))"
+            if pools
+            else "none found here"
+        )
         notes.append(
             f"sub-interpreter pools (InterpreterPoolExecutor) need CPython 3.14+, not probed ({where})"
         )
