@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import math
 import pickle
 from typing import Any
@@ -128,3 +129,13 @@ def test_a_keyword_left_at_its_default_defers_to_config() -> None:
 def test_executor_keeps_process_pool_executors_words() -> None:
     with pytest.raises(ValueError, match="max_workers must be greater than 0"):
         Executor(0)
+
+
+def test_the_front_ends_keywords_are_the_configs_fields() -> None:
+    # The front ends hand their locals() to PoolConfig.from_keywords, which takes the names
+    # that are settings: a keyword spelled differently from its field would be dropped.
+    fields = {field.name for field in dataclasses.fields(PoolConfig)}
+    offloader = set(inspect.signature(Offloader).parameters) - {"max_pending", "overload", "config"}
+    assert fields - offloader == {"shm_cache_bytes"}, "only config= sets the segment cache"
+    executor = set(inspect.signature(Executor).parameters) - {"max_workers", "route", "mp_context", "config"}
+    assert executor < fields

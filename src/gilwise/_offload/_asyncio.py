@@ -75,22 +75,7 @@ class Offloader:
     ) -> None:
         if overload not in ("wait", "raise"):
             raise UsageError("valid policies are 'wait' and 'raise'", parameter="overload", value=overload)
-        self.config = PoolConfig.from_keywords(
-            config,
-            workers=workers,
-            timeout=timeout,
-            retries=retries,
-            io_threads=io_threads,
-            native_threads=native_threads,
-            initializer=initializer,
-            initargs=initargs,
-            max_tasks_per_child=max_tasks_per_child,
-            python=python,
-            shm_threshold=shm_threshold,
-            backend=backend,
-            address=address,
-            cluster_reruns=cluster_reruns,
-        )
+        self.config = PoolConfig.from_keywords(config, locals())  # the signature lists them once
         self._overload = overload
         self._admission = Admission(max_pending)
         self._runtime: Runtime | None = None

@@ -131,17 +131,27 @@ class PoolConfig:
             )
 
     @classmethod
-    def from_keywords(cls, config: PoolConfig | None, **keywords: Any) -> PoolConfig:
-        """The front ends' one way in: their keywords, or ``config`` whole.
+    def from_keywords(
+        cls, config: PoolConfig | None, arguments: Mapping[str, Any], *, workers: str = "workers"
+    ) -> PoolConfig:
+        """The front ends' one way in: their keyword arguments, or ``config`` whole.
 
-        Given both, a keyword left at its default defers to ``config``; one set to anything
-        else is refused, since the caller said two things about the same setting.
+        ``arguments`` is the front end's ``locals()`` at the top of its ``__init__``: its
+        signature is then the one list of its keywords, and the names that are settings are
+        taken from it (``workers`` names the keyword that sets the worker count: ``Executor``
+        calls it ``max_workers``). Given both, a keyword left at its default defers to
+        ``config``; one set to anything else is refused, since the caller said two things
+        about the same setting.
         """
+        keywords = {name: arguments[name] for name in _DEFAULTS if name in arguments}
+        keywords["workers"] = arguments[workers]
         if config is None:
             return cls(**keywords)
         conflicting = {name: value for name, value in keywords.items() if not _is_default(name, value)}
         if conflicting:
-            given = ", ".join(f"{name}={value!r}" for name, value in conflicting.items())
+            given = ", ".join(
+                f"{workers if name == 'workers' else name}={value!r}" for name, value in conflicting.items()
+            )
             raise UsageError(
                 f"{given} given beside config=: say each setting once. Fix: "
                 f"dataclasses.replace(config, {given}), or drop config=."

@@ -69,18 +69,7 @@ class Executor(_Executor):
                 "Fix: pass mp_context=None (or a 'spawn' / 'forkserver' context)."
             )
         try:
-            self.config = PoolConfig.from_keywords(
-                config,
-                workers=max_workers,
-                timeout=timeout,
-                retries=retries,
-                initializer=initializer,
-                initargs=initargs,
-                max_tasks_per_child=max_tasks_per_child,
-                backend=backend,
-                address=address,
-                cluster_reruns=cluster_reruns,
-            )
+            self.config = PoolConfig.from_keywords(config, locals(), workers="max_workers")
         except UsageError as exc:
             too_few = exc.parameter == "workers" and isinstance(exc.value, int) and exc.value < 1
             if not too_few or config is not None:
