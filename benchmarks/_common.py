@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gilwise._results.stats import summary as stats
+from gilwise._system import usable_cores
 
 __all__ = [
     "RESULTS",
@@ -39,7 +40,7 @@ def machine_summary() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "usable_cores": len(os.sched_getaffinity(0)),
+        "usable_cores": usable_cores(),
         "loadavg": os.getloadavg(),
     }
 

@@ -65,6 +65,8 @@ def run_case(case: Case, budget: float) -> dict[str, Any]:
         "verdict": doc["recommended"]["model"],
         "workers": doc["recommended"]["workers"],
         "right_verdict": doc["recommended"]["model"] in case.expected,
+        "predicted_best": doc["recommended"]["predicted_best"],
+        "decision": doc["recommended"]["decision"],
         "verified": [
             {
                 k: p[k]

@@ -25,15 +25,8 @@ from collections.abc import Callable
 
 from _common import save, stats, table
 from gilwise._harness.launch import run_worker
-from gilwise._harness.sampler import (
-    DEFAULT_INTERVAL_S,
-    CpuSampler,
-    TreeMemory,
-    _CoreCounters,
-    _peak_rss,
-    _shares,
-    affinity_cores,
-)
+from gilwise._harness.sampler import DEFAULT_INTERVAL_S, CpuSampler, TreeMemory
+from gilwise._system import CoreBusyCounters, affinity_cores, peak_rss, pss_uss
 
 BARE = """
 import math, time
@@ -86,7 +79,7 @@ def sampler_costs() -> None:
         time.sleep(0.5)
         tree = TreeMemory(proc.pid)
         members = tree.members()
-        counters = _CoreCounters(affinity_cores())
+        counters = CoreBusyCounters(affinity_cores())
 
         def walk() -> int:
             root = psutil.Process(proc.pid)
@@ -97,8 +90,8 @@ def sampler_costs() -> None:
             "session scan of pids >= the worker's (TreeMemory.members)": _per_call_us(
                 lambda: TreeMemory(proc.pid).members(), 200
             ),
-            "VmHWM of one process": _per_call_us(lambda: _peak_rss(proc.pid), 500),
-            "smaps_rollup of one process": _per_call_us(lambda: _shares(proc.pid), 200),
+            "VmHWM of one process": _per_call_us(lambda: peak_rss(proc.pid), 500),
+            "smaps_rollup of one process": _per_call_us(lambda: pss_uss(proc.pid), 200),
             "a whole memory read of the tree": _per_call_us(lambda: tree.read(time.monotonic()), 100),
             "/proc/stat through the kept-open fd": _per_call_us(counters.read, 1000),
         }

@@ -33,6 +33,7 @@ from typing import Any
 
 from gilwise import _native
 from gilwise._native import _library
+from gilwise._system import cpu_model, usable_cores
 
 Cell = Callable[[], float]  # runs once, returns seconds (or ns per call)
 
@@ -233,22 +234,14 @@ def fmt(s: dict[str, Any], scale: float = 1.0, digits: int = 1) -> str:
 
 
 def machine() -> dict[str, Any]:
-    cpu_model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
         "python": sys.version.split()[0],
         "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)()),
         "executable": sys.executable,
         "platform": platform.platform(),
-        "cpu_model": cpu_model,
-        "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model(),
+        "usable_cores": usable_cores(),
     }
 
 

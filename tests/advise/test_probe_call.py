@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gilwise._advise.probe_call import probe_call, probe_gil, probe_thread_start, runqueue_wait_s
+from gilwise._advise.probe_call import probe_call, probe_gil, probe_thread_start
+from gilwise._system import runqueue_wait_s
 
 DATA = bytes(range(256)) * 8192  # 2 MiB
 

@@ -11,6 +11,7 @@ import pytest
 from gilwise._report import svg
 from gilwise._report.html import render_html, write_html
 from gilwise._report.html_tables import row_key
+from gilwise._results.headline import headline_speedup
 from gilwise.cli import main
 from sample_documents import default_document, parse_page
 
@@ -61,7 +62,7 @@ def test_page_embeds_the_document_and_the_figures_it_shows() -> None:
     page = render_html(doc)
     assert json.loads(parse_page(page).json_text) == doc
     threads = next(r for r in doc["results"] if r["workload"] == "sqrt_log" and r["model"] == "threads")
-    assert f"{threads['speedup']:.2f}×" in page
+    assert f"<b>{headline_speedup(threads):.2f}×</b>" in page
     for warning in doc["warnings"]:
         assert warning["message"].replace("`", "") in page.replace("`", "").replace("&#x27;", "'")
     assert "C/C++ threads vs Python threads vs multiprocessing" in page

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 
 from rich.console import Console
 
 from gilwise._report import fmt, render_group_tables
+from gilwise._report.classic import render_classic
 from gilwise._results.document import ResultDocument, ResultRow
 from sample_documents import default_document
 
@@ -42,9 +44,10 @@ def test_interval_uncertain_mark_and_uss() -> None:
     assert fmt.worker_memory(row) == "1.0 MiB"
     steady = _with_fidelity_fields(row, uncertain=False)
     assert fmt.speedup_ci(steady) == "1.80× [1.50–2.00]"
-    # A file written before intervals existed: [min–max] of the paired ratios, RSS named as such.
+    # A file written before intervals existed: the interval the harness would have stored (the
+    # sign test over its paired ratios: [min–max] for 3 rounds, wider than ±10 % here, so ?).
     old = _measured(default_document(), "processes")
-    assert fmt.speedup_ci(old) == fmt.paired(old.get("speedup_paired"))
+    assert fmt.speedup_ci(old) == fmt.paired(old.get("speedup_paired")) + " ?"
     assert fmt.worker_memory(old).endswith("RSS") or fmt.worker_memory(old) == "—"
 
 
@@ -63,3 +66,27 @@ def test_table_caption_states_level_orchestrator_and_unjudged_load() -> None:
     assert "gilwise's orchestrator used at most 0.60% of a core" in text
     assert f"other load {short['model']}×{short['workers']}: " in text
     assert "USS/worker" in text and "other load" in text
+
+
+def test_names_with_brackets_print_literally() -> None:
+    """Workload names, notes, interpreter paths and reasons are text, not rich markup."""
+    document = default_document()
+    path = "/opt/[red]py[/red]/bin/python"
+    for rec in document["results"]:
+        rec["workload"] = rec["workload"] + "[bold]"
+        rec["notes"] = ["[dim]pinned"]
+    second = copy.deepcopy(document["results"][:4])
+    for rec in second:
+        rec["interpreter"]["path"] = path
+    document["results"] += second
+    group = document["groups"][0]
+    group.update(workload=group["workload"] + "[bold]", status="failed", reason="worker died [i]twice[/i]")
+    console = Console(file=io.StringIO(), width=400, record=True)
+    render_group_tables(console, document)
+    render_classic(console, document)
+    text = console.export_text()
+    assert "sqrt_log[bold] [python] (cpu)" in text
+    assert "threads ([dim]pinned)" in text
+    assert f"— {path}" in text
+    assert "group failed: worker died [i]twice[/i]" in text
+    assert re.search(r"\w+\[bold\] \d+\.\d\d× on 2 workers", text)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from service_process import Service, make_events, running_service, service_env
 
+from gilwise._system import usable_cores
 from gilwise.cli import main
 
 
@@ -46,6 +47,7 @@ def test_live_sends_a_message_every_second_with_every_series(service: Service) -
         "cluster_error": None,
     }
     assert set(last) >= {"t", "busy_cores", "server_cores", "worker_cores", "events_per_s", "latency_ms"}
+    assert last["usable_cores"] == usable_cores()  # the server counts cores as the rest of gilwise
     times = [m["t"] for m in got]
     assert times == sorted(times) and all(0.5 < float(m["interval_s"]) < 2.5 for m in got[1:])  # type: ignore[arg-type]
 

@@ -4,15 +4,17 @@ One call of a function is the unit of work. :mod:`.probes` measures it in fresh 
 processes (:mod:`.worker`, stdlib-only, any ``--python``): CPU time / wall time, the GIL-held
 fraction (a probe thread's scheduling delay, as gil_load does), pickled sizes and times,
 pool start-up, short scaling runs of threads and processes. :mod:`.costmodel` predicts each
-model's speedup from those probes alone; :mod:`.verify` benches the recommended model and
-the runner-up for real (fresh worker per cell, round-robin rounds, paired ratios);
-:mod:`.verdict` holds the typed report. :mod:`.program` looks at a whole running process
-(``--pid``, ``-- python SCRIPT``): per-thread CPU from ``/proc`` and py-spy's GIL samples.
+model's speedup from those probes alone; :mod:`.choose` picks from the predictions what to
+verify; :mod:`.verify` benches those models for real (fresh worker per cell, round-robin
+rounds, paired ratios); :mod:`.decide` makes the best measured model the verdict (the cheaper
+where intervals overlap); :mod:`.verdict` holds the typed report. :mod:`.program` looks at a
+whole running process (``--pid``, ``-- python SCRIPT``): per-thread CPU from ``/proc`` and
+py-spy's GIL samples.
 
-May import ``_harness`` (launching workers, the CPU sampler, ``usable_cores``), ``_pythons``,
-``_results`` (statistics) and ``_exceptions``; never ``_report``, ``_cli`` or ``_service``:
-advise returns records, the report package renders them. ``worker`` and ``protocol`` are
-stdlib-only (they run under any CPython with gilwise on PYTHONPATH).
+May import ``_harness`` (launching workers, the CPU sampler), ``_system`` (``usable_cores``,
+``/proc``), ``_pythons``, ``_results`` (statistics) and ``_exceptions``; never ``_report``,
+``_cli`` or ``_service``: advise returns records, the report package renders them. ``worker``
+and ``protocol`` are stdlib-only (they run under any CPython with gilwise on PYTHONPATH).
 """
 
 from __future__ import annotations

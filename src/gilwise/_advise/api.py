@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import UsageError, WorkloadFailed
-from .._harness.machine import describe_machine, usable_cores
+from .._harness.machine import describe_machine
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
+from .._system import usable_cores
 from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
+from .decide import verified_choice
+from .fmt import model_label
 from .probes import (
     INTERPRETER_POOL_VERSION,
     Budget,
@@ -199,6 +202,33 @@ def _cells(predictions: list[Prediction], choice: Choice) -> list[Prediction]:
     return cells
 
 
+def _probe_other_builds(
+    others: list[InterpreterInfo],
+    spec: TargetSpec,
+    base: InterpreterProbes,
+    settings: AdviseSettings,
+    budget: Budget,
+    cores: int,
+    say: Progress,
+    notes: list[str],
+) -> list[InterpreterProbes]:
+    """The other builds' probes, paired with the baseline's: a build that fails is a note."""
+    extra: list[InterpreterProbes] = []
+    for other in others:
+        say(f"probing {spec['target']} under {other.label}")
+        try:
+            sub = Budget(min(budget.left() * 0.5, OTHER_PROBE_SHARE * settings.budget_s))
+            extra.append(
+                probe_interpreter(
+                    other, spec, sub, cores, processes=not other.free_threaded, paired_with=base
+                )
+            )
+        except (Unavailable, WorkloadFailed, BudgetExhausted, UsageError) as exc:
+            first = str(exc).splitlines()[0]
+            notes.append(f"{other.label} ({other.path}) not probed: {first}")
+    return extra
+
+
 def advise_target(
     target: str,
     args: Sequence[Any],
@@ -207,7 +237,8 @@ def advise_target(
     sys_path: list[str] | None = None,
     progress: Progress | None = None,
 ) -> AdviseReport:
-    """The whole advise run for ``"module:function"`` called with ``args`` / ``kwargs``."""
+    """The whole advise run for ``"module:function"`` called with ``args`` / ``kwargs``: probe,
+    predict, verify what the prediction favours, and the best measured model is the verdict."""
     if settings.budget_s <= 0:
         raise UsageError(
             "must be a positive number of seconds", parameter="budget_s", value=settings.budget_s
@@ -236,31 +267,19 @@ def advise_target(
                 f"({exc}); one call may take longer than the budget allows: raise the budget "
                 "(`gilwise advise --budget S`, or AdviseSettings(budget_s=S)) or pass smaller arguments"
             ) from None
-        extra: list[InterpreterProbes] = []
-        for other in others:
-            say(f"probing {target} under {other.label}")
-            try:
-                sub = Budget(min(budget.left() * 0.5, OTHER_PROBE_SHARE * settings.budget_s))
-                extra.append(
-                    probe_interpreter(
-                        other, spec, sub, cores, processes=not other.free_threaded, paired_with=base
-                    )
-                )
-            except (Unavailable, WorkloadFailed, BudgetExhausted, UsageError) as exc:
-                first = str(exc).splitlines()[0]
-                notes.append(f"{other.label} ({other.path}) not probed: {first}")
+        extra = _probe_other_builds(others, spec, base, settings, budget, cores, say, notes)
         inputs = inputs_from(base, extra, cores)
         calls = batch_calls(settings, base.call_s, cores)
         calls, predictions, choice, planned = plan(inputs, calls, budget, fixed=settings.calls is not None)
         notes += planned
-        say(
-            f"verifying {choice.recommended.model}×{choice.recommended.workers} "
-            f"against serial ({calls} calls)"
-        )
-        measured, verified_notes = verify(spec, _cells(predictions, choice), calls, budget)
+        cells = _cells(predictions, choice)
+        labels = ", ".join(model_label(p.model, p.workers) for p in cells)
+        say(f"verifying {labels} in paired rounds ({calls} calls)")
+        measured, verified_notes = verify(spec, cells, calls, budget)
         notes += verified_notes
+    verified = verified_choice(choice, measured, baseline.path)
     return build_report(
-        target, calls, inputs, predictions, choice, measured, notes, budget, describe_machine()
+        target, calls, inputs, predictions, verified, measured, notes, budget, describe_machine()
     )
 
 

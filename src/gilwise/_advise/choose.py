@@ -1,4 +1,6 @@
-"""Pick the recommendation and the runner-up from the predictions, and say why in one sentence.
+"""Pick what to verify from the predictions (the predicted best and the runner-up), and say
+why the verdict suits the function in one sentence. The verdict itself is the best *measured*
+model (:mod:`.decide`); a prediction only decides which models get benched.
 
 Preferences, in order: a model must beat serial by ``WORTH_IT`` to be worth its complexity;
 threads win over processes within ``THREADS_PREFERRED`` of them (shared memory, no pickling,
@@ -72,7 +74,17 @@ def choose(predictions: list[Prediction], baseline: str, coroutine: bool = False
     return Choice(top, distinct[0] if distinct else None, threads)
 
 
-def reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: str, cores: int) -> str:
+def reason(
+    choice: Choice,
+    shape: CallShape,
+    costs: ProcessCosts | None,
+    name: str,
+    cores: int,
+    serial_measured_only: bool = False,
+) -> str:
+    """Why ``choice.recommended`` suits the function, from its probes. ``serial_measured_only``:
+    serial won on the measurement although the prediction favoured a pool, so the sentence
+    must not quote a predicted speedup the measurement refuted."""
     p = choice.recommended
     held = f"holds the GIL {shape.gil_held:.0%} of its time"
     if p.model == "interpreters":
@@ -107,10 +119,12 @@ def reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: s
             f"{name} {held}, yet {p.workers} threads are predicted {p.predicted_speedup:.2f}× "
             f"(its {shape.wait_share:.0%} of waiting overlaps) and processes no better."
         )
-    return _serial_reason(choice, shape, costs, name, held)
+    return _serial_reason(choice, shape, costs, name, held, serial_measured_only)
 
 
-def _serial_reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: str, held: str) -> str:
+def _serial_reason(
+    choice: Choice, shape: CallShape, costs: ProcessCosts | None, name: str, held: str, measured_only: bool
+) -> str:
     call = seconds_text(shape.call_s)
     if costs is not None and costs.parent_s + costs.child_s > shape.call_s:
         ship = seconds_text(costs.parent_s + costs.child_s)
@@ -119,6 +133,8 @@ def _serial_reason(choice: Choice, shape: CallShape, costs: ProcessCosts | None,
             f"{bytes_text(costs.args_bytes)} of arguments to a process ({ship}) costs more than "
             f"the call ({call})."
         )
+    if measured_only:
+        return f"no model measured clearly faster than serial: {name} {held} and a call takes {call}."
     if choice.runner_up is not None:
         return (
             f"no model beats serial by {WORTH_IT - 1:.0%}: {name} {held} and a call takes {call}; "

@@ -18,3 +18,8 @@ def seconds_text(s: float) -> str:
     scale, unit = next(((f, u) for f, u in ((1.0, "s"), (1e-3, "ms")) if s >= f), (1e-6, "µs"))
     digits = {"s": 2, "ms": 1, "µs": 0}[unit]
     return f"{s / scale:.{digits}f} {unit}"
+
+
+def model_label(model: str, workers: int) -> str:
+    """``threads×2``; serial has no worker count."""
+    return model if model == "serial" else f"{model}×{workers}"

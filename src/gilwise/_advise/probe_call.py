@@ -11,7 +11,6 @@ estimates the fraction of the call's time the GIL is held.
 
 from __future__ import annotations
 
-import os
 import platform
 import random
 import statistics
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from .._system import runqueue_wait_s
 from .protocol import CallReport, GilProbe, TransferProbe
 from .target import call, is_coroutine
 
@@ -174,21 +174,6 @@ def probe_transfer(fn: Callable[..., Any], args: Any, kwargs: Any, result: Any) 
         "result_dumps_s": _timed(lambda: ForkingPickler.dumps(result)),
         "result_loads_s": _timed(lambda: ForkingPickler.loads(out)),
     }
-
-
-def runqueue_wait_s() -> float:
-    """Seconds this process's threads have waited for a core (Linux schedstat; 0 elsewhere).
-
-    On a busy machine a CPU-bound call's wall time exceeds its CPU time by this wait: it
-    wanted a core, it was not waiting on I/O, and more threads would not overlap it."""
-    total = 0
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return total / 1e9
 
 
 def probe_thread_start(count: int = 16) -> float:

@@ -14,8 +14,8 @@ import time
 from collections import Counter
 
 from .._exceptions import UsageError, WorkloadFailed
-from .._harness.machine import usable_cores
-from .procstat import check_pid, command_line, thread_times
+from .._system import command_line, thread_times, usable_cores
+from .procstat import check_pid
 from .program_report import HotFunction, ProgramReport, ProgramVerdict, ThreadReport
 from .sampler import Sampled, sample
 

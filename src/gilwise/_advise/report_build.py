@@ -5,7 +5,8 @@ from __future__ import annotations
 from .._results.document import Machine
 from .choose import Choice, best_per_model, reason
 from .costmodel import ModelInputs, Prediction, break_even_call_s, chunksize_for
-from .fmt import seconds_text
+from .decide import VerifiedChoice
+from .fmt import model_label, seconds_text
 from .probes import Budget, InterpreterProbes
 from .snippets import code_for
 from .verdict import AdviseReport, InterpreterProbe, PredictionRow, Recommendation, Transfer
@@ -100,39 +101,49 @@ def would_change(
     return out
 
 
+def _recommendation(inputs: ModelInputs, target: str, verified: VerifiedChoice) -> Recommendation:
+    rec, shape = verified.choice.recommended, inputs.shape
+    predicted = verified.predicted_best
+    serial_measured_only = rec.model == "serial" and predicted.model != "serial"
+    return Recommendation(
+        model=rec.model,
+        workers=rec.workers,
+        interpreter=rec.interpreter.label,
+        reason=reason(
+            verified.choice, shape, inputs.costs, target.partition(":")[2], inputs.cores, serial_measured_only
+        ),
+        code=code_for(rec, target, shape, inputs.baseline.call["coroutine"]),
+        predicted_speedup=rec.predicted_speedup,
+        measured_speedup=verified.measured.speedup if verified.measured else None,
+        measured_ci=verified.measured.interval if verified.measured else None,
+        decided_by=verified.decided_by,
+        decision=verified.note,
+        predicted_best=model_label(predicted.model, predicted.workers),
+    )
+
+
 def build_report(
     target: str,
     calls: int,
     inputs: ModelInputs,
     predictions: list[Prediction],
-    choice: Choice,
+    verified: VerifiedChoice,
     measured: list[Measured],
     notes: list[str],
     budget: Budget,
     machine: Machine,
 ) -> AdviseReport:
+    """``verified.choice.recommended`` is the verdict (the measured winner)."""
     by_id = {id(m.prediction): m for m in measured}
-    rec = choice.recommended
     shape = inputs.shape
-    function = target.partition(":")[2]
     transfer = _transfer(inputs, calls)
-    rec_measured = by_id.get(id(rec))
-    recommendation = Recommendation(
-        model=rec.model,
-        workers=rec.workers,
-        interpreter=rec.interpreter.label,
-        reason=reason(choice, shape, inputs.costs, function, inputs.cores),
-        code=code_for(rec, target, shape, inputs.baseline.call["coroutine"]),
-        predicted_speedup=rec.predicted_speedup,
-        measured_speedup=rec_measured.speedup if rec_measured else None,
-    )
-    ru = choice.runner_up
+    ru = verified.choice.runner_up
     return AdviseReport(
         target=target,
         calls=calls,
         call_s=shape.call_s,
-        recommended=recommendation,
-        runner_up=f"{ru.model}×{ru.workers}" if ru is not None else None,
+        recommended=_recommendation(inputs, target, verified),
+        runner_up=model_label(ru.model, ru.workers) if ru is not None else None,
         predictions=tuple(_row(p, by_id) for p in predictions),
         gil_held_fraction=inputs.baseline.call["gil"]["held_fraction"],
         gil_held_assumed=shape.gil_assumed,
@@ -140,7 +151,7 @@ def build_report(
         transfer=transfer,
         interpreters=(_probe_entry(inputs.baseline), *(_probe_entry(p) for p, _ in inputs.others)),
         machine=machine,
-        would_change=tuple(would_change(inputs, predictions, choice, transfer, notes)),
+        would_change=tuple(would_change(inputs, predictions, verified.choice, transfer, notes)),
         notes=tuple(notes),
         elapsed_s=budget.elapsed(),
         budget_s=budget.seconds,

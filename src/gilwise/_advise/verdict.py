@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from .._results.document import ConfidenceInterval, Machine
+from .fmt import model_label
 from .protocol import TransferProbe
 
 SCHEMA: Literal["gilwise.advise/1"] = "gilwise.advise/1"
@@ -29,6 +30,9 @@ class PredictionEntry(TypedDict):
 
 
 class RecommendedEntry(TypedDict):
+    """The verdict: the best *measured* model (:mod:`.decide`); the prediction only chose which
+    models to verify. ``predicted_speedup`` and ``measured_speedup`` are the verdict's own."""
+
     model: str
     workers: int
     interpreter: str
@@ -36,6 +40,15 @@ class RecommendedEntry(TypedDict):
     code: str
     predicted_speedup: float
     measured_speedup: float | None
+    measured_ci: ConfidenceInterval | None
+    """The verdict's interval (None for serial, or when it was not measured)."""
+    decided_by: Literal["measurement", "prediction"]
+    """By the prediction only when not even serial could be measured within the budget."""
+    decision: str
+    """How the measurement chose it, e.g. "threads×2 … and processes×2 … overlap; threads×2 is
+    cheaper (no extra processes: less memory and start-up); the prediction favoured processes×2"."""
+    predicted_best: str
+    """The model the prediction favoured (e.g. ``processes×2``), which may differ from ``model``."""
 
 
 class TransferEntry(TransferProbe):
@@ -69,6 +82,8 @@ class AdviseDocument(TypedDict):
     call_s: float
     recommended: RecommendedEntry
     runner_up: str | None
+    """The best other verified model (by measured speedup; the prediction's other pick where
+    none was measured), e.g. ``processes×2``; None if there is none."""
     predictions: list[PredictionEntry]
     gil_held_fraction: float | None
     gil_held_assumed: bool
@@ -99,7 +114,7 @@ class PredictionRow:
 
     @property
     def label(self) -> str:
-        return self.model if self.model == "serial" else f"{self.model}×{self.workers}"
+        return model_label(self.model, self.workers)
 
     def to_json(self) -> PredictionEntry:
         lo, hi = self.measured_range or (None, None)
@@ -129,6 +144,10 @@ class Recommendation:
     code: str
     predicted_speedup: float
     measured_speedup: float | None
+    measured_ci: ConfidenceInterval | None
+    decided_by: Literal["measurement", "prediction"]
+    decision: str
+    predicted_best: str
 
 
 @dataclass(frozen=True)
@@ -177,7 +196,9 @@ class AdviseReport:
     """The batch the predictions and the verification are for (calls of the target)."""
     call_s: float
     recommended: Recommendation
+    """The verdict: the best measured model (the cheaper where intervals overlap)."""
     runner_up: str | None
+    """The best other verified model (see :class:`AdviseDocument`)."""
     predictions: tuple[PredictionRow, ...]
     gil_held_fraction: float | None
     gil_held_assumed: bool
@@ -205,6 +226,10 @@ class AdviseReport:
                 "code": r.code,
                 "predicted_speedup": r.predicted_speedup,
                 "measured_speedup": r.measured_speedup,
+                "measured_ci": r.measured_ci,
+                "decided_by": r.decided_by,
+                "decision": r.decision,
+                "predicted_best": r.predicted_best,
             },
             "runner_up": self.runner_up,
             "predictions": [p.to_json() for p in self.predictions],

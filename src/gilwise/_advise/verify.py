@@ -1,4 +1,5 @@
-"""Verification: bench the recommended model and the runner-up for real, against serial.
+"""Verification: bench the models the prediction favours for real, against serial
+(:mod:`.decide` then makes the best measured one the verdict).
 
 As the harness does it: each cell in a fresh worker, every cell once per round in a rotated
 order, each speedup paired with the serial time of its own round (this machine's speed

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .. import _models, _workloads
 from .._exceptions import UsageError
-from .._harness import BenchRun, BenchSettings, run_bench, usable_cores
+from .._harness import BenchRun, BenchSettings, run_bench
 from .._pythons.discovery import InterpreterInfo, current, probe
 from .._report import (
     render_classic,
@@ -21,6 +21,7 @@ from .._report import (
 )
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
+from .._system import usable_cores
 from .console import stderr_console, stdout_console
 from .flags import usage_message
 from .options import (

@@ -107,7 +107,7 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
         header_style="bold",
     )
     columns: tuple[str, ...] = ("workload", "model", "workers", "Python", "A median", "B median")
-    columns += ("change", "of", "p", "detects")
+    columns += ("change", "of", "p", "detects", "speedup A → B")
     right = ("workers", "change", "p", "detects")
     for column in (*columns, "verdict"):
         table.add_column(column, justify="right" if column in right else "left")
@@ -119,15 +119,16 @@ def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
             verdict += f" [dim]({escape(row.note)})[/dim]"
         table.add_row(
             escape(f"{k.workload}[{k.impl}]"),
-            k.model,
+            escape(k.model),
             str(k.workers),
-            k.python,
+            escape(k.python),
             fmt.seconds(row.a_median),
             fmt.seconds(row.b_median),
             _pct(row.change),
             _BASIS_CELL.get(row.basis, row.basis),
             "—" if row.p_slower is None else f"{row.p_slower:.3f}",
             _detects(row),
+            f"{fmt.ratio(row.a_speedup)} → {fmt.ratio(row.b_speedup)}",
             verdict,
         )
     return table

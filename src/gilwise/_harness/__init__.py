@@ -1,9 +1,9 @@
 """The measuring engine: plan groups, calibrate, measure round-robin in fresh worker processes.
 
 Entry: :func:`run_bench`, returning a :class:`BenchRun` whose ``to_json()`` is the typed result
-document of ``_results``. May import ``_workloads``, ``_models``, ``_pythons``, ``_results``;
-never ``_report``, ``_cli`` or ``_service``. ``worker`` and ``protocol`` stay stdlib-only: they
-run under any ``--python``.
+document of ``_results``. May import ``_workloads``, ``_models``, ``_pythons``, ``_results``,
+``_system`` (the kernel's counters, ``usable_cores``); never ``_report``, ``_cli`` or
+``_service``. ``worker`` and ``protocol`` stay stdlib-only: they run under any ``--python``.
 
 Fidelity (the orchestrator must cost the cells nothing measurable, and say how sure it is):
 
@@ -13,11 +13,12 @@ Fidelity (the orchestrator must cost the cells nothing measurable, and say how s
   ``CpuWindow`` carries ``orchestrator_cpu_cores``, the orchestrator's own CPU while that cell
   ran (rows: ``orchestrator_cpu_cores``, warned about above 1 % of a core). The runner disables
   the orchestrator's garbage collector while a cell runs.
-- Every parallel row has ``speedup_ci`` (the sign-test interval of its median paired speedup,
-  ``_results.stats.median_interval``) and ``speedup_uncertain``. ``BenchSettings.budget_s``
-  (default 0: exactly ``repeats`` rounds) lets the runner add rounds, serial plus the cells
-  whose interval is wider than ``BenchSettings.precision``, shared evenly among comparison
-  sets; ``precision.uncertain_cells(group, precision, repeats)`` says which they would be.
+- Every row's ``speedup`` is the headline, the median paired speedup (``_results.headline``);
+  every parallel row has ``speedup_ci`` (its sign-test interval) and ``speedup_uncertain``.
+  ``BenchSettings.budget_s`` (default 0: exactly ``repeats`` rounds) lets the runner add
+  rounds, serial plus the cells whose interval is wider than ``BenchSettings.precision``,
+  shared evenly among comparison sets; ``precision.uncertain_cells(group, precision,
+  repeats)`` says which they would be.
 - Memory per worker: ``memory_per_worker`` (RSS, PSS, USS) and ``memory_basis`` (the processes
   a cell started, per worker; or one process's growth over serial, per worker).
 """
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 from .bench_run import BenchRun, run_bench
 from .cells import Cell, CellKey, Group
-from .machine import usable_cores
 from .runner import BenchSettings, Progress
 
 __all__ = [
@@ -37,5 +37,4 @@ __all__ = [
     "Group",
     "Progress",
     "run_bench",
-    "usable_cores",
 ]

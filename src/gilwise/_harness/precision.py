@@ -2,13 +2,14 @@
 
 After ``BenchSettings.repeats`` rounds the runner may add rounds, within ``budget_s``, to the
 comparisons whose paired speedup is known to no better than ±``precision`` (its sign-test
-interval, ``_results.stats.median_interval``). An added round measures the serial cell and the
+interval, ``_results.headline.paired_interval``). An added round measures the serial cell and the
 uncertain cells only: every speedup stays paired within its round.
 """
 
 from __future__ import annotations
 
-from .._results.stats import median_interval, paired_ratios, uncertain
+from .._results.headline import paired_interval
+from .._results.stats import paired_ratios, uncertain
 from .cells import Cell, Group
 
 MAX_ROUNDS_PER_REPEAT = 4
@@ -44,7 +45,7 @@ def uncertain_cells(group: Group, precision: float, repeats: int) -> list[Cell]:
         and cell.status == "ok"
         and cell.rounds
         and len(cell.rounds) < cap
-        and uncertain(median_interval(paired_speedups(group, cell)), precision)
+        and uncertain(paired_interval(paired_speedups(group, cell)), precision)
     ]
 
 

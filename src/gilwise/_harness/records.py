@@ -6,11 +6,11 @@ import statistics
 from typing import Literal
 
 from .._results.document import MemoryFigures, ResultRow, RunWarning
+from .._results.headline import paired_headline, paired_interval
 from .._results.stats import (
     ORCHESTRATOR_WARN_CORES,
     OTHER_LOAD_WARN_CORES,
     SPREAD_WARN,
-    median_interval,
     relative_spread,
     summary,
     uncertain,
@@ -28,8 +28,8 @@ def _field(rounds: list[RoundMeasurement], name: PhaseField) -> list[float]:
     return [float(r.raw[name]) for r in rounds]
 
 
-def _median_round(cell: Cell) -> RoundMeasurement:
-    ordered = sorted(cell.rounds, key=lambda r: float(r.raw["wall_s"]))
+def _median_round(rounds: list[RoundMeasurement]) -> RoundMeasurement:
+    ordered = sorted(rounds, key=lambda r: float(r.raw["wall_s"]))
     return ordered[(len(ordered) - 1) // 2]
 
 
@@ -52,11 +52,30 @@ def _overhead_per_task(measured: RoundMeasurement) -> float:
 
 
 def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float) -> ResultRow:
+    """The result row of one cell; ``serial``: the serial cell of its group (the speedup's base)."""
+    record = _unmeasured_record(group, cell)
+    if not cell.rounds:
+        return record
+    _add_speedup(record, group, cell, serial)
+    _add_cpu(record, cell.rounds, interval_s)
+    _add_memory(record, cell, serial)
+    _add_phases(record, cell)
+    iterations = group.tasks * group.size * group.workload.iterations_per_size
+    median_wall = record["wall_s"]["median"]
+    record["ns_per_iteration"] = (
+        median_wall / iterations * 1e9 if iterations and median_wall is not None else None
+    )
+    _add_other_load(record, cell.rounds)
+    record["notes"] = sorted({n for r in cell.rounds for n in r.raw.get("notes", [])})
+    return record
+
+
+def _unmeasured_record(group: Group, cell: Cell) -> ResultRow:
+    """The fields every row carries, measured or not (the whole row of an unmeasured cell)."""
     workload = group.workload
     interp = group.interpreter
     rounds = cell.rounds
-    walls = _field(rounds, "wall_s")
-    record: ResultRow = {
+    return {
         "workload": workload.name,
         "kind": workload.kind,
         "impl": group.impl,
@@ -76,7 +95,7 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
         "status": cell.status,
         "reason": cell.reason,
         "rounds": len(rounds),
-        "wall_s": summary(walls),
+        "wall_s": summary(_field(rounds, "wall_s")),
         # The round of each value: cells of one round ran seconds apart, across interpreters too.
         "round_ids": [r.round for r in rounds],
         "speedup": None,
@@ -85,26 +104,35 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
         "cpu_per_core": {"interval_s": None, "samples": []},
         "peak_rss_bytes": None,
     }
-    if not rounds:
-        return record
-    median_wall = statistics.median(walls)
-    serial_walls = _field(serial.rounds, "wall_s") if serial and serial.rounds else []
-    speedup = statistics.median(serial_walls) / median_wall if serial_walls else None
-    record["speedup"] = speedup
+
+
+def _add_speedup(record: ResultRow, group: Group, cell: Cell, serial: Cell | None) -> None:
+    """The headline (median paired ratio), its interval, efficiency, and the ratio of medians."""
     ratios = paired_speedups(group, cell)
+    speedup = paired_headline(ratios)
+    record["speedup"] = speedup
+    record["efficiency"] = speedup / cell.key.workers if speedup is not None else None
     record["speedup_paired"] = summary(ratios)
     if cell.key.model != "serial":
-        interval = median_interval(ratios)
+        interval = paired_interval(ratios)
         record["speedup_ci"] = interval
         record["speedup_uncertain"] = uncertain(interval)
-    record["efficiency"] = speedup / cell.key.workers if speedup is not None else None
+    serial_walls = _field(serial.rounds, "wall_s") if serial and serial.rounds else []
+    median_wall = statistics.median(_field(cell.rounds, "wall_s"))
+    record["speedup_of_medians"] = (
+        statistics.median(serial_walls) / median_wall if serial_walls and median_wall > 0 else None
+    )
+
+
+def _add_cpu(record: ResultRow, rounds: list[RoundMeasurement], interval_s: float) -> None:
+    """Busy cores over the cells' windows, the median round's per-core picture, CPU seconds."""
     # Time-weighted over the cells' exact windows (counters interpolated at both ends): whole
     # sample rows would also count the idle edges before and after a short cell.
     window_s = sum(r.raw["window"][1] - r.raw["window"][0] for r in rounds)
     record["cpu_busy_cores_mean"] = (
         sum(r.busy_core_seconds for r in rounds) / window_s if window_s > 0 else None
     )
-    median_round = _median_round(cell)
+    median_round = _median_round(rounds)
     record["cpu_per_core"] = {
         "interval_s": interval_s,
         "samples": [[round(v, 3) for v in row] for row in median_round.per_core],
@@ -115,25 +143,36 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     record["worker_cpu_cores_mean"] = statistics.median(
         c / float(r.raw["wall_s"]) for c, r in zip(cpu_s, rounds, strict=True)
     )
+    record["orchestrator_cpu_cores"] = summary([r.orchestrator_cpu_cores for r in rounds])
+
+
+def _add_memory(record: ResultRow, cell: Cell, serial: Cell | None) -> None:
+    """Peak memory of the worker tree, and what each worker adds (see ``memory_basis``)."""
+    rounds = cell.rounds
     peaks = _peaks(rounds)
     record["peak_rss_bytes"] = int(peaks["rss_bytes"] or 0)
     record["peak_memory"] = peaks
     record["memory_reads"] = sum(r.memory_reads for r in rounds)
     record["memory_per_worker"] = None
     record["memory_per_worker_bytes"] = None
-    if serial is not None and serial.rounds and cell.key.model != "serial":
-        extra = _extra_per_worker(peaks, _peaks(serial.rounds), cell.key.workers)
-        record["memory_per_worker_bytes"] = extra["rss_bytes"]
-        started = [r for r in rounds if r.started_processes]
-        if started:
-            # Worker processes: what they hold themselves. After fork the harness worker's own
-            # pages turn shared, so its USS drops: growth over serial would read below zero.
-            record["memory_per_worker"] = _started_per_worker(started, cell.key.workers)
-            record["memory_basis"] = "processes started by the cell, per worker"
-        else:
-            record["memory_per_worker"] = extra
-            record["memory_basis"] = "growth of the one process over the serial cell, per worker"
-    record["orchestrator_cpu_cores"] = summary([r.orchestrator_cpu_cores for r in rounds])
+    if serial is None or not serial.rounds or cell.key.model == "serial":
+        return
+    extra = _extra_per_worker(peaks, _peaks(serial.rounds), cell.key.workers)
+    record["memory_per_worker_bytes"] = extra["rss_bytes"]
+    started = [r for r in rounds if r.started_processes]
+    if started:
+        # Worker processes: what they hold themselves. After fork the harness worker's own
+        # pages turn shared, so its USS drops: growth over serial would read below zero.
+        record["memory_per_worker"] = _started_per_worker(started, cell.key.workers)
+        record["memory_basis"] = "processes started by the cell, per worker"
+    else:
+        record["memory_per_worker"] = extra
+        record["memory_basis"] = "growth of the one process over the serial cell, per worker"
+
+
+def _add_phases(record: ResultRow, cell: Cell) -> None:
+    """Where the wall time went: start-up, compute, shutdown, dispatch, the critical path."""
+    rounds = cell.rounds
     record["startup_s"] = summary(_field(rounds, "startup_s"))
     record["compute_s"] = summary(_field(rounds, "compute_s"))
     record["shutdown_s"] = summary(_field(rounds, "shutdown_s"))
@@ -146,8 +185,10 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
     record["task_s_total"] = summary(_field(rounds, "task_s_total"))
     record["critical_path_s"] = summary([float(r.raw["critical_path_s"]) for r in rounds])
     record["distinct_workers"] = max(int(r.raw["distinct_workers"]) for r in rounds)
-    iterations = group.tasks * group.size * workload.iterations_per_size
-    record["ns_per_iteration"] = median_wall / iterations * 1e9 if iterations else None
+
+
+def _add_other_load(record: ResultRow, rounds: list[RoundMeasurement]) -> None:
+    """CPU other processes used, and steal, during the rounds long enough to judge it."""
     # The kernel accounts CPU in 10 ms ticks per core: in a 30 ms window that alone can look
     # like a whole core of "other load", so only windows long enough to resolve it count.
     judged = [r for r in rounds if r.raw["window"][1] - r.raw["window"][0] >= MIN_LOAD_WINDOW_S]
@@ -161,8 +202,6 @@ def cell_record(group: Group, cell: Cell, serial: Cell | None, interval_s: float
         [r.steal_core_seconds / max(float(r.raw["wall_s"]), 1e-9) for r in judged]
     )
     record["resource_cpu_s"] = summary([r.resource_cpu_s for r in rounds])
-    record["notes"] = sorted({n for r in rounds for n in r.raw.get("notes", [])})
-    return record
 
 
 def _peaks(rounds: list[RoundMeasurement]) -> MemoryFigures:
@@ -204,67 +243,52 @@ def group_records(group: Group, interval_s: float) -> list[ResultRow]:
     return [cell_record(group, cell, serial, interval_s) for cell in group.cells]
 
 
+REMEDIES = {
+    "busy": "other processes used up to {worst:.2f} cores during {n} cell(s) ({names}): "
+    "their times are inflated. Stop the other load (see `top`) and rerun.",
+    "steal": "the hypervisor took up to {worst:.2f} cores (steal time) during {n} cell(s) "
+    "({names}): this VM shares its CPUs. Rerun when it is quiet.",
+    "orchestrator": "gilwise's own orchestrator used up to {worst:.1%} of a core in a typical round "
+    "of {n} cell(s) ({names}), above the 1 % it is built to stay under: on a machine with few "
+    "cores that slows the parallel cells, not the serial one, so those speedups read low. "
+    "Rerun; if it persists, report it with the --json file.",
+    "spread": "repeats spread up to {worst:.0%} of the median (≥ 10 %) in {n} cell(s) "
+    "({names}). Trust the paired speedups over single times; for tighter numbers close other "
+    "programs and rerun with more --repeats.",
+}
+"""Each stability warning's message, in the order they are listed ({worst}: the worst cell's
+figure, {n}: how many cells, {names}: the worst few)."""
+
+
 def warnings_for(records: list[ResultRow]) -> list[RunWarning]:
     """Stability warnings with their remedy (pyperf style), one per kind listing the cells."""
     failed: list[str] = []
-    spread: list[tuple[str, float]] = []
-    busy: list[tuple[str, float]] = []
-    steal: list[tuple[str, float]] = []
-    orchestrator: list[tuple[str, float]] = []
+    flagged: dict[str, list[tuple[str, float]]] = {kind: [] for kind in REMEDIES}
     for rec in records:
         where = f"{rec['workload']}[{rec['impl']}] {rec['model']}×{rec['workers']}"
         if rec["status"] == "failed":
             failed.append(f"{where}: {rec['reason']}")
         if rec["status"] != "ok" or not rec.get("rounds"):
             continue
-        value = relative_spread(rec["wall_s"]["values"])
-        if value >= SPREAD_WARN:
-            spread.append((where, value))
-        other = rec["other_cpu_cores"]["max"] or 0.0
-        if other > OTHER_LOAD_WARN_CORES:
-            busy.append((where, other))
-        stolen = rec["steal_cores"]["max"] or 0.0
-        if stolen > OTHER_LOAD_WARN_CORES:
-            steal.append((where, stolen))
         # The typical round (median), as for the speedup: the memory-read rounds cost more
         # (their maximum is in the JSON), and the median paired speedup discounts them too.
         own_cpu = rec.get("orchestrator_cpu_cores")
-        own = (own_cpu["median"] if own_cpu else None) or 0.0
-        if own > ORCHESTRATOR_WARN_CORES:
-            orchestrator.append((where, own))
+        figures = {
+            "busy": (rec["other_cpu_cores"]["max"] or 0.0, OTHER_LOAD_WARN_CORES),
+            "steal": (rec["steal_cores"]["max"] or 0.0, OTHER_LOAD_WARN_CORES),
+            "orchestrator": ((own_cpu["median"] if own_cpu else None) or 0.0, ORCHESTRATOR_WARN_CORES),
+        }
+        for kind, (value, limit) in figures.items():
+            if value > limit:
+                flagged[kind].append((where, value))
+        spread = relative_spread(rec["wall_s"]["values"])
+        if spread >= SPREAD_WARN:
+            flagged["spread"].append((where, spread))
     found: list[RunWarning] = [
         {"kind": "failed", "cells": [item.split(":")[0]], "message": f"failed: {item}"} for item in failed
     ]
-    remedies = (
-        (
-            "busy",
-            busy,
-            "other processes used up to {worst:.2f} cores during {n} cell(s) ({names}): "
-            "their times are inflated. Stop the other load (see `top`) and rerun.",
-        ),
-        (
-            "steal",
-            steal,
-            "the hypervisor took up to {worst:.2f} cores (steal time) during {n} cell(s) "
-            "({names}): this VM shares its CPUs. Rerun when it is quiet.",
-        ),
-        (
-            "orchestrator",
-            orchestrator,
-            "gilwise's own orchestrator used up to {worst:.1%} of a core in a typical round of "
-            "{n} cell(s) ({names}), above the 1 % it is built to stay under: on a machine with few "
-            "cores that slows the parallel cells, not the serial one, so those speedups read low. "
-            "Rerun; if it persists, report it with the --json file.",
-        ),
-        (
-            "spread",
-            spread,
-            "repeats spread up to {worst:.0%} of the median (≥ 10 %) in {n} cell(s) "
-            "({names}). Trust the paired speedups over single times; for tighter numbers close other "
-            "programs and rerun with more --repeats.",
-        ),
-    )
-    for kind, items, template in remedies:
+    for kind, template in REMEDIES.items():
+        items = flagged[kind]
         if items:
             message = template.format(worst=max(v for _, v in items), n=len(items), names=_names(items))
             found.append({"kind": kind, "cells": [w for w, _ in items], "message": message})

@@ -24,6 +24,7 @@ from .._exceptions import HarnessError
 from .._models import get_model
 from .._pythons.discovery import InterpreterInfo
 from .._results.stats import PRECISION
+from .._system import process_cpu_s
 from .._workloads import ResourceHandle, Workload, load_object
 from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import byte_compile_package, calibrate_in_worker, measure_in_worker
@@ -130,14 +131,8 @@ def _resource(workload: Workload) -> Iterator[ResourceHandle]:
 
 
 def _cpu_of(pids: tuple[int, ...]) -> float:
-    import psutil  # here, not at the top: harness workers (any CPython, stdlib only) import this package
-
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            t = psutil.Process(pid).cpu_times()
-            total += t.user + t.system
-    return total
+    """CPU seconds the workload's resource processes (its servers) have used so far."""
+    return sum(process_cpu_s(pid) or 0.0 for pid in pids)
 
 
 def _memory_due(cell: Cell) -> bool:

@@ -29,18 +29,21 @@ measures them again). Hence:
   harness worker reads its own PSS and USS after its clock stops, and a cell whose model starts
   no process is not watched for memory at all. Each read's CPU is charged whole to the cell
   window it lies in (not spread over the sample interval around it).
+
+The kernel's files are read by ``_system`` (``CoreBusyCounters``, ``ProcessTree``,
+``peak_rss``, ``pss_uss``); this module decides when to read, what, and how to charge it.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from .._system import CoreBusyCounters, ProcessTree, affinity_cores, peak_rss, pss_uss, tree_rss_without_proc
 
 DEFAULT_INTERVAL_S = 0.1
 """10 Hz. A sample costs ~130 µs of CPU here when its caches are cold (the thread's wake-up
@@ -56,7 +59,6 @@ SHARE_READS_PER_TREE = 4
 """A read looks at the root and at most 3 other members (rotating from read to read): a pool's
 workers are alike, so the others' RSS, PSS and USS are their mean times their number, and a
 read of a 33-process tree costs what one of a 4-process tree does."""
-_PID_WRAP_MARGIN = 4096
 
 
 @dataclass(frozen=True)
@@ -123,95 +125,6 @@ class CpuWindow:
         return self.orchestrator_cpu_s / self.seconds if self.seconds > 0 else 0.0
 
 
-def affinity_cores() -> list[int]:
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity API (macOS): every core
-        return list(range(os.cpu_count() or 1))
-
-
-class _CoreCounters:
-    """Cumulative busy and steal seconds of the given cores: /proc/stat, else psutil."""
-
-    def __init__(self, cores: list[int]) -> None:
-        self.cores = cores
-        self._names = {f"cpu{c}".encode(): i for i, c in enumerate(cores)}
-        self._tick = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
-        try:
-            self._fd: int | None = os.open("/proc/stat", os.O_RDONLY)
-        except OSError:
-            self._fd = None
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def read(self) -> tuple[tuple[float, ...], float]:
-        if self._fd is None:
-            return self._read_psutil()
-        busy = [0.0] * len(self.cores)
-        steal = 0
-        for line in os.pread(self._fd, 1 << 16, 0).split(b"\n"):
-            index = self._names.get(line.split(b" ", 1)[0])
-            if index is None:
-                continue
-            # cpuN user nice system idle iowait irq softirq steal ...
-            v = line.split()
-            busy[index] = (int(v[1]) + int(v[2]) + int(v[3]) + int(v[6]) + int(v[7])) * self._tick
-            steal += int(v[8]) if len(v) > 8 else 0
-        return tuple(busy), steal * self._tick
-
-    def _read_psutil(self) -> tuple[tuple[float, ...], float]:
-        import psutil  # the orchestrator only: harness workers import this package with the stdlib
-
-        per_core = psutil.cpu_times(percpu=True)
-        chosen = [per_core[c] for c in self.cores if c < len(per_core)]
-        fields = ("user", "nice", "system", "irq", "softirq")
-        busy = tuple(float(sum(getattr(t, name, 0.0) for name in fields)) for t in chosen)
-        return busy, float(sum(getattr(t, "steal", 0.0) for t in chosen))
-
-
-def _parent_and_session(pid: int) -> tuple[int, int] | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    # pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses.
-    fields = data[data.rindex(b")") + 2 :].split()
-    return int(fields[1]), int(fields[3])
-
-
-_ROLLUP_FIELDS = {b"Pss:": "pss", b"Private_Clean:": "uss", b"Private_Dirty:": "uss"}
-
-
-def _shares(pid: int) -> tuple[int, int] | None:
-    """(PSS, USS) of one process in bytes, from smaps_rollup (its cost grows with its memory)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    found = {"pss": 0, "uss": 0}
-    for line in data.split(b"\n")[1:]:
-        key = _ROLLUP_FIELDS.get(line.split(b" ", 1)[0])
-        if key is not None:
-            found[key] += int(line.split()[1]) * 1024
-    return found["pss"], found["uss"]
-
-
-def _peak_rss(pid: int) -> int | None:
-    """The kernel's high-water mark of one process's RSS (VmHWM): no peak falls between reads."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            data = fh.read()
-        at = data.index(b"VmHWM:")
-    except (OSError, ValueError):
-        return None
-    return int(data[at + 6 : data.index(b"\n", at)].split()[0]) * 1024
-
-
 class TreeMemory:
     """Memory of one worker's process tree: the root, the processes of the session it leads
     (harness workers start in their own), and its descendants by parent (any other root)."""
@@ -222,42 +135,15 @@ class TreeMemory:
         """False: the root's PSS and USS are not read (a harness worker reports its own after
         the window, so the read costs no cell); a reading's tree PSS and USS are then None and
         only the other members' are given."""
-        self._seen: dict[int, tuple[int, int] | None] = {}
-        self._proc = os.path.isdir(f"/proc/{root}")
-        try:
-            pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
-        except (OSError, ValueError):
-            pid_max = 0
-        self._check_all = pid_max - root < _PID_WRAP_MARGIN
+        self._tree = ProcessTree(root)
         self._rotation = 0
 
     def members(self) -> list[int]:
-        parents: dict[int, int] = {}
-        found = {self.root}
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            pid = int(name)
-            if pid < self.root and not self._check_all:
-                continue
-            if pid not in self._seen:  # a pid's parent and session are read once per cell
-                self._seen[pid] = _parent_and_session(pid)
-            known = self._seen[pid]
-            if known is None:
-                continue
-            parents[pid] = known[0]
-            if known[1] == self.root:
-                found.add(pid)
-        grew = True
-        while grew:  # descendants by parent, for a root that does not lead its own session
-            before = len(found)
-            found.update(pid for pid, parent in parents.items() if parent in found)
-            grew = len(found) > before
-        return sorted(pid for pid in found if pid in parents)
+        return self._tree.members()
 
     def read(self, now: float) -> MemorySample | None:
         """The members' summed peak RSS, PSS and USS (the latter two sampled in big trees)."""
-        if not self._proc:
+        if not self._tree.has_proc:
             return self._read_psutil(now)
         members = self.members()
         if not members:
@@ -270,9 +156,9 @@ class TreeMemory:
             chosen = (others[start:] + others[:start])[:take]
         else:
             chosen = others
-        root_rss = _peak_rss(self.root) if self.root in members else None
-        root = _shares(self.root) if root_rss is not None and self.root_shares else None
-        read = [(rss, _shares(pid)) for pid in chosen if (rss := _peak_rss(pid)) is not None]
+        root_rss = peak_rss(self.root) if self.root in members else None
+        root = pss_uss(self.root) if root_rss is not None and self.root_shares else None
+        read = [(rss, pss_uss(pid)) for pid in chosen if (rss := peak_rss(pid)) is not None]
         if root_rss is None and not read:
             return None
         scale = len(others) / len(read) if read else 0.0
@@ -295,20 +181,8 @@ class TreeMemory:
         return MemorySample(now, len(members), rss, pss, uss, len(others), others_rss, others_pss, others_uss)
 
     def _read_psutil(self, now: float) -> MemorySample | None:
-        import psutil
-
-        try:
-            root = psutil.Process(self.root)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return None
-        rss = 0
-        for proc in procs:
-            try:
-                rss += proc.memory_info().rss
-            except psutil.Error:
-                continue
-        return MemorySample(now, len(procs), rss, None, None)
+        found = tree_rss_without_proc(self.root)
+        return None if found is None else MemorySample(now, found[0], found[1], None, None)
 
 
 class CpuSampler:
@@ -317,7 +191,7 @@ class CpuSampler:
     def __init__(self, interval_s: float = DEFAULT_INTERVAL_S) -> None:
         self.interval_s = interval_s
         self.cores = affinity_cores()
-        self._counters = _CoreCounters(self.cores)
+        self._counters = CoreBusyCounters(self.cores)
         self._samples: list[CpuSample] = []
         self._memory: list[MemorySample] = []
         self._read_costs: list[tuple[float, float]] = []

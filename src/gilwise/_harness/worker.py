@@ -17,6 +17,7 @@ from typing import Any
 
 from .._exceptions import NativeKernelUnavailable
 from .._models import Execution, Job, get_model
+from .._system import process_memory
 from .._workloads import TaskOutcome, TaskRef, get_workload, run_task, warm_task
 from .protocol import (
     CalibrationReport,
@@ -39,34 +40,10 @@ def _rusage() -> tuple[float, float, int, int]:
 
 def _own_memory() -> OwnMemory | None:
     """This process's peak and current RSS, PSS and USS (Linux ``/proc/self``), else None."""
-    try:
-        with open("/proc/self/status", "rb") as fh:
-            status = fh.read()
-    except OSError:
+    memory = process_memory("self")
+    if memory is None:
         return None
-    found: dict[bytes, int] = {}
-    for line in status.split(b"\n"):
-        key, _, rest = line.partition(b":")
-        if key in (b"VmHWM", b"VmRSS"):
-            found[key] = int(rest.split()[0]) * 1024
-    if len(found) < 2:
-        return None
-    pss: int | None = None
-    uss: int | None = None
-    try:
-        with open("/proc/self/smaps_rollup", "rb") as fh:
-            rollup = fh.read()
-    except OSError:
-        pass
-    else:
-        pss = uss = 0
-        for line in rollup.split(b"\n")[1:]:
-            key, _, rest = line.partition(b":")
-            if key == b"Pss":
-                pss += int(rest.split()[0]) * 1024
-            elif key in (b"Private_Clean", b"Private_Dirty"):
-                uss += int(rest.split()[0]) * 1024
-    return {"peak_rss": found[b"VmHWM"], "rss": found[b"VmRSS"], "pss": pss, "uss": uss}
+    return {"peak_rss": memory.peak_rss, "rss": memory.rss, "pss": memory.pss, "uss": memory.uss}
 
 
 def _gil_enabled() -> bool:

@@ -7,7 +7,6 @@ conventions on top; every task, whatever its route, comes back as a ``concurrent
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
+from .._system import usable_cores
 from . import _worker
 from ._config import PoolConfig
 from ._pool import WorkerPool
@@ -29,10 +29,9 @@ THREAD_ROUTES = ("io", "native")
 
 
 def default_workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """One worker per usable core: the affinity set capped by a container's CPU quota (64
+    workers on a 64-core host limited to 2 CPUs would only take turns on those 2)."""
+    return usable_cores()
 
 
 def auto_chunksize(n_items: int, workers: int) -> int:

@@ -9,7 +9,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from .._advise.program_report import ProgramDocument
-from .._advise.verdict import AdviseDocument, PredictionEntry
+from .._advise.verdict import AdviseDocument, PredictionEntry, RecommendedEntry
 from . import fmt
 
 MAX_ROWS_PER_MODEL = 4
@@ -36,6 +36,17 @@ def _error(p: PredictionEntry) -> str:
     return f"{(p['predicted_speedup'] - p['measured_speedup']) / p['measured_speedup']:+.0%}"
 
 
+def _verdict_figures(rec: RecommendedEntry) -> str:
+    """``threads×2 — measured 1.92× [1.89–2.33], predicted 1.40×``: the measurement decided."""
+    workers = "" if rec["model"] == "serial" else f"×{rec['workers']}"
+    ci = rec["measured_ci"]
+    interval = f" [{ci['low']:.2f}–{ci['high']:.2f}]" if ci is not None else ""
+    measured = (
+        f"measured {rec['measured_speedup']:.2f}×{interval}, " if rec["measured_speedup"] is not None else ""
+    )
+    return f"{rec['model']}{workers} — {measured}predicted {rec['predicted_speedup']:.2f}×"
+
+
 def _shown(predictions: list[PredictionEntry]) -> list[PredictionEntry]:
     """Every measured row, and per model its best few predictions (a 64-thread sweep is long)."""
     by_model: dict[tuple[str, str], list[PredictionEntry]] = {}
@@ -55,16 +66,11 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
     console.print(
         f"[bold]gilwise advise[/bold] {escape(doc['target'])} — a batch of {doc['calls']:,} calls "
         f"({fmt.seconds(doc['call_s'])} each, {fmt.seconds(doc['call_s'] * doc['calls'])} serial) "
-        f"on {cores} usable cores, Python {base['interpreter']}",
+        f"on {cores} usable cores, Python {escape(base['interpreter'])}",
         highlight=False,
     )
-    measured = f", measured {rec['measured_speedup']:.2f}×" if rec["measured_speedup"] is not None else ""
-    workers = "" if rec["model"] == "serial" else f"×{rec['workers']}"
-    console.print(
-        f"\n[bold green]Verdict: {rec['model']}{workers}[/bold green] — predicted "
-        f"{rec['predicted_speedup']:.2f}×{measured}",
-        highlight=False,
-    )
+    console.print(f"\n[bold green]Verdict: {escape(_verdict_figures(rec))}[/bold green]", highlight=False)
+    console.print(f"Decided by the {rec['decided_by']}: {escape(rec['decision'])}.", highlight=False)
     console.print(escape(rec["reason"]), highlight=False)
     console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
     t = doc["transfer"]

@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._results.document import ResultDocument, ResultRow
+from .._results.headline import headline_speedup
 from .._results.stats import OTHER_LOAD_WARN_CORES
 from . import fmt
-from .fmt import shown_speedup
 from .interpreters import build_text, interpreters_in, label
 
 PREFERRED_CPU = ("sqrt_log", "json")
@@ -84,14 +84,14 @@ def _pick(
 
     def rank(r: ResultRow) -> tuple[int, int, float]:
         workload_rank = preferred.index(r["workload"]) if r["workload"] in preferred else len(preferred)
-        return (workload_rank, abs(r["workers"] - cores), -(r.get("speedup") or 0.0))
+        return (workload_rank, abs(r["workers"] - cores), -(headline_speedup(r) or 0.0))
 
     return min(candidates, key=rank)
 
 
 def _best_io(records: list[ResultRow]) -> ResultRow | None:
     """The preferred I/O workload's row with the most workers (how far waiting scales)."""
-    io = [r for r in _ok(records) if r["kind"] == "io" and r.get("speedup")]
+    io = [r for r in _ok(records) if r["kind"] == "io" and headline_speedup(r)]
     if not io:
         return None
 
@@ -103,7 +103,7 @@ def _best_io(records: list[ResultRow]) -> ResultRow | None:
 
 
 def _evidence(rec: ResultRow) -> str:
-    text = f"{rec['workload']} {fmt.ratio(shown_speedup(rec))} on {rec['workers']} workers"
+    text = f"{rec['workload']} {fmt.ratio(headline_speedup(rec))} on {rec['workers']} workers"
     load = rec.get("other_cpu_cores")
     other = (load["max"] if load else None) or 0.0
     if other > OTHER_LOAD_WARN_CORES:
@@ -123,20 +123,20 @@ def _column_cells(column: Column, records: list[ResultRow], cores: int) -> list[
     io = _best_io(mine)
     cells: list[str] = []
     if cpu is not None:
-        speedup = shown_speedup(cpu) or 0.0
+        speedup = headline_speedup(cpu) or 0.0
         parallel = speedup >= 1.3 and cpu["workers"] >= 2
         cells.append(
             f"{'Yes' if parallel else 'No'}: {_evidence(cpu)}, {cpu['cpu_busy_cores_mean']:.2f} busy cores"
         )
     else:
         cells.append("no CPU-bound row measured")
-    cpu_text = f"CPU {fmt.ratio(shown_speedup(cpu))}" if cpu else "CPU —"
-    io_text = (
-        f"I/O {fmt.ratio(shown_speedup(io))} ({io['workload']}, {io['workers']} workers)" if io else "I/O —"
-    )
-    if cpu is not None and (shown_speedup(cpu) or 0) >= 1.3:
-        verdict = "CPU-bound work" + (" and I/O" if io and (shown_speedup(io) or 0) >= 1.3 else "")
-    elif io is not None and (shown_speedup(io) or 0) >= 1.3:
+    cpu_text = f"CPU {fmt.ratio(headline_speedup(cpu))}" if cpu else "CPU —"
+    io_text = "I/O —"
+    if io is not None:
+        io_text = f"I/O {fmt.ratio(headline_speedup(io))} ({io['workload']}, {io['workers']} workers)"
+    if cpu is not None and (headline_speedup(cpu) or 0) >= 1.3:
+        verdict = "CPU-bound work" + (" and I/O" if io and (headline_speedup(io) or 0) >= 1.3 else "")
+    elif io is not None and (headline_speedup(io) or 0) >= 1.3:
         verdict = "I/O-bound work only"
     else:
         verdict = "neither, here"
@@ -199,5 +199,5 @@ def render_classic(console: Console, document: ResultDocument) -> None:
         for column in columns_for(records):
             table.add_column(column.title, ratio=1)
         for row, cells in classic_rows(document, path):
-            table.add_row(row, *cells)
+            table.add_row(row, *(escape(cell) for cell in cells))
         console.print(table)

@@ -120,9 +120,9 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
             by_reason.setdefault(reason, []).append(labels[path])
         missing = "; ".join(f"{', '.join(who)}: {reason}" for reason, who in by_reason.items())
         models.add_row(
-            model["name"],
+            escape(model["name"]),
             escape(model["needs"]),
-            ", ".join(labels[p] for p in model["available_on"]) or "[red]none[/red]",
+            escape(", ".join(labels[p] for p in model["available_on"])) or "[red]none[/red]",
             escape(missing) or "—",
         )
     console.print(models)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._results.document import ResultRow, Summary
+from .._results.document import ConfidenceInterval, ResultRow, Summary
+from .._results.headline import headline_efficiency, headline_interval, headline_speedup, headline_uncertain
 
 
 def seconds(value: float | None) -> str:
@@ -48,16 +49,36 @@ def paired(summary: Summary | None) -> str:
 
 
 def speedup_ci(rec: ResultRow) -> str:
-    """``1.78× [1.70–1.85]``: the median paired speedup and its confidence interval, ``?`` when it
-    stayed wider than ±10 %. Files written before intervals existed show [min–max] instead."""
-    pairs = rec.get("speedup_paired")
-    interval = rec.get("speedup_ci")
-    if not pairs or pairs["median"] is None:
+    """``1.78× [1.70–1.85]``: the headline speedup and its interval (``_results.headline``)."""
+    return speedup_text(headline_speedup(rec), headline_interval(rec), headline_uncertain(rec))
+
+
+def interval_text(rec: ResultRow) -> str:
+    """The part of ``speedup_ci`` after the figure (for a page that sets the figure in bold)."""
+    return _interval_part(headline_interval(rec), headline_uncertain(rec))
+
+
+def speedup_text(speedup: float | None, interval: ConfidenceInterval | None, uncertain: bool) -> str:
+    """``1.78× [1.70–1.85]``, `` ?`` added when the interval stayed wider than ±10 %; ``1.78× ?``
+    for a single round; ``1.00×`` for a serial row (the baseline has no interval)."""
+    if speedup is None:
         return "—"
+    rest = _interval_part(interval, uncertain)
+    return f"{speedup:.2f}×" + (f" {rest}" if rest else "")
+
+
+def _interval_part(interval: ConfidenceInterval | None, uncertain: bool) -> str:
+    mark = "?" if uncertain else ""
     if interval is None:
-        return paired(pairs) if "speedup_ci" not in rec else f"{pairs['median']:.2f}× ?"
-    mark = " ?" if rec.get("speedup_uncertain") else ""
-    return f"{pairs['median']:.2f}× [{interval['low']:.2f}–{interval['high']:.2f}]{mark}"
+        return mark
+    text = f"[{interval['low']:.2f}–{interval['high']:.2f}]"
+    return f"{text} {mark}" if mark else text
+
+
+def efficiency(rec: ResultRow) -> str:
+    """The headline per worker, as a percentage."""
+    value = headline_efficiency(rec)
+    return "—" if value is None else f"{value:.0%}"
 
 
 def worker_memory(rec: ResultRow) -> str:
@@ -92,12 +113,3 @@ def short_reason(reason: str, limit: int = SHORT_REASON_CHARS) -> str:
     if len(first) <= limit:
         return first
     return first[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def shown_speedup(rec: ResultRow) -> float | None:
-    """The speedup people read: the median of the per-round paired ratios (DESIGN, "Measuring on
-    a noisy machine"); the JSON's ``speedup`` (ratio of medians) only when no pairs exist."""
-    pairs = rec.get("speedup_paired")
-    if pairs is not None and pairs["median"] is not None:
-        return pairs["median"]
-    return rec.get("speedup")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .._exceptions import UsageError
 from .._results.document import GroupEntry, ResultDocument, ResultRow
+from .._results.headline import headline_speedup
 from . import fmt, html_tables, plots
 from .svg import esc
 
@@ -75,21 +76,20 @@ def _cores_used(rec: ResultRow) -> str:
 def _glance(records: list[ResultRow]) -> str:
     """One sentence per group, only from its own figures."""
     ranked = sorted(
-        (r for r in plots.measured(records) if r["model"] != "serial" and r.get("speedup")),
-        key=lambda r: -(fmt.shown_speedup(r) or 0.0),
+        (r for r in plots.measured(records) if r["model"] != "serial" and headline_speedup(r)),
+        key=lambda r: -(headline_speedup(r) or 0.0),
     )
     if not ranked:
         return "no parallel cell was measured."
     best = ranked[0]
     text = (
-        f"best parallel cell {plots.cell_label(best)} at {fmt.paired(best.get('speedup_paired'))} "
-        "the serial speed "
-        f"(paired rounds; ratio of medians {fmt.ratio(best['speedup'])}){_cores_used(best)}"
+        f"best parallel cell {plots.cell_label(best)} at {fmt.speedup_ci(best)} the serial speed "
+        f"(median of the paired rounds){_cores_used(best)}"
     )
     others = "; ".join(
-        f"{plots.cell_label(r)} {fmt.ratio(fmt.shown_speedup(r))}{_cores_used(r)}" for r in ranked[1:]
+        f"{plots.cell_label(r)} {fmt.ratio(headline_speedup(r))}{_cores_used(r)}" for r in ranked[1:]
     )
-    if (fmt.shown_speedup(best) or 0.0) < 1.1:
+    if (headline_speedup(best) or 0.0) < 1.1:
         text += " — no model beat serial by 10 % or more here"
     return text + (f"; {others}." if others else ".")
 
@@ -119,11 +119,11 @@ def _head(document: ResultDocument) -> str:
         "<a href='#rows'>All rows</a><a href='#machine'>Machine</a></nav>"
         "<div class='box'><b>How to read this.</b> Each workload ran once serially and under each "
         "concurrency model, every cell in a fresh process, the cells interleaved round by round. "
-        "<b>Speedup</b> = serial time ÷ this time (2.00× means twice as fast); the dashed diagonal is "
-        "the ideal (speedup = workers), the shaded area is beyond the usable cores. Whiskers show the "
-        "per-round paired ratios [min–max]; the tables' [low–high] is the confidence interval of the "
-        "median paired speedup (sign test: 95 % from 6 rounds, less below), ? where it stayed wider "
-        "than ±10 %. <b>USS / worker</b> is memory each worker alone holds. "
+        "<b>Speedup</b> = serial time ÷ this time within each round, the median over the rounds "
+        "(2.00× means twice as fast); the dashed diagonal is the ideal (speedup = workers), the "
+        "shaded area is beyond the usable cores. The whiskers and the tables' [low–high] are the "
+        "confidence interval of that median (sign test: 95 % from 6 rounds, less below), ? where it "
+        "stayed wider than ±10 %. <b>USS / worker</b> is memory each worker alone holds. "
         "<b>Busy cores</b> is CPU use of the whole machine (1.00 = one core fully busy); “on N cores” "
         "is the CPU the cell's own processes used per second of wall time. Python threads running "
         "Python code stay near one core because of the GIL.</div>"

@@ -14,6 +14,7 @@ from .._results.document import (
     Summary,
     interpreter_label,
 )
+from .._results.headline import headline_speedup
 from . import fmt
 from .classic import classic_rows, columns_for
 from .svg import esc
@@ -34,10 +35,6 @@ def _tr(cells: Sequence[str], attrs: str = "") -> str:
     return f"<tr{attrs}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
 def _cores(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -51,6 +48,13 @@ def model_text(rec: ResultRow) -> str:
     return str(rec["model"]) + (f" ({', '.join(notes)})" if notes else "")
 
 
+def _headline_cell(rec: ResultRow) -> str:
+    """The headline in bold and, beside it, the interval it lies in (the terminal's figures)."""
+    interval = fmt.interval_text(rec)
+    speedup = f"<b>{esc(fmt.ratio(headline_speedup(rec)))}</b>"
+    return f"{speedup} {esc(interval)}" if interval else speedup
+
+
 def group_table(records: list[ResultRow]) -> str:
     rows = []
     for rec in records:
@@ -59,7 +63,7 @@ def group_table(records: list[ResultRow]) -> str:
             reason = esc(f"{rec['status']}: {rec.get('reason') or 'not measured'}")
             rows.append(
                 f"<tr{attrs} class='not-measured'><td>{esc(rec['model'])}</td><td>{rec['workers']}</td>"
-                f"<td colspan='8'>{reason}</td></tr>"
+                f"<td colspan='7'>{reason}</td></tr>"
             )
             continue
         rows.append(
@@ -68,9 +72,8 @@ def group_table(records: list[ResultRow]) -> str:
                     esc(model_text(rec)),
                     str(rec["workers"]),
                     esc(fmt.spread(rec["wall_s"])),
-                    f"<b>{esc(fmt.ratio(rec['speedup']))}</b>",
-                    esc(fmt.speedup_ci(rec)),
-                    esc(_pct(rec["efficiency"])),
+                    _headline_cell(rec),
+                    esc(fmt.efficiency(rec)),
                     esc(_cores(rec["cpu_busy_cores_mean"])),
                     _median(rec.get("startup_s")),
                     _median(rec.get("dispatch_s")),
@@ -83,8 +86,7 @@ def group_table(records: list[ResultRow]) -> str:
         "model",
         "workers",
         "wall time (median ±)",
-        "speedup",
-        "paired per round [CI]",
+        "speedup [CI]",
         "efficiency",
         "busy cores",
         "start-up",
@@ -107,8 +109,8 @@ FULL_HEADERS = (
     "wall median",
     "wall min–max",
     "wall per repeat",
-    "speedup",
-    "paired speedup",
+    "speedup [CI]",
+    "paired per round (median [min–max])",
     "efficiency",
     "busy cores",
     "worker CPU cores",
@@ -150,9 +152,9 @@ def full_table(records: list[ResultRow]) -> str:
                     esc(fmt.seconds(wall.get("median"))),
                     esc(f"{fmt.seconds(wall.get('min'))} – {fmt.seconds(wall.get('max'))}"),
                     esc(", ".join(fmt.seconds(v) for v in wall.get("values") or [])),
-                    esc(fmt.ratio(rec.get("speedup"))),
+                    _headline_cell(rec),
                     esc(fmt.paired(rec.get("speedup_paired"))),
-                    esc(_pct(rec.get("efficiency"))),
+                    esc(fmt.efficiency(rec)),
                     esc(_cores(rec.get("cpu_busy_cores_mean"))),
                     esc(_cores(rec.get("worker_cpu_cores_mean"))),
                     _median(rec.get("cpu_s"), lambda v: "—" if v is None else f"{v:.3f}"),

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._results.document import InterpreterRef, ResultDocument, ResultRow, Summary, interpreter_label
+from .._results.headline import headline_interval, headline_speedup, headline_uncertain
 from .._results.stats import summary
 from . import fmt
 
@@ -27,7 +28,8 @@ PARALLEL_MODELS = ("threads", "interpreters", "processes")
 CONTENTION_GAP = 0.25
 PAIRING = (
     "paired by round: every interpreter ran its cells in the same rounds with the same task size, "
-    "so each ratio compares cells measured seconds apart; figures are medians [min–max] over rounds"
+    "so each ratio compares cells measured seconds apart; speedups are medians [confidence "
+    "interval], penalties medians [min–max] over rounds"
 )
 
 
@@ -172,6 +174,9 @@ def compare(document: ResultDocument) -> dict[str, Any]:
                         "model": rec["model"],
                         "workers": rec["workers"],
                         "speedup_paired": rec.get("speedup_paired"),
+                        "speedup": headline_speedup(rec),
+                        "speedup_ci": headline_interval(rec),
+                        "speedup_uncertain": headline_uncertain(rec),
                         "startup_s": _median(rec.get("startup_s")),
                     }
                 )
@@ -190,13 +195,16 @@ def _contention(scaling: list[dict[str, Any]]) -> list[dict[str, Any]]:
     threads = {
         (s["path"], s["workers"], s["workload"]): s
         for s in scaling
-        if s["model"] == "threads" and s["impl"] == "python" and s["status"] == "ok" and s["speedup_paired"]
+        if s["model"] == "threads"
+        and s["impl"] == "python"
+        and s["status"] == "ok"
+        and s["speedup"] is not None
     }
     for (path, workers, workload), classic in threads.items():
         local = threads.get((path, workers, "sqrt_log_local"))
         if workload != "sqrt_log" or local is None or not classic["build"].endswith("GIL disabled"):
             continue
-        a, b = classic["speedup_paired"]["median"], local["speedup_paired"]["median"]
+        a, b = classic["speedup"], local["speedup"]
         found.append(
             {
                 "interpreter": classic["interpreter"],
@@ -323,9 +331,9 @@ def _penalty_note(item: dict[str, Any]) -> str:
 def _scaling_cell(item: dict[str, Any] | None) -> str:
     if item is None:
         return "—"
-    if item["status"] != "ok" or not item["speedup_paired"]:
+    if item["status"] != "ok" or item["speedup"] is None:
         return f"[dim]{escape(item['status'])}[/dim]"
-    text = fmt.paired(item["speedup_paired"])
+    text = fmt.speedup_text(item["speedup"], item["speedup_ci"], item["speedup_uncertain"])
     if item["model"] != "threads":
         text += f", start-up {fmt.seconds(item['startup_s'])}"
     return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .._results.document import ResultRow
+from .._results.headline import headline_interval, headline_speedup
 from . import fmt
 from .svg import LineChart, Point, Segment, Series, core_timeline, line_chart, stacked_bars
 
@@ -46,10 +47,10 @@ def cell_label(rec: ResultRow) -> str:
 
 
 def speedup_chart(records: list[ResultRow], usable_cores: int, title: str) -> str | None:
-    """Speedup over serial vs workers, one line per model, whiskers = paired per-round range."""
+    """Headline speedup vs workers, one line per model, whiskers = the headline's interval."""
     by_model: dict[str, list[ResultRow]] = defaultdict(list)
     for rec in measured(records):
-        if rec["model"] != "serial" and rec.get("speedup") is not None:
+        if rec["model"] != "serial" and headline_speedup(rec) is not None:
             by_model[rec["model"]].append(rec)
     if not by_model:
         return None
@@ -62,15 +63,14 @@ def speedup_chart(records: list[ResultRow], usable_cores: int, title: str) -> st
     for model, recs in by_model.items():
         points = []
         for r in sorted(recs, key=lambda r: r["workers"]):
-            paired = r.get("speedup_paired")
+            interval = headline_interval(r)
             points.append(
                 Point(
                     r["workers"],
-                    r["speedup"] or 0.0,
-                    paired["min"] if paired else None,
-                    paired["max"] if paired else None,
-                    tooltip=f"{cell_label(r)}: {fmt.ratio(r['speedup'])} (paired rounds "
-                    f"{fmt.paired(paired)}), {fmt.spread(r['wall_s'])}",
+                    headline_speedup(r) or 0.0,
+                    interval["low"] if interval else None,
+                    interval["high"] if interval else None,
+                    tooltip=f"{cell_label(r)}: {fmt.speedup_ci(r)}, {fmt.spread(r['wall_s'])}",
                 ),
             )
         # With one worker count the legend carries the value: the markers sit side by side.

@@ -1,4 +1,4 @@
-"""Per-group terminal tables: model × workers with time, paired speedup, CPU and memory."""
+"""Per-group terminal tables: model × workers with time, headline speedup, CPU and memory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._results.document import GroupEntry, InterpreterRef, ResultDocument, ResultRow
+from .._results.headline import headline_interval
 from .._results.stats import OTHER_LOAD_WARN_CORES, SPREAD_WARN, relative_spread
 from . import fmt
 from .interpreters import REENABLED_NOTE, build_text, label
@@ -16,6 +17,22 @@ from .interpreters import REENABLED_NOTE, build_text, label
 
 def _group_key(rec: ResultRow) -> tuple[str, str, str]:
     return (rec["workload"], rec["impl"], rec["interpreter"]["path"])
+
+
+COLUMNS = (
+    "model",
+    "workers",
+    "wall (median ±)",
+    "speedup [CI]",
+    "effic.",
+    "busy cores",
+    "CPU-s",
+    "start-up",
+    "dispatch (/task)",
+    "USS/worker",
+    "ns/iter",
+    "other load",
+)
 
 
 def render_group_tables(console: Console, document: ResultDocument) -> None:
@@ -27,82 +44,81 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
     }
     several = len({rec["interpreter"]["path"] for rec in document["results"]}) > 1
     for key, records in groups.items():
-        first = records[0]
         # Any cell whose workers reported the GIL on at run time marks the whole group.
         interp: InterpreterRef = {
-            **first["interpreter"],
+            **records[0]["interpreter"],
             "gil_enabled": any(r["interpreter"]["gil_enabled"] for r in records),
         }
-        build = build_text(interp)
-        meta: GroupEntry | None = group_meta.get(key)
-        title = (
-            (f"[{label(interp)}] " if several else "")
-            + f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
-            f"{first['size']:,} {first.get('size_unit', 'units')} — Python {label(interp)} ({build})"
-            + (f" — {interp['path']}" if several else "")
-        )
-        table = Table(title=escape(title), title_justify="left", header_style="bold")
-        for column in (
-            "model",
-            "workers",
-            "wall (median ±)",
-            "speedup [CI]",
-            "effic.",
-            "busy cores",
-            "CPU-s",
-            "start-up",
-            "dispatch (/task)",
-            "USS/worker",
-            "ns/iter",
-            "other load",
-        ):
+        title = escape(_title(records[0], interp, several))
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for column in COLUMNS:
             table.add_column(column, justify="left" if column == "model" else "right")
         footnotes: list[str] = []
         for rec in records:
-            if rec["status"] != "ok" or not rec.get("rounds"):
-                reason = rec.get("reason") or "not measured"
-                cell = f"{rec['status']}: {fmt.short_reason(reason)}"
-                if fmt.short_reason(reason) != reason:
-                    if reason not in footnotes:
-                        footnotes.append(reason)
-                    cell += f" [{footnotes.index(reason) + 1}]"
-                table.add_row(rec["model"], str(rec["workers"]), f"[dim]{escape(cell)}[/dim]")
+            if rec["status"] == "ok" and rec.get("rounds"):
+                table.add_row(*_measured_cells(rec))
                 continue
-            table.add_row(
-                rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""),
-                str(rec["workers"]),
-                fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
-                fmt.speedup_ci(rec),
-                _efficiency(rec),
-                "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
-                f"{rec['cpu_s']['median']:.2f}",
-                fmt.seconds(rec["startup_s"]["median"]),
-                _dispatch(rec),
-                fmt.worker_memory(rec),
-                "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
-                fmt.other_load(rec) + (" ⚠" if _busy(rec) else ""),
-            )
-        captions = [meta["resource"]] if meta and meta["resource"] else []
-        running = sorted({r["model"] for r in records if r.get("wall_excludes_startup")})
-        if running:
-            # A cluster outlives one batch: its rows time the work on the running cluster.
-            captions.append(
-                f"{', '.join(running)}: wall, speedup and CPU are of the work on a running cluster; "
-                "creating or joining the cluster is the start-up column, outside the wall time"
-            )
-        captions += _fidelity_notes(records)
-        if captions:
-            table.caption = escape("\n".join(captions))
-        if interp["free_threaded"] and interp["gil_enabled"]:
-            table.caption = escape(REENABLED_NOTE)
-        if meta and meta["status"] == "failed":
-            table.caption = f"[red]group failed: {meta['reason']}[/red]"
+            reason = rec.get("reason") or "not measured"
+            cell = f"{rec['status']}: {fmt.short_reason(reason)}"
+            if fmt.short_reason(reason) != reason:
+                if reason not in footnotes:
+                    footnotes.append(reason)
+                cell += f" [{footnotes.index(reason) + 1}]"
+            table.add_row(escape(rec["model"]), str(rec["workers"]), f"[dim]{escape(cell)}[/dim]")
+        table.caption = _caption(records, interp, group_meta.get(key))
         console.print(table)
         # The whole reason once, under the table: wrapped into a cell it made rows dozens of lines tall.
         for number, reason in enumerate(footnotes, 1):
             console.print(f"  [dim]\\[{number}] {escape(reason)}[/dim]", highlight=False)
     if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+
+
+def _title(first: ResultRow, interp: InterpreterRef, several: bool) -> str:
+    """What the group ran, under which Python (plain text: the caller escapes it)."""
+    return (
+        (f"[{label(interp)}] " if several else "")
+        + f"{first['workload']} [{first['impl']}] ({first['kind']}) — {first['tasks']} tasks × "
+        f"{first['size']:,} {first.get('size_unit', 'units')} — Python {label(interp)} "
+        f"({build_text(interp)})" + (f" — {interp['path']}" if several else "")
+    )
+
+
+def _measured_cells(rec: ResultRow) -> list[str]:
+    """One measured row, in ``COLUMNS`` order (rich markup: names escaped)."""
+    return [
+        escape(rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else "")),
+        str(rec["workers"]),
+        fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
+        fmt.speedup_ci(rec),
+        fmt.efficiency(rec),
+        "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
+        f"{rec['cpu_s']['median']:.2f}",
+        fmt.seconds(rec["startup_s"]["median"]),
+        _dispatch(rec),
+        fmt.worker_memory(rec),
+        "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
+        fmt.other_load(rec) + (" ⚠" if _busy(rec) else ""),
+    ]
+
+
+def _caption(records: list[ResultRow], interp: InterpreterRef, meta: GroupEntry | None) -> str | None:
+    """Under the table, as rich markup: a failed group's reason, else the re-enabled GIL, else
+    the resource, the running cluster and how sure the figures are."""
+    if meta and meta["status"] == "failed":
+        return f"[red]{escape('group failed: ' + str(meta['reason']))}[/red]"
+    if interp["free_threaded"] and interp["gil_enabled"]:
+        return escape(REENABLED_NOTE)
+    captions = [meta["resource"]] if meta and meta["resource"] else []
+    running = sorted({r["model"] for r in records if r.get("wall_excludes_startup")})
+    if running:
+        # A cluster outlives one batch: its rows time the work on the running cluster.
+        captions.append(
+            f"{', '.join(running)}: wall, speedup and CPU are of the work on a running cluster; "
+            "creating or joining the cluster is the start-up column, outside the wall time"
+        )
+    captions += _fidelity_notes(records)
+    return escape("\n".join(captions)) if captions else None
 
 
 def _dispatch(rec: ResultRow) -> str:
@@ -118,7 +134,7 @@ def _fidelity_notes(records: list[ResultRow]) -> list[str]:
     """How sure the row's figures are, said under the table rather than left to the JSON."""
     measured = [r for r in records if r["status"] == "ok" and r.get("rounds")]
     notes = []
-    intervals = [ci for r in measured if (ci := r.get("speedup_ci")) is not None]
+    intervals = [ci for r in measured if (ci := headline_interval(r)) is not None]
     levels = sorted({ci["level"] for ci in intervals})
     if levels:
         level = f"{levels[0]:.0%}" if len(levels) == 1 else f"{levels[0]:.0%}–{levels[-1]:.0%}"
@@ -139,11 +155,6 @@ def _fidelity_notes(records: list[ResultRow]) -> list[str]:
 def _busy(rec: ResultRow) -> bool:
     load = rec.get("other_cpu_cores")
     return bool(load and (load["max"] or 0.0) > OTHER_LOAD_WARN_CORES)
-
-
-def _efficiency(rec: ResultRow) -> str:
-    speedup = fmt.shown_speedup(rec)
-    return "—" if speedup is None else f"{speedup / rec['workers']:.0%}"
 
 
 def render_iteration_costs(console: Console, document: ResultDocument) -> None:

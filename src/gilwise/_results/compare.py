@@ -38,15 +38,15 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .document import ResultDocument, ResultRow, interpreter_label
-from .significance import p_greater, smallest_p
+from .headline import headline_speedup
+from .significance import TOLERANCE, Shift, p_greater, shift, significant, smallest_p
 from .stats import OTHER_LOAD_WARN_CORES
 
 THRESHOLD = 0.05
 ALPHA = 0.05
-_EPS = 1e-9
 
 
 @dataclass(frozen=True, order=True)
@@ -83,6 +83,10 @@ class RowChange:
     the same round's serial cell) or "per CPU second" (each round's wall time over its workers'
     CPU seconds); ``change`` and ``detectable`` are on that basis, the medians are wall times
     either way."""
+    a_speedup: float | None = None
+    b_speedup: float | None = None
+    """The row's headline speedup in A and in B (``_results.headline``), for the reader: the
+    verdict is on the basis above, not on these."""
 
     @property
     def regression(self) -> bool:
@@ -161,6 +165,58 @@ def compare_rows(
     serial_b: ResultRow | None = None,
 ) -> RowChange:
     """``serial_a`` / ``serial_b``: the serial rows of this row's group in A and B, if any."""
+    a_speedup, b_speedup = headline_speedup(a), headline_speedup(b)
+    unmeasured = _unmeasured_change(key, a, b)
+    if unmeasured is not None:
+        return replace(unmeasured, a_speedup=a_speedup, b_speedup=b_speedup)
+    tested = _tested_values(a, b, serial_a, serial_b)
+    before, after = tested.before, tested.after
+    test = shift(before, after)
+    detectable = detectable_slowdown(before, after, alpha)
+    notes = [tested.note] if tested.note else []
+    # Beside more other load in B, or with its busiest worker's tasks running longer, a slowdown
+    # may be the machine's: judged below, and never overridden per CPU second.
+    disturbed = _disturbance(a, b)
+    tasks_note = _slower_tasks(a, b, threshold)
+    if test.slower(threshold, alpha):
+        reason = disturbed or tasks_note or _slower_cpu(a, b, threshold)
+        verdict = "inconclusive" if reason else "slower"
+    else:
+        verdict, reason = _verdict_not_slower(test, detectable, threshold, alpha, len(before), len(after))
+    notes = [reason, *notes] if reason else notes
+    change, p_slow, basis = test.change, test.p_slower, tested.basis
+    per_cpu = None
+    if verdict != "slower" and disturbed is None and tasks_note is None:
+        per_cpu = _per_cpu_slowdown(a, b, threshold, alpha)
+    if per_cpu is not None:
+        # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
+        # slowdown of the parallel machinery itself shows there even when B's cores happened
+        # to run faster than A's and hid it in wall time. Not beside other load in B: processes
+        # taking the workers' cores lengthen wall time at the same CPU, exactly this signal.
+        verdict, basis = "slower", "per CPU second"
+        change, p_slow, detectable = per_cpu
+        notes = [f"wall time per CPU second of its workers rose {percent_text(change)}", *notes]
+    wall_a = statistics.median(float(v) for v in a["wall_s"]["values"])
+    wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
+    return RowChange(
+        key,
+        verdict,
+        wall_a,
+        wall_b,
+        change,
+        p_slow,
+        len(before),
+        len(after),
+        "; ".join(notes),
+        detectable,
+        basis,
+        a_speedup,
+        b_speedup,
+    )
+
+
+def _unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
+    """The row's change when one side has no repeats (failed, fixed, not compared), else None."""
     if _measured(a) and not _measured(b) and b.get("status") == "failed":
         return RowChange(key, "failed", note=f"failed in B: {b.get('reason')}")
     if not _measured(a) and _measured(b) and a.get("status") == "failed":
@@ -170,97 +226,70 @@ def compare_rows(
         side = "A" if missing is a else "B"
         why = missing.get("reason") or "no repeats"
         return RowChange(key, "not compared", note=f"{missing.get('status')} in {side}: {why}")
-    wall_a = statistics.median(float(v) for v in a["wall_s"]["values"])
-    wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
-    before = [float(v) for v in a["wall_s"]["values"]]
-    after = [float(v) for v in b["wall_s"]["values"]]
-    note, basis = "", "wall"
+    return None
+
+
+@dataclass(frozen=True)
+class _TestedValues:
+    """The per-round values a row is judged on, what they are, and what to say about it."""
+
+    before: list[float]
+    after: list[float]
+    basis: str
+    note: str = ""
+
+
+def _tested_values(
+    a: ResultRow, b: ResultRow, serial_a: ResultRow | None, serial_b: ResultRow | None
+) -> _TestedValues:
+    """Each round relative to its serial cell where both runs allow, else wall times (per unit
+    of work where the runs' calibration gave the cells different work)."""
     relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
-    work_a, work_b = _work(a), _work(b)
     if relative_a and relative_b:
         # Dimensionless, so also fair when calibration gave the runs different work per cell.
-        before, after, basis = relative_a, relative_b, "relative to serial"
-    elif work_a != work_b:
-        # Calibration sizes cells to this machine's speed at the time: the same row can do more
-        # work in one run than in the other. Compare time per unit of work, and say so.
-        before = [v / work_a for v in before]
-        after = [v / work_b for v in after]
-        note = (
-            f"different work per cell (A {a.get('tasks')}×{a.get('size')}, "
-            f"B {b.get('tasks')}×{b.get('size')} "
-            f"{a.get('size_unit', 'units')}): compared per unit of work; pin --size for like-for-like runs"
-        )
-    a_med, b_med = statistics.median(before), statistics.median(after)
-    change = b_med / a_med - 1 if a_med > 0 else 0.0
-    p_slow = p_greater(before, after)
-    p_fast = p_greater(after, before)
-    detectable = detectable_slowdown(before, after, alpha)
-    # The busiest worker's tasks running longer account for the change (an uneven slowdown of
-    # the cores, or tasks that contend): judged below, and never overridden per CPU second.
-    tasks_note = _slower_tasks(a, b, threshold)
-    # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
-    busier = _other_load(b) - _other_load(a) if b.get("kind") != "io" else 0.0
-    if change >= threshold - _EPS and p_slow <= alpha + _EPS and busier > OTHER_LOAD_WARN_CORES:
-        # B's own noise guard measured other processes beside its rounds that A's did not have:
-        # on few cores that alone slows a cell (a parallel one most), so the code is not to blame
-        # on this evidence; nor is it cleared.
-        verdict = "inconclusive"
-        disturbed = (
-            f"B ran beside {_other_load(b):.2f} cores of other processes (A {_other_load(a):.2f}): "
-            "its slowdown may be the machine's; rerun B on a quiet machine"
-        )
-        note = f"{disturbed}; {note}" if note else disturbed
-    elif change >= threshold - _EPS and p_slow <= alpha + _EPS and tasks_note is not None:
-        verdict = "inconclusive"
-        note = f"{tasks_note}; {note}" if note else tasks_note
-    elif (
-        change >= threshold - _EPS
-        and p_slow <= alpha + _EPS
-        and (cpu_note := _slower_cpu(a, b, threshold)) is not None
-    ):
-        # The cell's workers needed that much more CPU for the same work: on this kind of
-        # machine (a VM whose two vCPUs slow down together when the host is busy) that is the
-        # machine's parallel speed, not the code's; but more work done in parallel only looks
-        # the same, so the row is neither blamed nor cleared.
-        verdict = "inconclusive"
-        note = f"{cpu_note}; {note}" if note else cpu_note
-    elif change >= threshold - _EPS and p_slow <= alpha + _EPS:
-        verdict = "slower"
-    elif change <= -threshold + _EPS and p_fast <= alpha + _EPS:
-        verdict = "faster"
-    elif detectable is None or detectable > threshold + _EPS:
-        verdict = "inconclusive"
-        reach = (
-            f"{len(before)} vs {len(after)} repeats cannot reach p ≤ {alpha:g} whatever the change"
-            if detectable is None
-            else f"these repeats could detect only a slowdown of ≥ {percent_text(detectable)}"
-        )
-        note = f"{reach}; {note}" if note else reach
-    elif abs(change) >= threshold - _EPS:
-        verdict = "within noise"
-    else:
-        verdict = "unchanged"
-    disturbed_b = busier > OTHER_LOAD_WARN_CORES
-    if (
-        verdict != "slower"
-        and not disturbed_b
-        # An uneven slowdown of the cores lengthens wall time per CPU second too (the faster
-        # worker waits for the slower): where the tasks account for the change, not this test.
-        and tasks_note is None
-        and (per_cpu := _per_cpu_slowdown(a, b, threshold, alpha)) is not None
-    ):
-        # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
-        # slowdown of the parallel machinery itself shows there even when B's cores happened
-        # to run faster than A's and hid it in wall time. Not beside other load in B: processes
-        # taking the workers' cores lengthen wall time at the same CPU, exactly this signal.
-        verdict, basis = "slower", "per CPU second"
-        change, p_slow, detectable = per_cpu
-        note = f"wall time per CPU second of its workers rose {percent_text(change)}" + (
-            f"; {note}" if note else ""
-        )
-    return RowChange(
-        key, verdict, wall_a, wall_b, change, p_slow, len(before), len(after), note, detectable, basis
+        return _TestedValues(relative_a, relative_b, "relative to serial")
+    before = [float(v) for v in a["wall_s"]["values"]]
+    after = [float(v) for v in b["wall_s"]["values"]]
+    work_a, work_b = _work(a), _work(b)
+    if work_a == work_b:
+        return _TestedValues(before, after, "wall")
+    # Calibration sizes cells to this machine's speed at the time: the same row can do more
+    # work in one run than in the other. Compare time per unit of work, and say so.
+    note = (
+        f"different work per cell (A {a.get('tasks')}×{a.get('size')}, "
+        f"B {b.get('tasks')}×{b.get('size')} "
+        f"{a.get('size_unit', 'units')}): compared per unit of work; pin --size for like-for-like runs"
     )
+    return _TestedValues([v / work_a for v in before], [v / work_b for v in after], "wall", note)
+
+
+def _disturbance(a: ResultRow, b: ResultRow) -> str | None:
+    """Why B's slowdown may be the machine's: its own noise guard measured more other processes
+    beside its rounds than A's did (on few cores that alone slows a cell, a parallel one most),
+    so the code is not to blame on this evidence; nor is it cleared. None when not so."""
+    # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
+    if b.get("kind") == "io" or _other_load(b) - _other_load(a) <= OTHER_LOAD_WARN_CORES:
+        return None
+    return (
+        f"B ran beside {_other_load(b):.2f} cores of other processes (A {_other_load(a):.2f}): "
+        "its slowdown may be the machine's; rerun B on a quiet machine"
+    )
+
+
+def _verdict_not_slower(
+    test: Shift, detectable: float | None, threshold: float, alpha: float, n_a: int, n_b: int
+) -> tuple[str, str | None]:
+    """faster, inconclusive (with why: these repeats could not have shown ``threshold``),
+    within noise or unchanged."""
+    if test.faster(threshold, alpha):
+        return "faster", None
+    if detectable is None:
+        return "inconclusive", f"{n_a} vs {n_b} repeats cannot reach p ≤ {alpha:g} whatever the change"
+    if detectable > threshold + TOLERANCE:
+        return "inconclusive", f"these repeats could detect only a slowdown of ≥ {percent_text(detectable)}"
+    if abs(test.change) >= threshold - TOLERANCE:
+        return "within noise", None
+    return "unchanged", None
 
 
 def percent_text(value: float) -> str:
@@ -275,24 +304,24 @@ def detectable_slowdown(before: list[float], after: list[float], alpha: float) -
     f is found by bisection (p only falls as f grows) to 0.1 %. None when even complete
     separation cannot reach ``alpha`` with this many repeats.
     """
-    if not before or not after or smallest_p(len(before), len(after)) > alpha + _EPS:
+    if not before or not after or not significant(smallest_p(len(before), len(after)), alpha):
         return None
     a_med, b_med = statistics.median(before), statistics.median(after)
     if a_med <= 0 or b_med <= 0:
         return None
     centred = [v * a_med / b_med for v in after]
 
-    def significant(f: float) -> bool:
-        return p_greater(before, [v * (1 + f) for v in centred]) <= alpha + _EPS
+    def detected(f: float) -> bool:
+        return significant(p_greater(before, [v * (1 + f) for v in centred]), alpha)
 
-    if significant(0.0):
+    if detected(0.0):
         return 0.0
     # Complete separation (every B repeat above every A repeat) reaches the smallest p.
     high = max(before) / min(centred) * (1 + 1e-6) - 1
     low = 0.0
     while high - low > 0.001:
         mid = (low + high) / 2
-        low, high = (low, mid) if significant(mid) else (mid, high)
+        low, high = (low, mid) if detected(mid) else (mid, high)
     return high
 
 
@@ -326,11 +355,10 @@ def _per_cpu_slowdown(
     before, after = per_round(a), per_round(b)
     if before is None or after is None:
         return None
-    change = statistics.median(after) / statistics.median(before) - 1
-    p = p_greater(before, after)
-    if change < threshold - _EPS or p > alpha + _EPS:
+    test = shift(before, after)
+    if not test.slower(threshold, alpha):
         return None
-    return change, p, detectable_slowdown(before, after, alpha)
+    return test.change, test.p_slower, detectable_slowdown(before, after, alpha)
 
 
 def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
@@ -353,7 +381,7 @@ def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
     extra_cpu = cpu_b - cpu_a
     explained = max(0.0, extra_cpu) / max(1.0, cpu_a / wall_a)
     unexplained = (wall_b - explained) / wall_a - 1
-    if extra_cpu / cpu_a < threshold - _EPS or unexplained >= threshold - _EPS:
+    if extra_cpu / cpu_a < threshold - TOLERANCE or unexplained >= threshold - TOLERANCE:
         return None
     rest = round(unexplained, 3) + 0.0  # no "-0.0 %"
     return (
@@ -401,7 +429,7 @@ def _slower_tasks(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
     path_b, wall_b = path_b * scale, wall_b * scale
     rise = path_b - path_a
     unexplained = (wall_b - max(0.0, rise)) / wall_a - 1
-    if rise / path_a < threshold - _EPS or unexplained >= threshold - _EPS:
+    if rise / path_a < threshold - TOLERANCE or unexplained >= threshold - TOLERANCE:
         return None
     rest = round(unexplained, 3) + 0.0
     return (
@@ -441,14 +469,18 @@ def compare_documents(
             pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
             rows.append(compare_rows(key, rec, rows_b[key], threshold, alpha, *pair))
         else:
-            rows.append(RowChange(key, "only in A"))
-    rows += [RowChange(key, "only in B") for key in rows_b if key not in rows_a]
+            rows.append(RowChange(key, "only in A", a_speedup=headline_speedup(rec)))
+    rows += [
+        RowChange(key, "only in B", b_speedup=headline_speedup(rec))
+        for key, rec in rows_b.items()
+        if key not in rows_a
+    ]
     result = Comparison(rows, threshold, alpha)
     note = _machine_note(a, b)
     if note:
         result.notes.append(note)
     compared = [r for r in rows if r.change is not None]
-    weak = sorted({(r.n_a, r.n_b) for r in compared if smallest_p(r.n_a, r.n_b) > alpha + _EPS})
+    weak = sorted({(r.n_a, r.n_b) for r in compared if not significant(smallest_p(r.n_a, r.n_b), alpha)})
     if weak:
         sizes = ", ".join(f"{x} vs {y}" for x, y in weak)
         result.notes.append(

@@ -117,13 +117,19 @@ class ResultRow(TypedDict):
     wall_s: Summary
     round_ids: NotRequired[list[int]]
     speedup: float | None
-    """Serial median / this median (the contract); ``speedup_paired`` holds the per-round ratios."""
+    """The headline: the median of the per-round paired ratios (serial ÷ this cell, same round),
+    ``speedup_ci`` its interval. Files without ``speedup_of_medians`` stored the ratio of medians
+    here: read it through ``_results.headline.headline_speedup``, never directly."""
     efficiency: float | None
+    """``speedup`` / workers (older files: the ratio of medians / workers; see ``headline``)."""
     cpu_busy_cores_mean: float | None
     cpu_per_core: CpuPerCore
     peak_rss_bytes: int | None
     # Measured rows only:
     speedup_paired: NotRequired[Summary]
+    speedup_of_medians: NotRequired[float | None]
+    """Serial median ÷ this median, over rounds that need not match (added with the paired
+    headline; its presence marks ``speedup`` as the paired median). Never rendered as the speedup."""
     cpu_s: NotRequired[Summary]
     worker_cpu_cores_mean: NotRequired[float]
     memory_per_worker_bytes: NotRequired[float | None]

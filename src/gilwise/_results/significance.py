@@ -6,14 +6,22 @@ the exact null distribution is that of the rank sum of midranks over all equally
 splits of the pooled values; it is counted by dynamic programming over doubled (integral)
 midranks. Above ``EXACT_LIMIT`` pooled values the normal approximation with tie correction
 is used.
+
+``shift`` is the one place where a change is judged: ``Shift.slower`` / ``Shift.faster`` say
+whether the medians moved by at least a threshold *and* the rank test puts it beyond noise.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 EXACT_LIMIT = 60
+TOLERANCE = 1e-9
+"""Float slack at the boundaries: a change of exactly the threshold, or a p-value of exactly
+alpha, counts (5 % computed as 0.04999999 must not pass a 5 % gate)."""
 
 
 def midranks(values: Sequence[float]) -> list[float]:
@@ -81,3 +89,35 @@ def smallest_p(n_before: int, n_after: int) -> float:
     if not n_before or not n_after:
         return 1.0
     return 1 / math.comb(n_before + n_after, n_after)
+
+
+def significant(p: float, alpha: float) -> bool:
+    """``p`` reaches the significance level ``alpha``."""
+    return p <= alpha + TOLERANCE
+
+
+@dataclass(frozen=True)
+class Shift:
+    """How ``after`` moved against ``before``: the change of the medians and the rank test."""
+
+    change: float
+    """median(after) / median(before) - 1: +0.25 means 25 % larger (slower, for times)."""
+    p_slower: float
+    """One-sided p-value for "after tends to be larger"."""
+    p_faster: float
+    """One-sided p-value for "after tends to be smaller"."""
+
+    def slower(self, threshold: float, alpha: float) -> bool:
+        """At least ``threshold`` larger, and beyond noise at level ``alpha``."""
+        return self.change >= threshold - TOLERANCE and significant(self.p_slower, alpha)
+
+    def faster(self, threshold: float, alpha: float) -> bool:
+        """At least ``threshold`` smaller, and beyond noise at level ``alpha``."""
+        return self.change <= -threshold + TOLERANCE and significant(self.p_faster, alpha)
+
+
+def shift(before: Sequence[float], after: Sequence[float]) -> Shift:
+    """The change between two non-empty samples of positive values, with both one-sided tests."""
+    base = statistics.median(before)
+    change = statistics.median(after) / base - 1 if base > 0 else 0.0
+    return Shift(change, p_greater(before, after), p_greater(after, before))

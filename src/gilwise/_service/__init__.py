@@ -15,7 +15,8 @@ and NumPy only, workers import it), ``modes`` (the offload-mode registry), ``met
 generator; clients are separate processes, stdlib only).
 
 May import: ``_offload`` (the library it runs work on), ``_results`` (the bench history shown on
-the dashboard), ``_exceptions``, FastAPI, uvicorn, DuckDB, NumPy, psutil. Nothing in gilwise
-imports it but ``_cli``. This ``__init__`` imports nothing, so offload workers and load clients
-that import one module of the package load only that module.
+the dashboard), ``_system`` (usable cores, per-core and per-process CPU), ``_exceptions``,
+FastAPI, uvicorn, DuckDB, NumPy. Nothing in gilwise imports it but ``_cli``. This ``__init__``
+imports nothing, so offload workers and load clients that import one module of the package load
+only that module.
 """

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from .._exceptions import UsageError
 from .._results.document import interpreter_label
+from .._results.headline import headline_speedup
 from .._results.history import History
 from .app import State
 from .models import BenchLatest, BenchRow
@@ -74,7 +75,7 @@ async def bench_latest(state: State) -> BenchLatest:
             interpreter=interpreter_label(r["interpreter"]),
             status=r["status"],
             wall_median_s=r["wall_s"]["median"],
-            speedup=r.get("speedup"),
+            speedup=headline_speedup(r),
             busy_cores=r.get("cpu_busy_cores_mean"),
         )
         for r in doc["results"]

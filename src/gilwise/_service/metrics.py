@@ -3,9 +3,12 @@ and the offload pool's state, one snapshot a second.
 
 Everything is measured in the server process, cheaply: the loop-lag probe wakes every 10 ms,
 latencies are recorded by a pure ASGI middleware (no per-request task), CPU comes from
-``/proc/stat`` through psutil once a second. A Dask cluster (the ``dask`` mode) is asked about
-its workers in a thread, since that is a round trip to its scheduler; their CPU is what their
-heartbeats report (they may run on other hosts, out of psutil's reach).
+``_system`` once a second: per core of this server's affinity set (``/proc/stat``), and per
+process for the server and its offload workers; ``usable_cores`` (the affinity set capped by a
+container's CPU quota) is what the dashboard scales its busy cores against. A Dask cluster (the
+``dask`` mode) is asked about its workers in a thread, since that is a round trip to its
+scheduler; their CPU is what their heartbeats report (they may run on other hosts, out of this
+machine's ``/proc``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._offload import OffloadStatistics
 from .._results.stats import nearest_rank
+from .._system import CoreBusyCounters, affinity_cores, process_cpu_s, usable_cores
 from .models import ClusterWorkerLive, Live, OffloadLive, Percentiles
 from .modes import OffloadSwitch
 
@@ -74,11 +77,11 @@ class LiveMetrics:
         self.ingested = Recent()
         self.latest: Live | None = None
         self._changed = asyncio.Condition()
-        self._me = psutil.Process()
-        self._workers: dict[int, psutil.Process] = {}
-        self._last_cpu: dict[int, float] = {}
+        self.usable_cores = usable_cores()
+        self._cores = CoreBusyCounters(affinity_cores())
+        self._last_busy = self._cores.read()[0]
+        self._last_cpu: dict[int | str, float] = {}
         self._last_tick = time.monotonic()
-        psutil.cpu_percent(percpu=True)  # starts psutil's interval
         self._tasks: list[asyncio.Task[None]] = []
         self._asking: asyncio.Future[PoolView] | None = None
 
@@ -101,6 +104,7 @@ class LiveMetrics:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._cores.close()
         if self._asking is not None:  # its thread ends with the cluster's client
             self._asking.cancel()
             await asyncio.gather(self._asking, return_exceptions=True)
@@ -159,7 +163,7 @@ class LiveMetrics:
         interval = max(1e-3, now - self._last_tick)
         self._last_tick = now
         start = now - WINDOW_S
-        cores = [round(p / 100, 4) for p in psutil.cpu_percent(percpu=True)]
+        cores = self._core_busy(interval)
         server_cores, worker_cores = self._process_cores(interval)
         worker_cores = round(worker_cores + sum(w.cpu_percent for w in view.cluster) / 100, 4)
         stats = view.statistics
@@ -168,6 +172,7 @@ class LiveMetrics:
             interval_s=interval,
             cpu_per_core=cores,
             busy_cores=round(sum(cores), 4),
+            usable_cores=self.usable_cores,
             server_cores=server_cores,
             worker_cores=worker_cores,
             loop_lag_ms=percentiles(self.lag.since(start)),
@@ -188,31 +193,29 @@ class LiveMetrics:
             ),
         )
 
+    def _core_busy(self, interval: float) -> list[float]:
+        """Busy fraction (0..1) of each core of the affinity set since the last snapshot."""
+        busy = self._cores.read()[0]
+        last, self._last_busy = self._last_busy, busy
+        return [round(max(0.0, min(1.0, (b - a) / interval)), 4) for a, b in zip(last, busy, strict=True)]
+
     def _process_cores(self, interval: float) -> tuple[float, float]:
         """CPU cores used since the last snapshot by this process and by the offload workers on
         this machine (``worker_pids`` leaves a cluster's workers out)."""
         pids = set(self.switch.worker_pids())
-        for pid in pids - self._workers.keys():
-            try:
-                self._workers[pid] = psutil.Process(pid)
-            except psutil.Error:
-                continue
-        for pid in list(self._workers):
-            if pid not in pids:
-                del self._workers[pid]
-                self._last_cpu.pop(pid, None)
-        server = self._cpu_delta(self._me)
-        workers = sum(self._cpu_delta(p) for p in list(self._workers.values()))
+        for gone in [pid for pid in self._last_cpu if pid != "self" and pid not in pids]:
+            del self._last_cpu[gone]
+        server = self._cpu_delta("self")
+        workers = sum(self._cpu_delta(pid) for pid in sorted(pids))
         return round(server / interval, 4), round(workers / interval, 4)
 
-    def _cpu_delta(self, proc: psutil.Process) -> float:
-        try:
-            times = proc.cpu_times()
-        except psutil.Error:
+    def _cpu_delta(self, pid: int | str) -> float:
+        total = process_cpu_s(pid)
+        if total is None:
+            self._last_cpu.pop(pid, None)
             return 0.0
-        total = times.user + times.system
-        previous = self._last_cpu.get(proc.pid)
-        self._last_cpu[proc.pid] = total
+        previous = self._last_cpu.get(pid)
+        self._last_cpu[pid] = total
         return 0.0 if previous is None else max(0.0, total - previous)
 
 

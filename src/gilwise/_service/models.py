@@ -132,8 +132,13 @@ class Live(BaseModel):
 
     t: float
     interval_s: float
-    cpu_per_core: list[float] = Field(description="busy fraction of each core, 0..1, machine-wide")
+    cpu_per_core: list[float] = Field(
+        description="busy fraction of each core this server may run on (its affinity set), 0..1"
+    )
     busy_cores: float
+    usable_cores: int = Field(
+        description="cores this server may really use: its affinity set capped by a cgroup CPU quota"
+    )
     server_cores: float = Field(description="CPU of the server process (its threads), in cores")
     worker_cores: float = Field(description="CPU of the offload worker processes, in cores")
     loop_lag_ms: Percentiles

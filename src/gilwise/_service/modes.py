@@ -59,7 +59,8 @@ class PoolSpec:
     """Started with the server (warm when first chosen); otherwise on first use."""
     cluster: bool = False
     """Its workers are a Dask cluster's: asking about them is a network round trip (done off
-    the event loop) and their pids may be on other hosts (never handed to psutil)."""
+    the event loop) and their pids may be on other hosts (never looked up in this machine's
+    ``/proc``)."""
     needs: str | None = None
     """A module it needs; without it the mode is not offered (``unavailable`` says why)."""
     install: str = ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._exceptions import UsageError
+from .._system import usable_cores
 from .analytics import FUNNEL, OTHER_EVENT
 from .models import EventTypeCount, Summary, TimelinePoint
 
@@ -109,7 +109,8 @@ class EventStore:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = duckdb.connect(str(path), config={"threads": max(1, len(os.sched_getaffinity(0)))})
+            # One count of cores for the whole server: DuckDB's own may see the host's, not the quota.
+            self._conn = duckdb.connect(str(path), config={"threads": usable_cores()})
         except (OSError, duckdb.Error) as exc:
             raise UsageError(
                 f"cannot open the event database {path}: {exc}. If another `gilwise serve` uses it, "

@@ -47,7 +47,8 @@ function series(pick) { return history.map((m) => { const v = pick(m); return v 
 function draw() {
   const times = history.map((m) => new Date(m.t * 1000));
   const last = history[history.length - 1];
-  const cores = last.cpu_per_core.length;
+  // The usable cores (a container's CPU quota included), unless more are busy: the host's others.
+  const cores = Math.max(last.usable_cores, ...history.map((m) => m.busy_cores));
 
   Plotly.react("chart-cores", [{
     type: "bar", x: last.cpu_per_core.map((_, i) => `core ${i}`), y: last.cpu_per_core.map((c) => c * 100),
@@ -58,7 +59,7 @@ function draw() {
   Plotly.react("chart-cpu", [
     { x: times, y: series((m) => m.server_cores), name: "server process", mode: "lines", line: { color: "#e67e22", width: 2 } },
     { x: times, y: series((m) => m.worker_cores), name: "offload workers", mode: "lines", line: { color: "#1e8449", width: 2 } },
-    { x: times, y: series((m) => m.busy_cores), name: "whole machine", mode: "lines", line: { color: "#7f8c8d", dash: "dot" } },
+    { x: times, y: series((m) => m.busy_cores), name: "all processes, its cores", mode: "lines", line: { color: "#7f8c8d", dash: "dot" } },
   ], timeLayout({ yaxis: { range: [0, cores * 1.05], title: { text: "cores" } } }, true), config);
 
   Plotly.react("chart-lag", [
@@ -84,7 +85,7 @@ function draw() {
 }
 
 function glance(m) {
-  $("stat-busy").textContent = `${fmt(m.busy_cores, 2)} / ${m.cpu_per_core.length}`;
+  $("stat-busy").textContent = `${fmt(m.busy_cores, 2)} / ${m.usable_cores}`;
   $("stat-server").textContent = fmt(m.server_cores, 2);
   $("stat-workers").textContent = fmt(m.worker_cores, 2);
   const health = m.latency_ms["GET /health"];
