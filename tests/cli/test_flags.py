@@ -67,9 +67,6 @@ _FLAG = re.compile(r"(?<![\w`-])--[a-z][\w-]*")
 """A flag in running text; one inside a quoted command (`uv sync --extra dask`) is a command
 the user types, not the name of a setting."""
 
-NOT_YET = {("_service/store.py", "--db")}
-"""Left for the change that moves DuckDB's thread count (same lines): still names its flag."""
-
 
 def test_no_library_usage_error_spells_a_flag() -> None:
     # Outside _cli/, a UsageError's message names parameters; the CLI adds the flag.
@@ -89,4 +86,4 @@ def test_no_library_usage_error_spells_a_flag() -> None:
             )
             for flag in _FLAG.findall(re.sub(r"`[^`]*`", "", text)):
                 offenders.add((path.relative_to(SRC).as_posix(), flag))
-    assert offenders - NOT_YET == set()
+    assert offenders == set()

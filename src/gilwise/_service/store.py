@@ -113,8 +113,10 @@ class EventStore:
             self._conn = duckdb.connect(str(path), config={"threads": usable_cores()})
         except (OSError, duckdb.Error) as exc:
             raise UsageError(
-                f"cannot open the event database {path}: {exc}. If another `gilwise serve` uses it, "
-                "stop that one or pass --db with another file."
+                f"cannot open the event database: {exc}. If another `gilwise serve` uses it, stop "
+                "that one or pass `db_path` with another file.",
+                parameter="db_path",
+                value=path,
             ) from exc
         self._prepare()
         rows = self._conn.execute("SELECT id, name FROM users ORDER BY id").fetchall()
