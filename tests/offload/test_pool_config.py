@@ -49,7 +49,7 @@ def test_bad_settings_are_refused_in_library_terms(
 
 
 @pytest.mark.parametrize(
-    "settings", [{"workers": "2"}, {"workers": True}, {"retries": 1.5}, {"initializer": 42}]
+    "settings", [{"workers": "2"}, {"workers": True}, {"retries": 1.5}, {"initializer": 42}, {"timeout": "5"}]
 )
 def test_a_wrong_type_is_a_type_error(settings: dict[str, Any]) -> None:
     with pytest.raises(TypeError, match=next(iter(settings))):
@@ -124,6 +124,13 @@ def test_a_keyword_beside_config_is_refused(front_end: Any) -> None:
 def test_a_keyword_left_at_its_default_defers_to_config() -> None:
     config = PoolConfig(workers=1, timeout=2.0)
     assert Offloader(workers=None, timeout=None, initargs=(), config=config).config is config
+
+
+def test_the_refusal_names_the_keyword_given_and_the_field_to_replace() -> None:
+    with pytest.raises(UsageError) as info:
+        Executor(2, config=PoolConfig(workers=1))
+    assert str(info.value).startswith("max_workers=2 given beside config=")
+    assert "dataclasses.replace(config, workers=2)" in str(info.value)
 
 
 def test_executor_keeps_process_pool_executors_words() -> None:

@@ -91,6 +91,10 @@ class PoolConfig:
                 raise TypeError(f"{name} must be an integer, got {value!r}")
             if value < least:
                 raise UsageError(f"must be at least {least}", parameter=name, value=value)
+        if self.timeout is not None and (
+            not isinstance(self.timeout, int | float) or isinstance(self.timeout, bool)
+        ):
+            raise TypeError(f"timeout must be a number of seconds or None, got {self.timeout!r}")
         if self.timeout is not None and not self.timeout > 0:  # also refuses NaN
             raise UsageError(
                 "must be a positive number of seconds (None or math.inf: no limit)",
@@ -149,12 +153,11 @@ class PoolConfig:
             return cls(**keywords)
         conflicting = {name: value for name, value in keywords.items() if not _is_default(name, value)}
         if conflicting:
-            given = ", ".join(
-                f"{workers if name == 'workers' else name}={value!r}" for name, value in conflicting.items()
-            )
+            as_fields = ", ".join(f"{name}={value!r}" for name, value in conflicting.items())
+            as_given = as_fields if workers == "workers" else as_fields.replace("workers=", f"{workers}=", 1)
             raise UsageError(
-                f"{given} given beside config=: say each setting once. Fix: "
-                f"dataclasses.replace(config, {given}), or drop config=."
+                f"{as_given} given beside config=: say each setting once. Fix: "
+                f"dataclasses.replace(config, {as_fields}), or drop config=."
             )
         return config
 
