@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._offload import Executor as Executor
     from ._offload import Offloader as Offloader
     from ._offload import OffloadStatistics as OffloadStatistics
+    from ._offload import PoolConfig as PoolConfig
     from ._offload import cpu_bound as cpu_bound
     from ._offload import io_bound as io_bound
     from ._offload import offload as offload
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from ._results.document import GILWISE_VERSION as __version__
 del TYPE_CHECKING  # not a public name
 
-_LAZY = {"Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"}
+_LAZY = {"Executor", "OffloadStatistics", "Offloader", "PoolConfig", "cpu_bound", "io_bound", "offload"}
 _LAZY_ADVISE = {"AdviseReport", "AdviseSettings", "ProgramReport", "advise"}
 """Loaded on first use like the offload names: advise pulls in the harness and psutil."""
 _LAZY_ERRORS = {"Unpicklable", "WorkerCrashed"}
@@ -109,6 +110,7 @@ __all__ = [
     "OffloadTimeout",
     "Offloader",
     "Overloaded",
+    "PoolConfig",
     "ProgramReport",
     "Unpicklable",
     "UsageError",

@@ -28,7 +28,25 @@ class GilwiseError(Exception):
 
 
 class UsageError(GilwiseError, ValueError):
-    """The user asked for something that does not exist or is out of range."""
+    """The user asked for something that does not exist or is out of range.
+
+    ``parameter`` names the argument at fault in library terms (``workers``, ``budget_s``)
+    and ``value`` what it was given; ``problem`` is the rest of the message. The library
+    prints ``workers=0: must be at least 1``; the CLI looks the parameter up in its one table
+    of flags and prints ``--workers 0: must be at least 1`` (see ``_cli/flags``).
+    """
+
+    def __init__(self, problem: str, *, parameter: str | None = None, value: object = None) -> None:
+        super().__init__(problem)
+        self.problem, self.parameter, self.value = problem, parameter, value
+
+    def __str__(self) -> str:
+        if self.parameter is None:
+            return self.problem
+        # A path reads '/a/b', not PosixPath('/a/b').
+        value = str(self.value) if hasattr(self.value, "__fspath__") else self.value
+        name = self.parameter if value is None else f"{self.parameter}={value!r}"
+        return f"{name}: {self.problem}"
 
 
 class WorkloadFailed(GilwiseError):

@@ -33,7 +33,7 @@ def in_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
         (["advise", "advise_fixtures:python_loop", "--kwargs", "[]"], "must be a JSON an object"),
         (["advise", "advise_fixtures:python_loop", "--budget", "0"], "--budget 0.0 must be a positive"),
         (["advise", "--pid", "999999999"], "no process with PID 999999999"),
-        (["advise", "--pid", "0"], "is not a process id"),
+        (["advise", "--pid", "0"], "--pid 0: not a process id"),
         (["advise", "--pid", "1", "--args", "[1]"], "are for MODULE:FUNC"),
         (["advise", "--", "/no/such/program"], "cannot start '/no/such/program'"),
         (["advise", "advise_fixtures:python_loop", "--python", "/no/python"], "No such file or directory"),

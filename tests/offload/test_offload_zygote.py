@@ -17,7 +17,7 @@ import offload_tasks as t
 import psutil
 import pytest
 
-from gilwise import Executor, Offloader, WorkerCrashed
+from gilwise import Executor, Offloader, PoolConfig, WorkerCrashed
 from gilwise._offload._pool import WorkerPool
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("no_leaks")]
@@ -88,7 +88,7 @@ def test_workers_that_cannot_start_fail_ready_and_the_futures(tmp_path: Path) ->
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\nsleep 0.2\nexit 1\n")
     fake.chmod(0o755)
-    pool = WorkerPool(2, python=str(fake))
+    pool = WorkerPool(PoolConfig(workers=2, python=str(fake)))
     try:
         queued = pool.submit(t.square, (3,), {})
         with pytest.raises(WorkerCrashed, match="zygote process"):

@@ -92,8 +92,8 @@ def test_broken_history_files_are_usage_errors(tmp_path: Path, capsys: pytest.Ca
     not_db = tmp_path / "notes.txt"
     not_db.write_text("this is not sqlite, just text " * 100)
     assert main(["history", "--history", str(not_db)]) == 2
-    err = capsys.readouterr().err.replace("\n", " ")
-    assert "cannot use the bench history" in err and "--no-history" in err
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--history {not_db}: cannot use it as the bench history" in err and "--no-history" in err
     newer = tmp_path / "newer.sqlite"
     with sqlite3.connect(newer) as conn:
         conn.execute("PRAGMA user_version = 99")

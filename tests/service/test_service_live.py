@@ -128,7 +128,7 @@ def test_a_database_of_another_layout_is_refused_not_misread(tmp_path: Path) -> 
     old = tmp_path / "old.duckdb"
     with duckdb.connect(str(old)) as con:
         con.execute('CREATE TABLE events (ts DOUBLE, "user" VARCHAR)')
-    with pytest.raises(UsageError, match="has an older layout, this gilwise reads layout 1; pass --db"):
+    with pytest.raises(UsageError, match="has an older layout, this gilwise reads layout 1; pass `db_path`"):
         EventStore(old)
     fresh = EventStore(tmp_path / "new.duckdb")
     fresh.close()

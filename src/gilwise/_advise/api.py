@@ -145,12 +145,18 @@ def interpreters_for(settings: AdviseSettings) -> tuple[InterpreterInfo, list[In
             others.append(max(free, key=lambda i: i.version_info))
         else:
             notes.append(
-                "no free-threaded CPython found here (scripts/build-free-threaded-python.sh builds one)"
+                "no free-threaded CPython found here (`uv python install 3.13t` installs one; "
+                "in a gilwise checkout, scripts/build-free-threaded-python.sh builds one)"
             )
     pools = [i for i in found if i.version_info >= INTERPRETER_POOL_VERSION and not i.free_threaded]
     probed = [baseline, *others]
     if not any(i.version_info >= INTERPRETER_POOL_VERSION for i in probed):
-        where = f"found here: {pools[-1].path}; add it with --python" if pools else "none found here"
+        where = (
+            f"found here: {pools[-1].path}; add it with `gilwise advise --python PATH` or "
+            "AdviseSettings(pythons=(PATH,))"
+            if pools
+            else "none found here"
+        )
         notes.append(
             f"sub-interpreter pools (InterpreterPoolExecutor) need CPython 3.14+, not probed ({where})"
         )
@@ -234,7 +240,9 @@ def advise_target(
     """The whole advise run for ``"module:function"`` called with ``args`` / ``kwargs``: probe,
     predict, verify what the prediction favours, and the best measured model is the verdict."""
     if settings.budget_s <= 0:
-        raise UsageError(f"--budget must be positive, got {settings.budget_s:g}")
+        raise UsageError(
+            "must be a positive number of seconds", parameter="budget_s", value=settings.budget_s
+        )
     budget = Budget(settings.budget_s)
     say = progress or (lambda _message: None)
     cores = usable_cores()
@@ -255,8 +263,9 @@ def advise_target(
             raise UsageError(f"{target} cannot run under {baseline.label}: {exc}") from None
         except BudgetExhausted as exc:
             raise WorkloadFailed(
-                f"{target}: the probes did not finish within --budget {settings.budget_s:g} s ({exc}); "
-                "one call may take longer than the budget allows: raise --budget or pass smaller arguments"
+                f"{target}: the probes did not finish within the budget of {settings.budget_s:g} s "
+                f"({exc}); one call may take longer than the budget allows: raise the budget "
+                "(`gilwise advise --budget S`, or AdviseSettings(budget_s=S)) or pass smaller arguments"
             ) from None
         extra = _probe_other_builds(others, spec, base, settings, budget, cores, say, notes)
         inputs = inputs_from(base, extra, cores)

@@ -9,7 +9,7 @@ from .._system import require_process
 def check_pid(pid: int) -> None:
     """A clear usage error when the process does not exist or cannot be read."""
     if pid <= 0:
-        raise UsageError(f"--pid {pid} is not a process id (a positive whole number)")
+        raise UsageError("not a process id (a positive whole number)", parameter="pid", value=pid)
     try:
         require_process(pid)
     except FileNotFoundError:

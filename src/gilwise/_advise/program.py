@@ -134,7 +134,11 @@ def _code(hot: tuple[HotFunction, ...]) -> str:
 
 def advise_pid(pid: int, duration_s: float = 5.0, budget_s: float = 60.0) -> ProgramReport:
     if duration_s <= 0 or duration_s > budget_s - 2:
-        raise UsageError(f"--duration {duration_s:g} must be positive and at most --budget minus 2 s")
+        raise UsageError(
+            f"must be positive and leave 2 s of the {budget_s:g} s `budget_s` for the set-up",
+            parameter="duration_s",
+            value=duration_s,
+        )
     check_pid(pid)
     cores = usable_cores()
     command = command_line(pid)

@@ -19,6 +19,7 @@ from .bench import add_bench_parser
 from .compare import add_compare_parser
 from .console import stderr_console
 from .doctor import add_doctor_parser
+from .flags import usage_message
 from .history import add_history_parser
 from .load import add_load_parser
 from .report import add_report_parser
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except UsageError as exc:
         # escape: a message may hold brackets (pip install 'gilwise[dask]') that are not markup
-        err.print(f"[red]gilwise: error:[/red] {escape(str(exc))}", highlight=False)
+        err.print(f"[red]gilwise: error:[/red] {escape(usage_message(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("[yellow]gilwise: interrupted[/yellow]")

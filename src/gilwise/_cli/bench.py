@@ -25,6 +25,7 @@ from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
 from .._system import usable_cores
 from .console import stderr_console, stdout_console
+from .flags import usage_message
 from .options import (
     choose,
     parse_workers,
@@ -271,7 +272,9 @@ def write_outputs(
         try:
             run_id = history.record(document)
         except UsageError as exc:
-            err.print(f"[yellow]warning: this run was not recorded in the history: {exc}[/yellow]")
+            err.print(
+                f"[yellow]warning: this run was not recorded in the history: {usage_message(exc)}[/yellow]"
+            )
         else:
             err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
 

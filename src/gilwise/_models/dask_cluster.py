@@ -178,8 +178,8 @@ def _choose_workers(client: Any, wanted: int, address: str) -> list[str]:
     if threads != wanted:
         layout = ", ".join(f"{a} ({info[a]['nthreads']} threads)" for a in sorted(info)) or "no workers"
         raise WorkloadFailed(
-            f"--workers {wanted} needs exactly {wanted} worker threads, but the cluster at {address} "
-            f"has {layout}. Start workers with `dask worker {address} --nthreads 1` until it has "
-            f"{wanted}, or pick a --workers that whole workers add up to."
+            f"a run with {wanted} workers needs exactly {wanted} worker threads, but the cluster at "
+            f"{address} has {layout}. Start workers with `dask worker {address} --nthreads 1` until it has "
+            f"{wanted}, or pick a worker count that whole workers add up to."
         )
     return chosen

@@ -45,11 +45,7 @@ def _describe_capi_failure(exc: ImportError) -> str:
     soabi = sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag
     this = f"CPython {sys.version.split()[0]} ({soabi}, {sys.executable})"
     if not built:
-        return (
-            f"the C extension gilwise._native._capi is not built in {here}: it is compiled "
-            "from native/ by the package build; run `uv sync` in the gilwise checkout (needs "
-            "cmake and a C compiler) or reinstall the package."
-        )
+        return f"the C extension gilwise._native._capi is not built in {here}; {_library.REBUILD_HINT}."
     if not any(f".{soabi}." in name for name in built):
         return (
             f"the C extension gilwise._native._capi is built only as {', '.join(built)}, and "
@@ -59,8 +55,7 @@ def _describe_capi_failure(exc: ImportError) -> str:
             "`ctypes` impl, which runs the same loop in any interpreter."
         )
     return (
-        f"the C extension gilwise._native._capi failed to import in {this}: {exc}. Rebuild it "
-        "with `uv sync --reinstall-package gilwise`."
+        f"the C extension gilwise._native._capi failed to import in {this}: {exc}; {_library.REBUILD_HINT}."
     )
 
 
@@ -74,9 +69,9 @@ else:
         if _capi.ABI_VERSION == _library.ABI_VERSION
         else (
             f"the C extension {_capi.__file__} has ABI version {_capi.ABI_VERSION}, this "
-            f"gilwise expects {_library.ABI_VERSION}: it is stale; rebuild it with `uv sync` "
-            "for the project's interpreter, or with "
-            f"`uv run python -m gilwise._native._build {sys.executable}` for this one."
+            f"gilwise expects {_library.ABI_VERSION}: it is stale; {_library.REBUILD_HINT} (for "
+            "another interpreter, in the checkout: "
+            f"`uv run python -m gilwise._native._build {sys.executable}`)."
         )
     )
 

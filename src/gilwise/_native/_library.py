@@ -16,6 +16,12 @@ from .._exceptions import NativeKernelError, NativeKernelUnavailable
 ABI_VERSION = 1
 LIBRARY_NAME = "libgilwise_native.so"
 LIBRARY_PATH = Path(__file__).with_name(LIBRARY_NAME)
+REBUILD_HINT = (
+    "reinstall gilwise so that its build compiles native/ again (needs cmake and a C/C++ compiler): "
+    "`pip install --force-reinstall --no-deps gilwise`, or in a gilwise checkout "
+    "`uv sync --reinstall-package gilwise`"
+)
+"""For whoever runs it where: an installed wheel has pip and no checkout; a checkout has uv."""
 
 # Return codes of gilwise_sqrt_log_threads (native/ctypes_exports.h).
 OK, EINVAL, ETHREAD = 0, 1, 2
@@ -27,16 +33,14 @@ def load() -> ctypes.CDLL:
     """The loaded library with its signatures declared; NativeKernelError says why not."""
     if not LIBRARY_PATH.is_file():
         raise NativeKernelUnavailable(
-            f"{LIBRARY_NAME} is not built: {LIBRARY_PATH} does not exist. It is compiled from "
-            "native/ by the package build; run `uv sync` in the gilwise checkout (needs cmake "
-            "and a C/C++ compiler) or reinstall the package."
+            f"{LIBRARY_NAME} is not built: {LIBRARY_PATH} does not exist; {REBUILD_HINT}."
         )
     try:
         library = ctypes.CDLL(str(LIBRARY_PATH))
     except OSError as exc:
         raise NativeKernelUnavailable(
             f"{LIBRARY_PATH} exists but cannot be loaded ({exc}); it was probably built on "
-            "another platform or is damaged: rebuild it with `uv sync --reinstall-package gilwise`."
+            f"another platform or is damaged: {REBUILD_HINT}."
         ) from exc
     library.gilwise_native_abi_version.argtypes = []
     library.gilwise_native_abi_version.restype = ctypes.c_int
@@ -44,7 +48,7 @@ def load() -> ctypes.CDLL:
     if found != ABI_VERSION:
         raise NativeKernelUnavailable(
             f"{LIBRARY_PATH} has ABI version {found}, this gilwise expects {ABI_VERSION}: the "
-            "library is stale; rebuild it with `uv sync --reinstall-package gilwise`."
+            f"library is stale; {REBUILD_HINT}."
         )
     library.gilwise_sqrt_log.argtypes = [ctypes.c_uint64]
     library.gilwise_sqrt_log.restype = ctypes.c_double

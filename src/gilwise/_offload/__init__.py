@@ -14,15 +14,17 @@ Modules, from the wire up: ``_worker`` (worker process and wire format, stdlib-o
 timeouts), ``_loop_replies`` (replies read by an event loop), ``_errors`` (``WorkerCrashed``
 and ``Unpicklable``, whose bases are heavy to import), ``_failures`` (error messages),
 ``_routing`` (cpu / io / native / auto),
-``_admission`` (backpressure), ``_runtime`` (pool + threads + routing), ``_asyncio`` (the
+``_admission`` (backpressure), ``_config`` (``PoolConfig``: the settings every pool and
+front end reads), ``_runtime`` (pool + threads + routing), ``_asyncio`` (the
 ``Offloader`` front end) and ``_executor`` (the ``concurrent.futures`` front end).
 """
 
 from __future__ import annotations
 
 from ._asyncio import Offloader, offload
+from ._config import PoolConfig
 from ._executor import Executor
 from ._routing import cpu_bound, io_bound
 from ._stats import OffloadStatistics
 
-__all__ = ["Executor", "OffloadStatistics", "Offloader", "cpu_bound", "io_bound", "offload"]
+__all__ = ["Executor", "OffloadStatistics", "Offloader", "PoolConfig", "cpu_bound", "io_bound", "offload"]

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, TypeVarTuple, Unpack
 from .._exceptions import OffloadTimeout, Overloaded, UsageError
 from . import _worker
 from ._admission import Admission
+from ._config import Backend, PoolConfig
 from ._routing import Route, check_route
-from ._runtime import Backend, Runtime, auto_chunksize
+from ._runtime import Runtime, auto_chunksize
 from ._stats import OffloadStatistics
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ class Offloader:
 
     Backpressure: at most ``max_pending`` calls are admitted at once (queued or running);
     further callers wait, or get ``Overloaded`` with ``overload="raise"``.
+
+    The pool's settings (every keyword but ``max_pending`` and ``overload``) may come whole as
+    ``config=PoolConfig(...)`` instead; a keyword set beside it raises ``UsageError``.
     """
 
     def __init__(
@@ -67,23 +71,12 @@ class Offloader:
         backend: Backend = "process",
         address: str | None = None,
         cluster_reruns: bool = False,
+        config: PoolConfig | None = None,
     ) -> None:
         if overload not in ("wait", "raise"):
-            raise UsageError(f"overload={overload!r}: valid policies are 'wait' and 'raise'")
-        self._config: dict[str, Any] = {
-            "io_threads": io_threads,
-            "native_threads": native_threads,
-            "initializer": initializer,
-            "initargs": initargs,
-            "max_tasks_per_child": max_tasks_per_child,
-            "python": python,
-            "shm_threshold": shm_threshold,
-            "backend": backend,
-            "address": address,
-            "cluster_reruns": cluster_reruns,
-        }
-        self._workers = workers
-        self._timeout, self._retries, self._overload = timeout, retries, overload
+            raise UsageError("valid policies are 'wait' and 'raise'", parameter="overload", value=overload)
+        self.config = PoolConfig.from_keywords(config, locals())  # the signature lists them once
+        self._overload = overload
         self._admission = Admission(max_pending)
         self._runtime: Runtime | None = None
         self._start_lock = threading.Lock()
@@ -97,7 +90,7 @@ class Offloader:
             if self._closed:
                 raise RuntimeError("this Offloader was closed; create a new one")
             if self._runtime is None:
-                self._runtime = Runtime(self._workers, **self._config)
+                self._runtime = Runtime(self.config)
             return self
 
     async def __aenter__(self) -> Offloader:
@@ -161,8 +154,8 @@ class Offloader:
         """``fn(*args, **kwargs)`` on the runner its route picks. ``timeout`` in seconds (on
         processes the worker is killed; ``None`` = the Offloader's default, ``math.inf`` =
         none); ``retries`` re-runs a task whose worker died (``None`` = the default)."""
-        timeout = self._timeout if timeout is None else (None if timeout == math.inf else timeout)
-        retries = self._retries if retries is None else retries
+        timeout = self.config.timeout if timeout is None else (None if timeout == math.inf else timeout)
+        retries = self.config.retries if retries is None else retries
         rt = self._require()
         where = rt.resolve(fn, route)
         await self._admit()
@@ -196,8 +189,8 @@ class Offloader:
         if chunksize is not None and chunksize < 1:
             raise UsageError(f"chunksize={chunksize} must be >= 1")
         rt = self._require()
-        retries = self._retries if retries is None else retries
-        timeout = self._timeout if timeout is None else timeout
+        retries = self.config.retries if retries is None else retries
+        timeout = self.config.timeout if timeout is None else timeout
         first, items = _peek_len(items)
         where = rt.resolve(fn, route)
         if where != "cpu":

@@ -49,6 +49,7 @@ from distributed.comm.core import connect
 
 from .._exceptions import OffloadError, OffloadTimeout, UsageError
 from . import _worker
+from ._config import PoolConfig
 from ._dask_call import DaskCall, crash_error, start_error, unpicklable_message, unreturnable
 from ._dask_worker import STARTED_TOPIC, Initializer, run_call
 from ._errors import Unpicklable
@@ -80,30 +81,17 @@ class ClusterWorker:
 class DaskPool:
     """Warm Dask workers behind the engine API of ``WorkerPool`` (see the module docstring)."""
 
-    def __init__(
-        self,
-        workers: int | None,
-        *,
-        address: str | None = None,
-        initializer: Callable[..., object] | None = None,
-        initargs: Sequence[Any] = (),
-        scatter_threshold: int = _worker.DEFAULT_THRESHOLD,
-        cluster_reruns: bool = False,
-        default_workers: int = 1,
-    ) -> None:
-        if address is not None and workers is not None:
-            raise UsageError(
-                f"workers={workers} with address={address!r}: a running cluster has the workers "
-                "it has. Fix: start more `dask worker` processes, or drop workers= (or address= "
-                "for a LocalCluster of that size)."
-            )
-        self.address, self.size = address, workers or default_workers
+    def __init__(self, config: PoolConfig, *, default_workers: int = 1) -> None:
+        """``default_workers``: the LocalCluster's size when ``config.workers`` is None, and the
+        size assumed for a running cluster until it is reached."""
+        self.config = config
+        self.address, self.size = config.address, config.workers or default_workers
         self.counters = PoolCounters()
         self.ready: Future[None] = Future()
         self.closed: Future[None] = Future()
-        self._initializer = (initializer, tuple(initargs))
+        self._initializer = (config.initializer, tuple(config.initargs))
         self._plugin = f"gilwise-init-{uuid.uuid4().hex[:12]}"
-        self._threshold, self._cluster_reruns = scatter_threshold, cluster_reruns
+        self._threshold, self._cluster_reruns = config.shm_threshold, config.cluster_reruns
         self._lock = threading.Lock()
         self._drained = threading.Condition(self._lock)
         self._calls: set[DaskCall] = set()

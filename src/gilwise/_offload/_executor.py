@@ -19,8 +19,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from .._exceptions import UsageError
 from . import _worker
+from ._config import Backend, PoolConfig
 from ._routing import Route, check_route
-from ._runtime import Backend, Runtime, auto_chunksize
+from ._runtime import Runtime, auto_chunksize
 from ._stats import OffloadStatistics
 
 P = ParamSpec("P")
@@ -40,6 +41,8 @@ class Executor(_Executor):
     initializer runs once in each worker process (not in threads).
     ``backend="dask"`` runs the process route on a Dask cluster (a LocalCluster of
     ``max_workers`` processes, or the running one at ``address``) with the same crash semantics.
+    The pool's settings may come whole as ``config=PoolConfig(...)`` (its ``workers`` is
+    ``max_workers`` here); a keyword set beside it raises ``UsageError``.
     """
 
     def __init__(
@@ -56,9 +59,8 @@ class Executor(_Executor):
         backend: Backend = "process",
         address: str | None = None,
         cluster_reruns: bool = False,
+        config: PoolConfig | None = None,
     ) -> None:
-        if max_workers is not None and max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
         check_route(route)
         if mp_context is not None and mp_context.get_start_method() == "fork":
             raise UsageError(
@@ -66,23 +68,17 @@ class Executor(_Executor):
                 "workers from a single-threaded zygote so that a threaded parent cannot deadlock them. "
                 "Fix: pass mp_context=None (or a 'spawn' / 'forkserver' context)."
             )
-        if initializer is not None and not callable(initializer):
-            raise TypeError("initializer must be a callable")
-        if max_tasks_per_child is not None:
-            if not isinstance(max_tasks_per_child, int):
-                raise TypeError("max_tasks_per_child must be an integer")
-            if max_tasks_per_child <= 0:
-                raise ValueError("max_tasks_per_child must be >= 1")
-        self._route, self._timeout, self._retries = route, timeout, retries
-        self._runtime = Runtime(
-            max_workers,
-            initializer=initializer,
-            initargs=initargs,
-            max_tasks_per_child=max_tasks_per_child,
-            backend=backend,
-            address=address,
-            cluster_reruns=cluster_reruns,
-        )
+        try:
+            self.config = PoolConfig.from_keywords(config, locals(), workers="max_workers")
+        except UsageError as exc:
+            too_few = exc.parameter == "workers" and isinstance(exc.value, int) and exc.value < 1
+            if not too_few or config is not None:
+                raise
+            # The keyword here is max_workers, and code written for ProcessPoolExecutor (and
+            # CPython's own executor tests) matches its very words.
+            raise UsageError("max_workers must be greater than 0") from None
+        self._route = route
+        self._runtime = Runtime(self.config)
         self._shutdown_lock = threading.Lock()
         self._shutdown = False
         # An executor dropped without shutdown(): finish its work, then stop the workers
@@ -94,7 +90,7 @@ class Executor(_Executor):
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             return self._runtime.submit(
-                fn, args, kwargs, route=self._route, timeout=self._timeout, retries=self._retries
+                fn, args, kwargs, route=self._route, timeout=self.config.timeout, retries=self.config.retries
             )
 
     def map(
@@ -123,8 +119,8 @@ class Executor(_Executor):
                     items[i : i + size],
                     {},
                     route=self._route,
-                    timeout=self._timeout,
-                    retries=self._retries,
+                    timeout=self.config.timeout,
+                    retries=self.config.retries,
                     kind=_worker.CHUNK,
                     resolved=where,
                 )

@@ -39,6 +39,7 @@ from typing import Any
 
 from .._exceptions import UsageError
 from . import _worker
+from ._config import PoolConfig
 from ._errors import Unpicklable, WorkerCrashed
 from ._failures import crash_error, remote_error, timeout_error
 from ._loop_replies import LoopReplies, ReaderHost
@@ -63,17 +64,8 @@ _STOP_FRAME = _worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0]
 class WorkerPool(LoopReplies):
     """A fixed number of warm worker processes that survive each other's deaths."""
 
-    def __init__(
-        self,
-        workers: int,
-        *,
-        python: str | None = None,
-        initializer: Callable[..., object] | None = None,
-        initargs: Sequence[Any] = (),
-        max_tasks_per_child: int | None = None,
-        shm_threshold: int = _worker.DEFAULT_THRESHOLD,
-        shm_cache_bytes: int = 256 << 20,
-    ) -> None:
+    def __init__(self, config: PoolConfig) -> None:
+        """``config.workers`` must be set (``Runtime`` fills in the default: ``PoolConfig.sized``)."""
         worker_side = sys.modules.get("_gilwise_offload_worker")
         if worker_side is not None and getattr(worker_side, "BOOTSTRAPPING", False):
             raise UsageError(
@@ -81,24 +73,23 @@ class WorkerPool(LoopReplies):
                 "Likely cause: the script creates an Offloader or Executor at import time. "
                 "Fix: protect the entry point with `if __name__ == '__main__':`."
             )
-        if workers < 1:
-            raise ValueError(f"workers={workers}: a pool needs at least one worker process")
-        if max_tasks_per_child is not None and max_tasks_per_child < 1:
-            raise ValueError(f"max_tasks_per_child={max_tasks_per_child} must be >= 1")
-        self.size, self.python = workers, python or sys.executable
-        self.max_tasks_per_child = max_tasks_per_child
+        if config.workers is None or config.backend != "process":
+            raise ValueError(f"a WorkerPool needs a process backend of a known size, not {config!r}")
+        self.config = config
+        self.size, self.python = config.workers, config.python or sys.executable
+        self.max_tasks_per_child = config.max_tasks_per_child
         self.counters = PoolCounters()
         self._prefix = f"gilwise-{os.getpid()}-{next(_pool_ids)}"
-        self._segments = SegmentCache(f"{self._prefix}-p", shm_cache_bytes)
-        self._encoder = _worker.Encoder(f"{self._prefix}-p", shm_threshold, self._segments.alloc)
+        self._segments = SegmentCache(f"{self._prefix}-p", config.shm_cache_bytes)
+        self._encoder = _worker.Encoder(f"{self._prefix}-p", config.shm_threshold, self._segments.alloc)
         self._encoder_lock = threading.Lock()
         self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
         init = (
             preparation_data(self.python),
             self._prefix,
-            shm_threshold,
-            initializer,
-            tuple(initargs),
+            config.shm_threshold,
+            config.initializer,
+            tuple(config.initargs),
         )
         try:
             self._init_frame = self._encoder.encode(init)[0]
@@ -359,14 +350,48 @@ class WorkerPool(LoopReplies):
         self._send(sends)
 
     def _on_exit(self, worker: WorkerProcess) -> None:
+        """The worker's reply pipe closed: it died, retired or was killed. Start its
+        replacement, and send its task again, retry it or fail it."""
+        if not self._forget(worker):
+            return
+        read, code, fault = self._bury(worker)
+        sig, cause = self._exit_cause(worker, code)
         with self._lock:
-            # Forget the worker before closing its pipes: a closed fd number is soon reused
-            # by a new worker, and nothing may then take the new pipe for this one's.
+            task, worker.task = worker.task, None
+            self._count_startup_failure_locked(worker, sig, code)
+            self._replace_locked(worker)
+            error = None
+            if task is not None and not task.future.done():
+                error = self._settle_task_locked(task, worker, read, code, sig=sig, cause=cause, fault=fault)
+            failed = self._take_queue_if_broken_locked()
+            sends = self._assign_locked()
+            never_ready = self._never_ready_locked()
+
+        def crashed() -> WorkerCrashed:
+            return WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause)
+
+        if never_ready:  # whoever waits for the workers to start must hear it too
+            self.ready.set_exception(crashed())
+        if error is not None and task is not None:
+            task.future.set_exception(error)
+        _fail_tasks(failed, crashed)
+        self._send(sends)
+
+    def _forget(self, worker: WorkerProcess) -> bool:
+        """Whether ``worker`` was still ours; forgotten now, before its pipes close: a closed
+        fd number is soon reused by a new worker, and nothing may then take the new pipe for
+        this one's."""
+        with self._lock:
             if self._workers.get(worker.wid) is not worker:
-                return
+                return False
             del self._workers[worker.wid]
             if worker in self._idle:
                 self._idle.remove(worker)
+            return True
+
+    def _bury(self, worker: WorkerProcess) -> tuple[int, int | None, str]:
+        """Close the dead worker's pipes and remove its files; (frames it had read, exit
+        status, its fault log when it died running a task)."""
         read = worker.close()
         code = self._zygote_required().exit_code(worker.pid)
         fault = worker.fault_log() if worker.task is not None else ""
@@ -376,65 +401,83 @@ class WorkerPool(LoopReplies):
             for path in glob.glob(f"{_worker.SHM_DIR}/{self._prefix}-{worker.pid}-*"):
                 with contextlib.suppress(OSError):
                     os.unlink(path)
+        return read, code, fault
+
+    def _exit_cause(self, worker: WorkerProcess, code: int | None) -> tuple[str | None, str]:
+        """The signal that ended the worker and its likely cause; an unplanned SIGKILL is
+        named an OOM kill when the cgroup's OOM-kill count rose meanwhile."""
         sig, cause = describe_exit(code)
         if sig == "SIGKILL" and not worker.killed_for:
             oom_now = oom_kills()
             cause = sigkill_cause(self._oom_seen, oom_now) or cause
             self._oom_seen = oom_now
-        with self._lock:
-            task, worker.task = worker.task, None
-            planned = worker.retiring or worker.killed_for is not None
-            if not worker.ready and not planned:
-                self._startup_failures += 1
-                if self._startup_failures >= _STARTUP_FAILURES_BEFORE_BROKEN:
-                    self._broken = (
-                        f"{self._startup_failures} worker processes in a row died while starting "
-                        f"({sig or f'exit status {code}'}): the initializer raised, or the "
-                        f"interpreter {self.python} cannot import the task's modules. See the "
-                        "worker's stderr above; fix the initializer or the environment."
-                    )
-            if not self._closing and self._broken is None and not worker.retiring:
-                self.counters.bump("restarts")
-                try:
-                    self._start_worker_locked()
-                except OSError as exc:
-                    self._broken = str(exc)
-            error: BaseException | None = None
-            if task is not None and not task.future.done():
-                if worker.killed_for == "shutdown":
-                    task.release()
-                    error = CancelledError()
-                elif not (delivered := 0 < task.sent_as <= read) or (
-                    task.retries_left > 0 and not self._broken
-                ):
-                    if delivered:
-                        task.retries_left -= 1
-                        self.counters.bump("retries")
-                    task.worker = None
-                    self._queue.appendleft(task)
-                else:
-                    task.release()
-                    self.counters.bump("crashes", "failed")
-                    error = crash_error(task, worker.pid, code, sig=sig, cause=cause, fault=fault)
-            failed = list(self._queue) if self._broken else []
-            if failed:
-                self._queue.clear()
-            sends = self._assign_locked()
-            never_ready = bool(self._broken) and not self._announced
-            self._announced = self._announced or never_ready
-        if never_ready:  # whoever waits for the workers to start must hear it too
-            self.ready.set_exception(
-                WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause)
+        return sig, cause
+
+    def _count_startup_failure_locked(self, worker: WorkerProcess, sig: str | None, code: int | None) -> None:
+        """Workers that keep dying before they are ready break the pool: starting more
+        would only fail the same way (a raising initializer, an interpreter that cannot
+        import the task's modules)."""
+        if worker.ready or worker.retiring or worker.killed_for is not None:
+            return
+        self._startup_failures += 1
+        if self._startup_failures >= _STARTUP_FAILURES_BEFORE_BROKEN:
+            self._broken = (
+                f"{self._startup_failures} worker processes in a row died while starting "
+                f"({sig or f'exit status {code}'}): the initializer raised, or the "
+                f"interpreter {self.python} cannot import the task's modules. See the "
+                "worker's stderr above; fix the initializer or the environment."
             )
-        if error is not None and task is not None:
-            task.future.set_exception(error)
-        for t in failed:
-            t.release()
-            if not t.future.done():
-                t.future.set_exception(
-                    WorkerCrashed(self._broken or "", exitcode=code, signal=sig, pid=worker.pid, cause=cause)
-                )
-        self._send(sends)
+
+    def _replace_locked(self, worker: WorkerProcess) -> None:
+        if self._closing or self._broken is not None or worker.retiring:
+            return
+        self.counters.bump("restarts")
+        try:
+            self._start_worker_locked()
+        except OSError as exc:
+            self._broken = str(exc)
+
+    def _settle_task_locked(
+        self,
+        task: Task,
+        worker: WorkerProcess,
+        read: int,
+        code: int | None,
+        *,
+        sig: str | None,
+        cause: str,
+        fault: str,
+    ) -> BaseException | None:
+        """The dead worker's task goes back to the head of the queue (the worker never read
+        it, or a retry is left), or gets the error returned here, to set outside the lock."""
+        if worker.killed_for == "shutdown":
+            task.release()
+            return CancelledError()
+        delivered = 0 < task.sent_as <= read
+        if not delivered or (task.retries_left > 0 and not self._broken):
+            if delivered:
+                task.retries_left -= 1
+                self.counters.bump("retries")
+            task.worker = None
+            self._queue.appendleft(task)
+            return None
+        task.release()
+        self.counters.bump("crashes", "failed")
+        return crash_error(task, worker.pid, code, sig=sig, cause=cause, fault=fault)
+
+    def _take_queue_if_broken_locked(self) -> list[Task]:
+        """A broken pool runs nothing more: what is queued is taken out, to be failed."""
+        if not self._broken:
+            return []
+        failed = list(self._queue)
+        self._queue.clear()
+        return failed
+
+    def _never_ready_locked(self) -> bool:
+        """Whether the pool broke before it was ever ready (True once: the caller says so)."""
+        never_ready = bool(self._broken) and not self._announced
+        self._announced = self._announced or never_ready
+        return never_ready
 
     def _expire(self) -> None:
         now, expired = time.monotonic(), []
@@ -476,11 +519,8 @@ class WorkerPool(LoopReplies):
         with self._lock:
             self._spawned = True
             announce = self._all_ready_locked()
-            broken, failed = self._broken, list(self._queue) if self._broken else []
-            if failed:
-                self._queue.clear()
-            never_ready = bool(broken) and not self._announced
-            self._announced = self._announced or never_ready
+            broken, failed = self._broken, self._take_queue_if_broken_locked()
+            never_ready = self._never_ready_locked()
         if broken is None:
             if announce:
                 self.ready.set_result(None)
@@ -488,10 +528,7 @@ class WorkerPool(LoopReplies):
         error = WorkerCrashed(broken, exitcode=-1, signal=None, pid=-1, cause=broken)
         if never_ready:
             self.ready.set_exception(error)
-        for task in failed:
-            task.release()
-            if not task.future.done():
-                task.future.set_exception(error)
+        _fail_tasks(failed, lambda: error)
 
     def _all_ready_locked(self) -> bool:
         """Whether ``ready`` is to be set now (True once: the caller sets it)."""
@@ -576,6 +613,13 @@ class WorkerPool(LoopReplies):
             os.rmdir(self._fault_dir)  # each worker's fault log went with the worker
         except OSError:
             shutil.rmtree(self._fault_dir, ignore_errors=True)
+
+
+def _fail_tasks(tasks: list[Task], error: Callable[[], BaseException]) -> None:
+    for task in tasks:
+        task.release()
+        if not task.future.done():
+            task.future.set_exception(error())
 
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
 from .._system import usable_cores
 from . import _worker
+from ._config import PoolConfig
 from ._pool import WorkerPool
 from ._routing import AutoRouter
 from ._stats import OffloadStatistics
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from ._dask import DaskPool
 
 THREAD_ROUTES = ("io", "native")
-Backend = Literal["process", "dask"]
-BACKENDS = ("process", "dask")
 
 
 def default_workers() -> int:
@@ -43,42 +42,15 @@ def auto_chunksize(n_items: int, workers: int) -> int:
 class Runtime:
     """Routes each call to worker processes or to threads and counts what happened."""
 
-    def __init__(
-        self,
-        workers: int | None = None,
-        *,
-        io_threads: int = 32,
-        native_threads: int | None = None,
-        initializer: Callable[..., object] | None = None,
-        initargs: Sequence[Any] = (),
-        max_tasks_per_child: int | None = None,
-        python: str | None = None,
-        shm_threshold: int = _worker.DEFAULT_THRESHOLD,
-        backend: Backend = "process",
-        address: str | None = None,
-        cluster_reruns: bool = False,
-    ) -> None:
+    def __init__(self, config: PoolConfig) -> None:
+        self.config = config
         self.pool: WorkerPool | DaskPool
-        if backend == "dask":
-            self.pool = _dask_pool(
-                workers, address, python, max_tasks_per_child, initializer, initargs, shm_threshold,
-                cluster_reruns,
-            )  # fmt: skip
-        elif backend == "process":
-            if address is not None:
-                raise UsageError(f"address={address!r} is for backend='dask'; the process backend runs here")
-            self.pool = WorkerPool(
-                workers or default_workers(),
-                python=python,
-                initializer=initializer,
-                initargs=initargs,
-                max_tasks_per_child=max_tasks_per_child,
-                shm_threshold=shm_threshold,
-            )
+        if config.backend == "dask":
+            self.pool = _dask_pool(config)
         else:
-            raise UsageError(f"backend={backend!r}: valid backends are {', '.join(map(repr, BACKENDS))}")
+            self.pool = WorkerPool(config.sized(default_workers()))
         self.router = AutoRouter()
-        self._thread_sizes = {"io": io_threads, "native": native_threads or default_workers()}
+        self._thread_sizes = {"io": config.io_threads, "native": config.native_threads or default_workers()}
         self._threads: dict[str, ThreadPoolExecutor] = {}
         self._thread_futures: set[Future[Any]] = set()
         self._lock = threading.Lock()
@@ -183,39 +155,15 @@ class Runtime:
         )
 
 
-def _dask_pool(
-    workers: int | None,
-    address: str | None,
-    python: str | None,
-    max_tasks_per_child: int | None,
-    initializer: Callable[..., object] | None,
-    initargs: Sequence[Any],
-    threshold: int,
-    cluster_reruns: bool,
-) -> DaskPool:
-    refused = {"python": python, "max_tasks_per_child": max_tasks_per_child}
-    for name, value in refused.items():
-        if value is not None:
-            raise UsageError(
-                f"{name}={value!r} does not apply to backend='dask': the cluster's workers run "
-                "the interpreter and lifetime their `dask worker` command gives them."
-            )
+def _dask_pool(config: PoolConfig) -> DaskPool:
     try:
         from ._dask import DaskPool
     except ImportError as exc:
         raise UsageError(
             f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]' "
-            "(in a gilwise checkout: uv sync --extra dask)."
+            "(in a gilwise checkout: `uv sync --extra dask`)."
         ) from exc
-    return DaskPool(
-        workers,
-        address=address,
-        initializer=initializer,
-        initargs=initargs,
-        scatter_threshold=threshold,
-        cluster_reruns=cluster_reruns,
-        default_workers=default_workers(),
-    )
+    return DaskPool(config, default_workers=default_workers())
 
 
 def _run_in_thread(

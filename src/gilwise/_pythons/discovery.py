@@ -153,8 +153,10 @@ class UnusableInterpreter(UsageError):
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(
-            f"--python {path}: {reason}. Give the path of a CPython "
-            f"{'.'.join(map(str, MIN_SUPPORTED))}+ executable, e.g. one that `gilwise doctor` lists."
+            f"{reason}. Give the path of a CPython {'.'.join(map(str, MIN_SUPPORTED))}+ "
+            "executable, e.g. one that `gilwise doctor` lists.",
+            parameter="python",
+            value=path,
         )
         self.path, self.reason = path, reason
 

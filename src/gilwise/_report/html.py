@@ -263,7 +263,9 @@ def render_html(document: ResultDocument) -> str:
 
 def _unwritable(target: Path, exc: OSError) -> UsageError:
     return UsageError(
-        f"cannot write the HTML report to {target}: {exc.strerror}; choose a writable path for --html."
+        f"cannot write the HTML report there: {exc.strerror}; choose a writable path.",
+        parameter="html_path",
+        value=target,
     )
 
 
@@ -277,7 +279,11 @@ def check_html_target(path: str | os.PathLike[str]) -> None:
     except OSError as exc:
         raise _unwritable(target, exc) from exc
     if target.is_dir():
-        raise UsageError(f"--html {target} is a folder; give a file name such as {target / 'report.html'}.")
+        raise UsageError(
+            f"is a folder; give a file name such as {target / 'report.html'}.",
+            parameter="html_path",
+            value=target,
+        )
 
 
 def write_html(path: str | os.PathLike[str], document: ResultDocument) -> None:

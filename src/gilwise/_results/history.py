@@ -99,8 +99,11 @@ class History:
                 yield conn
         except sqlite3.Error as exc:
             raise UsageError(
-                f"cannot use the bench history {self.path}: {exc}. It may be another kind of file or "
-                f"damaged; point --history or ${ENV_VAR} at another file, or pass --no-history."
+                f"cannot use it as the bench history: {exc}. It may be another kind of file or "
+                f"damaged; point `history_path` or ${ENV_VAR} at another file, or run without a "
+                "history (`no_history`).",
+                parameter="history_path",
+                value=self.path,
             ) from exc
 
     def _prepare(self) -> None:
@@ -108,15 +111,19 @@ class History:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(
-                f"cannot create the folder of the bench history {self.path}: {exc.strerror}. "
-                f"Point --history or ${ENV_VAR} at a writable place, or pass --no-history."
+                f"cannot create the folder of the bench history: {exc.strerror}. Point `history_path` "
+                f"or ${ENV_VAR} at a writable place, or run without a history (`no_history`).",
+                parameter="history_path",
+                value=self.path,
             ) from exc
         with self._connect() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise UsageError(
-                    f"the bench history {self.path} was written by a newer gilwise (format {version}, "
-                    f"this one reads {SCHEMA_VERSION}); upgrade gilwise or use another --history file."
+                    f"this bench history was written by a newer gilwise (format {version}, this one "
+                    f"reads {SCHEMA_VERSION}); upgrade gilwise or point `history_path` at another file.",
+                    parameter="history_path",
+                    value=self.path,
                 )
             conn.execute(_CREATE)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -196,8 +203,10 @@ def load_result(reference: str, history_path: Path) -> tuple[str, ResultDocument
     if reference == "latest" or reference.lstrip("#").isdigit():
         if not history_path.exists():
             raise UsageError(
-                f"{reference!r} is not a file, and there is no bench history at {history_path} to look "
-                f"it up in; run `gilwise bench` first or point --history / ${ENV_VAR} at the history."
+                f"{reference!r} is not a file, and there is no bench history there to look it up in; "
+                f"run `gilwise bench` first or point `history_path` / ${ENV_VAR} at the history.",
+                parameter="history_path",
+                value=history_path,
             )
         history = History(history_path)
         if reference == "latest":

@@ -26,7 +26,9 @@ def plotly_js() -> Path:
     """plotly.min.js as shipped inside the plotly wheel (the Python package bundles plotly.js)."""
     spec = importlib.util.find_spec("plotly")
     if spec is None or spec.origin is None:
-        raise UsageError("the plotly package is missing; reinstall gilwise (`uv sync`)")
+        raise UsageError(
+            "the plotly package is missing: `pip install 'gilwise[serve]'` (in a gilwise checkout: `uv sync`)"
+        )
     return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 

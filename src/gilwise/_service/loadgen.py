@@ -76,12 +76,18 @@ def parse_mix(text: str) -> list[str]:
         if not name:
             continue
         if name not in ROUTES:
-            raise UsageError(f"unknown --mix route {name!r}; valid choices: {', '.join(ROUTES)}")
+            raise UsageError(
+                f"unknown route {name!r}; valid choices: {', '.join(ROUTES)}", parameter="mix", value=text
+            )
         if times and (not times.isdigit() or not 1 <= int(times) <= 256):
-            raise UsageError(f"--mix {raw.strip()!r}: the count after ':' must be 1 to 256")
+            raise UsageError(
+                f"the count after ':' in {raw.strip()!r} must be 1 to 256", parameter="mix", value=text
+            )
         slots += [name] * int(times or 1)
     if not slots:
-        raise UsageError(f"--mix is empty; give routes from {', '.join(ROUTES)}, e.g. ingest,sessions:2")
+        raise UsageError(
+            f"is empty; give routes from {', '.join(ROUTES)}, e.g. ingest,sessions:2", parameter="mix"
+        )
     return slots
 
 
@@ -90,13 +96,17 @@ def parse_intervals(given: Sequence[str]) -> dict[str, float]:
     for item in given:
         name, _, seconds = item.partition("=")
         if name not in ROUTES:
-            raise UsageError(f"--interval {item!r}: valid routes are {', '.join(ROUTES)} (ROUTE=SECONDS)")
+            raise UsageError(
+                f"valid routes are {', '.join(ROUTES)} (ROUTE=SECONDS)", parameter="intervals", value=item
+            )
         try:
             value = float(seconds)
         except ValueError:
-            raise UsageError(f"--interval {item!r}: {seconds!r} is not a number of seconds") from None
+            raise UsageError(
+                f"{seconds!r} is not a number of seconds", parameter="intervals", value=item
+            ) from None
         if not 0 <= value <= 3600 or math.isnan(value):
-            raise UsageError(f"--interval {item!r}: use 0 (closed loop) to 3600 seconds")
+            raise UsageError("use 0 (closed loop) to 3600 seconds", parameter="intervals", value=item)
         intervals[name] = value
     return intervals
 

@@ -14,14 +14,14 @@ import importlib.util
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from .._exceptions import UsageError
-from .._offload import Offloader, OffloadStatistics
+from .._offload import Offloader, OffloadStatistics, PoolConfig
 from .analytics import SessionsReport, sessions_report
 from .store import SessionColumns
 
@@ -67,19 +67,22 @@ class PoolSpec:
     """How to get ``needs``."""
 
 
-def _niced(options: PoolOptions) -> dict[str, Any]:
-    """The workers' initializer that lowers their priority by ``options.nice`` (none for 0)."""
-    return {"initializer": os.nice, "initargs": (options.nice,)} if options.nice else {}
+def _niced(options: PoolOptions) -> PoolConfig:
+    """``options.workers`` processes whose initializer lowers their priority by ``options.nice``
+    (none for 0)."""
+    if not options.nice:
+        return PoolConfig(workers=options.workers)
+    return PoolConfig(workers=options.workers, initializer=os.nice, initargs=(options.nice,))
 
 
 def _process_pool(options: PoolOptions) -> Offloader:
-    return Offloader(workers=options.workers, **_niced(options))
+    return Offloader(config=_niced(options))
 
 
 def _dask_pool(options: PoolOptions) -> Offloader:
     if options.dask_scheduler is not None:  # someone else's cluster: its workers, its priorities
-        return Offloader(backend="dask", address=options.dask_scheduler)
-    return Offloader(backend="dask", workers=options.workers, **_niced(options))
+        return Offloader(config=PoolConfig(backend="dask", address=options.dask_scheduler))
+    return Offloader(config=replace(_niced(options), backend="dask"))
 
 
 def _args(

@@ -60,7 +60,8 @@ def check_exposure(host: str, token: str | None) -> None:
     """A server reachable from other machines must not accept writes from anyone."""
     if not is_loopback(host) and not token:
         raise UsageError(
-            f"--host {host} would expose the service beyond this machine without authentication; "
-            "pass --token T (clients then send 'Authorization: Bearer T'), or keep the default "
-            "--host 127.0.0.1."
+            "would expose the service beyond this machine without authentication; pass `token` T "
+            "(clients then send 'Authorization: Bearer T'), or keep the default `host` 127.0.0.1.",
+            parameter="host",
+            value=host,
         )

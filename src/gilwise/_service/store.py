@@ -113,8 +113,10 @@ class EventStore:
             self._conn = duckdb.connect(str(path), config={"threads": usable_cores()})
         except (OSError, duckdb.Error) as exc:
             raise UsageError(
-                f"cannot open the event database {path}: {exc}. If another `gilwise serve` uses it, "
-                "stop that one or pass --db with another file."
+                f"cannot open the event database: {exc}. If another `gilwise serve` uses it, stop "
+                "that one or pass `db_path` with another file.",
+                parameter="db_path",
+                value=path,
             ) from exc
         self._prepare()
         rows = self._conn.execute("SELECT id, name FROM users ORDER BY id").fetchall()
@@ -136,8 +138,10 @@ class EventStore:
         if row is None or row[0] != SCHEMA_VERSION:
             found = "an older layout" if row is None else f"layout {row[0]}"
             raise UsageError(
-                f"the event database {self.path} has {found}, this gilwise reads layout "
-                f"{SCHEMA_VERSION}; pass --db with a new file (or remove that one)."
+                f"the event database has {found}, this gilwise reads layout {SCHEMA_VERSION}; "
+                "pass `db_path` with a new file (or remove that one).",
+                parameter="db_path",
+                value=self.path,
             )
 
     def user_name(self, user_id: int) -> str:

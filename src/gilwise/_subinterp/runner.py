@@ -68,8 +68,10 @@ def run_tasks(tasks: list[Task], *, backend: str = "auto") -> SubinterpreterRun:
         raise UsageError("run_tasks() got no tasks; give at least one Task(module, function).")
     if sys.version_info < (3, 12):
         raise UsageError(
-            "sub-interpreters with their own GIL need CPython >= 3.12; this is "
-            f"{sys.version.split()[0]}. Run the worker under a newer interpreter (--python)."
+            f"sub-interpreters with their own GIL need CPython >= 3.12; this is {sys.version.split()[0]}. "
+            "Run the worker under a newer interpreter.",
+            parameter="python",
+            value=sys.executable,
         )
     if backend == "auto":
         backend = "executor" if sys.version_info >= (3, 14) else "lowlevel"
