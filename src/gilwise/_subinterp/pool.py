@@ -81,6 +81,69 @@ def _call_task(module: str, function: str, args: tuple[Any, ...]) -> tuple[Any, 
         return "error", f"its result could not be pickled: {exc!r}", _failure(exc)[1]
 
 
+def _setup_calls(tasks: list[Task]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """Each distinct ``Task.setup`` call, in the order of the tasks: every worker runs them all."""
+    setups: list[tuple[str, str, tuple[Any, ...]]] = []
+    for t in tasks:
+        if t.setup is None:
+            continue
+        call = (t.module, t.setup, tuple(t.setup_args))
+        if call not in setups:
+            setups.append(call)
+    return setups
+
+
+def _await_rendezvous(arrived: Any, warmups: list[Any], queue_empty: type[Exception]) -> None:
+    """Returns once every worker has reported at the rendezvous; raises as soon as one reports a
+    failed setup or the pool breaks, else at the deadline."""
+    # Loaded already by run_with_executor, which says why records is not imported at the top.
+    from .records import TaskFailed
+
+    n = len(warmups)
+    deadline, arrivals = time.monotonic() + _RENDEZVOUS_TIMEOUT_S, 0
+    while arrivals < n:
+        try:
+            # Whole seconds: Queue.get() truncates its timeout with int(), so 0.05 became 0
+            # and this loop spun a core (measured here: 3.14 start-up 0.30 s instead of 0.14
+            # s on 2 cores). It polls every 10 ms inside, so arrivals are still seen at once.
+            failure = arrived.get(timeout=1)
+            arrivals += 1
+            if failure is not None:
+                text, types = failure
+                raise TaskFailed(f"a sub-interpreter failed to start: {text}", frozenset(types))
+        except queue_empty:
+            # A failing initializer breaks the pool: fail now, not at the deadline.
+            broken = [f.exception() for f in warmups if f.done() and f.exception()]
+            if broken or time.monotonic() > deadline:
+                raise WorkloadFailed(
+                    f"{arrivals} of {n} sub-interpreters started: "
+                    f"{broken[0] if broken else 'timed out'}. Task modules must be "
+                    "importable in a fresh interpreter (PYTHONPATH) and every extension "
+                    "they import must support sub-interpreters."
+                ) from None
+
+
+def _collect_replies(
+    tasks: list[Task], futures: list[Any]
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, frozenset[str]]]]:
+    """``(value, t0, t1)`` for each task that succeeded, in task order, and ``(text, class
+    names)`` for each that failed."""
+    raw: list[tuple[Any, ...]] = []
+    errors: list[tuple[str, frozenset[str]]] = []
+    for task, fut in zip(tasks, futures, strict=True):
+        try:
+            reply = fut.result()
+        except Exception as exc:  # the result could not come back (e.g. unpicklable)
+            errors.append((f"{task.module}.{task.function}{tuple(task.args)!r}: {exc!r}", frozenset()))
+            continue
+        if reply[0] == "ok":
+            raw.append((pickle.loads(reply[1]), *reply[2:]))
+        else:
+            where = f"{task.module}.{task.function}{tuple(task.args)!r}"
+            errors.append((f"{where}: {reply[1]}", frozenset(reply[2])))
+    return raw, errors
+
+
 def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
     import importlib
 
@@ -91,15 +154,11 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
     # Here, not at the top: every interpreter of the pool imports this module (it unpickles
     # ``_call_task`` by reference), and ``records``' dataclasses (inspect, ast) would add ~15 ms
     # to each one's start-up, which the cell measures.
-    from .records import SubinterpreterRun, TaskFailed, TaskOutcome
+    from .records import SubinterpreterRun, TaskFailed, task_outcomes
 
     n = len(tasks)
     modules = sorted({t.module for t in tasks})
-    setups: list[tuple[str, str, tuple[Any, ...]]] = []
-    for t in tasks:
-        call = (t.module, t.setup, tuple(t.setup_args))
-        if t.setup is not None and call not in setups:
-            setups.append((t.module, t.setup, tuple(t.setup_args)))
+    setups = _setup_calls(tasks)
     arrived, release = interpreters.create_queue(), interpreters.create_queue()
     t_start = time.perf_counter()
     pool = InterpreterPoolExecutor(
@@ -110,27 +169,7 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         # The pool starts workers lazily and reuses idle ones: N tasks that each wait for all N
         # to arrive force N interpreters into existence before any compute is timed.
         warmups = [pool.submit(_rendezvous, arrived, release) for _ in range(n)]
-        deadline, arrivals = time.monotonic() + _RENDEZVOUS_TIMEOUT_S, 0
-        while arrivals < n:
-            try:
-                # Whole seconds: Queue.get() truncates its timeout with int(), so 0.05 became 0
-                # and this loop spun a core (measured here: 3.14 start-up 0.30 s instead of 0.14
-                # s on 2 cores). It polls every 10 ms inside, so arrivals are still seen at once.
-                failure = arrived.get(timeout=1)
-                arrivals += 1
-                if failure is not None:
-                    text, types = failure
-                    raise TaskFailed(f"a sub-interpreter failed to start: {text}", frozenset(types))
-            except interpreters.QueueEmpty:
-                # A failing initializer breaks the pool: fail now, not at the deadline.
-                broken = [f.exception() for f in warmups if f.done() and f.exception()]
-                if broken or time.monotonic() > deadline:
-                    raise WorkloadFailed(
-                        f"{arrivals} of {n} sub-interpreters started: "
-                        f"{broken[0] if broken else 'timed out'}. Task modules must be "
-                        "importable in a fresh interpreter (PYTHONPATH) and every extension "
-                        "they import must support sub-interpreters."
-                    ) from None
+        _await_rendezvous(arrived, warmups, interpreters.QueueEmpty)
         startup_s = time.perf_counter() - t_start
         for _ in range(n):
             release.put(None)
@@ -138,20 +177,8 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         for f in warmups:
             f.result()
         t_go = time.perf_counter()
-        futures = [pool.submit(_call_task, t.module, t.function, tuple(t.args)) for t in tasks]
-        raw: list[tuple[Any, ...]] = []
-        errors: list[tuple[str, frozenset[str]]] = []
-        for task, fut in zip(tasks, futures, strict=True):
-            try:
-                reply = fut.result()
-            except Exception as exc:  # the result could not come back (e.g. unpicklable)
-                errors.append((f"{task.module}.{task.function}{tuple(task.args)!r}: {exc!r}", frozenset()))
-                continue
-            if reply[0] == "ok":
-                raw.append((pickle.loads(reply[1]), *reply[2:]))
-            else:
-                where = f"{task.module}.{task.function}{tuple(task.args)!r}"
-                errors.append((f"{where}: {reply[1]}", frozenset(reply[2])))
+        calls = [pool.submit(_call_task, t.module, t.function, tuple(t.args)) for t in tasks]
+        raw, errors = _collect_replies(tasks, calls)
         t_end = time.perf_counter()
     finally:
         if not released:  # unblock the workers still waiting at the rendezvous
@@ -167,10 +194,7 @@ def run_with_executor(tasks: list[Task]) -> SubinterpreterRun:
         raise HarnessError(f"InterpreterPoolExecutor returned {len(raw)} results for {n} tasks")
     return SubinterpreterRun(
         backend="InterpreterPoolExecutor",
-        outcomes=tuple(
-            TaskOutcome(value=v, compute_s=t1 - t0, started_at=t0 - t_go, finished_at=t1 - t_go)
-            for v, t0, t1 in raw
-        ),
+        outcomes=task_outcomes(raw, t_go),
         startup_s=startup_s,
         compute_wall_s=t_end - t_go,
         teardown_s=teardown_s,

@@ -1,5 +1,6 @@
 """What a sub-interpreter run takes and returns: ``Task``, ``TaskOutcome``, ``SubinterpreterRun``,
-and ``TaskFailed`` (what a task raised, named by its classes).
+and ``TaskFailed`` (what a task raised, named by its classes); ``task_outcomes`` turns the clock
+readings taken inside the interpreters into outcomes, the same way for both backends.
 
 Below both backends: ``runner`` (3.12 / 3.13, and the entry point ``run_tasks``) and ``pool``
 (3.14+'s ``InterpreterPoolExecutor``) build these. Stdlib-only, like them.
@@ -8,9 +9,12 @@ Below both backends: ``runner`` (3.12 / 3.13, and the entry point ``run_tasks``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import WorkloadFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def qualified_name(cls: type) -> str:
@@ -52,6 +56,15 @@ class TaskOutcome:
     compute_s: float  # the call alone, timed inside its interpreter
     started_at: float  # seconds after the tasks were released (all interpreters share the clock)
     finished_at: float
+
+
+def task_outcomes(raw: Iterable[tuple[Any, ...]], t_go: float) -> tuple[TaskOutcome, ...]:
+    """The outcomes of tasks that each returned ``(value, t0, t1)``, clock readings taken in its
+    interpreter around the call; ``t_go`` is when the parent released them all."""
+    return tuple(
+        TaskOutcome(value=v, compute_s=t1 - t0, started_at=t0 - t_go, finished_at=t1 - t_go)
+        for v, t0, t1 in raw
+    )
 
 
 @dataclass(frozen=True)
