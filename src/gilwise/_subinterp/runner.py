@@ -37,7 +37,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import HarnessError, UsageError
-from .records import SubinterpreterRun, Task, TaskFailed, TaskOutcome
+from .records import SubinterpreterRun, Task, TaskFailed, TaskOutcome, task_outcomes
 
 if TYPE_CHECKING:
     from .._pythons.discovery import InterpreterInfo
@@ -206,6 +206,26 @@ class _TaskError(Exception):
         self.types = types
 
 
+def _prepare_interpreter(api: _LowLevel, interp: Any, task: Task, fd: int) -> None:
+    """Gives ``interp`` the way to send results through ``fd`` (``_SEND``), then imports the
+    task's module there and runs its setup; raises _TaskError with what the setup raised."""
+    api.run(interp, _SEND, {"_gw_fd": fd})
+    setup = _dumps((list(sys.path), task.module, task.function, task.setup, tuple(task.setup_args)))
+    api.run(interp, _SETUP, {"_gw_payload": setup})
+    _read(fd)
+
+
+def _raise_if_any_failed(errors: list[str | None], error_types: list[frozenset[str]]) -> None:
+    failed = [i for i, e in enumerate(errors) if e]
+    if failed:
+        raise TaskFailed(
+            f"{len(failed)} of {len(errors)} sub-interpreter tasks failed. First: {errors[failed[0]]}\n"
+            "A task must be importable by module name in a fresh interpreter, and every "
+            "extension module it imports must support sub-interpreters (multi-phase init).",
+            error_types[failed[0]],
+        )
+
+
 def _run_lowlevel(tasks: list[Task]) -> SubinterpreterRun:
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(tempfile.TemporaryFile()) for _ in tasks]
@@ -226,12 +246,7 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
         try:
             try:
                 interp = api.create()
-                api.run(interp, _SEND, {"_gw_fd": fd})
-                setup = _dumps(
-                    (list(sys.path), task.module, task.function, task.setup, tuple(task.setup_args))
-                )
-                api.run(interp, _SETUP, {"_gw_payload": setup})
-                _read(fd)
+                _prepare_interpreter(api, interp, task, fd)
             except Exception as exc:  # the barriers below must be reached whatever happened
                 errors[i] = f"setting up {task.module}.{task.function}: {exc}"
                 error_types[i] = getattr(exc, "types", frozenset())
@@ -277,21 +292,10 @@ def _run_lowlevel_with(api: _LowLevel, tasks: list[Task], fds: list[int]) -> Sub
         for t in threads:
             if t.ident is not None:
                 t.join()
-    failed = [i for i, e in enumerate(errors) if e]
-    if failed:
-        raise TaskFailed(
-            f"{len(failed)} of {n} sub-interpreter tasks failed. First: {errors[failed[0]]}\nA task "
-            "must be importable by module name in a fresh interpreter, and every extension "
-            "module it imports must support sub-interpreters (multi-phase init).",
-            error_types[failed[0]],
-        )
-    outcomes = tuple(
-        TaskOutcome(value=v, compute_s=t1 - t0, started_at=t0 - t_go, finished_at=t1 - t_go)
-        for v, t0, t1 in raw
-    )
+    _raise_if_any_failed(errors, error_types)
     return SubinterpreterRun(
         backend=api.name,
-        outcomes=outcomes,
+        outcomes=task_outcomes(raw, t_go),
         startup_s=startup_s,
         compute_wall_s=t_end - t_go,
         teardown_s=teardown_s,
