@@ -55,6 +55,15 @@ def add_bench_parser(sub: Any) -> None:
         "processes, round-robin, and print speedup, efficiency, per-core CPU, start-up, "
         "dispatch and memory, then the classic comparison table with this run's evidence.",
     )
+    # Plain functions rather than argparse groups: a group would add a heading to --help.
+    _add_what_to_run(p)
+    _add_how_long_to_measure(p)
+    _add_outputs(p)
+    p.set_defaults(handler=run_bench_command)
+
+
+def _add_what_to_run(p: argparse.ArgumentParser) -> None:
+    """The cells of the run: workloads × models × implementations × worker counts × interpreters."""
     p.add_argument(
         "--workload",
         action="append",
@@ -90,6 +99,9 @@ def add_bench_parser(sub: Any) -> None:
         metavar="ADDR",
         help="run the dask model on the running cluster at ADDR (tcp://HOST:PORT) instead of a LocalCluster",
     )
+
+
+def _add_how_long_to_measure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="3 repeats, 0.25 s cells")
     p.add_argument("--repeats", type=int, metavar="N", help="rounds per cell (default 5, quick 3)")
     p.add_argument("--size", type=int, metavar="N", help="fixed task size (skips calibration)")
@@ -108,6 +120,9 @@ def add_bench_parser(sub: Any) -> None:
         metavar="S",
         help="kill a cell that runs longer (default 300 s)",
     )
+
+
+def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help=f"write results ({SCHEMA}), updated after every round")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report with plots")
     history = p.add_mutually_exclusive_group()
@@ -117,7 +132,6 @@ def add_bench_parser(sub: Any) -> None:
         help=f"record the run in this SQLite file (default: ${ENV_VAR}, else the XDG data folder)",
     )
     history.add_argument("--no-history", action="store_true", help="do not record this run")
-    p.set_defaults(handler=run_bench_command)
 
 
 class _RichProgress:

@@ -96,20 +96,7 @@ def add_serve_parser(sub: Any) -> None:
 def run_serve_command(args: argparse.Namespace) -> int:
     from .._service.server import serve  # FastAPI and uvicorn load only for this command
 
-    check_mode(args.offload)
-    check_exposure(args.host, args.token)
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port} is out of range: use 0 to 65535")
-    positive_int("--workers", args.workers, maximum=1024)
-    if args.dask_scheduler is not None:
-        scheduler_address(args.dask_scheduler)
-    positive_int("--body-limit", args.body_limit)
-    if not 0 <= args.worker_nice <= 19:
-        raise UsageError(f"--worker-nice {args.worker_nice} is out of range: use 0 to 19")
-    if not 0 <= args.retries <= 10:
-        raise UsageError(f"--retries {args.retries} is out of range: use 0 to 10")
-    if args.port == 0 and args.demo:
-        raise UsageError("--demo needs a fixed --port: its load generator must know where to go")
+    _check_serve_flags(args)
     scratch = tempfile.mkdtemp(prefix="gilwise-demo-") if args.demo and not args.db else None
     db = (
         Path(args.db).expanduser()
@@ -157,6 +144,24 @@ def run_serve_command(args: argparse.Namespace) -> int:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def _check_serve_flags(args: argparse.Namespace) -> None:
+    """Every flag refused before anything starts, so a typo costs no scratch folder or server."""
+    check_mode(args.offload)
+    check_exposure(args.host, args.token)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is out of range: use 0 to 65535")
+    positive_int("--workers", args.workers, maximum=1024)
+    if args.dask_scheduler is not None:
+        scheduler_address(args.dask_scheduler)
+    positive_int("--body-limit", args.body_limit)
+    if not 0 <= args.worker_nice <= 19:
+        raise UsageError(f"--worker-nice {args.worker_nice} is out of range: use 0 to 19")
+    if not 0 <= args.retries <= 10:
+        raise UsageError(f"--retries {args.retries} is out of range: use 0 to 10")
+    if args.port == 0 and args.demo:
+        raise UsageError("--demo needs a fixed --port: its load generator must know where to go")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -61,18 +61,47 @@ _STARTUP_FAILURES_BEFORE_BROKEN = 3
 _STOP_FRAME = _worker.Encoder("", 1 << 62).encode((_worker.STOP,))[0]
 
 
+def _refuse_pool_in_bootstrapping_worker() -> None:
+    # A worker imports the caller's main module; a pool started there would start workers of
+    # its own, each importing the main module again.
+    worker_side = sys.modules.get("_gilwise_offload_worker")
+    if worker_side is not None and getattr(worker_side, "BOOTSTRAPPING", False):
+        raise UsageError(
+            "a worker process tried to start a pool while importing the main module. "
+            "Likely cause: the script creates an Offloader or Executor at import time. "
+            "Fix: protect the entry point with `if __name__ == '__main__':`."
+        )
+
+
+def _worker_init(python: str, prefix: str, config: PoolConfig) -> tuple[Any, ...]:
+    """The first message every worker gets: how to import the caller's functions, the pool's
+    shared-memory prefix and threshold, and the initializer to run."""
+    return (
+        preparation_data(python),
+        prefix,
+        config.shm_threshold,
+        config.initializer,
+        tuple(config.initargs),
+    )
+
+
+def _selector_with_wake_pipe() -> tuple[selectors.BaseSelector, int, int]:
+    """The collector's selector, already watching the read end of a pipe (key ``_WAKE``): a
+    byte written to the other end (``WorkerPool._wake``) ends its wait."""
+    selector = selectors.DefaultSelector()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    selector.register(wake_r, selectors.EVENT_READ, _WAKE)
+    return selector, wake_r, wake_w
+
+
 class WorkerPool(LoopReplies):
     """A fixed number of warm worker processes that survive each other's deaths."""
 
     def __init__(self, config: PoolConfig) -> None:
         """``config.workers`` must be set (``Runtime`` fills in the default: ``PoolConfig.sized``)."""
-        worker_side = sys.modules.get("_gilwise_offload_worker")
-        if worker_side is not None and getattr(worker_side, "BOOTSTRAPPING", False):
-            raise UsageError(
-                "a worker process tried to start a pool while importing the main module. "
-                "Likely cause: the script creates an Offloader or Executor at import time. "
-                "Fix: protect the entry point with `if __name__ == '__main__':`."
-            )
+        _refuse_pool_in_bootstrapping_worker()
         if config.workers is None or config.backend != "process":
             raise ValueError(f"a WorkerPool needs a process backend of a known size, not {config!r}")
         self.config = config
@@ -84,13 +113,7 @@ class WorkerPool(LoopReplies):
         self._encoder = _worker.Encoder(f"{self._prefix}-p", config.shm_threshold, self._segments.alloc)
         self._encoder_lock = threading.Lock()
         self._fault_dir = tempfile.mkdtemp(prefix=f"{self._prefix}-")
-        init = (
-            preparation_data(self.python),
-            self._prefix,
-            config.shm_threshold,
-            config.initializer,
-            tuple(config.initargs),
-        )
+        init = _worker_init(self.python, self._prefix, config)
         try:
             self._init_frame = self._encoder.encode(init)[0]
         except Exception as exc:
@@ -115,11 +138,7 @@ class WorkerPool(LoopReplies):
         self._kill_running = False
         self.ready: Future[None] = Future()
         self.closed: Future[None] = Future()
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
+        self._selector, self._wake_r, self._wake_w = _selector_with_wake_pipe()
         self._init = init
         self._zygote: Zygote | None = None
         self._spawned = False  # the collector thread started the first `workers` workers

@@ -73,6 +73,15 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
     console.print(f"Decided by the {rec['decided_by']}: {escape(rec['decision'])}.", highlight=False)
     console.print(escape(rec["reason"]), highlight=False)
     console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
+    console.print(_probes_line(doc), highlight=False)
+    console.print(_predictions_table(doc["predictions"]))
+    _print_bullets(console, "What would change the verdict", doc["would_change"])
+    _print_bullets(console, "Notes", doc["notes"])
+    console.print(f"[dim]{doc['elapsed_s']:.1f} s of a {doc['budget_s']:g} s budget[/dim]", highlight=False)
+
+
+def _probes_line(doc: AdviseDocument) -> str:
+    """What the probes measured: the figures every prediction in the table is computed from."""
     t = doc["transfer"]
     gil = doc["gil_held_fraction"]
     gil_text = (
@@ -80,7 +89,7 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
         if gil is None
         else f"{gil:.0%}" + (" (assumed: CPU share)" if doc["gil_held_assumed"] else "")
     )
-    console.print(
+    return (
         f"Probes: CPU/wall {doc['cpu_wall_ratio']:.2f}, GIL held {gil_text}, arguments "
         f"{fmt.size_bytes(t['args_bytes'])} (pickle {fmt.seconds(t['args_dumps_s'])}), result "
         f"{fmt.size_bytes(t['result_bytes'])}"
@@ -95,9 +104,12 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
             f", processes break even at {fmt.seconds(t['break_even_call_s'])} a call"
             if t["break_even_call_s"]
             else ""
-        ),
-        highlight=False,
+        )
     )
+
+
+def _predictions_table(predictions: list[PredictionEntry]) -> Table:
+    """The rows ``_shown`` keeps; a measured row is bold, since a measurement outranks its prediction."""
     table = Table(
         title="Predicted (from the probes) vs measured (paired with serial, per round)", title_justify="left"
     )
@@ -113,7 +125,7 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
         "rounds",
     ):
         table.add_column(column, justify="left" if column in ("model", "python") else "right")
-    for p in _shown(doc["predictions"]):
+    for p in _shown(predictions):
         style = "bold" if p["measured_speedup"] is not None else None
         table.add_row(
             p["model"],
@@ -127,16 +139,14 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
             str(p["rounds"] or ""),
             style=style,
         )
-    console.print(table)
-    if doc["would_change"]:
-        console.print("[bold]What would change the verdict[/bold]")
-        for line in doc["would_change"]:
+    return table
+
+
+def _print_bullets(console: Console, heading: str, lines: list[str]) -> None:
+    if lines:
+        console.print(f"[bold]{heading}[/bold]")
+        for line in lines:
             console.print(f"  • {escape(line)}", highlight=False)
-    if doc["notes"]:
-        console.print("[bold]Notes[/bold]")
-        for line in doc["notes"]:
-            console.print(f"  • {escape(line)}", highlight=False)
-    console.print(f"[dim]{doc['elapsed_s']:.1f} s of a {doc['budget_s']:g} s budget[/dim]", highlight=False)
 
 
 def render_program(console: Console, doc: ProgramDocument) -> None:

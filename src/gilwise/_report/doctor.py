@@ -42,30 +42,48 @@ def _jit_cell(interp: dict[str, Any]) -> str:
 
 
 def render_doctor(console: Console, document: dict[str, Any]) -> None:
-    machine = document["machine"]
+    _print_machine(console, document["machine"])
+    builds, notes = _builds_table(document["interpreters"])
+    console.print(builds)
+    notes += _notes_for_all_builds(document["interpreters"])
+    for note in notes:
+        console.print(f"  • {escape(note)}")
+    _print_footnotes(console, document)
+    console.print(_models_table(document))
+
+
+def _print_machine(console: Console, machine: dict[str, Any]) -> None:
     console.print(f"[bold]Machine[/bold]  {escape(_machine_line(machine))}")
     if machine["load_per_usable_core"] > 0.5:
         console.print(
             "  [yellow]⚠ the machine is busy: benchmark figures will be noisy; stop other "
             "load or rely on paired speedups[/yellow]"
         )
+
+
+def _gil_cell(interp: dict[str, Any]) -> str:
+    gil = "free-threaded, GIL off" if interp["free_threaded"] else "GIL build"
+    if interp["free_threaded"] and interp["gil_enabled"]:
+        gil = "[red]free-threaded, GIL ON[/red]"
+    if interp["native"].get("gil_reenabled_by_import"):
+        gil += " [red](importing gilwise._native re-enables it)[/red]"
+    return gil
+
+
+def _builds_table(interpreters: list[dict[str, Any]]) -> tuple[Table, list[str]]:
+    """One row per CPython build, and the notes particular to one build (shown under the table)."""
     table = Table(title="CPython builds", title_justify="left", header_style="bold")
     columns = ("build", "path", "found in", "GIL", "JIT", "sub-interp.", "C-API ext", "ctypes", "NumPy")
     for column in columns:
         table.add_column(column)
     notes: list[str] = []
-    for interp in document["interpreters"]:
+    for interp in interpreters:
         native = interp["native"]
-        gil = "free-threaded, GIL off" if interp["free_threaded"] else "GIL build"
-        if interp["free_threaded"] and interp["gil_enabled"]:
-            gil = "[red]free-threaded, GIL ON[/red]"
-        if native.get("gil_reenabled_by_import"):
-            gil += " [red](importing gilwise._native re-enables it)[/red]"
         table.add_row(
             escape(interp["label"]),
             escape(interp["path"]),
             escape(interp["source"]),
-            gil,
+            _gil_cell(interp),
             _jit_cell(interp),
             escape(interp["subinterpreters_module"] or "—"),
             _native_cell(native, "native"),
@@ -80,8 +98,13 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
                 notes.append(f"{interp['label']} {impl}: {reason}")
         if native.get("error"):
             notes.append(f"{interp['label']}: {native['error']}")
-    console.print(table)
-    unbuilt = [i["label"] for i in document["interpreters"] if not i["native"]["capi_built"]]
+    return table, notes
+
+
+def _notes_for_all_builds(interpreters: list[dict[str, Any]]) -> list[str]:
+    """The C-API extension and NumPy notes, said once with the list of builds they apply to."""
+    notes: list[str] = []
+    unbuilt = [i["label"] for i in interpreters if not i["native"]["capi_built"]]
     if unbuilt:
         notes.append(
             f"the C-API extension (impls native, native-gil) is not built for {', '.join(unbuilt)}: "
@@ -89,14 +112,17 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
             "`uv run python -m gilwise._native._build PATH`, or use the ctypes impl (the same C "
             "loop, any interpreter)."
         )
-    no_numpy = [i["label"] for i in document["interpreters"] if (i["native"].get("impls") or {}).get("numpy")]
+    no_numpy = [i["label"] for i in interpreters if (i["native"].get("impls") or {}).get("numpy")]
     if no_numpy:
         notes.append(
             f"NumPy cannot be imported in {', '.join(no_numpy)}: the numpy impl is unavailable "
             "there (`PATH -m pip install numpy` adds it)."
         )
-    for note in notes:
-        console.print(f"  • {escape(note)}")
+    return notes
+
+
+def _print_footnotes(console: Console, document: dict[str, Any]) -> None:
+    """The dim lines under the builds table: how JIT is read, builds not made, paths skipped."""
     console.print(
         "  [dim]JIT: at start-up, from sys._jit on 3.14+, else from the configure flags "
         "(--enable-experimental-jit); `off, built in` turns on with PYTHON_JIT=1[/dim]"
@@ -110,6 +136,10 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
     for skipped in document["skipped"]:
         where = f"{skipped['path']} ({skipped['source']})"
         console.print(f"  [dim]skipped {escape(where)}: {escape(skipped['reason'])}[/dim]")
+
+
+def _models_table(document: dict[str, Any]) -> Table:
+    """Each concurrency model and the builds it runs on; builds it cannot use, grouped by reason."""
     labels = {i["path"]: i["label"] for i in document["interpreters"]}
     models = Table(title="Concurrency models", title_justify="left", header_style="bold")
     for column in ("model", "needs", "available with", "not available with"):
@@ -125,4 +155,4 @@ def render_doctor(console: Console, document: dict[str, Any]) -> None:
             escape(", ".join(labels[p] for p in model["available_on"])) or "[red]none[/red]",
             escape(missing) or "—",
         )
-    console.print(models)
+    return models

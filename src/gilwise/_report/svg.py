@@ -89,10 +89,33 @@ class LineChart:
     height: int = 320
 
 
-def line_chart(chart: LineChart) -> str:
+@dataclass(frozen=True)
+class _PlotArea:
+    """Where a line chart draws its data, and how a value becomes a pixel there."""
+
+    # Pixels are ints so that the frame's coordinates print as written (``x="52"``).
+    left: int
+    top: int
+    width: int
+    height: int
+    x_hi: float
+    """The largest x shown (data or marker); the scale pads past it on both sides."""
+    y_hi: float
+    log_x: bool
+    scale_lo: float
+    scale_hi: float
+    """The x scale's ends, in log2 units when ``log_x``."""
+
+    def fx(self, x: float) -> float:
+        value = math.log2(max(x, 1.0)) if self.log_x else x
+        return self.left + (value - self.scale_lo) / (self.scale_hi - self.scale_lo) * self.width
+
+    def fy(self, y: float) -> float:
+        return self.top + self.height - y / self.y_hi * self.height
+
+
+def _plot_area(chart: LineChart, xs: list[float]) -> _PlotArea:
     left, right, top, bottom = 52, 190, 16, 44
-    pw, ph = chart.width - left - right, chart.height - top - bottom
-    xs = [p.x for s in chart.series for p in s.points] or [1.0]
     x_hi = max([*xs, chart.x_marker[0] if chart.x_marker else 1.0, 2.0])
     ys = [v for s in chart.series for p in s.points for v in (p.y, p.high or p.y)]
     y_hi = max([*ys, x_hi if chart.ideal else 1.0, 1.0]) * 1.08
@@ -102,50 +125,62 @@ def line_chart(chart: LineChart) -> str:
     else:
         pad = 0.5 if x_hi <= 12 else x_hi * 0.04
         lo, hi = 1.0 - pad, x_hi + pad
+    width, height = chart.width - left - right, chart.height - top - bottom
+    return _PlotArea(left, top, width, height, x_hi, y_hi, chart.log_x, scale_lo=lo, scale_hi=hi)
 
-    def fx(x: float) -> float:
-        value = math.log2(max(x, 1.0)) if chart.log_x else x
-        return left + (value - lo) / (hi - lo) * pw
 
-    def fy(y: float) -> float:
-        return top + ph - y / y_hi * ph
+def _grid(area: _PlotArea, xs: list[float]) -> list[str]:
+    """Horizontal lines at round speedups, vertical ones at the worker counts, with their labels."""
+    left, top, pw, ph = area.left, area.top, area.width, area.height
+    out = []
+    for tick in nice_ticks(0, area.y_hi, 5):
+        if tick > area.y_hi:
+            continue
+        y = area.fy(tick)
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
+        out.append(_text(left - 6, y + 4, f"{tick:g}×", "end"))
+    for tick in _x_ticks(xs, area.x_hi, area.log_x):
+        x = area.fx(tick)
+        out.append(f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{top}" y2="{top + ph}" stroke="{GRID}"/>')
+        out.append(_text(x, top + ph + 16, f"{tick:g}", "middle"))
+    return out
 
+
+def _x_marker(area: _PlotArea, value: float, label: str) -> list[str]:
+    """The dashed vertical line (e.g. the usable cores) and its label, on whichever side has room."""
+    top, ph = area.top, area.height
+    mx = area.fx(value)
+    room = area.left + area.width - mx > 8 * len(label)
+    return [
+        f'<line x1="{_n(mx)}" x2="{_n(mx)}" y1="{top}" y2="{top + ph}" stroke="#c98a1b" '
+        'stroke-dasharray="4 3"/>',
+        _text(
+            mx + 4 if room else mx - 4,
+            top + 13,
+            label,
+            "start" if room else "end",
+            size=11,
+            extra=' fill="#8a5a00"',
+        ),
+    ]
+
+
+def line_chart(chart: LineChart) -> str:
+    xs = [p.x for s in chart.series for p in s.points] or [1.0]
+    area = _plot_area(chart, xs)
+    left, top, pw, ph = area.left, area.top, area.width, area.height
+    fx, fy = area.fx, area.fy
     body = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="{GRID}"/>']
-    if chart.x_marker is not None and chart.shade_beyond_marker and chart.x_marker[0] < x_hi:
+    if chart.x_marker is not None and chart.shade_beyond_marker and chart.x_marker[0] < area.x_hi:
         mx = fx(chart.x_marker[0])
         body.append(
             f'<rect x="{_n(mx)}" y="{top}" width="{_n(left + pw - mx)}" height="{ph}" fill="#fbf3e4"/>'
         )
-    for tick in nice_ticks(0, y_hi, 5):
-        if tick > y_hi:
-            continue
-        y = fy(tick)
-        body.append(f'<line x1="{left}" x2="{left + pw}" y1="{_n(y)}" y2="{_n(y)}" stroke="{GRID}"/>')
-        body.append(_text(left - 6, y + 4, f"{tick:g}×", "end"))
-    x_ticks = _x_ticks(xs, x_hi, chart.log_x)
-    for tick in x_ticks:
-        x = fx(tick)
-        body.append(f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{top}" y2="{top + ph}" stroke="{GRID}"/>')
-        body.append(_text(x, top + ph + 16, f"{tick:g}", "middle"))
+    body += _grid(area, xs)
     if chart.x_marker is not None:
-        mx = fx(chart.x_marker[0])
-        body.append(
-            f'<line x1="{_n(mx)}" x2="{_n(mx)}" y1="{top}" y2="{top + ph}" stroke="#c98a1b" '
-            'stroke-dasharray="4 3"/>'
-        )
-        room = left + pw - mx > 8 * len(chart.x_marker[1])
-        body.append(
-            _text(
-                mx + 4 if room else mx - 4,
-                top + 13,
-                chart.x_marker[1],
-                "start" if room else "end",
-                size=11,
-                extra=' fill="#8a5a00"',
-            )
-        )
+        body += _x_marker(area, *chart.x_marker)
     if chart.ideal:
-        end = min(x_hi, y_hi)
+        end = min(area.x_hi, area.y_hi)
         body.append(
             f'<line x1="{_n(fx(1))}" y1="{_n(fy(1))}" x2="{_n(fx(end))}" y2="{_n(fy(end))}" '
             f'stroke="{AXIS}" stroke-dasharray="6 4"/>'
