@@ -5,6 +5,11 @@
  * Py_END_ALLOW_THREADS and touches no PyObject*, multi-phase init declares
  * per-interpreter-GIL support and Py_mod_gil for free-threaded builds.
  *
+ * Only the limited API of CPython 3.11 is used: the wheel's build defines
+ * Py_LIMITED_API=0x030B0000 (native/CMakeLists.txt), so one _capi.abi3.so
+ * loads in every GIL build from 3.11 on. A free-threaded build cannot load
+ * abi3 modules and gets a version-specific build of this same file.
+ *
  * sqrt_log_gil() is the labelled contrast case: the same loop keeping the GIL,
  * so the benchmark can show what a C extension that forgets to release it costs.
  */
@@ -21,8 +26,12 @@ static long long
 read_n(PyObject *arg)
 {
     if (!PyLong_Check(arg)) {
-        PyErr_Format(PyExc_TypeError,
-                     "n must be an int, not %.100s", Py_TYPE(arg)->tp_name);
+        /* PyType_GetName, not tp_name: PyTypeObject is opaque in the limited API. */
+        PyObject *type_name = PyType_GetName(Py_TYPE(arg));
+        if (type_name != NULL) {
+            PyErr_Format(PyExc_TypeError, "n must be an int, not %U", type_name);
+            Py_DECREF(type_name);
+        }
         return -1;
     }
     int overflow = 0;
@@ -95,12 +104,20 @@ capi_exec(PyObject *module)
     return PyModule_AddIntConstant(module, "ABI_VERSION", GILWISE_NATIVE_ABI_VERSION);
 }
 
+/* Slot IDs and values are part of the stable ABI (CPython's Include/moduleobject.h):
+ * a build for the 3.11 limited API does not see the 3.12 name, yet may hand its
+ * value to a 3.12+ interpreter, which knows it. */
+#define GILWISE_MOD_MULTIPLE_INTERPRETERS 3
+#define GILWISE_MOD_PER_INTERPRETER_GIL_SUPPORTED ((void *)2)
+#ifdef Py_mod_multiple_interpreters
+_Static_assert(Py_mod_multiple_interpreters == GILWISE_MOD_MULTIPLE_INTERPRETERS,
+               "Py_mod_multiple_interpreters changed value");
+#endif
+
 static PyModuleDef_Slot capi_slots[] = {
     {Py_mod_exec, capi_exec},
-#ifdef Py_mod_multiple_interpreters
     /* No global state: safe in sub-interpreters that each have their own GIL. */
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
-#endif
+    {GILWISE_MOD_MULTIPLE_INTERPRETERS, GILWISE_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #ifdef Py_mod_gil
     /* Nothing here relies on the GIL: free-threaded builds keep it disabled. */
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
@@ -108,17 +125,28 @@ static PyModuleDef_Slot capi_slots[] = {
     {0, NULL}
 };
 
-static struct PyModuleDef capi_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "gilwise._native._capi",
-    .m_doc = "The sqrt_log kernel as a CPython C-API extension (see gilwise._native).",
-    .m_size = 0,
-    .m_methods = capi_methods,
-    .m_slots = capi_slots,
+/* CPython 3.11 refuses a slot ID it does not know ("uses unknown slot ID 3"),
+ * and a 3.11 interpreter has a single GIL anyway. */
+static PyModuleDef_Slot capi_slots_3_11[] = {
+    {Py_mod_exec, capi_exec},
+    {0, NULL}
 };
+
+#define CAPI_MODULE_DEF(slots) {                                                \
+    PyModuleDef_HEAD_INIT,                                                      \
+    .m_name = "gilwise._native._capi",                                          \
+    .m_doc = "The sqrt_log kernel as a CPython C-API extension (see gilwise._native).", \
+    .m_size = 0,                                                                \
+    .m_methods = capi_methods,                                                  \
+    .m_slots = (slots),                                                         \
+}
+
+static struct PyModuleDef capi_module = CAPI_MODULE_DEF(capi_slots);
+static struct PyModuleDef capi_module_3_11 = CAPI_MODULE_DEF(capi_slots_3_11);
 
 PyMODINIT_FUNC
 PyInit__capi(void)
 {
-    return PyModuleDef_Init(&capi_module);
+    /* Py_Version is the running interpreter's, not the headers' (stable ABI 3.11+). */
+    return PyModuleDef_Init(Py_Version >= 0x030C0000 ? &capi_module : &capi_module_3_11);
 }

@@ -15,8 +15,10 @@ import pytest
 
 from gilwise import _native
 from gilwise._exceptions import UsageError
+from gilwise._native import _install
 from gilwise._native._build import build_capi
 from gilwise._pythons import discovery
+from gilwise._system.checkout import source_checkout
 
 REPO = Path(__file__).resolve().parents[2]
 NATIVE_DIR = REPO / "native"
@@ -120,9 +122,37 @@ def _need(minimum: tuple[int, int], free_threaded: bool = False) -> discovery.In
     )
 
 
+def test_the_stable_abi_version_is_the_one_the_wheel_is_built_for() -> None:
+    # One fact: the py-api tag scikit-build-core builds for, and what the hints and _build say.
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    py_api = config["tool"]["scikit-build"]["wheel"]["py-api"]
+    assert py_api == "cp{}{}".format(*_install.STABLE_ABI_VERSION)
+    assert (NATIVE_PACKAGE / _install.STABLE_ABI_FILE).is_file()
+    assert Path(_native._capi.__file__).name == _install.STABLE_ABI_FILE
+
+
 @pytest.mark.timeout(120)
-def test_another_interpreter_uses_the_ctypes_library_and_explains_the_extension() -> None:
-    other = _need((3, 11))
+def test_every_other_gil_cpython_loads_the_stable_abi_extension() -> None:
+    # The point of abi3: the file `uv sync` (and the wheel) built under 3.11 serves 3.12+ as is.
+    others = [info for info in _other_cpythons() if not info.free_threaded]
+    if not others:
+        pytest.skip("no other GIL build of CPython >= 3.11 on PATH, under ~/.pyenv or in ~/.cache/gilwise")
+    script = (
+        "import gilwise._native as m; assert m.unavailable_reason('native') is None, "
+        "m.unavailable_reason('native'); print(m._capi.__file__);"
+        " print(repr(m.sqrt_log_native(123457)), repr(m.sqrt_log_native_gil(1000)))"
+    )
+    for other in others:
+        out = _run([other.path, "-s", "-c", script], cwd=REPO, PYTHONPATH=str(REPO / "src"))
+        where, values = out.splitlines()
+        assert Path(where).name == _install.STABLE_ABI_FILE, other.path
+        native, native_gil = (float(v) for v in values.split())
+        assert native == _native.sqrt_log_python(123457) and native_gil == _native.sqrt_log_python(1000)
+
+
+@pytest.mark.timeout(120)
+def test_a_free_threaded_interpreter_uses_the_ctypes_library_and_explains_the_extension() -> None:
+    other = _need((3, 13), free_threaded=True)
     script = (
         "import gilwise._native as m\n"
         "assert m.unavailable_reason('ctypes') is None, m.unavailable_reason('ctypes')\n"
@@ -139,18 +169,19 @@ def test_another_interpreter_uses_the_ctypes_library_and_explains_the_extension(
     if (NATIVE_PACKAGE / f"_capi.{other.soabi}.so").exists():  # built with _build for it
         assert reason == "None" and raised != reason
     else:
-        assert other.version in reason and "python -m gilwise._native._build" in reason
+        assert other.version in reason and "_capi.abi3.so (the stable ABI)" in reason
+        # A checkout builds it; the hint is the command, with this interpreter's path.
+        assert f"`uv run python -m gilwise._native._build {other.path}`" in reason
         assert "use the `ctypes` impl" in reason
         assert raised == reason
 
 
 @pytest.mark.timeout(300)
-def test_the_build_helper_makes_the_extension_usable_in_another_interpreter(
+def test_the_build_helper_makes_the_extension_usable_in_a_free_threaded_interpreter(
     tmp_path: Path,
 ) -> None:
-    other = _need((3, 11))
-    package = tmp_path / "src" / "gilwise"
-    shutil.copytree(REPO / "src" / "gilwise", package, ignore=shutil.ignore_patterns("*.so"))
+    other = _need((3, 13), free_threaded=True)
+    package = _copy_of_the_package(tmp_path / "src")
     shutil.copy2(NATIVE_PACKAGE / "libgilwise_native.so", package / "_native")
     _build_capi_for(other, package / "_native")
     script = (
@@ -163,10 +194,65 @@ def test_the_build_helper_makes_the_extension_usable_in_another_interpreter(
     assert float(value) == _native.sqrt_log_python(123457)
 
 
-def _build_capi_for(info: discovery.InterpreterInfo, dest: Path) -> None:
+def _copy_of_the_package(dest: Path) -> Path:
+    """src/gilwise copied under ``dest`` without its built kernels: an unbuilt gilwise."""
+    package = dest / "gilwise"
+    shutil.copytree(REPO / "src" / "gilwise", package, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    return package
+
+
+def _build_capi_for(info: discovery.InterpreterInfo, dest: Path) -> Path:
     """Compile the C-API extension for another interpreter with the project's own helper."""
     built = build_capi(info.path, out_dir=dest, build_dir=dest / "cmake-build")
-    assert built.parent == dest and info.soabi in built.name
+    expected = f"_capi.{info.soabi}.so" if info.free_threaded else _install.STABLE_ABI_FILE
+    assert built.parent == dest and built.name == expected
+    return built
+
+
+# What an installed gilwise says when a kernel does not load: run in a child interpreter on an
+# unbuilt copy of the package placed in a site folder (no checkout around it).
+REASONS = """
+import gilwise._native as m
+print(m.unavailable_reason('native'))
+print(m.unavailable_reason('ctypes'))
+"""
+
+
+def _reasons_in_site(tmp_path: Path, wheel_metadata: str | None) -> list[str]:
+    site = tmp_path / "site-packages"
+    _copy_of_the_package(site)
+    if wheel_metadata is not None:  # the dist-info a wheel install leaves beside the package
+        dist_info = site / "gilwise-0.1.0.dist-info"
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: gilwise\nVersion: 0.1.0\n")
+        (dist_info / "WHEEL").write_text(wheel_metadata)
+    out = _run([sys.executable, "-S", "-c", REASONS], cwd=tmp_path, PYTHONPATH=str(site))
+    return out.splitlines()
+
+
+@pytest.mark.timeout(60)
+def test_an_install_without_its_kernels_names_pip_not_the_checkout(tmp_path: Path) -> None:
+    native, ctypes_reason = _reasons_in_site(
+        tmp_path, "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-abi3-linux_x86_64\n"
+    )
+    for reason in (native, ctypes_reason):
+        assert "is not built" in reason and "`pip install --force-reinstall --no-deps gilwise`" in reason
+        assert "uv " not in reason and "checkout" not in reason, reason
+
+
+@pytest.mark.timeout(60)
+def test_a_pure_python_install_says_it_was_built_without_a_c_compiler(tmp_path: Path) -> None:
+    # What the sdist installs when native/ cannot be compiled (the if.failed override): a
+    # py3-none-any wheel. Both kernels say so, with both ways to get them.
+    reasons = _reasons_in_site(tmp_path, "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    assert reasons == [_install.NO_COMPILER_REASON + "."] * 2
+    assert reasons[0].startswith("this install was built without a C compiler (")
+    assert "--only-binary gilwise" in reasons[0] and "--no-binary gilwise" in reasons[0]
+
+
+def test_the_checkout_is_told_from_an_install() -> None:
+    assert source_checkout() == REPO
+    assert _install.rebuild_command() == "uv sync --reinstall-package gilwise"
 
 
 SUBINTERPRETER_CHECK = """
@@ -198,11 +284,12 @@ print("ok")
 
 
 @pytest.mark.timeout(120)
-def test_the_extension_loads_in_a_sub_interpreter_with_its_own_gil(tmp_path: Path) -> None:
+def test_the_stable_abi_extension_loads_in_a_sub_interpreter_with_its_own_gil(tmp_path: Path) -> None:
     # An isolated sub-interpreter refuses modules without Py_MOD_PER_INTERPRETER_GIL_SUPPORTED
-    # ("module _capi does not support loading in subinterpreters").
+    # ("module _capi does not support loading in subinterpreters"). The abi3 file is built
+    # against 3.11, which has no such slot: it declares it only when it runs on 3.12+.
     other = _need((3, 12))
-    _build_capi_for(other, tmp_path)
+    shutil.copy2(NATIVE_PACKAGE / _install.STABLE_ABI_FILE, tmp_path)
     out = _run([other.path, "-I", "-c", SUBINTERPRETER_CHECK, str(tmp_path)], cwd=tmp_path)
     assert out.strip() == "ok"
 

@@ -78,16 +78,24 @@ def test_json_models_say_what_they_need_and_why_not(document: dict[str, Any]) ->
 def test_native_status_of_the_project_interpreter_loads_every_kernel(document: dict[str, Any]) -> None:
     here = next(e for e in document["interpreters"] if e["source"] == "current")
     native = here["native"]
-    assert native["capi_built"] is True and native["capi_file"].endswith(f"_capi.{here['soabi']}.so")
+    assert native["capi_built"] is True and native["capi_file"].endswith("_capi.abi3.so")
     assert native["impls"] == {"native": None, "ctypes": None, "numpy": None}
 
 
-def test_native_status_of_another_interpreter_says_how_to_build_the_extension() -> None:
-    py313 = gil_python(13)
-    status = native_status(py313)
+def test_native_status_of_another_gil_build_loads_the_stable_abi_extension() -> None:
+    status = native_status(gil_python(13))
+    assert status["capi_built"] is True and status["capi_file"].endswith("_capi.abi3.so")
+    assert status["impls"]["native"] is None and status["impls"]["ctypes"] is None
+    assert status["gil_reenabled_by_import"] is False
+
+
+def test_native_status_of_a_free_threaded_build_says_how_to_build_the_extension() -> None:
+    free = free_threaded_python()
+    status = native_status(free)
     if status["capi_built"]:
-        pytest.skip("the C-API extension was built for this 3.13 too")
-    assert "gilwise._native._build" in status["impls"]["native"]
+        pytest.skip(f"the C-API extension was built for {free.path} too ({status['capi_file']})")
+    assert status["capi_build_command"] == f"uv run python -m gilwise._native._build {free.path}"
+    assert status["capi_build_command"] in status["impls"]["native"]
     assert status["impls"]["ctypes"] is None  # one library serves every interpreter
     assert status["gil_reenabled_by_import"] is False
 

@@ -2,8 +2,9 @@
 
 Entry: :func:`run_bench`, returning a :class:`BenchRun` whose ``to_json()`` is the typed result
 document of ``_results``; ``doctor`` says what each CPython build here can run (``gilwise
-doctor``). May import ``_workloads``, ``_models``, ``_pythons``, ``_results``, ``_system`` (the
-kernel's counters, ``usable_cores``), ``_exceptions``; never ``_advise``, ``_report``, ``_cli``,
+doctor``). May import ``_workloads``, ``_models``, ``_native`` (``doctor``: which extension file
+each build loads), ``_pythons``, ``_results``, ``_system`` (the kernel's counters,
+``usable_cores``), ``_exceptions``; never ``_advise``, ``_report``, ``_cli``,
 ``_service``, ``_offload`` or the package root. ``worker`` and ``protocol`` stay stdlib-only:
 they run under any ``--python``.
 

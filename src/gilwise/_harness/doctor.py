@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from .. import _models
 from .._exceptions import UsageError
+from .._native._install import capi_build_command, capi_file_for
 from .._pythons.builds import cached_builds
 from .._pythons.discovery import InterpreterInfo, InterpreterSurvey, survey
 from .._pythons.gilstate import gil_after_import
@@ -25,17 +25,13 @@ SCHEMA = "gilwise.doctor/1"
 NATIVE_IMPLS = ("native", "ctypes", "numpy")
 
 
-def _native_dir() -> Path:
-    return Path(_models.__file__).resolve().parent.parent / "_native"
-
-
 def native_status(info: InterpreterInfo, timeout: float = 60.0) -> dict[str, Any]:
     """Which native kernels load in ``info`` and what loading them does to its GIL."""
-    capi = _native_dir() / f"_capi.{info.soabi}.so"
+    capi = capi_file_for(info.soabi, info.free_threaded)
     status: dict[str, Any] = {
         "capi_file": str(capi),
         "capi_built": capi.exists(),
-        "capi_build_command": f"uv run python -m gilwise._native._build {info.path}",
+        "capi_build_command": capi_build_command(info.path, info.free_threaded),
     }
     try:
         probed = gil_after_import(

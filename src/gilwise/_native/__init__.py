@@ -14,16 +14,21 @@ error (serial C gives the very same double as Python). Importing this module nee
 stdlib: the extension is tried at import and NumPy only when its impl runs, so harness workers
 under any interpreter can import it and ask `unavailable_reason()` what they can use.
 
-May import ``_exceptions`` and ``_pythons.builds`` (gilwise's cache folder, where the JVM
-kernel is compiled); ``_workloads`` and ``_models`` import it.
+The extension is built for the stable ABI (``_capi.abi3.so``: every GIL build of CPython 3.11+);
+a free-threaded build loads one compiled for it (``_build``). ``_install`` knows which file an
+interpreter loads and, when a kernel does not load, says why and the fix for where gilwise runs.
+
+May import ``_exceptions``, ``_pythons.builds`` (gilwise's cache folder, where the JVM kernel is
+compiled) and ``_system.checkout`` (a checkout or an install, for the hints); ``_workloads``,
+``_models`` and ``_harness.doctor`` import it.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import math
 import operator
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,41 +44,36 @@ MAX_THREADS = 1024
 NUMPY_CHUNK = 1 << 16
 
 
-def _describe_capi_failure(exc: ImportError) -> str:
-    here = Path(__file__).parent
-    built = sorted(p.name for p in here.glob("_capi.*.so"))
-    soabi = sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag
-    this = f"CPython {sys.version.split()[0]} ({soabi}, {sys.executable})"
-    if not built:
-        return f"the C extension gilwise._native._capi is not built in {here}; {_library.REBUILD_HINT}."
-    if not any(f".{soabi}." in name for name in built):
-        return (
-            f"the C extension gilwise._native._capi is built only as {', '.join(built)}, and "
-            f"{this} cannot load it: a C-API extension is tied to one CPython version and build "
-            "(GIL or free-threaded). Build it for this interpreter from the gilwise checkout "
-            f"with `uv run python -m gilwise._native._build {sys.executable}`, or use the "
-            "`ctypes` impl, which runs the same loop in any interpreter."
-        )
+def _capi_abi_mismatch() -> str | None:
+    """None when the loaded extension matches this code, else why it is stale and the fix."""
+    if _capi.ABI_VERSION == _library.ABI_VERSION:
+        return None
+    from . import _install
+
     return (
-        f"the C extension gilwise._native._capi failed to import in {this}: {exc}; {_library.REBUILD_HINT}."
+        f"the C extension {_capi.__file__} has ABI version {_capi.ABI_VERSION}, this "
+        f"gilwise expects {_library.ABI_VERSION}: it is stale; {_install.rebuild_hint()}."
     )
 
 
-try:
-    from . import _capi
-except ImportError as _exc:
-    _CAPI_REASON: str | None = _describe_capi_failure(_exc)
+# CPython 3.13t still lists .abi3.so among its extension suffixes, then fails inside the abi3
+# module's init ("SystemError: init function of _capi returned uninitialized object"): a
+# free-threaded build cannot run one, so without its own build the import is never tried.
+_FREE_THREADED_BUILD = "t" in sys.abiflags
+_OWN_BUILD = Path(__file__).with_name(f"_capi{importlib.machinery.EXTENSION_SUFFIXES[0]}")
+if _FREE_THREADED_BUILD and not _OWN_BUILD.exists():
+    from . import _install  # only on the failure paths, like in _library
+
+    _CAPI_REASON: str | None = _install.describe_capi_failure(None)
 else:
-    _CAPI_REASON = (
-        None
-        if _capi.ABI_VERSION == _library.ABI_VERSION
-        else (
-            f"the C extension {_capi.__file__} has ABI version {_capi.ABI_VERSION}, this "
-            f"gilwise expects {_library.ABI_VERSION}: it is stale; {_library.REBUILD_HINT} (for "
-            "another interpreter, in the checkout: "
-            f"`uv run python -m gilwise._native._build {sys.executable}`)."
-        )
-    )
+    try:
+        from . import _capi
+    except ImportError as _exc:
+        from . import _install
+
+        _CAPI_REASON = _install.describe_capi_failure(_exc)
+    else:
+        _CAPI_REASON = _capi_abi_mismatch()
 
 
 def _check_n(n: int) -> int:

@@ -1,12 +1,17 @@
-"""Build the C-API extension for another interpreter, next to the one `uv sync` built.
+"""Build the C-API extension for a free-threaded interpreter, next to the one `uv sync` built.
 
-    uv run python -m gilwise._native._build /usr/bin/python3.13t [PYTHON ...]
+    uv run python -m gilwise._native._build ~/.cache/gilwise/cpython-3.13.5t/bin/python3.13t
 
-A C-API extension is tied to one CPython version and build (GIL or free-threaded); the ctypes
-library is not. `uv sync` compiles the extension for the project's interpreter only, so to run
-the `native` / `native-gil` impls in workers under other interpreters (`gilwise bench --python`),
-build it for each of them here. Works from a source checkout (it needs native/ and cmake).
-Stdlib only, like the rest of gilwise._native.
+`uv sync` builds gilwise._native._capi for the stable ABI (``_capi.abi3.so``), which every GIL
+build of CPython 3.11+ loads, so `--python` workers under 3.12, 3.13 or 3.14 use it as it is. A
+free-threaded build cannot load abi3 modules: this compiles ``_capi.cpython-313t-*.so`` (or
+whichever its SOABI is) for it. For a GIL interpreter it builds the abi3 extension again, with
+that interpreter's headers (tests use this; the checkout's own copy is left alone). The ctypes
+library has no Python ABI and serves every interpreter as it is.
+
+Works from a source checkout (it needs native/ and cmake): an installed gilwise gets the
+extension for a free-threaded interpreter from the wheel built for it instead. Stdlib only, like
+the rest of gilwise._native.
 """
 
 from __future__ import annotations
@@ -19,14 +24,15 @@ import sys
 from pathlib import Path
 
 from .._exceptions import NativeKernelError
+from .._system.checkout import source_checkout
+from ._install import STABLE_ABI_FILE, STABLE_ABI_VERSION, capi_build_command, capi_file_for
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-NATIVE_DIR = PACKAGE_DIR.parents[2] / "native"
-BUILD_ROOT = PACKAGE_DIR.parents[2] / "build" / "native"
 
 _QUERY = (
     "import json, sys, sysconfig; print(json.dumps({'soabi': sysconfig.get_config_var('SOABI'),"
-    " 'suffix': sysconfig.get_config_var('EXT_SUFFIX'), 'version': sys.version.split()[0]}))"
+    " 'suffix': sysconfig.get_config_var('EXT_SUFFIX'), 'version': list(sys.version_info[:3]),"
+    " 'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED'))}))"
 )
 
 
@@ -42,6 +48,17 @@ def _run(cmd: list[str], what: str, timeout: float) -> str:
     return proc.stdout
 
 
+def _checkout_root() -> Path:
+    root = source_checkout()
+    if root is None:
+        raise NativeKernelError(
+            f"no native sources beside {PACKAGE_DIR}: this gilwise is installed, not a source "
+            "checkout. Install the wheel built for the other interpreter instead "
+            "(`PYTHON -m pip install gilwise`)."
+        )
+    return root
+
+
 def build_capi(
     python: str,
     out_dir: Path = PACKAGE_DIR,
@@ -50,14 +67,11 @@ def build_capi(
 ) -> Path:
     """Compile gilwise._native._capi for the interpreter `python`; returns the built file.
 
+    A GIL build gets the stable-ABI extension (``_capi.abi3.so``), a free-threaded one its own.
     CMake's build tree goes to build_dir (default build/native/SOABI in the checkout), so a
     rebuild after editing native/ is incremental.
     """
-    if not (NATIVE_DIR / "CMakeLists.txt").is_file():
-        raise NativeKernelError(
-            f"no native sources at {NATIVE_DIR}: building for another interpreter needs a "
-            "source checkout of gilwise (this one is installed from a wheel)."
-        )
+    root = _checkout_root()
     cmake = shutil.which("cmake")
     if cmake is None:
         raise NativeKernelError(
@@ -65,16 +79,24 @@ def build_capi(
             "`uv tool install cmake`) to build the extension for another interpreter."
         )
     info = json.loads(_run([python, "-I", "-c", _QUERY], f"probing {python}", 60))
-    build_dir = build_dir or BUILD_ROOT / info["soabi"]
+    if tuple(info["version"]) < STABLE_ABI_VERSION:
+        raise NativeKernelError(
+            f"{python} is CPython {'.'.join(map(str, info['version']))}; gilwise needs "
+            f"{'.'.join(map(str, STABLE_ABI_VERSION))} or newer."
+        )
+    # The same switch scikit-build-core sets from wheel.py-api (see native/CMakeLists.txt).
+    stable_abi = "" if info["free_threaded"] else ".".join(map(str, STABLE_ABI_VERSION))
+    build_dir = build_dir or root / "build" / "native" / info["soabi"]
     _run(
         [
             cmake,
             "-S",
-            str(NATIVE_DIR),
+            str(root / "native"),
             "-B",
             str(build_dir),
             "-DCMAKE_BUILD_TYPE=Release",
             f"-DPython_EXECUTABLE={python}",
+            f"-DSKBUILD_SABI_VERSION={stable_abi}",
             f"-DGILWISE_OUTPUT_DIR={out_dir.resolve()}",
         ],
         f"configuring the extension for {python}",
@@ -87,22 +109,34 @@ def build_capi(
         f"compiling the extension for {python}",
         timeout,
     )
-    built = out_dir / f"_capi{info['suffix']}"
+    built = out_dir / (STABLE_ABI_FILE if stable_abi else f"_capi{info['suffix']}")
     if not built.is_file():
         raise NativeKernelError(f"the build finished but {built} is missing; see {build_dir}")
     return built
 
 
+def _needs_no_build(python: str) -> str | None:
+    """For a GIL interpreter whose stable-ABI extension is already here: the line saying so."""
+    info = json.loads(_run([python, "-I", "-c", _QUERY], f"probing {python}", 60))
+    existing = capi_file_for(info["soabi"], info["free_threaded"])
+    if info["free_threaded"] or not existing.is_file():
+        return None
+    return (
+        f"{existing}: already built; it serves {python} (the stable ABI, every GIL build of CPython "
+        f"{'.'.join(map(str, STABLE_ABI_VERSION))}+). To rebuild it: `{capi_build_command(python, False)}`."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m gilwise._native._build",
-        description="Build gilwise's C-API extension for other Python interpreters.",
+        description="Build gilwise's C-API extension for free-threaded Python interpreters.",
     )
     parser.add_argument("pythons", nargs="+", metavar="PYTHON", help="interpreter paths")
     args = parser.parse_args(argv)
     for python in args.pythons:
         try:
-            print(build_capi(python))
+            print(_needs_no_build(python) or build_capi(python))
         except NativeKernelError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -16,12 +16,6 @@ from .._exceptions import NativeKernelError, NativeKernelUnavailable
 ABI_VERSION = 1
 LIBRARY_NAME = "libgilwise_native.so"
 LIBRARY_PATH = Path(__file__).with_name(LIBRARY_NAME)
-REBUILD_HINT = (
-    "reinstall gilwise so that its build compiles native/ again (needs cmake and a C/C++ compiler): "
-    "`pip install --force-reinstall --no-deps gilwise`, or in a gilwise checkout "
-    "`uv sync --reinstall-package gilwise`"
-)
-"""For whoever runs it where: an installed wheel has pip and no checkout; a checkout has uv."""
 
 # Return codes of gilwise_sqrt_log_threads (native/ctypes_exports.h).
 OK, EINVAL, ETHREAD = 0, 1, 2
@@ -31,24 +25,29 @@ ERROR_BUFFER_BYTES = 256
 @functools.cache
 def load() -> ctypes.CDLL:
     """The loaded library with its signatures declared; NativeKernelError says why not."""
+    # _install only on the failure paths: a library that loads costs no import of its helpers.
     if not LIBRARY_PATH.is_file():
-        raise NativeKernelUnavailable(
-            f"{LIBRARY_NAME} is not built: {LIBRARY_PATH} does not exist; {REBUILD_HINT}."
-        )
+        from . import _install
+
+        raise NativeKernelUnavailable(f"{_install.missing_reason(LIBRARY_NAME, LIBRARY_PATH)}.")
     try:
         library = ctypes.CDLL(str(LIBRARY_PATH))
     except OSError as exc:
+        from . import _install
+
         raise NativeKernelUnavailable(
             f"{LIBRARY_PATH} exists but cannot be loaded ({exc}); it was probably built on "
-            f"another platform or is damaged: {REBUILD_HINT}."
+            f"another platform or is damaged: {_install.rebuild_hint()}."
         ) from exc
     library.gilwise_native_abi_version.argtypes = []
     library.gilwise_native_abi_version.restype = ctypes.c_int
     found = library.gilwise_native_abi_version()
     if found != ABI_VERSION:
+        from . import _install
+
         raise NativeKernelUnavailable(
             f"{LIBRARY_PATH} has ABI version {found}, this gilwise expects {ABI_VERSION}: the "
-            f"library is stale; {REBUILD_HINT}."
+            f"library is stale; {_install.rebuild_hint()}."
         )
     library.gilwise_sqrt_log.argtypes = [ctypes.c_uint64]
     library.gilwise_sqrt_log.restype = ctypes.c_double

@@ -104,13 +104,16 @@ def _builds_table(interpreters: list[dict[str, Any]]) -> tuple[Table, list[str]]
 def _notes_for_all_builds(interpreters: list[dict[str, Any]]) -> list[str]:
     """The C-API extension and NumPy notes, said once with the list of builds they apply to."""
     notes: list[str] = []
-    unbuilt = [i["label"] for i in interpreters if not i["native"]["capi_built"]]
+    unbuilt = [i for i in interpreters if not i["native"]["capi_built"]]
     if unbuilt:
+        # Each build's own command: it depends on the build (free-threaded or not) and on where
+        # gilwise runs (a checkout builds it, an install gets the wheel for that interpreter).
+        commands = "; ".join(f"`{i['native']['capi_build_command']}`" for i in unbuilt)
         notes.append(
-            f"the C-API extension (impls native, native-gil) is not built for {', '.join(unbuilt)}: "
-            "a C-API extension is tied to one CPython version and build. Build it for one with "
-            "`uv run python -m gilwise._native._build PATH`, or use the ctypes impl (the same C "
-            "loop, any interpreter)."
+            "the C-API extension (impls native, native-gil) is not built for "
+            f"{', '.join(i['label'] for i in unbuilt)}: one stable-ABI build serves every GIL "
+            "build, a free-threaded build needs its own. Get it with "
+            f"{commands}, or use the ctypes impl (the same C loop, any interpreter)."
         )
     no_numpy = [i["label"] for i in interpreters if (i["native"].get("impls") or {}).get("numpy")]
     if no_numpy:
