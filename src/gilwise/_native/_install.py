@@ -31,13 +31,12 @@ STABLE_ABI_VERSION = (3, 11)
 STABLE_ABI_FILE = "_capi.abi3.so"
 
 NO_COMPILER_REASON = (
-    "this install was built without a C compiler (compiling gilwise's native/ failed when it was "
-    "installed from source, so it was installed as pure Python, without the native kernels). To "
-    "get them, install a binary wheel: `pip install --force-reinstall --only-binary gilwise "
-    "gilwise`; or put cmake and a C/C++ compiler (gcc/g++ or clang) on PATH and rebuild it: "
-    "`pip install --force-reinstall --no-binary gilwise gilwise`"
+    "this install was built without a C compiler (its build from source could not compile "
+    "native/, so it is pure Python). For the native kernels, install a binary wheel "
+    "(`pip install --force-reinstall --only-binary gilwise gilwise`) or rebuild it with cmake and "
+    "a C/C++ compiler on PATH (`pip install --force-reinstall --no-binary gilwise gilwise`)"
 )
-"""The brief for every native row of such an install: what happened, then the two ways out."""
+"""The reason on every native row of such an install: what happened, then the two ways out."""
 
 
 @functools.cache
