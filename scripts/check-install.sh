@@ -47,8 +47,9 @@ fail() { echo "check-install: FAILED: $*" >&2; exit 1; }
 need() { echo "check-install: $*" >&2; exit 2; }
 
 # --- the interpreters ---------------------------------------------------------------------------
-py311="${GILWISE_CHECK_PYTHON:-$(uv python find 3.11 2>/dev/null || true)}"
-[ -x "$py311" ] || need "no CPython 3.11 found (uv python find 3.11): set GILWISE_CHECK_PYTHON"
+# --system, from $work: never the checkout's own .venv, which uv would find first from inside it.
+py311="${GILWISE_CHECK_PYTHON:-$(cd "$work" && uv python find --system 3.11 2>/dev/null || true)}"
+[ -x "$py311" ] || need "no CPython 3.11 found (uv python find --system 3.11): set GILWISE_CHECK_PYTHON"
 
 other="${GILWISE_CHECK_OTHER_PYTHON:-}"
 if [ -z "$other" ] && command -v pyenv >/dev/null 2>&1; then
@@ -129,27 +130,37 @@ print(f"{path}: {len(native)} native/ctypes rows {status}, {len(python)} python 
 EOF
 }
 
-# gilwise_in VENV ARGS...: `gilwise ARGS` of that venv, from the folder outside the checkout.
-gilwise_in() { local venv="$1"; shift; (cd "$elsewhere" && "$venv/bin/gilwise" "$@"); }
+# gilwise_in VENV ARGS...: `gilwise ARGS` of that venv, from the folder outside the checkout. Its
+# output goes to a log, shown when it fails (a bench's tables and load warnings are noise here).
+runs=0
+gilwise_in() {
+    local venv="$1"; shift
+    runs=$((runs + 1))
+    local log="$work/run-$runs.log"
+    echo "+ (${venv#"$work"/}) gilwise $*"
+    if ! (cd "$elsewhere" && "$venv/bin/gilwise" "$@") >"$log" 2>&1; then
+        tail -n 60 "$log"; fail "gilwise $* exited non-zero (${venv#"$work"/})"
+    fi
+}
 
 step "abi3 wheel under CPython 3.11: --version, doctor, bench, report --html"
 venv311="$(fresh_venv 311 "$py311" "$abi3_wheel")"
-gilwise_in "$venv311" --version
-gilwise_in "$venv311" doctor >"$work/doctor-311.txt" || { cat "$work/doctor-311.txt"; fail "doctor (3.11)"; }
-gilwise_in "$venv311" "${BENCH[@]}" --json "$elsewhere/bench-311.json" >/dev/null
+gilwise_in "$venv311" --version && cat "$work/run-$runs.log"
+gilwise_in "$venv311" doctor
+gilwise_in "$venv311" "${BENCH[@]}" --json "$elsewhere/bench-311.json"
 expect_native "$elsewhere/bench-311.json" ok
 gilwise_in "$venv311" report "$elsewhere/bench-311.json" --html "$elsewhere/report-311.html"
 grep -q "<html" "$elsewhere/report-311.html" || fail "report --html wrote no HTML page"
 
 step "the same abi3 wheel under $("$other" -c 'import sys; print(sys.version.split()[0])'): bench"
 venv_other="$(fresh_venv other "$other" "$abi3_wheel")"
-gilwise_in "$venv_other" "${BENCH[@]}" --json "$elsewhere/bench-other.json" >/dev/null
+gilwise_in "$venv_other" "${BENCH[@]}" --json "$elsewhere/bench-other.json"
 expect_native "$elsewhere/bench-other.json" ok
 
 step "the free-threaded wheel under $free: doctor, bench"
 venv_free="$(fresh_venv free "$free" "$ft_wheel")"
-gilwise_in "$venv_free" doctor >"$work/doctor-free.txt" || { cat "$work/doctor-free.txt"; fail "doctor (3.13t)"; }
-gilwise_in "$venv_free" "${BENCH[@]}" --json "$elsewhere/bench-free.json" >/dev/null
+gilwise_in "$venv_free" doctor
+gilwise_in "$venv_free" "${BENCH[@]}" --json "$elsewhere/bench-free.json"
 expect_native "$elsewhere/bench-free.json" ok
 
 step "gilwise[serve] from the abi3 wheel: serve answers GET /health, then stops on SIGTERM to its group"
@@ -171,18 +182,20 @@ if [ -z "$healthy" ]; then
     cat "$work/serve.log"; fail "serve did not answer GET /health on port $port"
 fi
 echo "GET /health: $(cat "$work/health.json")"
-kill -TERM -- "-$serve_pid"
+stop_started_ns="$(date +%s%N)"
+kill -TERM -- "-$serve_pid"  # the whole group, as a container stop or a supervisor does
 for _ in $(seq 1 100); do kill -0 -- "-$serve_pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 -- "-$serve_pid" 2>/dev/null; then
     kill -KILL -- "-$serve_pid" 2>/dev/null || true
     cat "$work/serve.log"; fail "serve's process group was still alive 10 s after SIGTERM"
 fi
 wait "$serve_pid" 2>/dev/null || true
+echo "serve's process group gone $(( ($(date +%s%N) - stop_started_ns) / 1000000 )) ms after SIGTERM"
 
 step "the sdist without a C compiler (CC=/nonexistent/cc): installs as pure Python; bench --quick runs"
 # --refresh-package: build it now, with these variables, never a wheel uv cached from an earlier build.
 venv_sdist="$(CC=/nonexistent/cc CXX=/nonexistent/c++ fresh_venv sdist "$py311" --refresh-package gilwise "$sdist")"
-gilwise_in "$venv_sdist" "${BENCH[@]}" --json "$elsewhere/bench-sdist.json" >/dev/null
+gilwise_in "$venv_sdist" "${BENCH[@]}" --json "$elsewhere/bench-sdist.json"
 expect_native "$elsewhere/bench-sdist.json" unavailable "this install was built without a C compiler"
 
 printf '\ncheck-install: ok (%s, %s, sdist)\n' "$(basename "$abi3_wheel")" "$(basename "$ft_wheel")"

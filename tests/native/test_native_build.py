@@ -250,6 +250,21 @@ def test_a_pure_python_install_says_it_was_built_without_a_c_compiler(tmp_path: 
     assert "--only-binary gilwise" in reasons[0] and "--no-binary gilwise" in reasons[0]
 
 
+@pytest.mark.timeout(60)
+def test_an_installed_gilwise_sends_a_free_threaded_interpreter_to_its_own_wheel(tmp_path: Path) -> None:
+    # A `--python 3.13t` worker of a gilwise installed from the abi3 wheel: it cannot compile
+    # anything (no checkout), so the fix is the wheel made for that interpreter.
+    free = _need((3, 13), free_threaded=True)
+    package = _copy_of_the_package(tmp_path / "site-packages")
+    for built in (_install.STABLE_ABI_FILE, "libgilwise_native.so"):
+        shutil.copy2(NATIVE_PACKAGE / built, package / "_native")
+    out = _run([free.path, "-S", "-c", REASONS], cwd=tmp_path, PYTHONPATH=str(tmp_path / "site-packages"))
+    native, ctypes_reason = out.splitlines()
+    assert ctypes_reason == "None"
+    assert f"`{free.path} -m pip install gilwise` and run gilwise from there" in native
+    assert "uv " not in native and "_build" not in native
+
+
 def test_the_checkout_is_told_from_an_install() -> None:
     assert source_checkout() == REPO
     assert _install.rebuild_command() == "uv sync --reinstall-package gilwise"
@@ -337,9 +352,12 @@ def test_a_clean_clone_builds_the_kernels_with_no_manual_step(tmp_path: Path) ->
     _run([str(clone / ".venv/bin/python"), "-c", CHECK_INSTALLED, str(clone / "src")], cwd=clone)
 
     _run([uv, "build", "--wheel", "--out-dir", str(tmp_path / "dist")], cwd=clone, timeout=600)
-    (wheel,) = (tmp_path / "dist").glob("gilwise-*.whl")
+    # One wheel for every GIL build of CPython 3.11+: the extension is built for the stable ABI.
+    (wheel,) = (tmp_path / "dist").glob("gilwise-*-cp311-abi3-linux_*.whl")
     venv = tmp_path / "venv"
     _run([uv, "venv", "--python", sys.executable, str(venv)], cwd=tmp_path)
-    _run([uv, "pip", "install", "--python", str(venv / "bin/python"), str(wheel)], cwd=tmp_path)
+    # [numpy]: CHECK_INSTALLED runs every impl, and the numpy one needs that extra.
+    requirement = f"gilwise[numpy] @ {wheel.as_uri()}"
+    _run([uv, "pip", "install", "--python", str(venv / "bin/python"), requirement], cwd=tmp_path)
     out = _run([str(venv / "bin/python"), "-c", CHECK_INSTALLED, str(venv)], cwd=tmp_path)
     assert "site-packages/gilwise/_native/libgilwise_native.so" in out

@@ -96,12 +96,19 @@ def missing_reason(what: str, where: Path) -> str:
 
 def capi_build_command(python: str, free_threaded: bool) -> str:
     """The command that gives the interpreter ``python`` a C-API extension it can load."""
-    if not free_threaded:  # the stable-ABI extension serves it: rebuild that one
-        return rebuild_command()
     if source_checkout() is not None:
-        return f"uv run python -m gilwise._native._build {python}"
-    # An installed gilwise cannot compile for another interpreter (no native/ sources), but
-    # the wheel built for that interpreter has the extension.
+        if free_threaded:
+            return f"uv run python -m gilwise._native._build {python}"
+        return rebuild_command()  # the stable-ABI extension serves it: rebuild that one
+    if Path(python).absolute() == Path(sys.executable).absolute():
+        return rebuild_command()
+    return _install_into(python)
+
+
+def _install_into(python: str) -> str:
+    # An installed gilwise cannot compile for another interpreter (no native/ sources), but the
+    # wheel made for that interpreter has the extension: abi3 for a GIL build, its own for a
+    # free-threaded one.
     return f"{python} -m pip install gilwise"
 
 
@@ -116,20 +123,23 @@ def describe_capi_failure(exc: ImportError | None) -> str:
     ``exc`` is None where the import was not even tried: a free-threaded build without its own
     extension (it would pick the abi3 one and fail in its init).
     """
-    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     built = sorted(path.name for path in NATIVE_DIR.glob("_capi.*.so"))
     what = "the C extension gilwise._native._capi"
     if not built:
         return f"{missing_reason(what, NATIVE_DIR / STABLE_ABI_FILE)}."
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     suffixes = [s for s in importlib.machinery.EXTENSION_SUFFIXES if not (free_threaded and s == ".abi3.so")]
     if exc is not None and any(name.endswith(tuple(suffixes)) for name in built):
         return f"{what} failed to import in {_this_interpreter()}: {exc}; {rebuild_hint()}."
+    # This interpreter is not the one gilwise was built for (a --python worker, PYTHONPATH).
+    if source_checkout() is not None:
+        fix = f"`{capi_build_command(sys.executable, free_threaded)}`"
+    else:
+        fix = f"`{_install_into(sys.executable)}` and run gilwise from there (`{sys.executable} -m gilwise`)"
     version = ".".join(map(str, STABLE_ABI_VERSION))
     return (
         f"{what} is built only as {', '.join(built)}, which {_this_interpreter()} cannot load: "
         f"{STABLE_ABI_FILE} (the stable ABI) serves every GIL build of CPython {version}+, a "
-        "free-threaded build needs one compiled for it. Get one with "
-        f"`{capi_build_command(sys.executable, free_threaded)}`"
-        + ("" if source_checkout() is not None or not free_threaded else " and run gilwise from there")
-        + ", or use the `ctypes` impl, which runs the same loop in any interpreter."
+        f"free-threaded build needs one compiled for it. Get one with {fix}, or use the `ctypes` "
+        "impl, which runs the same loop in any interpreter."
     )

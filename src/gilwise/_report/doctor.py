@@ -108,7 +108,7 @@ def _notes_for_all_builds(interpreters: list[dict[str, Any]]) -> list[str]:
     if unbuilt:
         # Each build's own command: it depends on the build (free-threaded or not) and on where
         # gilwise runs (a checkout builds it, an install gets the wheel for that interpreter).
-        commands = "; ".join(f"`{i['native']['capi_build_command']}`" for i in unbuilt)
+        commands = "; ".join(dict.fromkeys(f"`{i['native']['capi_build_command']}`" for i in unbuilt))
         notes.append(
             "the C-API extension (impls native, native-gil) is not built for "
             f"{', '.join(i['label'] for i in unbuilt)}: one stable-ABI build serves every GIL "
