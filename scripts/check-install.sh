@@ -9,7 +9,8 @@
 #   cp311-abi3 (stable ABI)     CPython 3.11                     --version, doctor, bench (native and
 #                                                                ctypes "ok" in its JSON), report --html,
 #                                                                then [serve]: serve answers GET /health
-#   the same abi3 wheel         another GIL CPython (pyenv)      bench: the 3.11 build loads there
+#   the same abi3 wheel         another GIL CPython (pyenv)      bench: the 3.11 build loads there,
+#                                                                in its own venv and as --python workers
 #   cp313-cp313t                the free-threaded 3.13t build    doctor, bench (native "ok")
 #   sdist, CC=/nonexistent/cc   CPython 3.11                     installs as pure Python; bench --quick
 #                                                                runs, native rows "unavailable" (why)
@@ -152,10 +153,13 @@ expect_native "$elsewhere/bench-311.json" ok
 gilwise_in "$venv311" report "$elsewhere/bench-311.json" --html "$elsewhere/report-311.html"
 grep -q "<html" "$elsewhere/report-311.html" || fail "report --html wrote no HTML page"
 
-step "the same abi3 wheel under $("$other" -c 'import sys; print(sys.version.split()[0])'): bench"
+step "the same abi3 wheel under $("$other" -c 'import sys; print(sys.version.split()[0])'): in its own venv, and as --python workers of the 3.11 install"
 venv_other="$(fresh_venv other "$other" "$abi3_wheel")"
 gilwise_in "$venv_other" "${BENCH[@]}" --json "$elsewhere/bench-other.json"
 expect_native "$elsewhere/bench-other.json" ok
+# The workers import the 3.11 venv's gilwise: its one _capi.abi3.so must load there too.
+gilwise_in "$venv311" "${BENCH[@]}" --python "$other" --json "$elsewhere/bench-311-workers-other.json"
+expect_native "$elsewhere/bench-311-workers-other.json" ok
 
 step "the free-threaded wheel under $free: doctor, bench"
 venv_free="$(fresh_venv free "$free" "$ft_wheel")"
