@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 from .._exceptions import NativeKernelError
 from .._system.checkout import source_checkout
@@ -46,6 +47,26 @@ def _run(cmd: list[str], what: str, timeout: float) -> str:
             f"{what} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
         )
     return proc.stdout
+
+
+class _Build(TypedDict):
+    """What _QUERY prints about an interpreter."""
+
+    soabi: str
+    suffix: str
+    version: list[int]
+    free_threaded: bool
+
+
+def _probe(python: str) -> _Build:
+    """SOABI, extension suffix, version and build of ``python``; refuses one gilwise cannot use."""
+    info: _Build = json.loads(_run([python, "-I", "-c", _QUERY], f"probing {python}", 60))
+    if tuple(info["version"]) < STABLE_ABI_VERSION:
+        raise NativeKernelError(
+            f"{python} is CPython {'.'.join(map(str, info['version']))}; gilwise needs "
+            f"{'.'.join(map(str, STABLE_ABI_VERSION))} or newer."
+        )
+    return info
 
 
 def _checkout_root() -> Path:
@@ -78,12 +99,7 @@ def build_capi(
             "cmake is not on PATH: install it (`apt-get install cmake` or "
             "`uv tool install cmake`) to build the extension for another interpreter."
         )
-    info = json.loads(_run([python, "-I", "-c", _QUERY], f"probing {python}", 60))
-    if tuple(info["version"]) < STABLE_ABI_VERSION:
-        raise NativeKernelError(
-            f"{python} is CPython {'.'.join(map(str, info['version']))}; gilwise needs "
-            f"{'.'.join(map(str, STABLE_ABI_VERSION))} or newer."
-        )
+    info = _probe(python)
     # The same switch scikit-build-core sets from wheel.py-api (see native/CMakeLists.txt).
     stable_abi = "" if info["free_threaded"] else ".".join(map(str, STABLE_ABI_VERSION))
     build_dir = build_dir or root / "build" / "native" / info["soabi"]
@@ -117,7 +133,7 @@ def build_capi(
 
 def _needs_no_build(python: str) -> str | None:
     """For a GIL interpreter whose stable-ABI extension is already here: the line saying so."""
-    info = json.loads(_run([python, "-I", "-c", _QUERY], f"probing {python}", 60))
+    info = _probe(python)
     existing = capi_file_for(info["soabi"], info["free_threaded"])
     if info["free_threaded"] or not existing.is_file():
         return None
