@@ -25,7 +25,7 @@ from .._report import fmt
 from .._results.compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents, percent_text
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, load_result, resolve_history_path
-from .console import stdout_console
+from .console import add_wide_flag, stdout_console
 
 STYLES = {
     "slower": "bold red",
@@ -70,6 +70,7 @@ def add_compare_parser(sub: Any) -> None:
     )
     p.add_argument("--history", metavar="PATH", help=f"history file for ids (default: ${ENV_VAR} or XDG)")
     p.add_argument("--json", metavar="PATH", help="also write the comparison as JSON (gilwise.compare/1)")
+    add_wide_flag(p)
     p.set_defaults(handler=run_compare_command)
 
 
@@ -160,7 +161,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
     comparison = compare_documents(doc_a, doc_b, args.threshold / 100, args.alpha)
     if args.json:
         write_json_atomic(args.json, comparison_json(comparison, label_a, label_b))
-    out = stdout_console()
+    out = stdout_console(args.wide)
     out.print(_table(comparison, label_a, label_b))
     for note in comparison.notes:
         out.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)

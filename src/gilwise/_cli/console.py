@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -26,6 +27,16 @@ def stdout_console(wide: bool = False) -> Console:
     if wide:
         return Console(width=WIDE_WIDTH)
     return Console() if sys.stdout.isatty() else Console(width=output_width())
+
+
+def add_wide_flag(parser: argparse.ArgumentParser) -> None:
+    """``--wide``, for a command whose tables leave columns out when the width is short."""
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="print every table column, however wide (by default: the columns that fit the "
+        "terminal, or $COLUMNS when piped, 80 when unset)",
+    )
 
 
 def stderr_console() -> Console:

@@ -67,18 +67,20 @@ def fit_columns(registry: Sequence[TableColumn], rows: Sequence[Sequence[str]], 
     least, most = [], []
     for index, column in enumerate(registry):
         cells = [row[index] for row in rows]
-        natural = max([cell_width(c) for c in cells] + [_longest_word(column.header), column.min_width])
+        widest = max([cell_width(c) for c in cells] + [column.min_width])
+        # A header wraps at its spaces when the room is short; a figure never does.
         if column.wraps:
-            words = [_longest_word(c) for c in cells] + [_longest_word(column.header), column.min_width]
-            least.append(max(words))
+            least.append(
+                max([_longest_word(c) for c in cells] + [_longest_word(column.header), column.min_width])
+            )
         else:
-            least.append(natural)
-        most.append(natural)
+            least.append(max(widest, _longest_word(column.header)))
+        most.append(max(widest, cell_width(column.header)))
 
     def wanted(index: int) -> int:
         if registry[index].wraps:
             return min(most[index], max(least[index], LABEL_COMFORT))
-        return most[index]
+        return least[index]
 
     shown = [i for i, c in enumerate(registry) if c.priority == 0]
     extras = sorted((i for i, c in enumerate(registry) if c.priority > 0), key=lambda i: registry[i].priority)
@@ -87,14 +89,12 @@ def fit_columns(registry: Sequence[TableColumn], rows: Sequence[Sequence[str]], 
         if sum(wanted(i) for i in trial) + table_overhead(len(trial)) <= width:
             shown = trial
     shown.sort()
-    widths = {i: most[i] for i in shown if not registry[i].wraps}
+    widths = {i: least[i] for i in shown}
     room = width - table_overhead(len(shown)) - sum(widths.values())
-    labels = [i for i in shown if registry[i].wraps]
-    fits = room >= sum(least[i] for i in labels)
-    for i in labels:
-        widths[i] = least[i]
-    room -= sum(least[i] for i in labels)
-    for i in labels:
+    fits = room >= 0
+    # What room is left widens the labels first (fewer wrapped lines), then unwraps headers.
+    labels_first = sorted(shown, key=lambda i: not registry[i].wraps)
+    for i in labels_first:
         extra = max(0, min(room, most[i] - least[i]))
         widths[i] += extra
         room -= extra
