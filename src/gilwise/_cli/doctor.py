@@ -9,7 +9,7 @@ from typing import Any
 
 from .._harness.doctor import diagnose
 from .._report.doctor import render_doctor
-from .console import stdout_console
+from .console import add_wide_flag, stdout_console
 from .options import split_values
 
 
@@ -25,6 +25,7 @@ def add_doctor_parser(sub: Any) -> None:
     p.add_argument(
         "--python", action="append", metavar="PATH", help="also examine this interpreter (repeatable)"
     )
+    add_wide_flag(p)
     p.set_defaults(handler=run_doctor_command)
 
 
@@ -33,5 +34,5 @@ def run_doctor_command(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(document, indent=1) + "\n")
         return 0
-    render_doctor(stdout_console(), document)
+    render_doctor(stdout_console(args.wide), document)
     return 0

@@ -92,12 +92,13 @@ def fit_columns(registry: Sequence[TableColumn], rows: Sequence[Sequence[str]], 
     widths = {i: least[i] for i in shown}
     room = width - table_overhead(len(shown)) - sum(widths.values())
     fits = room >= 0
-    # What room is left widens the labels first (fewer wrapped lines), then unwraps headers.
-    labels_first = sorted(shown, key=lambda i: not registry[i].wraps)
-    for i in labels_first:
-        extra = max(0, min(room, most[i] - least[i]))
-        widths[i] += extra
-        room -= extra
+    # What room is left widens the labels first, those closest to one line per cell first
+    # (each column unwrapped saves rows), then unwraps the headers of the figures.
+    for group in ([i for i in shown if registry[i].wraps], [i for i in shown if not registry[i].wraps]):
+        for i in sorted(group, key=lambda i: most[i] - widths[i]):
+            extra = max(0, min(room, most[i] - widths[i]))
+            widths[i] += extra
+            room -= extra
     dropped = tuple(registry[i].header for i in extras if i not in shown)
     return FittedColumns(tuple(shown), tuple(widths[i] for i in shown), dropped, fits)
 
@@ -127,9 +128,6 @@ def fitted_table(
     return table
 
 
-def dropped_note(dropped: Sequence[str]) -> str:
+def dropped_note(dropped: Sequence[str], also: str = "the JSON and HTML reports always have them") -> str:
     """The one line that says which columns the width left out, and how to see them."""
-    return (
-        f"Not shown at this width: {', '.join(dropped)} (`--wide` shows every column; "
-        "the JSON and HTML reports always have them)"
-    )
+    return f"Not shown at this width: {', '.join(dropped)} (`--wide` shows every column; {also})"
