@@ -92,15 +92,55 @@ def fit_columns(registry: Sequence[TableColumn], rows: Sequence[Sequence[str]], 
     widths = {i: least[i] for i in shown}
     room = width - table_overhead(len(shown)) - sum(widths.values())
     fits = room >= 0
-    # What room is left widens the labels first, those closest to one line per cell first
-    # (each column unwrapped saves rows), then unwraps the headers of the figures.
-    for group in ([i for i in shown if registry[i].wraps], [i for i in shown if not registry[i].wraps]):
+    labels = [i for i in shown if registry[i].wraps]
+    texts = {i: [Text.from_markup(row[i]).plain for row in rows] + [registry[i].header] for i in labels}
+    room = _widen_labels(widths, most, texts, room)
+    # Room still left unwraps labels, then the headers of the figures, nearest to one line first.
+    for group in (labels, [i for i in shown if not registry[i].wraps]):
         for i in sorted(group, key=lambda i: most[i] - widths[i]):
             extra = max(0, min(room, most[i] - widths[i]))
             widths[i] += extra
             room -= extra
     dropped = tuple(registry[i].header for i in extras if i not in shown)
     return FittedColumns(tuple(shown), tuple(widths[i] for i in shown), dropped, fits)
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """Lines ``text`` takes wrapped at spaces into ``width`` cells (as rich wraps a cell)."""
+    lines, used = 1, 0
+    for word in text.split():
+        size = cell_width(word)
+        if used and used + 1 + size > width:
+            lines, used = lines + 1, size
+        else:
+            used += size + (1 if used else 0)
+    return lines
+
+
+def _widen_labels(widths: dict[int, int], most: list[int], texts: dict[int, list[str]], room: int) -> int:
+    """Give the spare width to the label columns where it saves the most table lines (a row is
+    as tall as its most wrapped cell); returns the room no label can use to save a line."""
+    height = len(next(iter(texts.values()), []))
+
+    def table_lines(trial: dict[int, int]) -> int:
+        return sum(max(_wrapped_lines(texts[i][row], trial[i]) for i in texts) for row in range(height))
+
+    while room > 0:
+        now = table_lines(widths)
+        best: tuple[float, int, int] | None = None
+        for i in texts:
+            for extra in range(1, min(room, most[i] - widths[i]) + 1):
+                saved = now - table_lines({**widths, i: widths[i] + extra})
+                if saved > 0:
+                    if best is None or saved / extra > best[0]:
+                        best = (saved / extra, i, extra)
+                    break
+        if best is None:
+            return room
+        _, i, extra = best
+        widths[i] += extra
+        room -= extra
+    return room
 
 
 def fitted_table(
