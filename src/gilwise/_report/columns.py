@@ -68,14 +68,13 @@ def fit_columns(registry: Sequence[TableColumn], rows: Sequence[Sequence[str]], 
     for index, column in enumerate(registry):
         cells = [row[index] for row in rows]
         widest = max([cell_width(c) for c in cells] + [column.min_width])
+        header_word = max(Text(word).cell_len for word in column.header.split())
         # A header wraps at its spaces when the room is short; a figure never does.
         if column.wraps:
-            least.append(
-                max([_longest_word(c) for c in cells] + [_longest_word(column.header), column.min_width])
-            )
+            least.append(max([_longest_word(c) for c in cells] + [header_word, column.min_width]))
         else:
-            least.append(max(widest, _longest_word(column.header)))
-        most.append(max(widest, cell_width(column.header)))
+            least.append(max(widest, header_word))
+        most.append(max(widest, Text(column.header).cell_len))
 
     def wanted(index: int) -> int:
         if registry[index].wraps:
@@ -156,7 +155,7 @@ def fitted_table(
     for index, width in zip(fitted.shown, fitted.widths, strict=True):
         column = registry[index]
         table.add_column(
-            column.header,
+            Text(column.header),  # a header is text, not markup: "[min–max]" is no tag
             justify=column.justify,
             width=width,
             # Figures fit their width by construction, so only labels and headers wrap; a word
