@@ -101,31 +101,22 @@ def _no_cut_number(text: str) -> None:
     assert not re.search(r"\d…|…\d", text) and "…" not in text
 
 
+def _report_piped(cmd: list[str], env: dict[str, str]) -> str:
+    argv = [*cmd, "report", str(DATA / "bench_headline.json")]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 def test_report_piped_honours_columns_80(
     gilwise_cmd: list[str], subprocess_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env = {**subprocess_env, "COLUMNS": "80"}
-    proc = subprocess.run(
-        [*gilwise_cmd, "report", str(DATA / "bench_headline.json")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr
-    for line in proc.stdout.splitlines():
-        assert cell_len(line) <= 80, line
-    _no_cut_number(proc.stdout)
+    out = _report_piped(gilwise_cmd, {**subprocess_env, "COLUMNS": "80"})
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    _no_cut_number(out)
     # COLUMNS unset: 80, as git and pip do when piped.
-    without = {k: v for k, v in subprocess_env.items() if k != "COLUMNS"}
-    proc = subprocess.run(
-        [*gilwise_cmd, "report", str(DATA / "bench_headline.json")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=without,
-    )
-    assert max(cell_len(line) for line in proc.stdout.splitlines()) <= 80
+    out = _report_piped(gilwise_cmd, {k: v for k, v in subprocess_env.items() if k != "COLUMNS"})
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
     # --wide: every column at its natural width, whatever COLUMNS says.
     assert main(["report", str(DATA / "bench_headline.json"), "--wide"]) == 0
     wide = capsys.readouterr().out
