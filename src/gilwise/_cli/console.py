@@ -15,9 +15,9 @@ WIDE_WIDTH = 10_000
 terminal then wraps the long lines itself."""
 
 
-def output_width(environ: dict[str, str] | os._Environ[str] | None = None) -> int:
+def output_width() -> int:
     """``COLUMNS`` when it holds a positive number, else 80: the width of piped output."""
-    value = (os.environ if environ is None else environ).get("COLUMNS", "")
+    value = os.environ.get("COLUMNS", "")
     return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_WIDTH
 
 
