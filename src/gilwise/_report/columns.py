@@ -2,8 +2,9 @@
 
 Terminal output is designed for 80 columns first: a table keeps the columns that answer the
 question (priority 0) and adds the others, lowest priority number first, while the width allows.
-A figure is never cut: a column that holds figures is exactly as wide as its widest cell and never
-wraps, and only label columns (``wraps``) give up width, wrapping at spaces. The widths are
+A figure is never cut: a column that holds figures is at least as wide as its widest cell, so its
+cells never wrap (its header may, at spaces); only label columns (``wraps``) give up width,
+wrapping at spaces, and a word wider than its column folds rather than ending in ``…``. The widths are
 computed here rather than left to rich, whose last-resort shrinking ends cells with ``…``.
 """
 
@@ -53,7 +54,12 @@ def cell_width(markup: str) -> int:
 
 
 def _longest_word(markup: str) -> int:
-    return max((cell_width(word) for word in Text.from_markup(markup).plain.split()), default=0)
+    return max((_plain_width(word) for word in Text.from_markup(markup).plain.split()), default=0)
+
+
+def _plain_width(text: str) -> int:
+    """Terminal cells of text already stripped of markup (``[0.79–1.82]`` is no tag to drop)."""
+    return Text(text).cell_len
 
 
 def table_overhead(columns: int) -> int:
@@ -68,13 +74,13 @@ def fit_columns(registry: Sequence[TableColumn], rows: Sequence[Sequence[str]], 
     for index, column in enumerate(registry):
         cells = [row[index] for row in rows]
         widest = max([cell_width(c) for c in cells] + [column.min_width])
-        header_word = max(Text(word).cell_len for word in column.header.split())
+        header_word = max(_plain_width(word) for word in column.header.split())
         # A header wraps at its spaces when the room is short; a figure never does.
         if column.wraps:
             least.append(max([_longest_word(c) for c in cells] + [header_word, column.min_width]))
         else:
             least.append(max(widest, header_word))
-        most.append(max(widest, Text(column.header).cell_len))
+        most.append(max(widest, _plain_width(column.header)))
 
     def wanted(index: int) -> int:
         if registry[index].wraps:
@@ -108,7 +114,7 @@ def _wrapped_lines(text: str, width: int) -> int:
     """Lines ``text`` takes wrapped at spaces into ``width`` cells (as rich wraps a cell)."""
     lines, used = 1, 0
     for word in text.split():
-        size = cell_width(word)
+        size = _plain_width(word)
         if used and used + 1 + size > width:
             lines, used = lines + 1, size
         else:
