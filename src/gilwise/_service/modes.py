@@ -24,7 +24,7 @@ from .analytics import SessionsReport, sessions_report
 
 if TYPE_CHECKING:
     # For the annotations only: `gilwise serve` reads MODES to build its parser and check its
-    # flags, which costs no NumPy or DuckDB import (~0.3 s); the server loads them as it starts.
+    # flags, which then import neither NumPy nor DuckDB; the server loads them as it starts.
     import numpy as np
     import numpy.typing as npt
 
