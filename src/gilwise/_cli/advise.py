@@ -19,7 +19,6 @@ _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 def add_advise_parser(sub: Any) -> None:
     p = sub.add_parser(
         "advise",
-        help="which concurrency model suits your function or program, predicted then verified",
         description="Probe a function (one call is the unit of work) in fresh worker processes, "
         "predict each concurrency model's speedup from the probes, bench the best two for real, "
         "and print the verdict with the code to use. With --pid or -- COMMAND: per-thread CPU and "

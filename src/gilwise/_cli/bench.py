@@ -50,7 +50,6 @@ DEFAULT_WORKLOADS = ("sqrt_log", "json", "sha256", "zlib", "http", "sleep", "sql
 def add_bench_parser(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
-        help="run workloads under every concurrency model, side by side",
         description="Run one or more workloads under each concurrency model, in fresh worker "
         "processes, round-robin, and print speedup, efficiency, per-core CPU, start-up, "
         "dispatch and memory, then the classic comparison table with this run's evidence.",

@@ -47,7 +47,6 @@ _BASIS_CELL = {"relative to serial": "÷ serial", "per CPU second": "÷ CPU s", 
 def add_compare_parser(sub: Any) -> None:
     p = sub.add_parser(
         "compare",
-        help="compare two runs row by row; exit 1 when a row got slower beyond noise, 3 inconclusive",
         description="Compare the median wall time of every row (workload, impl, model, workers, "
         "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
         "repeat values (a parallel row's: its wall time over the same round's serial cell, which "

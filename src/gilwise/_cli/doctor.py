@@ -16,7 +16,6 @@ from .options import split_values
 def add_doctor_parser(sub: Any) -> None:
     p = sub.add_parser(
         "doctor",
-        help="show cores, CPython builds, native kernels and which models can run here",
         description="Find the CPython builds on this machine (PATH, pyenv, uv, gilwise's cache, "
         "--python), ask each what it is, which native kernels load in it and which concurrency "
         "models it can run, and say why not where it cannot.",

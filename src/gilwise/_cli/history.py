@@ -16,7 +16,6 @@ from .options import positive_int
 def add_history_parser(sub: Any) -> None:
     p = sub.add_parser(
         "history",
-        help="list the recorded bench runs",
         description="List the bench runs recorded in the history (newest first). Use an id with "
         "`gilwise report ID --html PATH` or `gilwise compare A B`.",
     )

@@ -14,7 +14,6 @@ from .console import add_wide_flag, stderr_console, stdout_console
 def add_report_parser(sub: Any) -> None:
     p = sub.add_parser(
         "report",
-        help="render a result JSON file or a history run as tables or a self-contained HTML page",
         description="Render an existing result (a file written by `gilwise bench --json`, a history "
         "id, or 'latest') as terminal tables, or with --html as one self-contained HTML file.",
     )
