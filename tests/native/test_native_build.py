@@ -356,7 +356,7 @@ def test_a_clean_clone_builds_the_kernels_with_no_manual_step(tmp_path: Path) ->
     (wheel,) = (tmp_path / "dist").glob("gilwise-*-cp311-abi3-linux_*.whl")
     venv = tmp_path / "venv"
     _run([uv, "venv", "--python", sys.executable, str(venv)], cwd=tmp_path)
-    # [numpy]: CHECK_INSTALLED runs every impl, and the numpy one needs that extra.
+    # with the numpy extra: CHECK_INSTALLED wants every impl, and NumPy is not in the core install
     requirement = f"gilwise[numpy] @ {wheel.as_uri()}"
     _run([uv, "pip", "install", "--python", str(venv / "bin/python"), requirement], cwd=tmp_path)
     out = _run([str(venv / "bin/python"), "-c", CHECK_INSTALLED, str(venv)], cwd=tmp_path)

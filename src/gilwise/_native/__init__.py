@@ -18,9 +18,9 @@ The extension is built for the stable ABI (``_capi.abi3.so``: every GIL build of
 a free-threaded build loads one compiled for it (``_build``). ``_install`` knows which file an
 interpreter loads and, when a kernel does not load, says why and the fix for where gilwise runs.
 
-May import ``_exceptions``, ``_pythons.builds`` (gilwise's cache folder, where the JVM kernel is
-compiled) and ``_system.checkout`` (a checkout or an install, for the hints); ``_workloads``,
-``_models`` and ``_harness.doctor`` import it.
+May import ``_exceptions``, ``_extras`` (install commands), ``_pythons.builds`` (gilwise's cache
+folder, where the JVM kernel is compiled) and ``_system.checkout`` (a checkout or an install,
+for the hints); ``_workloads``, ``_models`` and ``_harness.doctor`` import it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._exceptions import NativeKernelUnavailable, UsageError
+from .._extras import install_command
 from . import _library
 
 IMPLS = ("python", "native", "native-gil", "ctypes", "numpy", "cpp-threads", "jvm")
@@ -177,8 +178,8 @@ def _numpy_reason() -> str | None:
     except ImportError as exc:
         return (
             f"NumPy cannot be imported in CPython {sys.version.split()[0]} ({sys.executable}): "
-            f"{exc}. Install it for that interpreter (`{sys.executable} -m pip install numpy`) "
-            "or run gilwise from its own environment (`uv run`), which includes NumPy."
+            f"{exc}. Install it for that interpreter (`{sys.executable} -m pip install numpy`; "
+            f"where gilwise itself is installed, its numpy extra: `{install_command('numpy')}`)."
         )
     return None
 
