@@ -186,15 +186,19 @@ if [ -z "$healthy" ]; then
     cat "$work/serve.log"; fail "serve did not answer GET /health on port $port"
 fi
 echo "GET /health: $(cat "$work/health.json")"
+# The whole group, as a container stop or a supervisor does. serve must be gone within 2 s; 5 s
+# leaves room for a loaded CI machine, and still fails a pool that respawns its killed workers.
 stop_started_ns="$(date +%s%N)"
-kill -TERM -- "-$serve_pid"  # the whole group, as a container stop or a supervisor does
-for _ in $(seq 1 100); do kill -0 -- "-$serve_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 -- "-$serve_pid" 2>/dev/null; then
-    kill -KILL -- "-$serve_pid" 2>/dev/null || true
-    cat "$work/serve.log"; fail "serve's process group was still alive 10 s after SIGTERM"
-fi
-wait "$serve_pid" 2>/dev/null || true
+kill -TERM -- "-$serve_pid"
+while kill -0 -- "-$serve_pid" 2>/dev/null; do
+    if [ $(( $(date +%s%N) - stop_started_ns )) -gt 5000000000 ]; then
+        kill -KILL -- "-$serve_pid" 2>/dev/null || true
+        tail -n 40 "$work/serve.log"; fail "serve's process group was still alive 5 s after SIGTERM"
+    fi
+    sleep 0.05
+done
 echo "serve's process group gone $(( ($(date +%s%N) - stop_started_ns) / 1000000 )) ms after SIGTERM"
+wait "$serve_pid" 2>/dev/null || true
 
 step "the sdist without a C compiler (CC=/nonexistent/cc): installs as pure Python; bench --quick runs"
 # --refresh-package: build it now, with these variables, never a wheel uv cached from an earlier build.
