@@ -18,7 +18,7 @@ from gilwise._exceptions import UsageError
 from gilwise._native import _install
 from gilwise._native._build import build_capi
 from gilwise._pythons import discovery
-from gilwise._system.checkout import source_checkout
+from gilwise._system.install import checkout_root
 
 REPO = Path(__file__).resolve().parents[2]
 NATIVE_DIR = REPO / "native"
@@ -266,7 +266,7 @@ def test_an_installed_gilwise_sends_a_free_threaded_interpreter_to_its_own_wheel
 
 
 def test_the_checkout_is_told_from_an_install() -> None:
-    assert source_checkout() == REPO
+    assert checkout_root() == REPO
     assert _install.rebuild_command() == "uv sync --reinstall-package gilwise"
 
 

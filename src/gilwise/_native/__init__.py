@@ -19,7 +19,7 @@ a free-threaded build loads one compiled for it (``_build``). ``_install`` knows
 interpreter loads and, when a kernel does not load, says why and the fix for where gilwise runs.
 
 May import ``_exceptions``, ``_extras`` (install commands), ``_pythons.builds`` (gilwise's cache
-folder, where the JVM kernel is compiled) and ``_system.checkout`` (a checkout or an install,
+folder, where the JVM kernel is compiled) and ``_system.install`` (a checkout or an install,
 for the hints); ``_workloads``, ``_models`` and ``_harness.doctor`` import it.
 """
 

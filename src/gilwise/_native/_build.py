@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from .._exceptions import NativeKernelError
-from .._system.checkout import source_checkout
+from .._system.install import checkout_root
 from ._install import STABLE_ABI_FILE, STABLE_ABI_VERSION, capi_build_command, capi_file_for
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -69,9 +69,9 @@ def _probe(python: str) -> _Build:
     return info
 
 
-def _checkout_root() -> Path:
-    root = source_checkout()
-    if root is None:
+def _native_sources_root() -> Path:
+    root = checkout_root()
+    if root is None or not (root / "native" / "CMakeLists.txt").is_file():
         raise NativeKernelError(
             f"no native sources beside {PACKAGE_DIR}: this gilwise is installed, not a source "
             "checkout. Install the wheel built for the other interpreter instead "
@@ -92,7 +92,7 @@ def build_capi(
     CMake's build tree goes to build_dir (default build/native/SOABI in the checkout), so a
     rebuild after editing native/ is incremental.
     """
-    root = _checkout_root()
+    root = _native_sources_root()
     cmake = shutil.which("cmake")
     if cmake is None:
         raise NativeKernelError(

@@ -4,7 +4,7 @@ the words of where gilwise runs.
 
 A checkout rebuilds its kernels with ``uv sync`` and builds the extension for a free-threaded
 interpreter with ``python -m gilwise._native._build``; an installed gilwise has neither, only
-pip and wheels (``gilwise._system.checkout`` tells the two apart). An install whose build could
+pip and wheels (``gilwise._system.install`` tells the two apart). An install whose build could
 not compile ``native/`` (no C compiler, no CMake) is a pure-Python wheel, by the
 ``[[tool.scikit-build.overrides]] if.failed`` fallback in pyproject.toml: that is read from the
 wheel's own metadata, not guessed from missing files.
@@ -22,7 +22,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from .._system.checkout import source_checkout
+from .._system.install import running_from_checkout
 
 NATIVE_DIR = Path(__file__).resolve().parent
 STABLE_ABI_VERSION = (3, 11)
@@ -69,14 +69,14 @@ def capi_file_for(soabi: str, free_threaded: bool) -> Path:
 
 def rebuild_command() -> str:
     """The command that compiles the native kernels again for this gilwise."""
-    if source_checkout() is not None:
+    if running_from_checkout():
         return "uv sync --reinstall-package gilwise"
     return "pip install --force-reinstall --no-deps gilwise"
 
 
 def rebuild_hint() -> str:
     """How to get the kernels back where this gilwise runs (a checkout, or an install)."""
-    if source_checkout() is not None:
+    if running_from_checkout():
         return (
             f"rebuild them in the gilwise checkout with `{rebuild_command()}` "
             "(needs cmake and a C/C++ compiler)"
@@ -96,7 +96,7 @@ def missing_reason(what: str, where: Path) -> str:
 
 def capi_build_command(python: str, free_threaded: bool) -> str:
     """The command that gives the interpreter ``python`` a C-API extension it can load."""
-    if source_checkout() is not None:
+    if running_from_checkout():
         if free_threaded:
             return f"uv run python -m gilwise._native._build {python}"
         return rebuild_command()  # the stable-ABI extension serves it: rebuild that one
@@ -132,7 +132,7 @@ def describe_capi_failure(exc: ImportError | None) -> str:
     if exc is not None and any(name.endswith(tuple(suffixes)) for name in built):
         return f"{what} failed to import in {_this_interpreter()}: {exc}; {rebuild_hint()}."
     # This interpreter is not the one gilwise was built for (a --python worker, PYTHONPATH).
-    if source_checkout() is not None:
+    if running_from_checkout():
         fix = f"`{capi_build_command(sys.executable, free_threaded)}`"
     else:
         fix = f"`{_install_into(sys.executable)}` and run gilwise from there (`{sys.executable} -m gilwise`)"
