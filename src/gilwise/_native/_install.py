@@ -57,9 +57,9 @@ def built_without_compiler() -> bool:
 def capi_file_for(soabi: str, free_threaded: bool) -> Path:
     """The C-API extension file an interpreter with this SOABI loads (whether built or not).
 
-    CPython tries ``_capi.<SOABI>.so`` first, then (GIL builds only) ``_capi.abi3.so``, the one
-    a wheel and ``uv sync`` build; ``python -m gilwise._native._build`` makes the former for a
-    free-threaded interpreter.
+    CPython tries ``_capi.<SOABI>.so`` first, then ``_capi.abi3.so`` (the one a wheel and
+    ``uv sync`` build), which only a GIL build can run; ``python -m gilwise._native._build``
+    makes the former for a free-threaded interpreter.
     """
     specific = NATIVE_DIR / f"_capi.{soabi}.so"
     if free_threaded or specific.exists():
