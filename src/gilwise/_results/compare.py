@@ -42,11 +42,25 @@ from dataclasses import dataclass, field, replace
 
 from .document import ResultDocument, ResultRow, interpreter_label
 from .headline import headline_speedup
-from .significance import TOLERANCE, Shift, p_greater, shift, significant, smallest_p
+from .significance import (
+    TOLERANCE,
+    Shift,
+    change_lower_bound,
+    hodges_lehmann_change,
+    holm_adjusted,
+    holm_levels,
+    p_greater,
+    p_slower_by,
+    shift,
+    significant,
+    smallest_p,
+)
 from .stats import OTHER_LOAD_WARN_CORES
 
 THRESHOLD = 0.05
 ALPHA = 0.05
+MUST_DETECT = 0.25
+"""The slowdown a gate must be able to catch in every row to pass it (exit 0, not 3)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -70,14 +84,17 @@ class RowChange:
     a_median: float | None = None
     b_median: float | None = None
     change: float | None = None
-    """b / a - 1: +0.25 means 25 % slower."""
+    """The Hodges–Lehmann estimate of b / a - 1 on ``basis`` (the median pairwise ratio; with
+    a history baseline B's median over the runs' typical value): +0.25 means 25 % slower."""
     p_slower: float | None = None
+    """One-sided p for "slower by at least the threshold" on ``basis``, before adjustment."""
     n_a: int = 0
     n_b: int = 0
     note: str = ""
     detectable: float | None = None
-    """The smallest slowdown these repeats could have detected (0.12 = 12 %); None when even
-    every B repeat slower than every A repeat would not reach p ≤ alpha."""
+    """The smallest slowdown this comparison could have detected in the row (0.12 = 12 %), at
+    the family's strictest level; None when even every B repeat slower than every A repeat
+    would not reach it."""
     basis: str = "wall"
     """What was tested: "wall" (wall times), "relative to serial" (each round's wall time over
     the same round's serial cell) or "per CPU second" (each round's wall time over its workers'
@@ -87,10 +104,30 @@ class RowChange:
     b_speedup: float | None = None
     """The row's headline speedup in A and in B (``_results.headline``), for the reader: the
     verdict is on the basis above, not on these."""
+    change_low: float | None = None
+    """The lower confidence bound of ``change`` at the level the row was judged at (Holm's step
+    for it): the row is slower when this clears the threshold. None where the repeats are too
+    few for any bound at that level."""
+    p_adjusted: float | None = None
+    """``p_slower`` after Holm's family-wise adjustment: the row regressed when this is ≤ alpha."""
+    test: str = ""
+    """Which test decided, and over how many hypotheses the comparison's family counted."""
 
     @property
     def regression(self) -> bool:
         return self.verdict in ("slower", "failed")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the comparison decides with, passed whole from the CLI or a library caller."""
+
+    threshold: float = THRESHOLD
+    """A row regresses when its change's lower confidence bound clears this (0.05 = 5 %)."""
+    alpha: float = ALPHA
+    """The family-wise error rate: the chance a same-code pair says "slower" anywhere."""
+    must_detect: float = MUST_DETECT
+    """A row whose repeats could not have caught a slowdown this large is inconclusive."""
 
 
 @dataclass
@@ -99,6 +136,11 @@ class Comparison:
     threshold: float
     alpha: float
     notes: list[str] = field(default_factory=list)
+    family: int = 0
+    """How many hypotheses the family-wise control counted (rows × the bases each was tested on)."""
+    must_detect: float = 0.0
+    baseline: str = "A's repeats"
+    """What B was judged against: one run's repeats, or earlier runs' spread (the drift)."""
 
     @property
     def regressions(self) -> list[RowChange]:
@@ -155,64 +197,99 @@ def relative_to_serial(rec: ResultRow, serial: ResultRow | None) -> list[float] 
     return out or None
 
 
-def compare_rows(
-    key: RowKey,
-    a: ResultRow,
-    b: ResultRow,
-    threshold: float,
-    alpha: float,
-    serial_a: ResultRow | None = None,
-    serial_b: ResultRow | None = None,
-) -> RowChange:
-    """``serial_a`` / ``serial_b``: the serial rows of this row's group in A and B, if any."""
-    a_speedup, b_speedup = headline_speedup(a), headline_speedup(b)
-    unmeasured = _unmeasured_change(key, a, b)
-    if unmeasured is not None:
-        return replace(unmeasured, a_speedup=a_speedup, b_speedup=b_speedup)
-    tested = _tested_values(a, b, serial_a, serial_b)
-    before, after = tested.before, tested.after
+@dataclass(frozen=True)
+class _RowEvidence:
+    """A row measured in both runs, with the values each of its hypotheses is tested on: the
+    basis (relative to serial, wall) first, then its wall time per CPU second where the row is
+    a CPU-bound parallel one. Each is one member of the comparison's family of tests."""
+
+    key: RowKey
+    a: ResultRow
+    b: ResultRow
+    tests: list[_TestedValues]
+
+
+def _evidence(
+    key: RowKey, a: ResultRow, b: ResultRow, serial_a: ResultRow | None, serial_b: ResultRow | None
+) -> _RowEvidence:
+    tests = [_tested_values(a, b, serial_a, serial_b)]
+    per_cpu = _per_cpu_values(a, b)
+    if per_cpu is not None:
+        tests.append(per_cpu)
+    return _RowEvidence(key, a, b, tests)
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """Holm's answer for one hypothesis: its adjusted p and the level it was judged at."""
+
+    p: float
+    adjusted: float
+    level: float
+
+
+def _judge(evidence: _RowEvidence, decisions: list[_Decision], gate: Gate, family: int) -> RowChange:
+    """The row's verdict from its hypotheses' family-wise decisions (same order as its tests)."""
+    key, a, b = evidence.key, evidence.a, evidence.b
+    primary = evidence.tests[0]
+    before, after = primary.before, primary.after
     test = shift(before, after)
-    detectable = detectable_slowdown(before, after, alpha)
-    notes = [tested.note] if tested.note else []
+    change = hodges_lehmann_change(before, after)
+    # What these repeats could have caught, at the strictest level of the family (the one the
+    # row would face had it the smallest p): honest whatever the other rows did.
+    detectable = _detectable(before, after, gate.threshold, gate.alpha / family)
+    notes = [primary.note] if primary.note else []
     # Beside more other load in B, or with its busiest worker's tasks running longer, a slowdown
     # may be the machine's: judged below, and never overridden per CPU second.
     disturbed = _disturbance(a, b)
-    tasks_note = _slower_tasks(a, b, threshold)
-    if test.slower(threshold, alpha):
-        reason = disturbed or tasks_note or _slower_cpu(a, b, threshold)
+    tasks_note = _slower_tasks(a, b, gate.threshold)
+    chosen, decision = primary, decisions[0]
+    if significant(decision.adjusted, gate.alpha):
+        reason = disturbed or tasks_note or _slower_cpu(a, b, gate.threshold)
         verdict = "inconclusive" if reason else "slower"
     else:
-        verdict, reason = _verdict_not_slower(test, detectable, threshold, alpha, len(before), len(after))
+        verdict, reason = _verdict_not_slower(test, change, detectable, gate, len(before), len(after))
     notes = [reason, *notes] if reason else notes
-    change, p_slow, basis = test.change, test.p_slower, tested.basis
-    per_cpu = None
-    if verdict != "slower" and disturbed is None and tasks_note is None:
-        per_cpu = _per_cpu_slowdown(a, b, threshold, alpha)
-    if per_cpu is not None:
-        # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
-        # slowdown of the parallel machinery itself shows there even when B's cores happened
-        # to run faster than A's and hid it in wall time. Not beside other load in B: processes
-        # taking the workers' cores lengthen wall time at the same CPU, exactly this signal.
-        verdict, basis = "slower", "per CPU second"
-        change, p_slow, detectable = per_cpu
+    per_cpu = evidence.tests[1:]
+    quiet = disturbed is None and tasks_note is None
+    if verdict != "slower" and per_cpu and quiet and significant(decisions[1].adjusted, gate.alpha):
+        # Wall time per CPU second cancels the machine's parallel speed (both move with it):
+        # a slowdown of the parallel machinery itself shows there even when B's cores
+        # happened to run faster than A's and hid it in wall time. Not beside other load in
+        # B: processes taking the workers' cores lengthen wall time at the same CPU.
+        verdict, chosen, decision = "slower", per_cpu[0], decisions[1]
+        change = hodges_lehmann_change(chosen.before, chosen.after)
+        detectable = _detectable(chosen.before, chosen.after, gate.threshold, gate.alpha / family)
         notes = [f"wall time per CPU second of its workers rose {percent_text(change)}", *notes]
-    wall_a = statistics.median(float(v) for v in a["wall_s"]["values"])
-    wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
     return RowChange(
         key,
         verdict,
-        wall_a,
-        wall_b,
+        statistics.median(float(v) for v in a["wall_s"]["values"]),
+        statistics.median(float(v) for v in b["wall_s"]["values"]),
         change,
-        p_slow,
+        decision.p,
         len(before),
         len(after),
         "; ".join(notes),
         detectable,
-        basis,
-        a_speedup,
-        b_speedup,
+        chosen.basis,
+        headline_speedup(a),
+        headline_speedup(b),
+        change_low=change_lower_bound(chosen.before, chosen.after, decision.level),
+        p_adjusted=decision.adjusted,
+        test=f"{MANN_WHITNEY}, Holm over {family}",
     )
+
+
+MANN_WHITNEY = "Mann–Whitney U on the repeats"
+
+
+def _detectable(before: list[float], after: list[float], threshold: float, level: float) -> float | None:
+    """The smallest slowdown that would have tested slower by ``threshold`` at ``level``: B's
+    repeats moved to A's median, then scaled up until the lower confidence bound of the change
+    clears the threshold. None when no slowdown could (too few repeats for ``level``)."""
+    beyond_noise = detectable_slowdown(before, after, level)
+    return None if beyond_noise is None else (1 + beyond_noise) * (1 + threshold) - 1
 
 
 def _unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
@@ -277,17 +354,19 @@ def _disturbance(a: ResultRow, b: ResultRow) -> str | None:
 
 
 def _verdict_not_slower(
-    test: Shift, detectable: float | None, threshold: float, alpha: float, n_a: int, n_b: int
+    test: Shift, change: float, detectable: float | None, gate: Gate, n_a: int, n_b: int
 ) -> tuple[str, str | None]:
-    """faster, inconclusive (with why: these repeats could not have shown ``threshold``),
-    within noise or unchanged."""
-    if test.faster(threshold, alpha):
+    """faster, inconclusive (with why: these repeats could not have caught a ``must_detect``
+    slowdown), within noise or unchanged."""
+    if test.faster(gate.threshold, gate.alpha):
         return "faster", None
     if detectable is None:
-        return "inconclusive", f"{n_a} vs {n_b} repeats cannot reach p ≤ {alpha:g} whatever the change"
-    if detectable > threshold + TOLERANCE:
+        return "inconclusive", (
+            f"{n_a} vs {n_b} repeats cannot reach the family's p ≤ {gate.alpha:g} whatever the change"
+        )
+    if detectable > gate.must_detect + TOLERANCE:
         return "inconclusive", f"these repeats could detect only a slowdown of ≥ {percent_text(detectable)}"
-    if abs(test.change) >= threshold - TOLERANCE:
+    if abs(change) >= gate.threshold - TOLERANCE:
         return "within noise", None
     return "unchanged", None
 
@@ -336,11 +415,9 @@ CPU_BOUND_CORES = 0.8
 least this many cores busy on average."""
 
 
-def _per_cpu_slowdown(
-    a: ResultRow, b: ResultRow, threshold: float, alpha: float
-) -> tuple[float, float, float | None] | None:
-    """``(change, p, detectable)`` of a CPU-bound parallel row's wall time per CPU second, per
-    round, when it is ``threshold`` slower with p ≤ ``alpha``; else None."""
+def _per_cpu_values(a: ResultRow, b: ResultRow) -> _TestedValues | None:
+    """A CPU-bound parallel row's wall time per CPU second of its workers, round by round, in
+    both runs; None for serial rows, rows without CPU times or cells that mostly wait."""
     if a["model"] == "serial" or "cpu_s" not in a or "cpu_s" not in b:
         return None
 
@@ -355,10 +432,7 @@ def _per_cpu_slowdown(
     before, after = per_round(a), per_round(b)
     if before is None or after is None:
         return None
-    test = shift(before, after)
-    if not test.slower(threshold, alpha):
-        return None
-    return test.change, test.p_slower, detectable_slowdown(before, after, alpha)
+    return _TestedValues(before, after, "per CPU second")
 
 
 def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
@@ -459,41 +533,82 @@ def _machine_note(a: ResultDocument, b: ResultDocument) -> str | None:
 
 
 def compare_documents(
-    a: ResultDocument, b: ResultDocument, threshold: float = THRESHOLD, alpha: float = ALPHA
+    a: ResultDocument,
+    b: ResultDocument,
+    threshold: float = THRESHOLD,
+    alpha: float = ALPHA,
+    must_detect: float = MUST_DETECT,
 ) -> Comparison:
+    """B against A's repeats, row by row, with one family-wise decision at ``alpha``."""
+    gate = Gate(threshold, alpha, must_detect)
     rows_a, rows_b = keyed_rows(a), keyed_rows(b)
-    rows: list[RowChange] = []
+    slots: list[RowChange | _RowEvidence] = []
     for key, rec in rows_a.items():
-        if key in rows_b:
-            serial = RowKey(key.workload, key.impl, "serial", 1, key.python)
-            pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
-            rows.append(compare_rows(key, rec, rows_b[key], threshold, alpha, *pair))
-        else:
-            rows.append(RowChange(key, "only in A", a_speedup=headline_speedup(rec)))
-    rows += [
+        if key not in rows_b:
+            slots.append(RowChange(key, "only in A", a_speedup=headline_speedup(rec)))
+            continue
+        unmeasured = _unmeasured_change(key, rec, rows_b[key])
+        if unmeasured is not None:
+            speedup_a, speedup_b = headline_speedup(rec), headline_speedup(rows_b[key])
+            slots.append(replace(unmeasured, a_speedup=speedup_a, b_speedup=speedup_b))
+            continue
+        serial = RowKey(key.workload, key.impl, "serial", 1, key.python)
+        pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
+        slots.append(_evidence(key, rec, rows_b[key], *pair))
+    slots += [
         RowChange(key, "only in B", b_speedup=headline_speedup(rec))
         for key, rec in rows_b.items()
         if key not in rows_a
     ]
-    result = Comparison(rows, threshold, alpha)
+    rows, family = _decide_family(slots, gate)
+    result = Comparison(rows, threshold, alpha, family=family, must_detect=must_detect)
     note = _machine_note(a, b)
     if note:
         result.notes.append(note)
+    result.notes += _comparison_notes(rows, gate, family)
+    return result
+
+
+def _decide_family(slots: list[RowChange | _RowEvidence], gate: Gate) -> tuple[list[RowChange], int]:
+    """Every hypothesis of every row tested at once: Holm over the whole family, so a same-code
+    pair says "slower" somewhere at most ``alpha`` of the time however many rows and bases."""
+    evidence = [s for s in slots if isinstance(s, _RowEvidence)]
+    p_values = [p_slower_by(t.before, t.after, gate.threshold) for e in evidence for t in e.tests]
+    family = len(p_values)
+    decisions = iter(
+        _Decision(p, adjusted, level)
+        for p, adjusted, level in zip(
+            p_values, holm_adjusted(p_values), holm_levels(p_values, gate.alpha), strict=True
+        )
+    )
+    judged = {id(e): _judge(e, [next(decisions) for _ in e.tests], gate, family) for e in evidence}
+    return [s if isinstance(s, RowChange) else judged[id(s)] for s in slots], family
+
+
+def _comparison_notes(rows: list[RowChange], gate: Gate, family: int) -> list[str]:
+    """What the reader should know about the comparison as a whole."""
+    notes = []
     compared = [r for r in rows if r.change is not None]
-    weak = sorted({(r.n_a, r.n_b) for r in compared if not significant(smallest_p(r.n_a, r.n_b), alpha)})
+    level = gate.alpha / max(1, family)
+    weak = sorted({(r.n_a, r.n_b) for r in compared if not significant(smallest_p(r.n_a, r.n_b), level)})
     if weak:
         sizes = ", ".join(f"{x} vs {y}" for x, y in weak)
-        result.notes.append(
-            f"rows with {sizes} repeats cannot reach p ≤ {alpha:g} even when every repeat got slower "
-            "(too few values for the rank test): rerun both sides with --repeats 4 or more."
+        needed = next(n for n in range(2, 100) if significant(smallest_p(n, n), level))
+        notes.append(
+            f"rows with {sizes} repeats cannot reach the level a row faces in this family of {family} "
+            f"tests (p ≤ {gate.alpha:g}/{family}) even when every repeat got slower: rerun both sides "
+            f"with --repeats {needed} or more, or compare against the history (--baseline history)."
         )
-    if len(compared) >= 3:
-        overall = statistics.median(r.change for r in compared if r.change is not None)
-        if abs(overall) >= threshold:
+    # Rows judged on wall times move with the machine; ratios to the same round's cells do not.
+    on_wall = [r.change for r in compared if r.basis == "wall" and r.change is not None]
+    if len(on_wall) >= 3:
+        overall = statistics.median(on_wall)
+        if abs(overall) >= gate.threshold:
             direction = "slower" if overall > 0 else "faster"
-            result.notes.append(
-                f"the median row is {abs(overall):.0%} {direction} in B: when nearly every row moves "
+            notes.append(
+                f"the median row judged on wall time is {abs(overall):.0%} {direction} in B: when "
+                "nearly every row moves "
                 "together, the machine (its speed phase, other load) changed more likely than the code. "
                 "Check the warnings of both runs and rerun on a quiet machine."
             )
-    return result
+    return notes
