@@ -142,7 +142,7 @@ def test_three_outcomes_and_their_exit_codes(tmp_path: Path, capsys: pytest.Capt
     assert clean.outcome == "clean" and {r.verdict for r in clean.rows} == {"unchanged"}
     assert all(r.detectable is not None and 0.05 < r.detectable < 0.1 for r in clean.rows)
     assert main(["compare", _write(tmp_path, "s.json", steady), str(tmp_path / "s.json")]) == 0
-    assert "each could have shown it" in capsys.readouterr().out
+    assert "each could have caught a 25% slowdown" in capsys.readouterr().out
     # Noisy repeats: nothing significant, but a 5 % slowdown could not have shown either.
     noisy = _steady(doc, [1.0, 1.3, 0.8, 1.1, 0.9, 1.2, 0.85, 1.05])
     unsure = compare_documents(noisy, noisy)
@@ -274,7 +274,10 @@ def test_machine_drift_is_pointed_out() -> None:
         (["compare", "/nonexistent.json", "latest"], "neither a result file nor a history id"),
         (["compare", "a", "b", "--threshold", "0"], "--threshold 0 is out of range"),
         (["compare", "a", "b", "--alpha", "2"], "--alpha 2 is out of range"),
-        (["compare", "only-one"], "the following arguments are required"),
+        (["compare", "only-one"], "compare needs two runs, A B"),
+        (["compare", "a", "b", "--baseline", "history"], "takes one run, B"),
+        (["compare", "a", "--baseline", "yesterday"], "--baseline 'yesterday' is not understood"),
+        (["compare", "a", "b", "--must-detect", "0"], "--must-detect 0 is out of range"),
     ],
 )
 def test_bad_usage_exits_2(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -176,7 +176,7 @@ def keyed_rows(document: ResultDocument) -> dict[RowKey, ResultRow]:
     return out
 
 
-def _measured(rec: ResultRow) -> bool:
+def measured(rec: ResultRow) -> bool:
     return rec["status"] == "ok" and bool(rec["wall_s"]["values"])
 
 
@@ -184,7 +184,7 @@ def relative_to_serial(rec: ResultRow, serial: ResultRow | None) -> list[float] 
     """Each round's wall time over the serial cell's of the same round (rounds both measured).
 
     None without a measured serial row or round ids (documents from before they were kept)."""
-    if serial is None or not _measured(serial) or rec["model"] == "serial":
+    if serial is None or not measured(serial) or rec["model"] == "serial":
         return None
     ids, values = rec.get("round_ids"), rec["wall_s"]["values"]
     serial_ids = serial.get("round_ids")
@@ -292,14 +292,14 @@ def _detectable(before: list[float], after: list[float], threshold: float, level
     return None if beyond_noise is None else (1 + beyond_noise) * (1 + threshold) - 1
 
 
-def _unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
+def unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
     """The row's change when one side has no repeats (failed, fixed, not compared), else None."""
-    if _measured(a) and not _measured(b) and b.get("status") == "failed":
+    if measured(a) and not measured(b) and b.get("status") == "failed":
         return RowChange(key, "failed", note=f"failed in B: {b.get('reason')}")
-    if not _measured(a) and _measured(b) and a.get("status") == "failed":
+    if not measured(a) and measured(b) and a.get("status") == "failed":
         return RowChange(key, "fixed", note=f"failed in A: {a.get('reason')}")
-    if not (_measured(a) and _measured(b)):
-        missing = a if not _measured(a) else b
+    if not (measured(a) and measured(b)):
+        missing = a if not measured(a) else b
         side = "A" if missing is a else "B"
         why = missing.get("reason") or "no repeats"
         return RowChange(key, "not compared", note=f"{missing.get('status')} in {side}: {why}")
@@ -327,7 +327,7 @@ def _tested_values(
         return _TestedValues(relative_a, relative_b, "relative to serial")
     before = [float(v) for v in a["wall_s"]["values"]]
     after = [float(v) for v in b["wall_s"]["values"]]
-    work_a, work_b = _work(a), _work(b)
+    work_a, work_b = work_per_cell(a), work_per_cell(b)
     if work_a == work_b:
         return _TestedValues(before, after, "wall")
     # Calibration sizes cells to this machine's speed at the time: the same row can do more
@@ -450,7 +450,7 @@ def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
         return None
     if min(cpu_a, cpu_b, wall_a, wall_b) <= 0:
         return None
-    scale = _work(a) / _work(b)  # B's figures per A's amount of work
+    scale = work_per_cell(a) / work_per_cell(b)  # B's figures per A's amount of work
     cpu_b, wall_b = cpu_b * scale, wall_b * scale
     extra_cpu = cpu_b - cpu_a
     explained = max(0.0, extra_cpu) / max(1.0, cpu_a / wall_a)
@@ -499,7 +499,7 @@ def _slower_tasks(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
         return None
     if min(path_a, path_b, wall_a, wall_b) <= 0:
         return None
-    scale = _work(a) / _work(b)
+    scale = work_per_cell(a) / work_per_cell(b)
     path_b, wall_b = path_b * scale, wall_b * scale
     rise = path_b - path_a
     unexplained = (wall_b - max(0.0, rise)) / wall_a - 1
@@ -514,15 +514,25 @@ def _slower_tasks(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
     )
 
 
-def _work(rec: ResultRow) -> float:
+def work_per_cell(rec: ResultRow) -> float:
     return float(rec.get("tasks") or 1) * float(rec.get("size") or 1)
 
 
-def _machine_note(a: ResultDocument, b: ResultDocument) -> str | None:
-    fields = ("cpu_model", "usable_cores", "platform")
+MACHINE_FIELDS = ("cpu_model", "usable_cores", "platform")
+"""What must match for two runs' times to compare the code, not the machine."""
+
+
+def machine_differences(a: ResultDocument, b: ResultDocument) -> list[str]:
+    """The ``MACHINE_FIELDS`` in which A's and B's machines differ."""
     ma: Mapping[str, object] = a.get("machine", {})
     mb: Mapping[str, object] = b.get("machine", {})
-    differ = [f for f in fields if ma.get(f) != mb.get(f)]
+    return [f for f in MACHINE_FIELDS if ma.get(f) != mb.get(f)]
+
+
+def _machine_note(a: ResultDocument, b: ResultDocument) -> str | None:
+    ma: Mapping[str, object] = a.get("machine", {})
+    mb: Mapping[str, object] = b.get("machine", {})
+    differ = machine_differences(a, b)
     if not differ:
         return None
     detail = "; ".join(f"{f}: {ma.get(f)} vs {mb.get(f)}" for f in differ)
@@ -547,7 +557,7 @@ def compare_documents(
         if key not in rows_b:
             slots.append(RowChange(key, "only in A", a_speedup=headline_speedup(rec)))
             continue
-        unmeasured = _unmeasured_change(key, rec, rows_b[key])
+        unmeasured = unmeasured_change(key, rec, rows_b[key])
         if unmeasured is not None:
             speedup_a, speedup_b = headline_speedup(rec), headline_speedup(rows_b[key])
             slots.append(replace(unmeasured, a_speedup=speedup_a, b_speedup=speedup_b))
