@@ -1,9 +1,15 @@
-"""Compare two result documents row by row: median wall-time change and a rank test.
+"""Compare two result documents row by row, with one family-wise decision: the regression gate.
 
-A row is (workload, impl, model, workers, interpreter version). A row counts as a regression
-when its median got at least ``threshold`` slower *and* the one-sided Mann–Whitney test on the
-repeat values says the slowdown is beyond noise (p ≤ alpha), or when it was measured in A and
-failed in B.
+A row is (workload, impl, model, workers, interpreter version). Every row measured in both runs
+is one hypothesis, "B is at least ``threshold`` slower", tested on each basis it is judged on
+(below); a CPU-bound parallel row is also tested per CPU second, and that counts as a second
+hypothesis. Holm–Bonferroni over the whole family decides, so a same-code pair says "slower"
+somewhere at most ``alpha`` of the time, whether the document has 6 rows or 40 (issue 28:
+testing each row at 0.05 made eight of twelve same-code pairs fail). A row is slower when the
+Mann–Whitney lower confidence bound of its change (the Hodges–Lehmann estimate's interval, at
+the level Holm gives the row) lies above ``threshold``: "slower" means slower by the threshold,
+with confidence, not a change whose interval reaches far below it. A row measured in A that
+failed in B is a regression too.
 
 Which values: a serial row is judged by its wall times. A parallel row whose group has a
 measured serial row in both runs is judged by its wall time *relative to the serial cell of the
@@ -14,11 +20,13 @@ cells run shows in the serial row; what the ratio shows is a slowdown of the par
 itself. Without a serial row (or round ids, in older documents) a parallel row falls back to
 its wall times, and the row's note says which basis it was judged on.
 
-A row that is not slower is only called unchanged when its repeats could have shown a
-``threshold`` slowdown: ``detectable`` is the smallest slowdown that, with these repeats and
-their spread, would have reached p ≤ alpha (B's values moved to A's median, then scaled up
-until the test says slower). Where that exceeds ``threshold``, or no change at all could reach
-p ≤ alpha with so few repeats, the row is *inconclusive*: the gate can neither pass nor fail it.
+A row that is not slower is only called unchanged when it could have shown a ``must_detect``
+slowdown: ``detectable`` is the smallest slowdown that, with these repeats and their spread,
+would have been called slower at the family's strictest level (B's values moved to A's median,
+then scaled up until the lower bound clears the threshold). Where that exceeds ``must_detect``,
+or no change at all could reach that level with so few repeats, the row is *inconclusive*: the
+gate can neither pass nor fail it. ``baseline.compare_with_history`` judges B against earlier
+runs' spread instead, with the same family-wise decision.
 So is a slowdown measured while other processes used more than ``OTHER_LOAD_WARN_CORES`` cores
 beside B's rounds than beside A's (each run's own noise guard): it may be the machine's.
 
