@@ -183,3 +183,39 @@ def test_compare_baseline_history_from_the_command_line(
         (EarlierRun(i, d) for i, d in history.documents(before_id=latest)), history.load(latest), 20
     )
     assert [r.run_id for r in runs] == list(range(latest - 1, 1, -1))
+
+
+def _anchored(doc: dict[str, Any], anchor: list[float]) -> dict[str, Any]:
+    """``doc`` with the anchor loop's times of each round on every serial row (as `bench
+    --anchor` writes them), one round id per repeat."""
+    out = json.loads(json.dumps(doc))
+    for rec in out["results"]:
+        rec["round_ids"] = list(range(len(rec["wall_s"]["values"])))
+        rec["anchor_s"] = {"median": sorted(anchor)[len(anchor) // 2], "min": min(anchor), "max": max(anchor)}
+        rec["anchor_s"]["values"] = list(anchor)
+        rec["anchor_round_ids"] = list(range(len(anchor)))
+    return out
+
+
+def test_a_serial_row_drifting_10_percent_with_its_anchor_is_unchanged() -> None:
+    """B ran in a phase where the whole machine was 10 % slower: every serial row and the anchor
+    loop of the same rounds moved alike. Judged on wall times that is a regression of every row;
+    relative to the anchor nothing changed."""
+    speed = [1.00, 1.03, 0.97, 1.02, 0.98, 1.01, 0.99, 1.0]  # the machine's speed, round by round
+    anchor = [0.2 * s for s in speed]
+    a = {w: [s * (1 + 0.002 * i) for i, s in enumerate(speed)] for w in WORKLOADS}
+    b = {w: [v * 1.10 for v in walls] for w, walls in a.items()}
+    plain = compare_documents(_serial_rows(a), _serial_rows(b))
+    assert len(plain.regressions) == len(WORKLOADS)
+    anchored = compare_documents(
+        _anchored(_serial_rows(a), anchor), _anchored(_serial_rows(b), [v * 1.10 for v in anchor])
+    )
+    assert not anchored.regressions and anchored.outcome == "clean"
+    assert {r.basis for r in anchored.rows} == {"relative to anchor"}
+    assert {r.verdict for r in anchored.rows} == {"unchanged"}
+    assert all(r.change == pytest.approx(0.0, abs=1e-9) for r in anchored.rows)
+    # In the same slow phase, a real 30 % slowdown of one row's code is still caught.
+    b["w2"] = [v * 1.10 * 1.3 for v in a["w2"]]
+    slow_anchor = [v * 1.10 for v in anchor]
+    caught = compare_documents(_anchored(_serial_rows(a), anchor), _anchored(_serial_rows(b), slow_anchor))
+    assert [r.key.workload for r in caught.regressions] == ["w2"]

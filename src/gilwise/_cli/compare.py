@@ -55,7 +55,12 @@ STYLES = {
 EXIT_INCONCLUSIVE = 3
 """No row regressed, but some rows' repeats could not have shown a --threshold slowdown."""
 
-_BASIS_CELL = {"relative to serial": "÷ serial", "per CPU second": "÷ CPU s", "wall": "wall"}
+_BASIS_CELL = {
+    "relative to serial": "÷ serial",
+    "relative to anchor": "÷ anchor",
+    "per CPU second": "÷ CPU s",
+    "wall": "wall",
+}
 """What the compare table's `of` column says each basis was."""
 
 

@@ -4,7 +4,8 @@ Within-run repeats cannot see how far this machine's speed moves between runs mi
 (DESIGN.md: 10–20 %), so a serial row judged on one earlier run's repeats mistakes that drift
 for a regression. The last N comparable runs in the history (same machine, the row measured)
 show it: each gives the row one value, its median on the row's basis (a parallel row's time
-over the same round's serial cell, else wall time per unit of work), and B's median is tested
+over the same round's serial cell, a serial row's over the anchor loop's of its round where
+the runs have one, else wall time per unit of work), and B's median is tested
 against their spread (``drift.DriftTest``: a t prediction bound on logs, as hosted trackers set
 a threshold per measure from a window of past results). One hypothesis per row, Holm over the
 rows, as for an A-vs-B comparison.
@@ -25,6 +26,7 @@ from .compare import (
     machine_differences,
     measured,
     percent_text,
+    relative_to_anchor,
     relative_to_serial,
     unmeasured_change,
     work_per_cell,
@@ -73,6 +75,9 @@ def _value(rows: dict[RowKey, ResultRow], key: RowKey, basis: str) -> float | No
     if basis == "relative to serial":
         relative = relative_to_serial(rec, _serial_of(rows, key))
         return statistics.median(relative) if relative else None
+    if basis == "relative to anchor":
+        anchored = relative_to_anchor(rec)
+        return statistics.median(anchored) if anchored else None
     return statistics.median(float(v) for v in rec["wall_s"]["values"]) / work_per_cell(rec)
 
 
@@ -100,8 +105,11 @@ def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate:
             change = unmeasured_change(key, reference, rec)
             slots.append(change or RowChange(key, "not compared", note="no repeats in B"))
             continue
-        relative_b = relative_to_serial(rec, _serial_of(rows_b, key))
-        basis = "relative to serial" if relative_b else "wall"
+        basis = "wall"
+        if relative_to_serial(rec, _serial_of(rows_b, key)):
+            basis = "relative to serial"
+        elif relative_to_anchor(rec):
+            basis = "relative to anchor"
         values = [v for rows in documents if (v := _value(rows, key, basis)) is not None]
         value_b = _value(rows_b, key, basis)
         test = drift_test(values, value_b) if value_b is not None else None

@@ -17,8 +17,12 @@ same round* (paired by round id, as speedups are): this machine's speed drifts i
 seconds, cells of one round run seconds apart, and so the ratio cancels the drift that moves
 whole runs by 10–20 % (DESIGN.md, "Measuring on a noisy machine"). A slowdown of the code both
 cells run shows in the serial row; what the ratio shows is a slowdown of the parallel model
-itself. Without a serial row (or round ids, in older documents) a parallel row falls back to
-its wall times, and the row's note says which basis it was judged on.
+itself. A serial row of a ``bench --anchor`` run is judged likewise relative to the pinned
+anchor loop measured in the same round (basis "relative to anchor"), which cancels the same
+drift; it cannot tell a slower machine from a change that slows the anchor loop itself (another
+interpreter build, a slower bytecode loop), which then shows as no change. Without a serial
+row (or round ids, in older documents) a parallel row falls back to its wall times, and the
+row's note says which basis it was judged on.
 
 A row that is not slower is only called unchanged when it could have shown a ``must_detect``
 slowdown: ``detectable`` is the smallest slowdown that, with these repeats and their spread,
@@ -324,15 +328,36 @@ class _TestedValues:
     note: str = ""
 
 
+def relative_to_anchor(rec: ResultRow) -> list[float] | None:
+    """A serial row's wall time per unit of work over the anchor loop's time in the same round
+    (rounds both measured); None without an anchor (runs without ``bench --anchor``)."""
+    anchor, ids = rec.get("anchor_s"), rec.get("round_ids")
+    anchor_ids, values = rec.get("anchor_round_ids"), rec["wall_s"]["values"]
+    if not anchor or not ids or not anchor_ids or len(ids) != len(values):
+        return None
+    if len(anchor_ids) != len(anchor["values"]):
+        return None
+    by_round = dict(zip(anchor_ids, anchor["values"], strict=True))
+    work = work_per_cell(rec)
+    out = [float(v) / by_round[r] / work for r, v in zip(ids, values, strict=True) if by_round.get(r, 0) > 0]
+    return out or None
+
+
 def _tested_values(
     a: ResultRow, b: ResultRow, serial_a: ResultRow | None, serial_b: ResultRow | None
 ) -> _TestedValues:
-    """Each round relative to its serial cell where both runs allow, else wall times (per unit
-    of work where the runs' calibration gave the cells different work)."""
+    """Each round relative to its serial cell (a serial row: to the anchor loop) where both runs
+    allow, else wall times (per unit of work where the runs' calibration gave the cells
+    different work)."""
     relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
     if relative_a and relative_b:
         # Dimensionless, so also fair when calibration gave the runs different work per cell.
         return _TestedValues(relative_a, relative_b, "relative to serial")
+    anchored_a, anchored_b = relative_to_anchor(a), relative_to_anchor(b)
+    if anchored_a and anchored_b:
+        # The machine's speed in the same round, measured by a loop that never changes: what it
+        # cannot tell apart is a change that slows that loop too (another interpreter, say).
+        return _TestedValues(anchored_a, anchored_b, "relative to anchor")
     before = [float(v) for v in a["wall_s"]["values"]]
     after = [float(v) for v in b["wall_s"]["values"]]
     work_a, work_b = work_per_cell(a), work_per_cell(b)
