@@ -278,9 +278,9 @@ def run_compare_command(args: argparse.Namespace) -> int:
         for row in unsure:
             out.print(f"  • {escape(row.key.label())}: {escape(row.note)}", highlight=False)
         out.print(
-            "  To decide: rerun both sides with more --repeats on a quiet machine, judge B against "
-            "the history's between-run spread (--baseline history), or accept a larger "
-            "--must-detect.",
+            "  To decide: rerun both sides with more --repeats (and bench --anchor) on a quiet machine, "
+            "judge B against the history's between-run spread (--baseline history), or accept a "
+            "larger --must-detect.",
             highlight=False,
         )
         return EXIT_INCONCLUSIVE
