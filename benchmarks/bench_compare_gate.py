@@ -1,7 +1,7 @@
 """How trustworthy is `gilwise compare` as a CI gate on this machine? Measured, not assumed.
 
     uv run python benchmarks/bench_compare_gate.py [--pairs 20] [--repeats 5] [--window 10]
-        [--runs DIR] [--recheck]
+        [--anchor] [--runs DIR] [--recheck]
 
 Runs the command a new user would, `gilwise bench --repeats 5 --workload sqrt_log --model
 serial,threads,processes --workers 2` (default impls: python, native), over and over, as whole
@@ -15,8 +15,11 @@ separate runs, in this order: ``--warmup`` runs that only fill the history, then
 The two kinds are interleaved so both meet the same machine. Each pair is judged twice: B
 against A (`gilwise compare A B`), and B against the between-run spread of the ``--window``
 runs before it (`gilwise compare --baseline history:N B`; every run before B in this sequence
-is such a run, the injection being applied only to the compared copy). Prints a table of the
-outcomes and writes ``results/compare_gate.json``.
+is such a run, the injection being applied only to the compared copy). With ``--anchor`` every
+run is benched with `--anchor` too, and each pair is also judged B against A with the anchor
+(serial rows relative to the anchor loop of the same round); "B vs A" then ignores the anchor,
+as a run without it would. Prints a table of the outcomes and writes
+``results/compare_gate.json``.
 
 Every run's document is kept in ``--runs DIR`` (run000.json, ...); calling again with the same
 folder adds pairs after those already there (so 20 + 20 pairs can run as several short windows
@@ -49,10 +52,11 @@ ROLES = ("same A", "same B", "injected A", "injected B")
 """The four runs of one pair of pairs, in the order they run."""
 
 
-def _bench(repeats: int, path: Path) -> None:
+def _bench(repeats: int, path: Path, anchor: bool) -> None:
     """One `gilwise bench` run, as a user types it, its document written to ``path``."""
     gilwise = Path(sys.executable).with_name("gilwise")
     argv = [str(gilwise), *(a.format(repeats=repeats) for a in COMMAND), "--json", str(path)]
+    argv += ["--anchor"] if anchor else []
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not path.exists():
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -123,6 +127,19 @@ class _Sequence:
         return [EarlierRun(i, self.documents[i]) for i in range(position - 1, -1, -1)]
 
 
+def _without_anchor(doc: ResultDocument) -> ResultDocument:
+    """``doc`` as a run without ``--anchor`` would have written it (serial rows on wall time)."""
+    out = copy.deepcopy(doc)
+    for rec in out["results"]:
+        rec.pop("anchor_s", None)
+        rec.pop("anchor_round_ids", None)
+    return out
+
+
+GATES = {"vs_a": "B vs A", "vs_a_anchor": "B vs A, --anchor", "vs_history": "B vs history"}
+"""How each pair is judged (the anchored one only where the runs have an anchor)."""
+
+
 def _judge(sequence: _Sequence, gate: Gate, window: int) -> list[dict[str, Any]]:
     pairs = []
     count = (len(sequence.documents) - sequence.warmup) // len(ROLES)
@@ -137,13 +154,17 @@ def _judge(sequence: _Sequence, gate: Gate, window: int) -> list[dict[str, Any]]
                 target, b = b["results"][index], _inject(b, index)
             position = base + offset + 1
             history = comparable_runs(sequence.earlier(position), b, window)
-            against_a = compare_documents(a, b, gate.threshold, gate.alpha, gate.must_detect)
+            plain_a, plain_b = _without_anchor(a), _without_anchor(b)
+            against_a = compare_documents(plain_a, plain_b, gate.threshold, gate.alpha, gate.must_detect)
+            anchored = any("anchor_s" in r for r in b["results"])
+            with_anchor = compare_documents(a, b, gate.threshold, gate.alpha, gate.must_detect)
             pairs.append(
                 {
                     "pair": pair,
                     "kind": kind,
                     "target": None if target is None else _row_name(target),
                     "vs_a": _verdict(against_a, target),
+                    **({"vs_a_anchor": _verdict(with_anchor, target)} if anchored else {}),
                     "vs_history": _verdict(compare_with_history(history, b, gate), target),
                     "history_runs": len(history),
                 }
@@ -153,7 +174,9 @@ def _judge(sequence: _Sequence, gate: Gate, window: int) -> list[dict[str, Any]]
 
 def _summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for judged in ("vs_a", "vs_history"):
+    for judged in GATES:
+        if not all(judged in p for p in pairs):
+            continue
         same = [p[judged]["outcome"] for p in pairs if p["kind"] == "same code"]
         caught = [p[judged]["caught"] for p in pairs if p["kind"] == "injected"]
         out[judged] = {
@@ -174,6 +197,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="history-only runs first (default 3)")
     parser.add_argument("--window", type=int, default=10, help="history baseline: last N runs (default 10)")
     parser.add_argument("--runs", type=Path, help="folder of the run documents (default: a temp folder)")
+    parser.add_argument(
+        "--anchor", action="store_true", help="bench with --anchor, and also judge B vs A with it"
+    )
     parser.add_argument("--recheck", action="store_true", help="measure nothing: judge the runs in --runs")
     args = parser.parse_args()
     if args.recheck and args.runs is None:
@@ -181,14 +207,18 @@ def main() -> None:
     folder = args.runs or Path(tempfile.mkdtemp(prefix="gilwise-compare-gate-"))
     folder.mkdir(parents=True, exist_ok=True)
     existing = len(_runs(folder))
-    layout = folder / "sequence.json"  # how the runs in the folder are laid out, fixed by the first call
-    if not layout.exists():
-        layout.write_text(json.dumps({"warmup": args.warmup, "repeats": args.repeats}))
-    warmup = int(json.loads(layout.read_text())["warmup"])
+    # How the runs in the folder are laid out: fixed by the first call, kept by the next ones.
+    layout_path = folder / "sequence.json"
+    if not layout_path.exists():
+        layout_path.write_text(
+            json.dumps({"warmup": args.warmup, "repeats": args.repeats, "anchor": args.anchor})
+        )
+    layout = json.loads(layout_path.read_text())
+    warmup, repeats, anchor = int(layout["warmup"]), int(layout["repeats"]), bool(layout.get("anchor"))
     if not args.recheck:
         wanted = (warmup if existing == 0 else 0) + len(ROLES) * args.pairs
         for number in range(existing, existing + wanted):
-            _bench(args.repeats, folder / f"run{number:03d}.json")
+            _bench(repeats, folder / f"run{number:03d}.json", anchor)
             print(f"run {number + 1 - existing}/{wanted} written to {folder}", flush=True)
     documents: list[ResultDocument] = [json.loads(p.read_text()) for p in _runs(folder)]
     sequence = _Sequence(warmup, documents)
@@ -196,12 +226,14 @@ def main() -> None:
     pairs = _judge(sequence, gate, args.window)
     summary = _summary(pairs)
     rows = []
-    for judged, label in (("vs_a", "B vs A"), ("vs_history", f"B vs history[:{args.window}]")):
+    for judged, label in GATES.items():
+        if judged not in summary:
+            continue
         s = summary[judged]
         outcomes = s["same_code_outcomes"]
         rows.append(
             [
-                label,
+                label + (f"[:{args.window}]" if judged == "vs_history" else ""),
                 f"{outcomes['slower']}/{s['same_code_pairs']}",
                 f"{outcomes['inconclusive']}/{s['same_code_pairs']}",
                 f"{outcomes['clean']}/{s['same_code_pairs']}",
@@ -211,7 +243,7 @@ def main() -> None:
     headers = ["gate", "same code: REGRESSION", "inconclusive", "clean", f"+{SLOWDOWN - 1:.0%} caught"]
     print(table(headers, rows))
     for p in pairs:
-        for judged in ("vs_a", "vs_history"):
+        for judged in (g for g in GATES if g in p):
             for alarm in p[judged]["regressions"] if p["kind"] == "same code" else []:
                 print(f"  pair {p['pair']} {judged}: false alarm {alarm}")
             if p["kind"] == "injected" and not p[judged]["caught"]:
@@ -219,8 +251,10 @@ def main() -> None:
     path = save(
         "compare_gate",
         {
-            "command": "gilwise " + " ".join(COMMAND).format(repeats=args.repeats),
-            "repeats": args.repeats,
+            "command": "gilwise "
+            + " ".join(COMMAND).format(repeats=repeats)
+            + (" --anchor" if anchor else ""),
+            "repeats": repeats,
             "runs": len(documents),
             "warmup_runs": warmup,
             "window": args.window,
