@@ -503,9 +503,9 @@ def test_a_parallel_slowdown_its_busiest_workers_tasks_account_for_is_inconclusi
 
 
 def test_the_critical_path_of_older_documents_is_compute_less_dispatch() -> None:
-    from gilwise._results.compare import _critical_path
+    from gilwise._results.causes import critical_path
 
     row = {"compute_s": {"values": [0.30, 0.32, 0.31]}, "dispatch_s": {"values": [0.02, 0.03, 0.01]}}
-    assert _critical_path(row) == pytest.approx(0.29)  # type: ignore[arg-type]
+    assert critical_path(row) == pytest.approx(0.29)  # type: ignore[arg-type]
     row["critical_path_s"] = {"median": 0.25, "min": 0.2, "max": 0.3, "values": [0.2, 0.25, 0.3]}
-    assert _critical_path(row) == pytest.approx(0.25)  # type: ignore[arg-type]
+    assert critical_path(row) == pytest.approx(0.25)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from rich.table import Table
 from .._exceptions import UsageError
 from .._report import fmt
 from .._results.baseline import DEFAULT_WINDOW, EarlierRun, comparable_runs, compare_with_history
+from .._results.causes import percent_text
 from .._results.compare import (
     ALPHA,
     MUST_DETECT,
@@ -37,7 +38,6 @@ from .._results.compare import (
     Gate,
     RowChange,
     compare_documents,
-    percent_text,
 )
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, history_run_id, load_result, resolve_history_path

@@ -17,6 +17,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .causes import percent_text, work_per_cell
 from .compare import (
     Comparison,
     Gate,
@@ -25,11 +26,9 @@ from .compare import (
     keyed_rows,
     machine_differences,
     measured,
-    percent_text,
     relative_to_anchor,
     relative_to_serial,
     unmeasured_change,
-    work_per_cell,
 )
 from .document import ResultDocument, ResultRow
 from .drift import MIN_RUNS, DriftTest, drift_test

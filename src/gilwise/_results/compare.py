@@ -52,6 +52,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from .causes import (
+    extra_cpu_note,
+    other_load_note,
+    percent_text,
+    slower_tasks_note,
+    work_per_cell,
+)
 from .document import ResultDocument, ResultRow, interpreter_label
 from .headline import headline_speedup
 from .significance import (
@@ -67,7 +74,6 @@ from .significance import (
     significant,
     smallest_p,
 )
-from .stats import OTHER_LOAD_WARN_CORES
 
 THRESHOLD = 0.05
 ALPHA = 0.05
@@ -253,11 +259,11 @@ def _judge(evidence: _RowEvidence, decisions: list[_Decision], gate: Gate, famil
     notes = [primary.note] if primary.note else []
     # Beside more other load in B, or with its busiest worker's tasks running longer, a slowdown
     # may be the machine's: judged below, and never overridden per CPU second.
-    disturbed = _disturbance(a, b)
-    tasks_note = _slower_tasks(a, b, gate.threshold)
+    disturbed = other_load_note(a, b)
+    tasks_note = slower_tasks_note(a, b, gate.threshold)
     chosen, decision = primary, decisions[0]
     if significant(decision.adjusted, gate.alpha):
-        reason = disturbed or tasks_note or _slower_cpu(a, b, gate.threshold)
+        reason = disturbed or tasks_note or extra_cpu_note(a, b, gate.threshold)
         verdict = "inconclusive" if reason else "slower"
     else:
         verdict, reason = _verdict_not_slower(test, change, detectable, gate, len(before), len(after))
@@ -373,19 +379,6 @@ def _tested_values(
     return _TestedValues([v / work_a for v in before], [v / work_b for v in after], "wall", note)
 
 
-def _disturbance(a: ResultRow, b: ResultRow) -> str | None:
-    """Why B's slowdown may be the machine's: its own noise guard measured more other processes
-    beside its rounds than A's did (on few cores that alone slows a cell, a parallel one most),
-    so the code is not to blame on this evidence; nor is it cleared. None when not so."""
-    # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
-    if b.get("kind") == "io" or _other_load(b) - _other_load(a) <= OTHER_LOAD_WARN_CORES:
-        return None
-    return (
-        f"B ran beside {_other_load(b):.2f} cores of other processes (A {_other_load(a):.2f}): "
-        "its slowdown may be the machine's; rerun B on a quiet machine"
-    )
-
-
 def _verdict_not_slower(
     test: Shift, change: float, detectable: float | None, gate: Gate, n_a: int, n_b: int
 ) -> tuple[str, str | None]:
@@ -402,11 +395,6 @@ def _verdict_not_slower(
     if abs(change) >= gate.threshold - TOLERANCE:
         return "within noise", None
     return "unchanged", None
-
-
-def percent_text(value: float) -> str:
-    """One decimal below 10 %: "5.3 %" must not read as the 5 % threshold it exceeds."""
-    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
 
 
 def detectable_slowdown(before: list[float], after: list[float], alpha: float) -> float | None:
@@ -437,12 +425,6 @@ def detectable_slowdown(before: list[float], after: list[float], alpha: float) -
     return high
 
 
-def _other_load(rec: ResultRow) -> float:
-    """The median CPU other processes used during the row's rounds, in cores (0 if unknown)."""
-    load = rec.get("other_cpu_cores")
-    return float((load["median"] if load else None) or 0.0)
-
-
 CPU_BOUND_CORES = 0.8
 """A cell is CPU-bound (its wall time per CPU second means something) when its workers kept at
 least this many cores busy on average."""
@@ -466,89 +448,6 @@ def _per_cpu_values(a: ResultRow, b: ResultRow) -> _TestedValues | None:
     if before is None or after is None:
         return None
     return _TestedValues(before, after, "per CPU second")
-
-
-def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
-    """Why a parallel row's slowdown is explained by the extra CPU its workers used, or None.
-
-    B's wall time less the part its extra CPU accounts for (spread over the cores the cell kept
-    busy in A, at least one: extra CPU on one core lengthens the wall time 1:1) must still be
-    ``threshold`` slower than A's, all per unit of work (medians); else it is explained. Serial
-    rows are judged as they are (their CPU *is* their wall time)."""
-    if a["model"] == "serial" or "cpu_s" not in a or "cpu_s" not in b:
-        return None
-    cpu_a, cpu_b = a["cpu_s"]["median"], b["cpu_s"]["median"]
-    wall_a, wall_b = a["wall_s"]["median"], b["wall_s"]["median"]
-    if cpu_a is None or cpu_b is None or wall_a is None or wall_b is None:
-        return None
-    if min(cpu_a, cpu_b, wall_a, wall_b) <= 0:
-        return None
-    scale = work_per_cell(a) / work_per_cell(b)  # B's figures per A's amount of work
-    cpu_b, wall_b = cpu_b * scale, wall_b * scale
-    extra_cpu = cpu_b - cpu_a
-    explained = max(0.0, extra_cpu) / max(1.0, cpu_a / wall_a)
-    unexplained = (wall_b - explained) / wall_a - 1
-    if extra_cpu / cpu_a < threshold - TOLERANCE or unexplained >= threshold - TOLERANCE:
-        return None
-    rest = round(unexplained, 3) + 0.0  # no "-0.0 %"
-    return (
-        f"its workers used {percent_text(extra_cpu / cpu_a)} more CPU for the same work, which "
-        f"accounts for the slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without "
-        "it): the machine's parallel speed changed, or the code does more work in parallel "
-        "only; rerun both to tell"
-    )
-
-
-def _critical_path(rec: ResultRow) -> float | None:
-    """Median over rounds of the busiest worker's summed task time (``critical_path_s``; in
-    older documents compute minus dispatch, which is the same figure)."""
-    direct = rec.get("critical_path_s")
-    if direct and (median := direct.get("median")) is not None:
-        return float(median)
-    compute, dispatch = rec.get("compute_s"), rec.get("dispatch_s")
-    if not compute or not dispatch or len(compute["values"]) != len(dispatch["values"]):
-        return None
-    paths = [float(c) - float(d) for c, d in zip(compute["values"], dispatch["values"], strict=True)]
-    return statistics.median(paths) if paths else None
-
-
-def _slower_tasks(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
-    """Why a parallel row's slowdown is its tasks running longer on its busiest worker, or None.
-
-    The busiest worker's summed task time (the critical path) grew by as much as the wall time:
-    what got slower is the tasks' own execution inside the parallel cell, while the serial cell
-    of the same rounds ran them as fast as before (else the row's ratio to it had not moved).
-    On this 2-vCPU VM that is what a host busy on one of the two cores looks like (measured:
-    same code back to back, B's processes cells 50 % slower, their tasks 33 % longer, serial
-    cells unchanged, no steal reported); code whose tasks contend when run side by side looks
-    the same, so the row is neither blamed nor cleared. A slowdown of the parallel machinery
-    itself (start-up, dispatch, pickling, waiting) adds wall time off the critical path and
-    stays slower."""
-    if a["model"] == "serial":
-        return None
-    path_a, path_b = _critical_path(a), _critical_path(b)
-    wall_a, wall_b = a["wall_s"]["median"], b["wall_s"]["median"]
-    if path_a is None or path_b is None or wall_a is None or wall_b is None:
-        return None
-    if min(path_a, path_b, wall_a, wall_b) <= 0:
-        return None
-    scale = work_per_cell(a) / work_per_cell(b)
-    path_b, wall_b = path_b * scale, wall_b * scale
-    rise = path_b - path_a
-    unexplained = (wall_b - max(0.0, rise)) / wall_a - 1
-    if rise / path_a < threshold - TOLERANCE or unexplained >= threshold - TOLERANCE:
-        return None
-    rest = round(unexplained, 3) + 0.0
-    return (
-        f"its busiest worker's tasks took {percent_text(rise / path_a)} longer, which accounts for the "
-        f"slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without it) while the serial cell's "
-        "did not: the machine's parallel speed changed, or the tasks contend when run side by side; "
-        "rerun both to tell"
-    )
-
-
-def work_per_cell(rec: ResultRow) -> float:
-    return float(rec.get("tasks") or 1) * float(rec.get("size") or 1)
 
 
 MACHINE_FIELDS = ("cpu_model", "usable_cores", "platform")
@@ -641,6 +540,14 @@ def _comparison_notes(rows: list[RowChange], gate: Gate, family: int) -> list[st
             f"rows with {sizes} repeats cannot reach the level a row faces in this family of {family} "
             f"tests (p ≤ {gate.alpha:g}/{family}) even when every repeat got slower: rerun both sides "
             f"with --repeats {needed} or more, or compare against the history (--baseline history)."
+        )
+    if any(r.basis == "wall" for r in compared):
+        notes.append(
+            "drift assumed between A and B: none, for the rows judged on wall time (the `of` column "
+            "says wall): their test sees only each run's own repeats, while this machine's speed "
+            "can move 10–20 % between runs. Parallel rows are judged against their round's serial "
+            "cell, serial rows of `bench --anchor` runs against their round's anchor loop; "
+            "--baseline history measures the drift from earlier runs instead."
         )
     # Rows judged on wall times move with the machine; ratios to the same round's cells do not.
     on_wall = [r.change for r in compared if r.basis == "wall" and r.change is not None]
