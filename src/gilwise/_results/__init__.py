@@ -10,6 +10,8 @@ confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``
 slower row must clear), with three outcomes (``Comparison.outcome``: slower, inconclusive,
 clean; ``detectable_slowdown`` says what a row's repeats could have shown); ``baseline`` +
 ``drift`` the same gate against the between-run spread of earlier runs in the history;
+``bases`` the values a row is judged on (relative to serial, to the anchor, wall, per CPU
+second); ``causes`` why a slowdown may be the machine's (other load, extra CPU, slower tasks);
 ``history`` the SQLite store of runs; ``files``
 atomic JSON writes. Imports only the standard library and ``_exceptions``; the harness, report,
 advise, service and CLI import it. It never measures and never renders.

@@ -17,6 +17,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .bases import measured, relative_to_anchor, relative_to_serial
 from .causes import percent_text, work_per_cell
 from .compare import (
     Comparison,
@@ -25,9 +26,6 @@ from .compare import (
     RowKey,
     keyed_rows,
     machine_differences,
-    measured,
-    relative_to_anchor,
-    relative_to_serial,
     unmeasured_change,
 )
 from .document import ResultDocument, ResultRow
