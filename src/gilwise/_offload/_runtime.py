@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
+from .._extras import install_command
 from .._system import usable_cores
 from . import _worker
 from ._config import PoolConfig
@@ -160,8 +161,7 @@ def _dask_pool(config: PoolConfig) -> DaskPool:
         from ._dask import DaskPool
     except ImportError as exc:
         raise UsageError(
-            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]' "
-            "(in a gilwise checkout: `uv sync --extra dask`)."
+            f"backend='dask' needs Dask distributed ({exc}). Fix: {install_command('dask')}"
         ) from exc
     return DaskPool(config, default_workers=default_workers())
 

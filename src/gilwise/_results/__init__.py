@@ -12,7 +12,7 @@ clean; ``detectable_slowdown`` says what a row's repeats could have shown); ``ba
 ``drift`` the same gate against the between-run spread of earlier runs in the history;
 ``bases`` the values a row is judged on (relative to serial, to the anchor, wall, per CPU
 second); ``causes`` why a slowdown may be the machine's (other load, extra CPU, slower tasks);
-``history`` the SQLite store of runs; ``files``
-atomic JSON writes. Imports only the standard library and ``_exceptions``; the harness, report,
-advise, service and CLI import it. It never measures and never renders.
+``history`` the SQLite store of runs; ``files`` the atomic writes of every output file (JSON,
+HTML), with the user's umask. Imports only the standard library and ``_exceptions``; the
+harness, report, advise, service and CLI import it. It never measures and never renders.
 """
