@@ -68,14 +68,16 @@ _BASIS_CELL = {
 def add_compare_parser(sub: Any) -> None:
     p = sub.add_parser(
         "compare",
-        description="Compare the median wall time of every row (workload, impl, model, workers, "
-        "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
-        "repeat values (a parallel row's: its wall time over the same round's serial cell, which "
-        "cancels the machine's speed drift between runs). Exit 0 when no row changed significantly "
-        "and every row could have shown a --threshold slowdown, 1 when some row got at least "
-        "--threshold slower with p <= --alpha (or was measured in A and failed in B), 2 for bad "
-        "usage, 3 when no row regressed but some rows' repeats were too few or too noisy to detect "
-        "a --threshold slowdown (inconclusive: the smallest detectable change is given).",
+        description="Compare every row (workload, impl, model, workers, interpreter version) of run "
+        "B against run A (or, with --baseline history[:N], against the spread of the last N "
+        "comparable runs in the history), with one decision for all rows: a row is slower when "
+        "the lower confidence bound of its change (Mann-Whitney / Hodges-Lehmann on the repeats; "
+        "a parallel row's: its wall time over the same round's serial cell, a serial row of a "
+        "bench --anchor run: over the same round's anchor loop) is above --threshold, with "
+        "Holm's correction over all rows at --alpha. Exit 0 when no row regressed and every row "
+        "could have caught a --must-detect slowdown, 1 when some row is slower (or was measured "
+        "in A and failed in B), 2 for bad usage, 3 when no row regressed but some could not have "
+        "caught such a slowdown (inconclusive: the smallest detectable slowdown is given).",
     )
     p.add_argument("a", metavar="A", help="baseline: a result JSON file, a history id, or 'latest'")
     p.add_argument(
