@@ -19,7 +19,7 @@ is such a run, the injection being applied only to the compared copy). With ``--
 run is benched with `--anchor` too, and each pair is also judged B against A with the anchor
 (serial rows relative to the anchor loop of the same round); "B vs A" then ignores the anchor,
 as a run without it would. Prints a table of the outcomes and writes
-``results/compare_gate.json``.
+``results/compare_gate.json`` (``compare_gate_anchor.json`` with ``--anchor``).
 
 Every run's document is kept in ``--runs DIR`` (run000.json, ...); calling again with the same
 folder adds pairs after those already there (so 20 + 20 pairs can run as several short windows
@@ -249,7 +249,7 @@ def main() -> None:
             if p["kind"] == "injected" and not p[judged]["caught"]:
                 print(f"  pair {p['pair']} {judged}: missed {p['target']} ({p[judged]['outcome']})")
     path = save(
-        "compare_gate",
+        "compare_gate_anchor" if anchor else "compare_gate",
         {
             "command": "gilwise "
             + " ".join(COMMAND).format(repeats=repeats)
