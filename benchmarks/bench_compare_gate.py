@@ -1,20 +1,30 @@
 """How trustworthy is `gilwise compare` as a CI gate on this machine? Measured, not assumed.
 
-    uv run python benchmarks/bench_compare_gate.py [--pairs 3] [--repeats 5] [--append]
-        [--cell-s 0.4]
+    uv run python benchmarks/bench_compare_gate.py [--pairs 20] [--repeats 5] [--window 10]
+        [--anchor] [--runs DIR] [--recheck]
 
-Runs the same small bench twice in a row, `--pairs` times, as a CI gate would: task sizes are
-calibrated once (serial cells of ``--cell-s``, so that parallel cells on 2 cores still last the
-≥ 0.2 s DESIGN.md asks for) and then pinned for every run (`gilwise bench --size`, as the README
-says for like-for-like runs: a run that calibrates on its own picks other sizes whenever the
-machine's speed phase differs, and fixed start-up costs then weigh differently per unit of work).
-Identical code, so every row the gate flags in A-vs-B is a false alarm, and the gate's outcome
-(what `gilwise compare` exits with: slower 1, inconclusive 3, clean 0) must never be "slower".
-Then, for each measured row of B, it multiplies that row's repeat values by 1.25 (a real rerun
-plus an injected 25 % slowdown) and counts how often the gate catches that row (outcome slower,
-the row named). Also times the HTML rendering of each run. Prints a table and writes JSON;
-`--append` adds the pairs to the JSON of earlier invocations (so ten pairs can run as short
-exclusive-lock windows; the pinned sizes are kept with them).
+Runs the command a new user would, `gilwise bench --repeats 5 --workload sqrt_log --model
+serial,threads,processes --workers 2` (default impls: python, native), over and over, as whole
+separate runs, in this order: ``--warmup`` runs that only fill the history, then per pair
+
+    A, B      a same-code pair: every row the gate flags in A-vs-B is a false alarm;
+    A', B'    an injected pair: one parallel row of B' (a different one each pair) has its
+              repeat values multiplied by 1.25 after the run, a real rerun plus a 25 % slowdown
+              the gate must catch (outcome slower, that row named).
+
+The two kinds are interleaved so both meet the same machine. Each pair is judged twice: B
+against A (`gilwise compare A B`), and B against the between-run spread of the ``--window``
+runs before it (`gilwise compare --baseline history:N B`; every run before B in this sequence
+is such a run, the injection being applied only to the compared copy). With ``--anchor`` every
+run is benched with `--anchor` too, and each pair is also judged B against A with the anchor
+(serial rows relative to the anchor loop of the same round); "B vs A" then ignores the anchor,
+as a run without it would. Prints a table of the outcomes and writes
+``results/compare_gate.json`` (``compare_gate_anchor.json`` with ``--anchor``).
+
+Every run's document is kept in ``--runs DIR`` (run000.json, ...); calling again with the same
+folder adds pairs after those already there (so 20 + 20 pairs can run as several short windows
+on a quiet machine), and ``--recheck`` measures nothing: it judges the runs already in the
+folder again, with the gate as it is now.
 """
 
 from __future__ import annotations
@@ -23,171 +33,239 @@ import argparse
 import copy
 import json
 import statistics
-import time
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, save, stats, table
-from gilwise._harness import BenchSettings, run_bench
-from gilwise._pythons.discovery import current
-from gilwise._report.html import render_html
-from gilwise._results.compare import compare_documents
-from gilwise._workloads import Workload, get_workload
+from _common import machine_summary, save, table
+from gilwise._results.baseline import EarlierRun, comparable_runs, compare_with_history
+from gilwise._results.compare import Comparison, Gate, RowKey, compare_documents
+from gilwise._results.document import ResultDocument
 
-WORKLOADS = ("sqrt_log", "sleep")
-MODELS = ["serial", "threads", "processes"]
-
-
-def _workers_for(_: Workload) -> list[int]:
-    return [2]
+COMMAND = ["bench", "--repeats", "{repeats}", "--workload", "sqrt_log"]
+COMMAND += ["--model", "serial,threads,processes", "--workers", "2", "--no-history"]
+SLOWDOWN = 1.25
+ROLES = ("same A", "same B", "injected A", "injected B")
+"""The four runs of one pair of pairs, in the order they run."""
 
 
-def calibrate_sizes(cell_s: float) -> dict[str, int]:
-    """Each workload's task size for serial cells of ``cell_s`` (one calibrating run)."""
-    workloads = [get_workload(n) for n in WORKLOADS]
-    settings = BenchSettings(repeats=1, target_cell_s=cell_s)
-    doc = run_bench(workloads, ["python"], ["serial"], _workers_for, [current()], settings).to_json()
-    return {str(r["workload"]): int(r["size"]) for r in doc["results"]}
+def _bench(repeats: int, path: Path, anchor: bool) -> None:
+    """One `gilwise bench` run, as a user types it, its document written to ``path``."""
+    gilwise = Path(sys.executable).with_name("gilwise")
+    argv = [str(gilwise), *(a.format(repeats=repeats) for a in COMMAND), "--json", str(path)]
+    argv += ["--anchor"] if anchor else []
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not path.exists():
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
 
 
-def _bench(repeats: int, sizes: dict[str, int]) -> dict[str, Any]:
-    """One run of every workload at its pinned size: one document, as `gilwise bench` writes."""
-    doc: dict[str, Any] | None = None
-    for name in WORKLOADS:
-        settings = BenchSettings(repeats=repeats, size=sizes[name])
-        part = run_bench([get_workload(name)], ["python"], MODELS, _workers_for, [current()], settings)
-        data = part.to_json()
-        if doc is None:
-            doc = data
-        else:
-            doc["results"] += data["results"]
-    assert doc is not None
-    return doc
+def _runs(folder: Path) -> list[Path]:
+    return sorted(folder.glob("run*.json"))
 
 
-def _inject(doc: dict[str, Any], index: int, factor: float) -> dict[str, Any]:
+def _parallel_rows(doc: ResultDocument) -> list[int]:
+    return [
+        i
+        for i, r in enumerate(doc["results"])
+        if r["model"] != "serial" and r["status"] == "ok" and r["wall_s"]["values"]
+    ]
+
+
+def _inject(doc: ResultDocument, index: int) -> ResultDocument:
     out = copy.deepcopy(doc)
     wall = out["results"][index]["wall_s"]
-    wall["values"] = [v * factor for v in wall["values"]]
+    wall["values"] = [v * SLOWDOWN for v in wall["values"]]
     wall["median"] = statistics.median(wall["values"])
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--append", action="store_true", help="add to the pairs already in the JSON")
-    parser.add_argument("--cell-s", type=float, default=0.4, help="calibrated serial cell seconds")
-    parser.add_argument("--keep", type=Path, help="also write each pair's two result documents here")
-    parser.add_argument(
-        "--recheck",
-        type=Path,
-        help="measure nothing: apply this compare to the pairs a --keep run left in that folder",
-    )
-    args = parser.parse_args()
-    earlier = RESULTS / "compare_gate.json"
-    previous = json.loads(earlier.read_text()) if args.append and earlier.exists() else {}
-    pairs: list[dict[str, Any]] = list(previous.get("pairs", []))
-    render_ms: list[float] = list(previous.get("render_ms", {}).get("values", []))
-    kept = sorted(args.recheck.glob("pair*-a.json"), key=lambda p: int(p.stem[4:-2])) if args.recheck else []
-    count = len(kept) if args.recheck else args.pairs
-    sizes: dict[str, int] = dict(previous.get("sizes", {}))
-    if not args.recheck and not sizes:
-        sizes = calibrate_sizes(args.cell_s)
-        print(f"task sizes, pinned for every run: {sizes}", flush=True)
-    for pair in range(len(pairs), len(pairs) + count):
-        if args.recheck:
-            a = json.loads(kept[pair].read_text())
-            b = json.loads(kept[pair].with_name(f"pair{pair}-b.json").read_text())
-        else:
-            a, b = _bench(args.repeats, sizes), _bench(args.repeats, sizes)
-        if args.keep:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            for side, doc in (("a", a), ("b", b)):
-                (args.keep / f"pair{pair}-{side}.json").write_text(json.dumps(doc))
-        for doc in (a, b):
-            t0 = time.perf_counter()
-            page = render_html(doc)
-            render_ms.append((time.perf_counter() - t0) * 1e3)
-        clean = compare_documents(a, b)
-        compared = [r for r in clean.rows if r.change is not None]
-        false_alarms = [r.key.label() for r in clean.regressions]
-        measured = [i for i, r in enumerate(b["results"]) if r["status"] == "ok" and r["rounds"]]
-        caught: dict[str, bool] = {}
-        for index in measured:
-            injected = compare_documents(a, _inject(b, index, 1.25))
-            target = b["results"][index]
-            name = f"{target['workload']} {target['model']}×{target['workers']}"
-            flagged = {(r.key.workload, r.key.model, r.key.workers) for r in injected.regressions}
-            wanted = (target["workload"], target["model"], target["workers"])
-            caught[name] = injected.outcome == "slower" and wanted in flagged
-        pairs.append(
-            {
-                "pair": pair,
-                "rows": len(compared),
-                "outcome": clean.outcome,
-                "false_alarms": false_alarms,
-                "inconclusive": {r.key.label(): r.detectable for r in clean.inconclusive},
-                "detectable": {r.key.label(): r.detectable for r in compared},
-                "changes": [r.change for r in compared if r.change is not None],
-                "caught_25pct": caught,
-                "notes": clean.notes,
-                "html_bytes": len(page.encode()),
+def _row_name(rec: Any) -> str:
+    return f"{rec['workload']}[{rec['impl']}] {rec['model']}×{rec['workers']}"
+
+
+def _key_name(key: RowKey) -> str:
+    return f"{key.workload}[{key.impl}] {key.model}×{key.workers}"
+
+
+def _verdict(comparison: Comparison, target: Any | None) -> dict[str, Any]:
+    """What one comparison said: its outcome, whether it caught the target row, its rows."""
+    flagged = [_key_name(r.key) for r in comparison.regressions]
+    compared = [r for r in comparison.rows if r.change is not None]
+    out: dict[str, Any] = {
+        "outcome": comparison.outcome,
+        "family": comparison.family,
+        "regressions": flagged,
+        "inconclusive": {_key_name(r.key): r.detectable for r in comparison.inconclusive},
+        "rows": {
+            _key_name(r.key): {
+                "verdict": r.verdict,
+                "basis": r.basis,
+                "change": r.change,
+                "change_low": r.change_low,
+                "p_adjusted": r.p_adjusted,
+                "detectable": r.detectable,
             }
+            for r in compared
+        },
+        "notes": comparison.notes,
+    }
+    if target is not None:
+        out["caught"] = comparison.outcome == "slower" and _row_name(target) in flagged
+    return out
+
+
+@dataclass(frozen=True)
+class _Sequence:
+    warmup: int
+    documents: list[ResultDocument]
+
+    def earlier(self, position: int) -> list[EarlierRun]:
+        """Every run before ``position``, newest first, as the history would hold them."""
+        return [EarlierRun(i, self.documents[i]) for i in range(position - 1, -1, -1)]
+
+
+def _without_anchor(doc: ResultDocument) -> ResultDocument:
+    """``doc`` as a run without ``--anchor`` would have written it (serial rows on wall time)."""
+    out = copy.deepcopy(doc)
+    for rec in out["results"]:
+        rec.pop("anchor_s", None)
+        rec.pop("anchor_round_ids", None)
+    return out
+
+
+GATES = {"vs_a": "B vs A", "vs_a_anchor": "B vs A, --anchor", "vs_history": "B vs history"}
+"""How each pair is judged (the anchored one only where the runs have an anchor)."""
+
+
+def _judge(sequence: _Sequence, gate: Gate, window: int) -> list[dict[str, Any]]:
+    pairs = []
+    count = (len(sequence.documents) - sequence.warmup) // len(ROLES)
+    for pair in range(count):
+        base = sequence.warmup + pair * len(ROLES)
+        for kind, offset in (("same code", 0), ("injected", 2)):
+            a, b = sequence.documents[base + offset], sequence.documents[base + offset + 1]
+            target = None
+            if kind == "injected":
+                parallel = _parallel_rows(b)
+                index = parallel[pair % len(parallel)]
+                target, b = b["results"][index], _inject(b, index)
+            position = base + offset + 1
+            history = comparable_runs(sequence.earlier(position), b, window)
+            plain_a, plain_b = _without_anchor(a), _without_anchor(b)
+            against_a = compare_documents(plain_a, plain_b, gate.threshold, gate.alpha, gate.must_detect)
+            anchored = any("anchor_s" in r for r in b["results"])
+            with_anchor = compare_documents(a, b, gate.threshold, gate.alpha, gate.must_detect)
+            pairs.append(
+                {
+                    "pair": pair,
+                    "kind": kind,
+                    "target": None if target is None else _row_name(target),
+                    "vs_a": _verdict(against_a, target),
+                    **({"vs_a_anchor": _verdict(with_anchor, target)} if anchored else {}),
+                    "vs_history": _verdict(compare_with_history(history, b, gate), target),
+                    "history_runs": len(history),
+                }
+            )
+    return pairs
+
+
+def _summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for judged in GATES:
+        if not all(judged in p for p in pairs):
+            continue
+        same = [p[judged]["outcome"] for p in pairs if p["kind"] == "same code"]
+        caught = [p[judged]["caught"] for p in pairs if p["kind"] == "injected"]
+        out[judged] = {
+            "same_code_pairs": len(same),
+            "same_code_outcomes": {o: same.count(o) for o in ("slower", "inconclusive", "clean")},
+            "injected_pairs": len(caught),
+            "injected_caught": sum(caught),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pairs", type=int, default=20, help="pairs of each kind to add (default 20)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=3, help="history-only runs first (default 3)")
+    parser.add_argument("--window", type=int, default=10, help="history baseline: last N runs (default 10)")
+    parser.add_argument("--runs", type=Path, help="folder of the run documents (default: a temp folder)")
+    parser.add_argument(
+        "--anchor", action="store_true", help="bench with --anchor, and also judge B vs A with it"
+    )
+    parser.add_argument("--recheck", action="store_true", help="measure nothing: judge the runs in --runs")
+    args = parser.parse_args()
+    if args.recheck and args.runs is None:
+        parser.error("--recheck needs --runs DIR")
+    folder = args.runs or Path(tempfile.mkdtemp(prefix="gilwise-compare-gate-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = len(_runs(folder))
+    # How the runs in the folder are laid out: fixed by the first call, kept by the next ones.
+    layout_path = folder / "sequence.json"
+    if not layout_path.exists():
+        layout_path.write_text(
+            json.dumps({"warmup": args.warmup, "repeats": args.repeats, "anchor": args.anchor})
         )
+    layout = json.loads(layout_path.read_text())
+    warmup, repeats, anchor = int(layout["warmup"]), int(layout["repeats"]), bool(layout.get("anchor"))
+    if not args.recheck:
+        wanted = (warmup if existing == 0 else 0) + len(ROLES) * args.pairs
+        for number in range(existing, existing + wanted):
+            _bench(repeats, folder / f"run{number:03d}.json", anchor)
+            print(f"run {number + 1 - existing}/{wanted} written to {folder}", flush=True)
+    documents: list[ResultDocument] = [json.loads(p.read_text()) for p in _runs(folder)]
+    sequence = _Sequence(warmup, documents)
+    gate = Gate()
+    pairs = _judge(sequence, gate, args.window)
+    summary = _summary(pairs)
     rows = []
-    for p in pairs:
-        changes = p["changes"]
-        caught_now = p["caught_25pct"]
+    for judged, label in GATES.items():
+        if judged not in summary:
+            continue
+        s = summary[judged]
+        outcomes = s["same_code_outcomes"]
         rows.append(
             [
-                p["pair"],
-                p["rows"],
-                p["outcome"],
-                len(p["false_alarms"]),
-                f"{sum(caught_now.values())}/{len(caught_now)}",
-                f"{statistics.median(changes):+.1%}",
-                f"{min(changes):+.1%} … {max(changes):+.1%}",
+                label + (f"[:{args.window}]" if judged == "vs_history" else ""),
+                f"{outcomes['slower']}/{s['same_code_pairs']}",
+                f"{outcomes['inconclusive']}/{s['same_code_pairs']}",
+                f"{outcomes['clean']}/{s['same_code_pairs']}",
+                f"{s['injected_caught']}/{s['injected_pairs']}",
             ]
         )
-    print(
-        table(
-            ["pair", "rows", "self-compare", "false alarms", "25 % caught", "median change", "change range"],
-            rows,
-        )
-    )
-    by_row: dict[str, list[bool]] = {}
+    headers = ["gate", "same code: REGRESSION", "inconclusive", "clean", f"+{SLOWDOWN - 1:.0%} caught"]
+    print(table(headers, rows))
     for p in pairs:
-        for name, hit in p["caught_25pct"].items():
-            by_row.setdefault(name, []).append(hit)
-    print(table(["row", "25 % slowdown → exit 1"], [[n, f"{sum(h)}/{len(h)}"] for n, h in by_row.items()]))
-    exits = [p["outcome"] for p in pairs]
-    print(
-        f"self-compares: {exits.count('slower')} slower (exit 1), {exits.count('inconclusive')} inconclusive "
-        f"(exit 3), {exits.count('clean')} clean (exit 0) of {len(exits)}"
-    )
-    print(f"HTML render: {statistics.median(render_ms):.1f} ms median ({len(render_ms)} pages)")
-    for p in pairs:
-        for alarm in p["false_alarms"]:
-            print(f"  pair {p['pair']} false alarm: {alarm}")
-        for note in p["notes"]:
-            print(f"  pair {p['pair']} note: {note}")
+        for judged in (g for g in GATES if g in p):
+            for alarm in p[judged]["regressions"] if p["kind"] == "same code" else []:
+                print(f"  pair {p['pair']} {judged}: false alarm {alarm}")
+            if p["kind"] == "injected" and not p[judged]["caught"]:
+                print(f"  pair {p['pair']} {judged}: missed {p['target']} ({p[judged]['outcome']})")
     path = save(
-        "compare_gate_recheck" if args.recheck else "compare_gate",
+        "compare_gate_anchor" if anchor else "compare_gate",
         {
+            "command": "gilwise "
+            + " ".join(COMMAND).format(repeats=repeats)
+            + (" --anchor" if anchor else ""),
+            "repeats": repeats,
+            "runs": len(documents),
+            "warmup_runs": warmup,
+            "window": args.window,
+            "slowdown_injected": SLOWDOWN,
+            "gate": {"threshold": gate.threshold, "alpha": gate.alpha, "must_detect": gate.must_detect},
+            "summary": summary,
             "pairs": pairs,
-            "repeats": args.repeats,
-            "sizes": sizes,
-            "cell_s": args.cell_s,
-            "caught_by_row": {n: f"{sum(h)}/{len(h)}" for n, h in by_row.items()},
-            "self_compare_outcomes": {o: exits.count(o) for o in ("slower", "inconclusive", "clean")},
-            "workloads": WORKLOADS,
-            "models": MODELS,
-            "render_ms": stats(render_ms),
+            "machine": machine_summary(),
         },
     )
-    print(f"written to {path}")
+    print(f"runs kept in {folder}; written to {path}")
 
 
 if __name__ == "__main__":

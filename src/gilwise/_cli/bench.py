@@ -105,6 +105,12 @@ def _add_how_long_to_measure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, metavar="N", help="rounds per cell (default 5, quick 3)")
     p.add_argument("--size", type=int, metavar="N", help="fixed task size (skips calibration)")
     p.add_argument(
+        "--anchor",
+        action="store_true",
+        help="also run a fixed pure-Python loop in every round, so `gilwise compare` can judge "
+        "serial rows against the machine's speed in the same round (not across interpreters)",
+    )
+    p.add_argument(
         "--budget",
         type=float,
         metavar="S",
@@ -210,6 +216,7 @@ def read_bench_request(args: argparse.Namespace) -> BenchRequest:
         size=positive_int("--size", args.size),
         dask_scheduler=_scheduler_address(args.dask_scheduler, models),
         budget_s=_budget(args.budget, 0.0 if args.repeats else float(preset["budget_s"])),
+        anchor=args.anchor,
     )
     if not any(impl in w.impls for w in workloads for impl in impls):
         raise _no_impl(workloads, impls)

@@ -89,7 +89,7 @@ def run_bench(
     ``on_update`` is called after every round (write the JSON there, so an interrupted run loses
     nothing it finished). KeyboardInterrupt propagates after the run is marked interrupted.
     """
-    groups = plan_groups(workloads, impls, models, workers_for, interpreters)
+    groups = plan_groups(workloads, impls, models, workers_for, interpreters, anchor=settings.anchor)
     with CpuSampler() as sampler:
         run = BenchRun(settings, describe_machine(), interpreters, groups, sampler.interval_s)
         run.plan_notes = inapplicable_models(groups, models, workloads)

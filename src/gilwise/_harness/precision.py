@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .._results.headline import paired_interval
 from .._results.stats import paired_ratios, uncertain
+from .anchor import is_anchor
 from .cells import Cell, Group
 
 MAX_ROUNDS_PER_REPEAT = 4
@@ -42,6 +43,7 @@ def uncertain_cells(group: Group, precision: float, repeats: int) -> list[Cell]:
         cell
         for cell in group.cells
         if cell is not serial
+        and not is_anchor(cell)
         and cell.status == "ok"
         and cell.rounds
         and len(cell.rounds) < cap

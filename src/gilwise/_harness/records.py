@@ -15,6 +15,7 @@ from .._results.stats import (
     summary,
     uncertain,
 )
+from .anchor import is_anchor
 from .cells import Cell, Group, RoundMeasurement
 from .precision import paired_speedups
 
@@ -240,7 +241,15 @@ def _started_per_worker(rounds: list[RoundMeasurement], workers: int) -> MemoryF
 
 def group_records(group: Group, interval_s: float) -> list[ResultRow]:
     serial = next((c for c in group.cells if c.key.model == "serial"), None)
-    return [cell_record(group, cell, serial, interval_s) for cell in group.cells]
+    records = [cell_record(group, cell, serial, interval_s) for cell in group.cells if not is_anchor(cell)]
+    anchor = next((c for c in group.cells if is_anchor(c)), None)
+    if anchor is not None and anchor.rounds:
+        # On the serial row, not a row of its own: no table, speedup or plot sees the anchor.
+        for record in records:
+            if record["model"] == "serial":
+                record["anchor_s"] = summary(_field(anchor.rounds, "wall_s"))
+                record["anchor_round_ids"] = [r.round for r in anchor.rounds]
+    return records
 
 
 REMEDIES = {

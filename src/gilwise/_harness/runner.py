@@ -26,6 +26,7 @@ from .._pythons.discovery import InterpreterInfo
 from .._results.stats import PRECISION
 from .._system import process_cpu_s
 from .._workloads import ResourceHandle, Workload, load_object
+from .anchor import anchor_cell, anchor_spec, is_anchor
 from .cells import Cell, CellKey, Group, RoundMeasurement
 from .launch import byte_compile_package, calibrate_in_worker, measure_in_worker
 from .precision import round_cost_s, serial_cell, uncertain_cells
@@ -51,6 +52,8 @@ class BenchSettings:
     """Seconds the run may spend, after ``repeats`` rounds, on rounds that narrow the speedups
     still known to no better than ±``precision`` (0: exactly ``repeats`` rounds)."""
     precision: float = PRECISION
+    anchor: bool = False
+    """Run the pinned anchor loop as one more cell of every group's rounds (``anchor``)."""
 
 
 class Progress(Protocol):
@@ -64,8 +67,10 @@ def plan_groups(
     models: list[str],
     workers_for: Callable[[Workload], list[int]],
     interpreters: list[InterpreterInfo],
+    anchor: bool = False,
 ) -> list[Group]:
-    """Every (workload, impl, interpreter) the workload implements, with serial first."""
+    """Every (workload, impl, interpreter) the workload implements, with serial first (and
+    the anchor cell last, with ``anchor``)."""
     groups = []
     parallel = [m for m in models if m != "serial"]
     for interpreter in interpreters:
@@ -87,6 +92,8 @@ def plan_groups(
                     reason = get_model(cell.key.model).available(interpreter)
                     if reason is not None:
                         cell.status, cell.reason = "unavailable", reason
+                if anchor:
+                    cells.append(anchor_cell())
                 tasks = workload.tasks_per_worker * _even_share(workers)
                 groups.append(Group(workload, impl, interpreter, cells, tasks=tasks))
     return groups
@@ -430,6 +437,8 @@ class Runner:
 
     def _worker_spec(self, group: Group, cell: Cell, params: dict[str, Any]) -> WorkerSpec:
         """What the fresh worker of this cell is told to run."""
+        if is_anchor(cell):
+            return anchor_spec()
         spec: WorkerSpec = {
             "mode": "measure",
             "workload": group.workload.name,

@@ -1,9 +1,15 @@
-"""Compare two result documents row by row: median wall-time change and a rank test.
+"""Compare two result documents row by row, with one family-wise decision: the regression gate.
 
-A row is (workload, impl, model, workers, interpreter version). A row counts as a regression
-when its median got at least ``threshold`` slower *and* the one-sided Mann–Whitney test on the
-repeat values says the slowdown is beyond noise (p ≤ alpha), or when it was measured in A and
-failed in B.
+A row is (workload, impl, model, workers, interpreter version). Every row measured in both runs
+is one hypothesis, "B is at least ``threshold`` slower", tested on each basis it is judged on
+(below); a CPU-bound parallel row is also tested per CPU second, and that counts as a second
+hypothesis. Holm–Bonferroni over the whole family decides, so a same-code pair says "slower"
+somewhere at most ``alpha`` of the time, whether the document has 6 rows or 40 (issue 28:
+testing each row at 0.05 made eight of twelve same-code pairs fail). A row is slower when the
+Mann–Whitney lower confidence bound of its change (the Hodges–Lehmann estimate's interval, at
+the level Holm gives the row) lies above ``threshold``: "slower" means slower by the threshold,
+with confidence, not a change whose interval reaches far below it. A row measured in A that
+failed in B is a regression too.
 
 Which values: a serial row is judged by its wall times. A parallel row whose group has a
 measured serial row in both runs is judged by its wall time *relative to the serial cell of the
@@ -11,14 +17,20 @@ same round* (paired by round id, as speedups are): this machine's speed drifts i
 seconds, cells of one round run seconds apart, and so the ratio cancels the drift that moves
 whole runs by 10–20 % (DESIGN.md, "Measuring on a noisy machine"). A slowdown of the code both
 cells run shows in the serial row; what the ratio shows is a slowdown of the parallel model
-itself. Without a serial row (or round ids, in older documents) a parallel row falls back to
-its wall times, and the row's note says which basis it was judged on.
+itself. A serial row of a ``bench --anchor`` run is judged likewise relative to the pinned
+anchor loop measured in the same round (basis "relative to anchor"), which cancels the same
+drift; it cannot tell a slower machine from a change that slows the anchor loop itself (another
+interpreter build, a slower bytecode loop), which then shows as no change. Without a serial
+row (or round ids, in older documents) a parallel row falls back to its wall times, and the
+row's note says which basis it was judged on.
 
-A row that is not slower is only called unchanged when its repeats could have shown a
-``threshold`` slowdown: ``detectable`` is the smallest slowdown that, with these repeats and
-their spread, would have reached p ≤ alpha (B's values moved to A's median, then scaled up
-until the test says slower). Where that exceeds ``threshold``, or no change at all could reach
-p ≤ alpha with so few repeats, the row is *inconclusive*: the gate can neither pass nor fail it.
+A row that is not slower is only called unchanged when it could have shown a ``must_detect``
+slowdown: ``detectable`` is the smallest slowdown that, with these repeats and their spread,
+would have been called slower at the family's strictest level (B's values moved to A's median,
+then scaled up until the lower bound clears the threshold). Where that exceeds ``must_detect``,
+or no change at all could reach that level with so few repeats, the row is *inconclusive*: the
+gate can neither pass nor fail it. ``baseline.compare_with_history`` judges B against earlier
+runs' spread instead, with the same family-wise decision.
 So is a slowdown measured while other processes used more than ``OTHER_LOAD_WARN_CORES`` cores
 beside B's rounds than beside A's (each run's own noise guard): it may be the machine's.
 
@@ -40,13 +52,33 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from .bases import TestedValues, measured, per_cpu_values, tested_values
+from .causes import (
+    extra_cpu_note,
+    other_load_note,
+    percent_text,
+    slower_tasks_note,
+)
 from .document import ResultDocument, ResultRow, interpreter_label
 from .headline import headline_speedup
-from .significance import TOLERANCE, Shift, p_greater, shift, significant, smallest_p
-from .stats import OTHER_LOAD_WARN_CORES
+from .significance import (
+    TOLERANCE,
+    Shift,
+    change_lower_bound,
+    hodges_lehmann_change,
+    holm_adjusted,
+    holm_levels,
+    p_greater,
+    p_slower_by,
+    shift,
+    significant,
+    smallest_p,
+)
 
 THRESHOLD = 0.05
 ALPHA = 0.05
+MUST_DETECT = 0.25
+"""The slowdown a gate must be able to catch in every row to pass it (exit 0, not 3)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -70,14 +102,17 @@ class RowChange:
     a_median: float | None = None
     b_median: float | None = None
     change: float | None = None
-    """b / a - 1: +0.25 means 25 % slower."""
+    """The Hodges–Lehmann estimate of b / a - 1 on ``basis`` (the median pairwise ratio; with
+    a history baseline B's median over the runs' typical value): +0.25 means 25 % slower."""
     p_slower: float | None = None
+    """One-sided p for "slower by at least the threshold" on ``basis``, before adjustment."""
     n_a: int = 0
     n_b: int = 0
     note: str = ""
     detectable: float | None = None
-    """The smallest slowdown these repeats could have detected (0.12 = 12 %); None when even
-    every B repeat slower than every A repeat would not reach p ≤ alpha."""
+    """The smallest slowdown this comparison could have detected in the row (0.12 = 12 %), at
+    the family's strictest level; None when even every B repeat slower than every A repeat
+    would not reach it."""
     basis: str = "wall"
     """What was tested: "wall" (wall times), "relative to serial" (each round's wall time over
     the same round's serial cell) or "per CPU second" (each round's wall time over its workers'
@@ -87,10 +122,30 @@ class RowChange:
     b_speedup: float | None = None
     """The row's headline speedup in A and in B (``_results.headline``), for the reader: the
     verdict is on the basis above, not on these."""
+    change_low: float | None = None
+    """The lower confidence bound of ``change`` at the level the row was judged at (Holm's step
+    for it): the row is slower when this clears the threshold. None where the repeats are too
+    few for any bound at that level."""
+    p_adjusted: float | None = None
+    """``p_slower`` after Holm's family-wise adjustment: the row regressed when this is ≤ alpha."""
+    test: str = ""
+    """Which test decided, and over how many hypotheses the comparison's family counted."""
 
     @property
     def regression(self) -> bool:
         return self.verdict in ("slower", "failed")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the comparison decides with, passed whole from the CLI or a library caller."""
+
+    threshold: float = THRESHOLD
+    """A row regresses when its change's lower confidence bound clears this (0.05 = 5 %)."""
+    alpha: float = ALPHA
+    """The family-wise error rate: the chance a same-code pair says "slower" anywhere."""
+    must_detect: float = MUST_DETECT
+    """A row whose repeats could not have caught a slowdown this large is inconclusive."""
 
 
 @dataclass
@@ -99,6 +154,11 @@ class Comparison:
     threshold: float
     alpha: float
     notes: list[str] = field(default_factory=list)
+    family: int = 0
+    """How many hypotheses the family-wise control counted (rows × the bases each was tested on)."""
+    must_detect: float = 0.0
+    baseline: str = "A's repeats"
+    """What B was judged against: one run's repeats, or earlier runs' spread (the drift)."""
 
     @property
     def regressions(self) -> list[RowChange]:
@@ -134,167 +194,131 @@ def keyed_rows(document: ResultDocument) -> dict[RowKey, ResultRow]:
     return out
 
 
-def _measured(rec: ResultRow) -> bool:
-    return rec["status"] == "ok" and bool(rec["wall_s"]["values"])
+@dataclass(frozen=True)
+class _RowEvidence:
+    """A row measured in both runs, with the values each of its hypotheses is tested on: the
+    basis (relative to serial, wall) first, then its wall time per CPU second where the row is
+    a CPU-bound parallel one. Each is one member of the comparison's family of tests."""
+
+    key: RowKey
+    a: ResultRow
+    b: ResultRow
+    tests: list[TestedValues]
 
 
-def relative_to_serial(rec: ResultRow, serial: ResultRow | None) -> list[float] | None:
-    """Each round's wall time over the serial cell's of the same round (rounds both measured).
-
-    None without a measured serial row or round ids (documents from before they were kept)."""
-    if serial is None or not _measured(serial) or rec["model"] == "serial":
-        return None
-    ids, values = rec.get("round_ids"), rec["wall_s"]["values"]
-    serial_ids = serial.get("round_ids")
-    if not ids or not serial_ids or len(ids) != len(values):
-        return None
-    if len(serial_ids) != len(serial["wall_s"]["values"]):
-        return None
-    by_round = dict(zip(serial_ids, serial["wall_s"]["values"], strict=True))
-    out = [float(v) / by_round[r] for r, v in zip(ids, values, strict=True) if by_round.get(r, 0) > 0]
-    return out or None
+def _evidence(
+    key: RowKey, a: ResultRow, b: ResultRow, serial_a: ResultRow | None, serial_b: ResultRow | None
+) -> _RowEvidence:
+    tests = [tested_values(a, b, serial_a, serial_b)]
+    per_cpu = per_cpu_values(a, b)
+    if per_cpu is not None:
+        tests.append(per_cpu)
+    return _RowEvidence(key, a, b, tests)
 
 
-def compare_rows(
-    key: RowKey,
-    a: ResultRow,
-    b: ResultRow,
-    threshold: float,
-    alpha: float,
-    serial_a: ResultRow | None = None,
-    serial_b: ResultRow | None = None,
-) -> RowChange:
-    """``serial_a`` / ``serial_b``: the serial rows of this row's group in A and B, if any."""
-    a_speedup, b_speedup = headline_speedup(a), headline_speedup(b)
-    unmeasured = _unmeasured_change(key, a, b)
-    if unmeasured is not None:
-        return replace(unmeasured, a_speedup=a_speedup, b_speedup=b_speedup)
-    tested = _tested_values(a, b, serial_a, serial_b)
-    before, after = tested.before, tested.after
+@dataclass(frozen=True)
+class _Decision:
+    """Holm's answer for one hypothesis: its adjusted p and the level it was judged at."""
+
+    p: float
+    adjusted: float
+    level: float
+
+
+def _judge(evidence: _RowEvidence, decisions: list[_Decision], gate: Gate, family: int) -> RowChange:
+    """The row's verdict from its hypotheses' family-wise decisions (same order as its tests)."""
+    key, a, b = evidence.key, evidence.a, evidence.b
+    primary = evidence.tests[0]
+    before, after = primary.before, primary.after
     test = shift(before, after)
-    detectable = detectable_slowdown(before, after, alpha)
-    notes = [tested.note] if tested.note else []
+    change = hodges_lehmann_change(before, after)
+    # What these repeats could have caught, at the strictest level of the family (the one the
+    # row would face had it the smallest p): honest whatever the other rows did.
+    detectable = _detectable(before, after, gate.threshold, gate.alpha / family)
+    notes = [primary.note] if primary.note else []
     # Beside more other load in B, or with its busiest worker's tasks running longer, a slowdown
     # may be the machine's: judged below, and never overridden per CPU second.
-    disturbed = _disturbance(a, b)
-    tasks_note = _slower_tasks(a, b, threshold)
-    if test.slower(threshold, alpha):
-        reason = disturbed or tasks_note or _slower_cpu(a, b, threshold)
+    disturbed = other_load_note(a, b)
+    tasks_note = slower_tasks_note(a, b, gate.threshold)
+    chosen, decision = primary, decisions[0]
+    if significant(decision.adjusted, gate.alpha):
+        reason = disturbed or tasks_note or extra_cpu_note(a, b, gate.threshold)
         verdict = "inconclusive" if reason else "slower"
     else:
-        verdict, reason = _verdict_not_slower(test, detectable, threshold, alpha, len(before), len(after))
+        verdict, reason = _verdict_not_slower(test, change, detectable, gate, len(before), len(after))
     notes = [reason, *notes] if reason else notes
-    change, p_slow, basis = test.change, test.p_slower, tested.basis
-    per_cpu = None
-    if verdict != "slower" and disturbed is None and tasks_note is None:
-        per_cpu = _per_cpu_slowdown(a, b, threshold, alpha)
-    if per_cpu is not None:
-        # Wall time per CPU second cancels the machine's parallel speed (both move with it): a
-        # slowdown of the parallel machinery itself shows there even when B's cores happened
-        # to run faster than A's and hid it in wall time. Not beside other load in B: processes
-        # taking the workers' cores lengthen wall time at the same CPU, exactly this signal.
-        verdict, basis = "slower", "per CPU second"
-        change, p_slow, detectable = per_cpu
+    per_cpu = evidence.tests[1:]
+    quiet = disturbed is None and tasks_note is None
+    if verdict != "slower" and per_cpu and quiet and significant(decisions[1].adjusted, gate.alpha):
+        # Wall time per CPU second cancels the machine's parallel speed (both move with it):
+        # a slowdown of the parallel machinery itself shows there even when B's cores
+        # happened to run faster than A's and hid it in wall time. Not beside other load in
+        # B: processes taking the workers' cores lengthen wall time at the same CPU.
+        verdict, chosen, decision = "slower", per_cpu[0], decisions[1]
+        change = hodges_lehmann_change(chosen.before, chosen.after)
+        detectable = _detectable(chosen.before, chosen.after, gate.threshold, gate.alpha / family)
         notes = [f"wall time per CPU second of its workers rose {percent_text(change)}", *notes]
-    wall_a = statistics.median(float(v) for v in a["wall_s"]["values"])
-    wall_b = statistics.median(float(v) for v in b["wall_s"]["values"])
     return RowChange(
         key,
         verdict,
-        wall_a,
-        wall_b,
+        statistics.median(float(v) for v in a["wall_s"]["values"]),
+        statistics.median(float(v) for v in b["wall_s"]["values"]),
         change,
-        p_slow,
+        decision.p,
         len(before),
         len(after),
         "; ".join(notes),
         detectable,
-        basis,
-        a_speedup,
-        b_speedup,
+        chosen.basis,
+        headline_speedup(a),
+        headline_speedup(b),
+        change_low=change_lower_bound(chosen.before, chosen.after, decision.level),
+        p_adjusted=decision.adjusted,
+        test=f"{MANN_WHITNEY}, Holm over {family}",
     )
 
 
-def _unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
+MANN_WHITNEY = "Mann–Whitney U on the repeats"
+
+
+def _detectable(before: list[float], after: list[float], threshold: float, level: float) -> float | None:
+    """The smallest slowdown that would have tested slower by ``threshold`` at ``level``: B's
+    repeats moved to A's median, then scaled up until the lower confidence bound of the change
+    clears the threshold. None when no slowdown could (too few repeats for ``level``)."""
+    beyond_noise = detectable_slowdown(before, after, level)
+    return None if beyond_noise is None else (1 + beyond_noise) * (1 + threshold) - 1
+
+
+def unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
     """The row's change when one side has no repeats (failed, fixed, not compared), else None."""
-    if _measured(a) and not _measured(b) and b.get("status") == "failed":
+    if measured(a) and not measured(b) and b.get("status") == "failed":
         return RowChange(key, "failed", note=f"failed in B: {b.get('reason')}")
-    if not _measured(a) and _measured(b) and a.get("status") == "failed":
+    if not measured(a) and measured(b) and a.get("status") == "failed":
         return RowChange(key, "fixed", note=f"failed in A: {a.get('reason')}")
-    if not (_measured(a) and _measured(b)):
-        missing = a if not _measured(a) else b
+    if not (measured(a) and measured(b)):
+        missing = a if not measured(a) else b
         side = "A" if missing is a else "B"
         why = missing.get("reason") or "no repeats"
         return RowChange(key, "not compared", note=f"{missing.get('status')} in {side}: {why}")
     return None
 
 
-@dataclass(frozen=True)
-class _TestedValues:
-    """The per-round values a row is judged on, what they are, and what to say about it."""
-
-    before: list[float]
-    after: list[float]
-    basis: str
-    note: str = ""
-
-
-def _tested_values(
-    a: ResultRow, b: ResultRow, serial_a: ResultRow | None, serial_b: ResultRow | None
-) -> _TestedValues:
-    """Each round relative to its serial cell where both runs allow, else wall times (per unit
-    of work where the runs' calibration gave the cells different work)."""
-    relative_a, relative_b = relative_to_serial(a, serial_a), relative_to_serial(b, serial_b)
-    if relative_a and relative_b:
-        # Dimensionless, so also fair when calibration gave the runs different work per cell.
-        return _TestedValues(relative_a, relative_b, "relative to serial")
-    before = [float(v) for v in a["wall_s"]["values"]]
-    after = [float(v) for v in b["wall_s"]["values"]]
-    work_a, work_b = _work(a), _work(b)
-    if work_a == work_b:
-        return _TestedValues(before, after, "wall")
-    # Calibration sizes cells to this machine's speed at the time: the same row can do more
-    # work in one run than in the other. Compare time per unit of work, and say so.
-    note = (
-        f"different work per cell (A {a.get('tasks')}×{a.get('size')}, "
-        f"B {b.get('tasks')}×{b.get('size')} "
-        f"{a.get('size_unit', 'units')}): compared per unit of work; pin --size for like-for-like runs"
-    )
-    return _TestedValues([v / work_a for v in before], [v / work_b for v in after], "wall", note)
-
-
-def _disturbance(a: ResultRow, b: ResultRow) -> str | None:
-    """Why B's slowdown may be the machine's: its own noise guard measured more other processes
-    beside its rounds than A's did (on few cores that alone slows a cell, a parallel one most),
-    so the code is not to blame on this evidence; nor is it cleared. None when not so."""
-    # Only CPU work is slowed by other processes' CPU: a sleep or a socket wait is not.
-    if b.get("kind") == "io" or _other_load(b) - _other_load(a) <= OTHER_LOAD_WARN_CORES:
-        return None
-    return (
-        f"B ran beside {_other_load(b):.2f} cores of other processes (A {_other_load(a):.2f}): "
-        "its slowdown may be the machine's; rerun B on a quiet machine"
-    )
-
-
 def _verdict_not_slower(
-    test: Shift, detectable: float | None, threshold: float, alpha: float, n_a: int, n_b: int
+    test: Shift, change: float, detectable: float | None, gate: Gate, n_a: int, n_b: int
 ) -> tuple[str, str | None]:
-    """faster, inconclusive (with why: these repeats could not have shown ``threshold``),
-    within noise or unchanged."""
-    if test.faster(threshold, alpha):
+    """faster, inconclusive (with why: these repeats could not have caught a ``must_detect``
+    slowdown), within noise or unchanged."""
+    if test.faster(gate.threshold, gate.alpha):
         return "faster", None
     if detectable is None:
-        return "inconclusive", f"{n_a} vs {n_b} repeats cannot reach p ≤ {alpha:g} whatever the change"
-    if detectable > threshold + TOLERANCE:
+        return "inconclusive", (
+            f"{n_a} vs {n_b} repeats cannot reach the family's p ≤ {gate.alpha:g} whatever the change"
+        )
+    if detectable > gate.must_detect + TOLERANCE:
         return "inconclusive", f"these repeats could detect only a slowdown of ≥ {percent_text(detectable)}"
-    if abs(test.change) >= threshold - TOLERANCE:
+    if abs(change) >= gate.threshold - TOLERANCE:
         return "within noise", None
     return "unchanged", None
-
-
-def percent_text(value: float) -> str:
-    """One decimal below 10 %: "5.3 %" must not read as the 5 % threshold it exceeds."""
-    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
 
 
 def detectable_slowdown(before: list[float], after: list[float], alpha: float) -> float | None:
@@ -325,130 +349,21 @@ def detectable_slowdown(before: list[float], after: list[float], alpha: float) -
     return high
 
 
-def _other_load(rec: ResultRow) -> float:
-    """The median CPU other processes used during the row's rounds, in cores (0 if unknown)."""
-    load = rec.get("other_cpu_cores")
-    return float((load["median"] if load else None) or 0.0)
+MACHINE_FIELDS = ("cpu_model", "usable_cores", "platform")
+"""What must match for two runs' times to compare the code, not the machine."""
 
 
-CPU_BOUND_CORES = 0.8
-"""A cell is CPU-bound (its wall time per CPU second means something) when its workers kept at
-least this many cores busy on average."""
-
-
-def _per_cpu_slowdown(
-    a: ResultRow, b: ResultRow, threshold: float, alpha: float
-) -> tuple[float, float, float | None] | None:
-    """``(change, p, detectable)`` of a CPU-bound parallel row's wall time per CPU second, per
-    round, when it is ``threshold`` slower with p ≤ ``alpha``; else None."""
-    if a["model"] == "serial" or "cpu_s" not in a or "cpu_s" not in b:
-        return None
-
-    def per_round(rec: ResultRow) -> list[float] | None:
-        walls, cpus = rec["wall_s"]["values"], rec["cpu_s"]["values"]
-        if len(walls) != len(cpus) or not walls or min(cpus) <= 0:
-            return None
-        if statistics.median(cpus) / statistics.median(walls) < CPU_BOUND_CORES:
-            return None
-        return [float(w) / float(c) for w, c in zip(walls, cpus, strict=True)]
-
-    before, after = per_round(a), per_round(b)
-    if before is None or after is None:
-        return None
-    test = shift(before, after)
-    if not test.slower(threshold, alpha):
-        return None
-    return test.change, test.p_slower, detectable_slowdown(before, after, alpha)
-
-
-def _slower_cpu(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
-    """Why a parallel row's slowdown is explained by the extra CPU its workers used, or None.
-
-    B's wall time less the part its extra CPU accounts for (spread over the cores the cell kept
-    busy in A, at least one: extra CPU on one core lengthens the wall time 1:1) must still be
-    ``threshold`` slower than A's, all per unit of work (medians); else it is explained. Serial
-    rows are judged as they are (their CPU *is* their wall time)."""
-    if a["model"] == "serial" or "cpu_s" not in a or "cpu_s" not in b:
-        return None
-    cpu_a, cpu_b = a["cpu_s"]["median"], b["cpu_s"]["median"]
-    wall_a, wall_b = a["wall_s"]["median"], b["wall_s"]["median"]
-    if cpu_a is None or cpu_b is None or wall_a is None or wall_b is None:
-        return None
-    if min(cpu_a, cpu_b, wall_a, wall_b) <= 0:
-        return None
-    scale = _work(a) / _work(b)  # B's figures per A's amount of work
-    cpu_b, wall_b = cpu_b * scale, wall_b * scale
-    extra_cpu = cpu_b - cpu_a
-    explained = max(0.0, extra_cpu) / max(1.0, cpu_a / wall_a)
-    unexplained = (wall_b - explained) / wall_a - 1
-    if extra_cpu / cpu_a < threshold - TOLERANCE or unexplained >= threshold - TOLERANCE:
-        return None
-    rest = round(unexplained, 3) + 0.0  # no "-0.0 %"
-    return (
-        f"its workers used {percent_text(extra_cpu / cpu_a)} more CPU for the same work, which "
-        f"accounts for the slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without "
-        "it): the machine's parallel speed changed, or the code does more work in parallel "
-        "only; rerun both to tell"
-    )
-
-
-def _critical_path(rec: ResultRow) -> float | None:
-    """Median over rounds of the busiest worker's summed task time (``critical_path_s``; in
-    older documents compute minus dispatch, which is the same figure)."""
-    direct = rec.get("critical_path_s")
-    if direct and (median := direct.get("median")) is not None:
-        return float(median)
-    compute, dispatch = rec.get("compute_s"), rec.get("dispatch_s")
-    if not compute or not dispatch or len(compute["values"]) != len(dispatch["values"]):
-        return None
-    paths = [float(c) - float(d) for c, d in zip(compute["values"], dispatch["values"], strict=True)]
-    return statistics.median(paths) if paths else None
-
-
-def _slower_tasks(a: ResultRow, b: ResultRow, threshold: float) -> str | None:
-    """Why a parallel row's slowdown is its tasks running longer on its busiest worker, or None.
-
-    The busiest worker's summed task time (the critical path) grew by as much as the wall time:
-    what got slower is the tasks' own execution inside the parallel cell, while the serial cell
-    of the same rounds ran them as fast as before (else the row's ratio to it had not moved).
-    On this 2-vCPU VM that is what a host busy on one of the two cores looks like (measured:
-    same code back to back, B's processes cells 50 % slower, their tasks 33 % longer, serial
-    cells unchanged, no steal reported); code whose tasks contend when run side by side looks
-    the same, so the row is neither blamed nor cleared. A slowdown of the parallel machinery
-    itself (start-up, dispatch, pickling, waiting) adds wall time off the critical path and
-    stays slower."""
-    if a["model"] == "serial":
-        return None
-    path_a, path_b = _critical_path(a), _critical_path(b)
-    wall_a, wall_b = a["wall_s"]["median"], b["wall_s"]["median"]
-    if path_a is None or path_b is None or wall_a is None or wall_b is None:
-        return None
-    if min(path_a, path_b, wall_a, wall_b) <= 0:
-        return None
-    scale = _work(a) / _work(b)
-    path_b, wall_b = path_b * scale, wall_b * scale
-    rise = path_b - path_a
-    unexplained = (wall_b - max(0.0, rise)) / wall_a - 1
-    if rise / path_a < threshold - TOLERANCE or unexplained >= threshold - TOLERANCE:
-        return None
-    rest = round(unexplained, 3) + 0.0
-    return (
-        f"its busiest worker's tasks took {percent_text(rise / path_a)} longer, which accounts for the "
-        f"slowdown (wall {wall_b / wall_a - 1:+.1%}, {rest:+.1%} without it) while the serial cell's "
-        "did not: the machine's parallel speed changed, or the tasks contend when run side by side; "
-        "rerun both to tell"
-    )
-
-
-def _work(rec: ResultRow) -> float:
-    return float(rec.get("tasks") or 1) * float(rec.get("size") or 1)
+def machine_differences(a: ResultDocument, b: ResultDocument) -> list[str]:
+    """The ``MACHINE_FIELDS`` in which A's and B's machines differ."""
+    ma: Mapping[str, object] = a.get("machine", {})
+    mb: Mapping[str, object] = b.get("machine", {})
+    return [f for f in MACHINE_FIELDS if ma.get(f) != mb.get(f)]
 
 
 def _machine_note(a: ResultDocument, b: ResultDocument) -> str | None:
-    fields = ("cpu_model", "usable_cores", "platform")
     ma: Mapping[str, object] = a.get("machine", {})
     mb: Mapping[str, object] = b.get("machine", {})
-    differ = [f for f in fields if ma.get(f) != mb.get(f)]
+    differ = machine_differences(a, b)
     if not differ:
         return None
     detail = "; ".join(f"{f}: {ma.get(f)} vs {mb.get(f)}" for f in differ)
@@ -459,41 +374,90 @@ def _machine_note(a: ResultDocument, b: ResultDocument) -> str | None:
 
 
 def compare_documents(
-    a: ResultDocument, b: ResultDocument, threshold: float = THRESHOLD, alpha: float = ALPHA
+    a: ResultDocument,
+    b: ResultDocument,
+    threshold: float = THRESHOLD,
+    alpha: float = ALPHA,
+    must_detect: float = MUST_DETECT,
 ) -> Comparison:
+    """B against A's repeats, row by row, with one family-wise decision at ``alpha``."""
+    gate = Gate(threshold, alpha, must_detect)
     rows_a, rows_b = keyed_rows(a), keyed_rows(b)
-    rows: list[RowChange] = []
+    slots: list[RowChange | _RowEvidence] = []
     for key, rec in rows_a.items():
-        if key in rows_b:
-            serial = RowKey(key.workload, key.impl, "serial", 1, key.python)
-            pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
-            rows.append(compare_rows(key, rec, rows_b[key], threshold, alpha, *pair))
-        else:
-            rows.append(RowChange(key, "only in A", a_speedup=headline_speedup(rec)))
-    rows += [
+        if key not in rows_b:
+            slots.append(RowChange(key, "only in A", a_speedup=headline_speedup(rec)))
+            continue
+        unmeasured = unmeasured_change(key, rec, rows_b[key])
+        if unmeasured is not None:
+            speedup_a, speedup_b = headline_speedup(rec), headline_speedup(rows_b[key])
+            slots.append(replace(unmeasured, a_speedup=speedup_a, b_speedup=speedup_b))
+            continue
+        serial = RowKey(key.workload, key.impl, "serial", 1, key.python)
+        pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
+        slots.append(_evidence(key, rec, rows_b[key], *pair))
+    slots += [
         RowChange(key, "only in B", b_speedup=headline_speedup(rec))
         for key, rec in rows_b.items()
         if key not in rows_a
     ]
-    result = Comparison(rows, threshold, alpha)
+    rows, family = _decide_family(slots, gate)
+    result = Comparison(rows, threshold, alpha, family=family, must_detect=must_detect)
     note = _machine_note(a, b)
     if note:
         result.notes.append(note)
+    result.notes += _comparison_notes(rows, gate, family)
+    return result
+
+
+def _decide_family(slots: list[RowChange | _RowEvidence], gate: Gate) -> tuple[list[RowChange], int]:
+    """Every hypothesis of every row tested at once: Holm over the whole family, so a same-code
+    pair says "slower" somewhere at most ``alpha`` of the time however many rows and bases."""
+    evidence = [s for s in slots if isinstance(s, _RowEvidence)]
+    p_values = [p_slower_by(t.before, t.after, gate.threshold) for e in evidence for t in e.tests]
+    family = len(p_values)
+    decisions = iter(
+        _Decision(p, adjusted, level)
+        for p, adjusted, level in zip(
+            p_values, holm_adjusted(p_values), holm_levels(p_values, gate.alpha), strict=True
+        )
+    )
+    judged = {id(e): _judge(e, [next(decisions) for _ in e.tests], gate, family) for e in evidence}
+    return [s if isinstance(s, RowChange) else judged[id(s)] for s in slots], family
+
+
+def _comparison_notes(rows: list[RowChange], gate: Gate, family: int) -> list[str]:
+    """What the reader should know about the comparison as a whole."""
+    notes = []
     compared = [r for r in rows if r.change is not None]
-    weak = sorted({(r.n_a, r.n_b) for r in compared if not significant(smallest_p(r.n_a, r.n_b), alpha)})
+    level = gate.alpha / max(1, family)
+    weak = sorted({(r.n_a, r.n_b) for r in compared if not significant(smallest_p(r.n_a, r.n_b), level)})
     if weak:
         sizes = ", ".join(f"{x} vs {y}" for x, y in weak)
-        result.notes.append(
-            f"rows with {sizes} repeats cannot reach p ≤ {alpha:g} even when every repeat got slower "
-            "(too few values for the rank test): rerun both sides with --repeats 4 or more."
+        needed = next(n for n in range(2, 100) if significant(smallest_p(n, n), level))
+        notes.append(
+            f"rows with {sizes} repeats cannot reach the level a row faces in this family of {family} "
+            f"tests (p ≤ {gate.alpha:g}/{family}) even when every repeat got slower: rerun both sides "
+            f"with --repeats {needed} or more, or compare against the history (--baseline history)."
         )
-    if len(compared) >= 3:
-        overall = statistics.median(r.change for r in compared if r.change is not None)
-        if abs(overall) >= threshold:
+    if any(r.basis == "wall" for r in compared):
+        notes.append(
+            "drift assumed between A and B: none, for the rows judged on wall time (the `of` column "
+            "says wall): their test sees only each run's own repeats, while this machine's speed "
+            "can move 10–20 % between runs. Parallel rows are judged against their round's serial "
+            "cell, serial rows of `bench --anchor` runs against their round's anchor loop; "
+            "--baseline history measures the drift from earlier runs instead."
+        )
+    # Rows judged on wall times move with the machine; ratios to the same round's cells do not.
+    on_wall = [r.change for r in compared if r.basis == "wall" and r.change is not None]
+    if len(on_wall) >= 3:
+        overall = statistics.median(on_wall)
+        if abs(overall) >= gate.threshold:
             direction = "slower" if overall > 0 else "faster"
-            result.notes.append(
-                f"the median row is {abs(overall):.0%} {direction} in B: when nearly every row moves "
+            notes.append(
+                f"the median row judged on wall time is {abs(overall):.0%} {direction} in B: when "
+                "nearly every row moves "
                 "together, the machine (its speed phase, other load) changed more likely than the code. "
                 "Check the warnings of both runs and rerun on a quiet machine."
             )
-    return result
+    return notes

@@ -121,6 +121,11 @@ class ResultRow(TypedDict):
     rounds: NotRequired[int]
     wall_s: Summary
     round_ids: NotRequired[list[int]]
+    anchor_s: NotRequired[Summary]
+    """Serial rows of a ``bench --anchor`` run: the wall times of the pinned anchor loop
+    (``_harness.anchor``) measured in the same rounds as this group, ``anchor_round_ids`` their
+    rounds; compare judges the serial row relative to them (the machine's speed that round)."""
+    anchor_round_ids: NotRequired[list[int]]
     speedup: float | None
     """The headline: the median of the per-round paired ratios (serial ÷ this cell, same round),
     ``speedup_ci`` its interval. Files without ``speedup_of_medians`` stored the ratio of medians

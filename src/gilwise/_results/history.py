@@ -180,6 +180,17 @@ class History:
             row = conn.execute("SELECT MAX(id) FROM runs").fetchone()
         return None if row[0] is None else int(row[0])
 
+    def documents(self, before_id: int | None = None) -> Iterator[tuple[int, ResultDocument]]:
+        """``(id, document)`` of every run (only those before ``before_id``, if given), newest
+        first, parsed one at a time so a caller that stops early reads no more."""
+        with self._connect() as conn:
+            ids = conn.execute(
+                "SELECT id FROM runs WHERE id < ? ORDER BY id DESC",
+                (before_id if before_id is not None else 2**62,),
+            ).fetchall()
+        for (run_id,) in ids:
+            yield run_id, self.load(run_id)
+
     def load(self, run_id: int) -> ResultDocument:
         with self._connect() as conn:
             row = conn.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -200,6 +211,15 @@ def load_result(reference: str, history_path: Path) -> tuple[str, ResultDocument
     path = Path(reference).expanduser()
     if path.is_file():
         return str(path), read_document(path)
+    run_id = history_run_id(reference, history_path)
+    assert run_id is not None  # not a file, so an id or an error
+    return f"run #{run_id}", History(history_path).load(run_id)
+
+
+def history_run_id(reference: str, history_path: Path) -> int | None:
+    """The history id ``reference`` names (``12``, ``#12``, ``latest``), or None when it is a file."""
+    if Path(reference).expanduser().is_file():
+        return None
     if reference == "latest" or reference.lstrip("#").isdigit():
         if not history_path.exists():
             raise UsageError(
@@ -208,15 +228,12 @@ def load_result(reference: str, history_path: Path) -> tuple[str, ResultDocument
                 parameter="history_path",
                 value=history_path,
             )
-        history = History(history_path)
-        if reference == "latest":
-            latest = history.latest_id()
-            if latest is None:
-                raise UsageError(f"the bench history {history_path} is empty; run `gilwise bench` first.")
-            run_id = latest
-        else:
-            run_id = int(reference.lstrip("#"))
-        return f"run #{run_id}", history.load(run_id)
+        if reference != "latest":
+            return int(reference.lstrip("#"))
+        latest = History(history_path).latest_id()
+        if latest is None:
+            raise UsageError(f"the bench history {history_path} is empty; run `gilwise bench` first.")
+        return latest
     raise UsageError(
         f"{reference!r} is neither a result file nor a history id; give a path written by "
         "`gilwise bench --json PATH`, a run id from `gilwise history`, or 'latest'."
