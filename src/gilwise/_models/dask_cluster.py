@@ -26,6 +26,7 @@ from typing import Any
 
 from .._exceptions import WorkloadFailed
 from .._pythons.discovery import InterpreterInfo
+from .._system.install import checkout_hint
 from .._workloads import TaskRef, run_task
 from .._workloads.running import ensure_prepared, resolve_task
 from ._base import Execution, Job, Model, Phases
@@ -78,7 +79,7 @@ class DaskModel(Model):
             return None
         return (
             f"Dask distributed is not installed for {interpreter.path}: install the dask extra "
-            f"with `{INSTALL_HINT}` (in a gilwise checkout: `uv sync --extra dask`)"
+            f"with `{INSTALL_HINT}`{checkout_hint('uv sync --extra dask')}"
         )
 
     def execute(self, job: Job) -> Execution:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
-from .._system import usable_cores
+from .._system import checkout_hint, usable_cores
 from . import _worker
 from ._config import PoolConfig
 from ._pool import WorkerPool
@@ -160,8 +160,8 @@ def _dask_pool(config: PoolConfig) -> DaskPool:
         from ._dask import DaskPool
     except ImportError as exc:
         raise UsageError(
-            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]' "
-            "(in a gilwise checkout: `uv sync --extra dask`)."
+            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]'"
+            f"{checkout_hint('uv sync --extra dask')}."
         ) from exc
     return DaskPool(config, default_workers=default_workers())
 

@@ -13,6 +13,7 @@ from .._exceptions import UsageError
 from .._results.document import interpreter_label
 from .._results.headline import headline_speedup
 from .._results.history import History
+from .._system import checkout_hint
 from .models import BenchLatest, BenchRow
 from .state import State
 
@@ -27,7 +28,7 @@ def plotly_js() -> Path:
     spec = importlib.util.find_spec("plotly")
     if spec is None or spec.origin is None:
         raise UsageError(
-            "the plotly package is missing: `pip install 'gilwise[serve]'` (in a gilwise checkout: `uv sync`)"
+            f"the plotly package is missing: `pip install 'gilwise[serve]'`{checkout_hint('uv sync')}"
         )
     return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from .._exceptions import UsageError
 from .._offload import Offloader, OffloadStatistics, PoolConfig
+from .._system import checkout_hint
 from .analytics import SessionsReport, sessions_report
 from .store import SessionColumns
 
@@ -120,7 +121,7 @@ POOLS: dict[str, PoolSpec] = {
         start_at_boot=False,
         cluster=True,
         needs="distributed",
-        install="pip install 'gilwise[dask]' (in a gilwise checkout: uv sync --extra dask)",
+        install=f"pip install 'gilwise[dask]'{checkout_hint('uv sync --extra dask')}",
     ),
 }
 

@@ -11,7 +11,9 @@ kernel without ``smaps_rollup`` or a non-Linux host is handled once.
   descriptor: the harness sampler reads it at 10 Hz while cells run);
 - ``proc``: one process's files (``stat``, ``status``, ``smaps_rollup``, ``task/*``,
   ``cmdline``): CPU times, peak and current RSS, PSS and USS, per-thread CPU, run-queue wait;
-- ``tree``: the members of one worker's process tree (its session and its descendants).
+- ``tree``: the members of one worker's process tree (its session and its descendants);
+- ``install``: whether gilwise runs from a source checkout or an install, so that a hint names
+  ``uv sync`` or ``scripts/`` only where they exist (``checkout_hint``).
 
 A leaf: imports only the standard library (and psutil, lazily, where there is no ``/proc``),
 nothing else of gilwise. Harness and advise workers import it under any CPython.
@@ -22,6 +24,7 @@ from __future__ import annotations
 from .cgroup import cpu_limit
 from .cores import affinity_cores, cpu_model, usable_cores
 from .cpu_stat import CoreBusyCounters
+from .install import checkout_hint, checkout_root, running_from_checkout
 from .proc import (
     CLOCK_TICK_S,
     ProcessMemory,
@@ -45,6 +48,8 @@ __all__ = [
     "ProcessTree",
     "ThreadTimes",
     "affinity_cores",
+    "checkout_hint",
+    "checkout_root",
     "command_line",
     "cpu_limit",
     "cpu_model",
@@ -54,6 +59,7 @@ __all__ = [
     "process_memory",
     "pss_uss",
     "require_process",
+    "running_from_checkout",
     "runqueue_wait_s",
     "thread_times",
     "tree_rss_without_proc",
