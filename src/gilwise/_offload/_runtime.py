@@ -159,9 +159,9 @@ def _dask_pool(config: PoolConfig) -> DaskPool:
     try:
         from ._dask import DaskPool
     except ImportError as exc:
+        in_checkout = checkout_hint("uv sync --extra dask")  # a command to type, not a flag
         raise UsageError(
-            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]'"
-            f"{checkout_hint('uv sync --extra dask')}."
+            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]'{in_checkout}."
         ) from exc
     return DaskPool(config, default_workers=default_workers())
 
