@@ -12,6 +12,7 @@ signal.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import os
@@ -25,7 +26,10 @@ import psutil
 import pytest
 from service_process import free_port, service_env, wait_ready
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+from gilwise._exceptions import OffloadError
+from gilwise._service.modes import OffloadSwitch, PoolOptions
+
+pytestmark = pytest.mark.timeout(120)
 
 STOP_BOUND_S = 2.0
 
@@ -80,6 +84,7 @@ def _survivors(pgid: int, wait_s: float = 2.0) -> list[str]:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("args", CASES)
 def test_serve_stops_within_2_s_of_a_signal_to_its_group_and_starts_no_worker(
@@ -114,3 +119,12 @@ def test_serve_stops_within_2_s_of_a_signal_to_its_group_and_starts_no_worker(
     assert not seen_while_stopping - before, f"processes started after the signal:\n{output}"
     survivors = _survivors(proc.pid)
     assert not survivors, survivors
+
+
+def test_after_a_stop_signal_a_request_in_flight_starts_no_pool() -> None:
+    # uvicorn's signal handler (ServiceServer.handle_exit) tells the switch first.
+    switch = OffloadSwitch("inline", PoolOptions(workers=1, nice=0), retries=0)
+    switch.refuse_new_pools()
+    with pytest.raises(OffloadError, match="the server is stopping"):
+        asyncio.run(switch.pool("processes"))
+    assert switch.worker_pids() == []
