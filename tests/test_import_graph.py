@@ -20,7 +20,7 @@ import gilwise
 from gilwise._results.document import SCHEMA
 
 PACKAGE_DIR = Path(gilwise.__file__).resolve().parent
-ROOT_FILES_ALLOWED = {"__init__.py", "cli.py", "_exceptions.py", "py.typed"}
+ROOT_FILES_ALLOWED = {"__init__.py", "__main__.py", "cli.py", "_exceptions.py", "py.typed"}
 """What the root of ``src/gilwise`` may hold besides packages (directories with an
 ``__init__.py``); every other module belongs to the package of its stage."""
 

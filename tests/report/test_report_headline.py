@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from gilwise._cli import console as cli_console
 from gilwise._report import render_group_tables
 from gilwise._report.classic import classic_rows, render_classic
 from gilwise._report.html import render_html
@@ -290,7 +289,7 @@ def test_compare_json_and_table(
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(document))
     b.write_text(json.dumps(document))
-    monkeypatch.setattr(cli_console, "PIPED_WIDTH", 400)
+    monkeypatch.setenv("COLUMNS", "400")
     main(["compare", str(a), str(b), "--json", str(tmp_path / "c.json")])
     seen: dict[RowId, str] = {}
     column = None

@@ -17,6 +17,11 @@ from gilwise.cli import main
 from sample_documents import default_document
 
 
+def _printed(capsys: pytest.CaptureFixture[str]) -> str:
+    """What the command printed, its lines joined: text wraps at the width (80 when piped)."""
+    return " ".join(capsys.readouterr().out.split())
+
+
 def _brute_force_p(before: list[float], after: list[float]) -> float:
     """P(rank sum of `after` ≥ observed) over every split of the pooled values."""
     pooled = before + after
@@ -92,7 +97,7 @@ def test_identical_runs_never_fail_the_gate(tmp_path: Path, capsys: pytest.Captu
         assert (row.verdict == "unchanged") == (row.detectable <= 0.05 + 1e-9)
     expected = 3 if result.inconclusive else 0
     assert main(["compare", _write(tmp_path, "a.json", doc), _write(tmp_path, "b.json", doc)]) == expected
-    out = capsys.readouterr().out
+    out = _printed(capsys)
     assert ("INCONCLUSIVE" in out) == bool(result.inconclusive)
 
 
@@ -113,7 +118,7 @@ def test_three_outcomes_and_their_exit_codes(tmp_path: Path, capsys: pytest.Capt
     assert clean.outcome == "clean" and {r.verdict for r in clean.rows} == {"unchanged"}
     assert all(r.detectable is not None and r.detectable < 0.05 for r in clean.rows)
     assert main(["compare", _write(tmp_path, "s.json", steady), str(tmp_path / "s.json")]) == 0
-    assert "each could have shown it" in capsys.readouterr().out
+    assert "each could have shown it" in _printed(capsys)
     # Noisy repeats: nothing significant, but a 5 % slowdown could not have shown either.
     noisy = _steady(doc, [1.0, 1.3, 0.8, 1.1, 0.9])
     unsure = compare_documents(noisy, noisy)
@@ -126,7 +131,7 @@ def test_three_outcomes_and_their_exit_codes(tmp_path: Path, capsys: pytest.Capt
     report = tmp_path / "cmp.json"
     argv = ["compare", _write(tmp_path, "n.json", noisy), str(tmp_path / "n.json"), "--json", str(report)]
     assert main(argv) == 3
-    out = capsys.readouterr().out
+    out = _printed(capsys)
     assert "INCONCLUSIVE" in out and shown in out
     written = json.loads(report.read_text())
     assert written["outcome"] == "inconclusive" and written["regression"] is False
@@ -159,7 +164,7 @@ def test_injected_25_percent_slowdown_of_one_row_is_flagged_and_named(
     assert flagged.p_slower == pytest.approx(1 / 20)  # 3 vs 3 repeats, every B repeat slower
     code = main(["compare", _write(tmp_path, "a.json", doc), _write(tmp_path, "b.json", slower)])
     assert code == 1
-    out = capsys.readouterr().out
+    out = _printed(capsys)
     name = f"{row['workload']}[{row['impl']}] {row['model']}×{row['workers']} (Python 3.11.7): +25.0%"
     assert "REGRESSION: 1 row(s)" in out and name in out
     report = tmp_path / "cmp.json"
@@ -373,7 +378,7 @@ def test_the_table_says_which_rows_were_judged_relative_to_serial(
     slower = _pair_of_rows(SERIAL, [v * 1.25 for v in PARALLEL], parallel_cpu=[v * 1.6 for v in PARALLEL])
     b = _write(tmp_path, "b.json", slower)
     assert main(["compare", a, b, "--json", str(tmp_path / "c.json")]) == 1
-    out = capsys.readouterr().out
+    out = _printed(capsys)
     assert "÷ serial" in out and "REGRESSION" in out
     rows = json.loads((tmp_path / "c.json").read_text())["rows"]
     assert [r["basis"] for r in rows] == ["wall", "relative to serial"]

@@ -64,6 +64,10 @@ def test_history_command_lists_runs(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert not path.exists(), "listing must not create the file"
     History(path).record(default_document())
     assert main(["history", "--history", str(path)]) == 0
+    narrow = capsys.readouterr().out  # piped, COLUMNS unset or as the environment says
+    assert "…" not in narrow and "34/34" in narrow
+    # --wide: every column, each list on one line.
+    assert main(["history", "--history", str(path), "--wide"]) == 0
     out = capsys.readouterr().out
     for text in (
         "id",

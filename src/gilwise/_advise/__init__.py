@@ -12,9 +12,10 @@ whole running process (``--pid``, ``-- python SCRIPT``): per-thread CPU from ``/
 py-spy's GIL samples.
 
 May import ``_harness`` (launching workers, the CPU sampler), ``_system`` (``usable_cores``,
-``/proc``), ``_pythons``, ``_results`` (statistics) and ``_exceptions``; never ``_report``,
-``_cli`` or ``_service``: advise returns records, the report package renders them. ``worker``
-and ``protocol`` are stdlib-only (they run under any CPython with gilwise on PYTHONPATH).
+``/proc``), ``_pythons``, ``_results`` (statistics), ``_extras`` (install commands) and
+``_exceptions``; never ``_report``, ``_cli`` or ``_service``: advise returns records, the
+report package renders them. ``worker`` and ``protocol`` are stdlib-only (they run under any
+CPython with gilwise on PYTHONPATH).
 """
 
 from __future__ import annotations

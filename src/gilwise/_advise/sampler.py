@@ -18,6 +18,8 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .._extras import install_command
+
 RATE_HZ = 50
 """Per recorder: two recorders at 50 Hz cost the target little (they do not pause it)."""
 _THREAD = re.compile(r"^thread \((\w+)\)(?::\s?(.*))?$")
@@ -71,7 +73,7 @@ def sample(pid: int, duration_s: float) -> Sampled | str:
     """The samples, or the reason there are none (said to the user, never silently dropped)."""
     tool = py_spy_path()
     if tool is None:
-        return "py-spy is not installed (pip install 'gilwise[profile]'): no GIL samples, /proc only"
+        return f"py-spy is not installed ({install_command('profile')}): no GIL samples, /proc only"
     version = subprocess.run(
         [tool, "--version"], capture_output=True, text=True, timeout=10, check=False
     ).stdout.strip()

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._exceptions import UsageError
 from .._results.files import check_output_target, write_json_atomic
-from .console import stderr_console, stdout_console
+from .console import add_wide_flag, stderr_console, stdout_console
 from .options import positive_float, positive_int, split_values
 
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -19,7 +19,6 @@ _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 def add_advise_parser(sub: Any) -> None:
     p = sub.add_parser(
         "advise",
-        help="which concurrency model suits your function or program, predicted then verified",
         description="Probe a function (one call is the unit of work) in fresh worker processes, "
         "predict each concurrency model's speedup from the probes, bench the best two for real, "
         "and print the verdict with the code to use. With --pid or -- COMMAND: per-thread CPU and "
@@ -45,6 +44,7 @@ def add_advise_parser(sub: Any) -> None:
         "--calls", type=int, metavar="N", help="calls per batch to predict and verify (default: ~1 s serial)"
     )
     p.add_argument("--json", metavar="PATH", help="write the verdict (gilwise.advise/1)")
+    add_wide_flag(p)
     p.add_argument(
         "--budget", type=float, default=60.0, metavar="S", help="hard bound on the whole run (default 60 s)"
     )
@@ -76,7 +76,7 @@ def run_advise_command(args: argparse.Namespace) -> int:
     duration = positive_float("--duration", args.duration) or 5.0
     if args.json:
         check_output_target("--json", args.json)
-    out, err = stdout_console(), stderr_console()
+    out, err = stdout_console(args.wide), stderr_console()
     command: list[str] = args.command
     function_mode = len(command) == 1 and _TARGET.match(command[0]) is not None
     if args.pid is not None or (command and not function_mode):

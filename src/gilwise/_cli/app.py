@@ -2,74 +2,135 @@
 
 Exit codes: 0 ok, 1 a run failed, 2 bad usage (the message lists the valid choices),
 130 interrupted (finished results are kept).
+
+Start-up costs only what the command run needs: ``COMMANDS`` holds each command's name and
+summary, which is all ``gilwise --help`` shows, and only the module of the command being run is
+imported (``_cli/NAME.py``, whose ``add_NAME_parser`` adds its parser). Its own parser parses
+its arguments, so a bad flag prints that command's usage, not the top level's.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from rich.markup import escape
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._exceptions import GilwiseError, UsageError
-from .advise import add_advise_parser
-from .bench import add_bench_parser
-from .compare import add_compare_parser
-from .console import stderr_console
-from .doctor import add_doctor_parser
+from .._extras import require_extra
 from .flags import usage_message
-from .history import add_history_parser
-from .load import add_load_parser
-from .report import add_report_parser
-from .serve import add_serve_parser
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-COMMANDS: tuple[Callable[[Any], None], ...] = (
-    add_doctor_parser,
-    add_bench_parser,
-    add_report_parser,
-    add_history_parser,
-    add_compare_parser,
-    add_serve_parser,
-    add_load_parser,
-    add_advise_parser,
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    """Also the module that adds its parser: ``gilwise._cli.NAME.add_NAME_parser``."""
+    summary: str
+    """The line ``gilwise --help`` shows for it."""
+    extra: str | None = None
+    """The extra it cannot run without (``gilwise._extras``), checked before its module loads."""
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("doctor", "show cores, CPython builds, native kernels and which models can run here"),
+    Command("bench", "run workloads under every concurrency model, side by side"),
+    Command("report", "render a result JSON file or a history run as tables or a self-contained HTML page"),
+    Command("history", "list the recorded bench runs"),
+    Command(
+        "compare", "compare two runs row by row; exit 1 when a row got slower beyond noise, 3 inconclusive"
+    ),
+    Command("serve", "run the real-time analytics backend with its live dashboard", extra="serve"),
+    Command("load", "load a running `gilwise serve` and print latency percentiles per route"),
+    Command("advise", "which concurrency model suits your function or program, predicted then verified"),
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 
+_COMMAND_NAMED = {command.name: command for command in COMMANDS}
+
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise UsageError(message)
 
 
+class _PrintVersion(argparse.Action):
+    """``--version``: ``gilwise X.Y.Z`` on stdout, exit 0 (the version is read only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print gilwise's version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        from .._results.document import GILWISE_VERSION
+
+        print(f"gilwise {GILWISE_VERSION}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The top level: ``--help``, ``--version`` and the commands by name and summary (a
+    command's own parser is :func:`command_parser`)."""
     parser = _Parser(
         prog="gilwise",
         description="Measure CPython's concurrency trade-offs on this machine, then apply them.",
     )
+    parser.add_argument("--version", action=_PrintVersion, default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for add_parser in COMMANDS:
-        add_parser(sub)
+    for command in COMMANDS:
+        sub.add_parser(command.name, help=command.summary, add_help=False)
     return parser
 
 
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """``gilwise NAME``'s own parser (its usage reads ``gilwise NAME [...]``)."""
+    command = _COMMAND_NAMED[name]
+    if command.extra is not None:
+        require_extra(command.extra, f"gilwise {name}")
+    module = importlib.import_module(f"{__package__}.{name}")
+    add_parser: Callable[[Any], None] = getattr(module, f"add_{name}_parser")
+    sub = argparse.ArgumentParser(prog="gilwise").add_subparsers(parser_class=_Parser)
+    add_parser(sub)
+    own: argparse.ArgumentParser = sub.choices[name]
+    return own
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    err = stderr_console()
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        if not arguments or arguments[0] not in _COMMAND_NAMED:
+            # No command: --help, --version, or the error that lists the commands.
+            build_parser().parse_args(arguments)
+            raise UsageError(f"give a command: {', '.join(_COMMAND_NAMED)}")
+        args = command_parser(arguments[0]).parse_args(arguments[1:])
         return int(args.handler(args))
     except UsageError as exc:
-        # escape: a message may hold brackets (pip install 'gilwise[dask]') that are not markup
+        err, escape = _error_console()
         err.print(f"[red]gilwise: error:[/red] {escape(usage_message(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        err, _ = _error_console()
         err.print("[yellow]gilwise: interrupted[/yellow]")
         return EXIT_INTERRUPTED
     except GilwiseError as exc:
+        err, escape = _error_console()
         err.print(f"[red]gilwise: {escape(str(exc))}[/red]", highlight=False)
         return EXIT_FAILED
+
+
+def _error_console() -> tuple[Console, Callable[[str], str]]:
+    """The console for the final message, and the escape that keeps a message's brackets
+    (pip install 'gilwise[dask]') from reading as markup. rich loads only here and in the
+    commands that print: ``gilwise --help`` never pays for it."""
+    from rich.markup import escape
+
+    from .console import stderr_console
+
+    return stderr_console(), escape

@@ -24,7 +24,7 @@ from .._results.document import SCHEMA, ResultDocument
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
 from .._system import usable_cores
-from .console import stderr_console, stdout_console
+from .console import add_wide_flag, stderr_console, stdout_console
 from .flags import usage_message
 from .options import (
     choose,
@@ -50,7 +50,6 @@ DEFAULT_WORKLOADS = ("sqrt_log", "json", "sha256", "zlib", "http", "sleep", "sql
 def add_bench_parser(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
-        help="run workloads under every concurrency model, side by side",
         description="Run one or more workloads under each concurrency model, in fresh worker "
         "processes, round-robin, and print speedup, efficiency, per-core CPU, start-up, "
         "dispatch and memory, then the classic comparison table with this run's evidence.",
@@ -125,6 +124,7 @@ def _add_how_long_to_measure(p: argparse.ArgumentParser) -> None:
 def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help=f"write results ({SCHEMA}), updated after every round")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report with plots")
+    add_wide_flag(p)
     history = p.add_mutually_exclusive_group()
     history.add_argument(
         "--history",
@@ -302,7 +302,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         err.print("[yellow]interrupted before any cell finished; nothing to report[/yellow]")
         return 130
     document = run.to_json()
-    render_bench(document, stdout_console(), err)
+    render_bench(document, stdout_console(args.wide), err)
     write_outputs(args, document, history, err)
     if interrupted:
         err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")

@@ -17,15 +17,16 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from .._exceptions import UsageError
 from .._report import fmt
+from .._report.columns import TableColumn, dropped_note, fit_columns, fitted_table
 from .._results.compare import ALPHA, THRESHOLD, Comparison, RowChange, compare_documents, percent_text
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, load_result, resolve_history_path
-from .console import stdout_console
+from .console import add_wide_flag, stdout_console
 
 STYLES = {
     "slower": "bold red",
@@ -46,7 +47,6 @@ _BASIS_CELL = {"relative to serial": "÷ serial", "per CPU second": "÷ CPU s", 
 def add_compare_parser(sub: Any) -> None:
     p = sub.add_parser(
         "compare",
-        help="compare two runs row by row; exit 1 when a row got slower beyond noise, 3 inconclusive",
         description="Compare the median wall time of every row (workload, impl, model, workers, "
         "interpreter version) of run B against run A, with a one-sided Mann-Whitney U test on the "
         "repeat values (a parallel row's: its wall time over the same round's serial cell, which "
@@ -70,6 +70,7 @@ def add_compare_parser(sub: Any) -> None:
     )
     p.add_argument("--history", metavar="PATH", help=f"history file for ids (default: ${ENV_VAR} or XDG)")
     p.add_argument("--json", metavar="PATH", help="also write the comparison as JSON (gilwise.compare/1)")
+    add_wide_flag(p)
     p.set_defaults(handler=run_compare_command)
 
 
@@ -96,42 +97,68 @@ def _pct(change: float | None) -> str:
     return "—" if change is None else f"{change:+.1%}"
 
 
-def _table(comparison: Comparison, label_a: str, label_b: str) -> Table:
-    table = Table(
-        title=escape(
+COMPARE_COLUMNS = (
+    TableColumn("workload", 0, wraps=True, justify="left"),
+    TableColumn("model", 0, wraps=True, justify="left"),
+    TableColumn("workers", 0),
+    TableColumn("Python", 7, justify="left"),
+    TableColumn("A median", 4),
+    TableColumn("B median", 4),
+    TableColumn("change", 0),
+    TableColumn("of", 1, justify="left"),
+    TableColumn("p", 3),
+    TableColumn("detects", 6),
+    TableColumn("speedup A → B", 2),
+    TableColumn("verdict", 0, wraps=True, justify="left"),
+)
+"""The compare table, in display order: which row, its change and the verdict always; the basis
+of the change, the headline speedups, p, the medians as the width allows (``--wide``: all)."""
+
+
+def _row_cells(row: RowChange, note_number: int | None) -> list[str]:
+    k = row.key
+    style = STYLES.get(row.verdict, "")
+    verdict = f"[{style}]{row.verdict}[/{style}]" if style else row.verdict
+    if note_number is not None:
+        verdict += f" [dim]\\[{note_number}][/dim]"
+    return [
+        escape(f"{k.workload}[{k.impl}]"),
+        escape(k.model),
+        str(k.workers),
+        escape(k.python),
+        fmt.seconds(row.a_median),
+        fmt.seconds(row.b_median),
+        _pct(row.change),
+        _BASIS_CELL.get(row.basis, row.basis),
+        "—" if row.p_slower is None else f"{row.p_slower:.3f}",
+        _detects(row),
+        f"{fmt.ratio(row.a_speedup)} → {fmt.ratio(row.b_speedup)}",
+        verdict,
+    ]
+
+
+def _print_table(out: Console, comparison: Comparison, label_a: str, label_b: str) -> None:
+    """The title, the table fitted to the width, then the notes of the rows that the summary
+    below does not list (numbered in the verdict cell, which wrapped them dozens of lines tall)."""
+    out.print(
+        escape(
             f"{label_b} against {label_a}: median wall time per row "
             f"(slower = ≥ {comparison.threshold:.0%} and p ≤ {comparison.alpha:g}; "
             "a parallel row's change is of its time ÷ the same round's serial cell)"
         ),
-        title_justify="left",
-        header_style="bold",
+        highlight=False,
     )
-    columns: tuple[str, ...] = ("workload", "model", "workers", "Python", "A median", "B median")
-    columns += ("change", "of", "p", "detects", "speedup A → B")
-    right = ("workers", "change", "p", "detects")
-    for column in (*columns, "verdict"):
-        table.add_column(column, justify="right" if column in right else "left")
-    for row in comparison.rows:
-        k = row.key
-        style = STYLES.get(row.verdict, "")
-        verdict = f"[{style}]{row.verdict}[/{style}]" if style else row.verdict
-        if row.note:
-            verdict += f" [dim]({escape(row.note)})[/dim]"
-        table.add_row(
-            escape(f"{k.workload}[{k.impl}]"),
-            escape(k.model),
-            str(k.workers),
-            escape(k.python),
-            fmt.seconds(row.a_median),
-            fmt.seconds(row.b_median),
-            _pct(row.change),
-            _BASIS_CELL.get(row.basis, row.basis),
-            "—" if row.p_slower is None else f"{row.p_slower:.3f}",
-            _detects(row),
-            f"{fmt.ratio(row.a_speedup)} → {fmt.ratio(row.b_speedup)}",
-            verdict,
+    listed = comparison.regressions or comparison.inconclusive
+    notes = [row for row in comparison.rows if row.note and row not in listed]
+    rows = [_row_cells(row, notes.index(row) + 1 if row in notes else None) for row in comparison.rows]
+    fitted = fit_columns(COMPARE_COLUMNS, rows, out.width)
+    out.print(fitted_table(COMPARE_COLUMNS, rows, fitted))
+    for number, row in enumerate(notes, 1):
+        out.print(f"  [dim]\\[{number}] {escape(row.key.label())}: {escape(row.note)}[/dim]", highlight=False)
+    if fitted.dropped:
+        out.print(
+            f"[dim]{escape(dropped_note(fitted.dropped, also='so does --json'))}[/dim]", highlight=False
         )
-    return table
 
 
 def _detects(row: RowChange) -> str:
@@ -160,8 +187,8 @@ def run_compare_command(args: argparse.Namespace) -> int:
     comparison = compare_documents(doc_a, doc_b, args.threshold / 100, args.alpha)
     if args.json:
         write_json_atomic(args.json, comparison_json(comparison, label_a, label_b))
-    out = stdout_console()
-    out.print(_table(comparison, label_a, label_b))
+    out = stdout_console(args.wide)
+    _print_table(out, comparison, label_a, label_b)
     for note in comparison.notes:
         out.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
     regressions = comparison.regressions

@@ -9,14 +9,13 @@ from typing import Any
 
 from .._harness.doctor import diagnose
 from .._report.doctor import render_doctor
-from .console import stdout_console
+from .console import add_wide_flag, stdout_console
 from .options import split_values
 
 
 def add_doctor_parser(sub: Any) -> None:
     p = sub.add_parser(
         "doctor",
-        help="show cores, CPython builds, native kernels and which models can run here",
         description="Find the CPython builds on this machine (PATH, pyenv, uv, gilwise's cache, "
         "--python), ask each what it is, which native kernels load in it and which concurrency "
         "models it can run, and say why not where it cannot.",
@@ -25,6 +24,7 @@ def add_doctor_parser(sub: Any) -> None:
     p.add_argument(
         "--python", action="append", metavar="PATH", help="also examine this interpreter (repeatable)"
     )
+    add_wide_flag(p)
     p.set_defaults(handler=run_doctor_command)
 
 
@@ -33,5 +33,5 @@ def run_doctor_command(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(document, indent=1) + "\n")
         return 0
-    render_doctor(stdout_console(), document)
+    render_doctor(stdout_console(args.wide), document)
     return 0

@@ -29,7 +29,6 @@ MAX_CLIENTS = 256
 def add_load_parser(sub: Any) -> None:
     p = sub.add_parser(
         "load",
-        help="load a running `gilwise serve` and print latency percentiles per route",
         description="Run a loopback load against `gilwise serve`: one process per client (so the "
         "generator's own GIL does not distort what it measures), each on one route and one "
         "keep-alive connection. health and summary clients are paced probes; ingest and sessions "

@@ -8,19 +8,19 @@ from typing import Any
 from .._report import render_classic, render_group_tables, render_warnings
 from .._report.html import write_html
 from .._results.history import ENV_VAR, load_result, resolve_history_path
-from .console import stderr_console, stdout_console
+from .console import add_wide_flag, stderr_console, stdout_console
 
 
 def add_report_parser(sub: Any) -> None:
     p = sub.add_parser(
         "report",
-        help="render a result JSON file or a history run as tables or a self-contained HTML page",
         description="Render an existing result (a file written by `gilwise bench --json`, a history "
         "id, or 'latest') as terminal tables, or with --html as one self-contained HTML file.",
     )
     p.add_argument("result", metavar="RESULT", help="result JSON file, history id, or 'latest'")
     p.add_argument("--html", metavar="PATH", help="write the HTML report here instead of printing tables")
     p.add_argument("--history", metavar="PATH", help=f"history file for ids (default: ${ENV_VAR} or XDG)")
+    add_wide_flag(p)
     p.set_defaults(handler=run_report_command)
 
 
@@ -31,7 +31,7 @@ def run_report_command(args: argparse.Namespace) -> int:
         write_html(args.html, document)
         err.print(f"HTML report of {label} written to {args.html}", highlight=False)
         return 0
-    out = stdout_console()
+    out = stdout_console(args.wide)
     render_group_tables(out, document)
     render_classic(out, document)
     render_warnings(err, document)

@@ -34,7 +34,6 @@ DEMO_MIX = "ingest,sessions:3,summary,health"
 def add_serve_parser(sub: Any) -> None:
     p = sub.add_parser(
         "serve",
-        help="run the real-time analytics backend with its live dashboard",
         description="Run the analytics backend (FastAPI under uvicorn, events in an embedded DuckDB "
         "file) and its dashboard at http://HOST:PORT/. --offload chooses how the CPU-heavy "
         "/analytics/sessions runs; PUT /admin/offload (or the dashboard) switches it at run time.",

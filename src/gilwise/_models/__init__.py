@@ -4,9 +4,8 @@ A model knows how to run N copies of a workload's task (threads, processes, sub-
 C++ threads, ...) inside a harness worker and returns records of what happened, never text.
 Adding a model = one module + one line here (the ``dask`` model lives in ``dask_cluster.py``,
 named so that it cannot shadow the ``dask`` package). May import ``_workloads``, ``_native``,
-``_subinterp``, ``_pythons.discovery``, ``_system.install`` (whether hints may name checkout commands) and
-``_exceptions``; never the harness, report or CLI.
-Imported inside harness workers, so stdlib-only at import time.
+``_subinterp``, ``_pythons.discovery``, ``_extras`` (install commands) and ``_exceptions``;
+never the harness, report or CLI. Imported inside harness workers, so stdlib-only at import time.
 """
 
 from __future__ import annotations

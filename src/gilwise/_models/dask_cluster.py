@@ -25,13 +25,13 @@ import time
 from typing import Any
 
 from .._exceptions import WorkloadFailed
+from .._extras import install_command
 from .._pythons.discovery import InterpreterInfo
-from .._system.install import checkout_hint
 from .._workloads import TaskRef, run_task
 from .._workloads.running import ensure_prepared, resolve_task
 from ._base import Execution, Job, Model, Phases
 
-INSTALL_HINT = "pip install 'gilwise[dask]'"
+INSTALL_HINT = install_command("dask")
 """The exact command that installs what this model needs (the ``dask`` extra)."""
 CONNECT_TIMEOUT_S = 20.0
 
@@ -79,7 +79,7 @@ class DaskModel(Model):
             return None
         return (
             f"Dask distributed is not installed for {interpreter.path}: install the dask extra "
-            f"with `{INSTALL_HINT}`{checkout_hint('uv sync --extra dask')}"
+            f"with `{INSTALL_HINT}`"
         )
 
     def execute(self, job: Job) -> Execution:

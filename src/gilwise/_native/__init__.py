@@ -14,8 +14,8 @@ error (serial C gives the very same double as Python). Importing this module nee
 stdlib: the extension is tried at import and NumPy only when its impl runs, so harness workers
 under any interpreter can import it and ask `unavailable_reason()` what they can use.
 
-May import ``_exceptions`` and ``_pythons.builds`` (gilwise's cache folder, where the JVM
-kernel is compiled); ``_workloads`` and ``_models`` import it.
+May import ``_exceptions``, ``_extras`` (install commands) and ``_pythons.builds`` (gilwise's
+cache folder, where the JVM kernel is compiled); ``_workloads`` and ``_models`` import it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._exceptions import NativeKernelUnavailable, UsageError
+from .._extras import install_command
 from . import _library
 
 IMPLS = ("python", "native", "native-gil", "ctypes", "numpy", "cpp-threads", "jvm")
@@ -177,8 +178,8 @@ def _numpy_reason() -> str | None:
     except ImportError as exc:
         return (
             f"NumPy cannot be imported in CPython {sys.version.split()[0]} ({sys.executable}): "
-            f"{exc}. Install it for that interpreter (`{sys.executable} -m pip install numpy`) "
-            "or run gilwise from its own environment (`uv run`), which includes NumPy."
+            f"{exc}. Install it for that interpreter (`{sys.executable} -m pip install numpy`; "
+            f"where gilwise itself is installed, its numpy extra: `{install_command('numpy')}`)."
         )
     return None
 

@@ -1,11 +1,11 @@
 """The offload runtime behind ``gilwise.Offloader``, ``gilwise.offload()`` and ``gilwise.Executor``:
 keep event loops responsive by running blocking work in warm worker processes or threads.
 
-A library: it imports only ``_exceptions``, ``_system`` (``usable_cores``) and the standard
-library (NumPy when arrays cross); the service uses it, the harness and report never import
-it. The Dask backend (``backend="dask"``: ``_dask``, ``_dask_call``, ``_dask_worker``) is the
-engine API of ``_pool`` on a Dask cluster, imported only when asked for (it needs the ``dask``
-extra).
+A library: it imports only ``_exceptions``, ``_extras`` (install commands), ``_system``
+(``usable_cores``) and the standard library (NumPy when arrays cross); the service uses it,
+the harness and report never import it. The Dask backend (``backend="dask"``: ``_dask``,
+``_dask_call``, ``_dask_worker``) is the engine API of ``_pool`` on a Dask cluster, imported
+only when asked for (it needs the ``dask`` extra).
 
 Modules, from the wire up: ``_worker`` (worker process and wire format, stdlib-only),
 ``_zygote`` (the single-threaded process that forks workers, stdlib-only), ``_shm``

@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import UsageError
-from .._system import checkout_hint, usable_cores
+from .._extras import install_command
+from .._system import usable_cores
 from . import _worker
 from ._config import PoolConfig
 from ._pool import WorkerPool
@@ -159,9 +160,8 @@ def _dask_pool(config: PoolConfig) -> DaskPool:
     try:
         from ._dask import DaskPool
     except ImportError as exc:
-        in_checkout = checkout_hint("uv sync --extra dask")  # a command to type, not a flag
         raise UsageError(
-            f"backend='dask' needs Dask distributed ({exc}). Fix: pip install 'gilwise[dask]'{in_checkout}."
+            f"backend='dask' needs Dask distributed ({exc}). Fix: {install_command('dask')}"
         ) from exc
     return DaskPool(config, default_workers=default_workers())
 

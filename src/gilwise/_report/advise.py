@@ -6,11 +6,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
-from rich.table import Table
 
 from .._advise.program_report import ProgramDocument
 from .._advise.verdict import AdviseDocument, PredictionEntry, RecommendedEntry
 from . import fmt
+from .columns import TableColumn, dropped_note, fit_columns, fitted_table
 
 MAX_ROWS_PER_MODEL = 4
 
@@ -74,7 +74,7 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
     console.print(escape(rec["reason"]), highlight=False)
     console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
     console.print(_probes_line(doc), highlight=False)
-    console.print(_predictions_table(doc["predictions"]))
+    _print_predictions(console, doc["predictions"])
     _print_bullets(console, "What would change the verdict", doc["would_change"])
     _print_bullets(console, "Notes", doc["notes"])
     console.print(f"[dim]{doc['elapsed_s']:.1f} s of a {doc['budget_s']:g} s budget[/dim]", highlight=False)
@@ -108,38 +108,43 @@ def _probes_line(doc: AdviseDocument) -> str:
     )
 
 
-def _predictions_table(predictions: list[PredictionEntry]) -> Table:
+PREDICTION_COLUMNS = (
+    TableColumn("model", 0, wraps=True, justify="left"),
+    TableColumn("workers", 0),
+    TableColumn("python", 3, wraps=True, justify="left"),
+    TableColumn("chunk", 4),
+    TableColumn("predicted", 0),
+    TableColumn("measured [min–max]", 0),
+    TableColumn("95% CI (reached)", 2),
+    TableColumn("error", 1),
+    TableColumn("rounds", 5),
+)
+"""Predicted vs measured: the model and both speedups always, the rest as the width allows."""
+
+
+def _print_predictions(console: Console, predictions: list[PredictionEntry]) -> None:
     """The rows ``_shown`` keeps; a measured row is bold, since a measurement outranks its prediction."""
-    table = Table(
-        title="Predicted (from the probes) vs measured (paired with serial, per round)", title_justify="left"
-    )
-    for column in (
-        "model",
-        "workers",
-        "python",
-        "chunk",
-        "predicted",
-        "measured [min–max]",
-        "95% CI (reached)",
-        "error",
-        "rounds",
-    ):
-        table.add_column(column, justify="left" if column in ("model", "python") else "right")
+    console.print("Predicted (from the probes) vs measured (paired with serial, per round)")
+    rows = []
     for p in _shown(predictions):
-        style = "bold" if p["measured_speedup"] is not None else None
-        table.add_row(
-            p["model"],
+        cells = [
+            escape(p["model"]),
             str(p["workers"]),
-            p["interpreter"],
+            escape(p["interpreter"]),
             str(p["chunksize"]),
             f"{p['predicted_speedup']:.2f}×",
             _measured(p),
             _interval(p),
             _error(p),
             str(p["rounds"] or ""),
-            style=style,
+        ]
+        rows.append(
+            [f"[bold]{cell}[/bold]" if cell and p["measured_speedup"] is not None else cell for cell in cells]
         )
-    return table
+    fitted = fit_columns(PREDICTION_COLUMNS, rows, console.width)
+    console.print(fitted_table(PREDICTION_COLUMNS, rows, fitted))
+    if fitted.dropped:
+        console.print(f"[dim]{escape(dropped_note(fitted.dropped, also='so does --json'))}[/dim]")
 
 
 def _print_bullets(console: Console, heading: str, lines: list[str]) -> None:
@@ -147,6 +152,15 @@ def _print_bullets(console: Console, heading: str, lines: list[str]) -> None:
         console.print(f"[bold]{heading}[/bold]")
         for line in lines:
             console.print(f"  • {escape(line)}", highlight=False)
+
+
+THREAD_COLUMNS = (
+    TableColumn("thread", 0, wraps=True, justify="left"),
+    TableColumn("tid", 0),
+    TableColumn("CPU (cores)", 0),
+    TableColumn("GIL held", 0),
+    TableColumn("hottest functions holding the GIL", 0, wraps=True, justify="left"),
+)
 
 
 def render_program(console: Console, doc: ProgramDocument) -> None:
@@ -159,18 +173,15 @@ def render_program(console: Console, doc: ProgramDocument) -> None:
     )
     if doc["sampler_note"]:
         console.print(f"[yellow]{escape(doc['sampler_note'])}[/yellow]", highlight=False)
-    table = Table(title="Threads", title_justify="left")
-    for column in ("thread", "tid", "CPU (cores)", "GIL held", "hottest functions holding the GIL"):
-        table.add_column(
-            column, justify="left" if column in ("thread", "hottest functions holding the GIL") else "right"
-        )
+    rows = []
     for t in doc["threads"]:
         if t["cpu_cores"] < 0.005 and not t["gil_share"]:
             continue
         gil = "—" if t["gil_share"] is None else f"{t['gil_share']:.0%}"
         hot = "; ".join(f"{escape(h['function'])} {h['gil_share']:.0%}" for h in t["hottest"])
-        table.add_row(escape(t["name"]), str(t["tid"]), f"{t['cpu_cores']:.2f}", gil, hot)
-    console.print(table)
+        rows.append([escape(t["name"]), str(t["tid"]), f"{t['cpu_cores']:.2f}", gil, hot])
+    console.print("Threads")
+    console.print(fitted_table(THREAD_COLUMNS, rows, fit_columns(THREAD_COLUMNS, rows, console.width)))
     headline = "GIL-bound" if v["gil_bound"] else "not GIL-bound"
     model = (
         f": use {v['model']}" + (f"×{v['workers']}" if v["workers"] else "") if v["model"] != "as-is" else ""

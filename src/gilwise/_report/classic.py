@@ -193,11 +193,12 @@ def render_classic(console: Console, document: ResultDocument) -> None:
             show_lines=True,
             header_style="bold",
         )
-        table.add_column("")
+        # fold: a word wider than its column breaks onto the next line, never ends in "…".
+        table.add_column("", overflow="fold")
         path = interp["path"] if interp else None
         records = [r for r in document["results"] if path in (None, r["interpreter"]["path"])]
         for column in columns_for(records):
-            table.add_column(column.title, ratio=1)
+            table.add_column(column.title, ratio=1, overflow="fold")
         for row, cells in classic_rows(document, path):
             table.add_row(row, *(escape(cell) for cell in cells))
         console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import fmt
+from .columns import TableColumn, dropped_note, fit_columns, fitted_table
 
 
 def _machine_line(machine: dict[str, Any]) -> str:
@@ -25,12 +27,12 @@ def _machine_line(machine: dict[str, Any]) -> str:
 
 def _native_cell(native: dict[str, Any], impl: str) -> str:
     if "error" in native:
-        return f"[red]{escape(native['error'][:60])}[/red]"
+        return "[red]error (below)[/red]"
     reason = native["impls"].get(impl)
     if reason is None:
         return "[green]loads[/green]"
     if impl == "native" and not native["capi_built"]:
-        return "[yellow]not built for this ABI[/yellow]"
+        return "[yellow]not built[/yellow]"  # for this ABI: the note under the table says so
     return "[yellow]no[/yellow]"
 
 
@@ -43,11 +45,10 @@ def _jit_cell(interp: dict[str, Any]) -> str:
 
 def render_doctor(console: Console, document: dict[str, Any]) -> None:
     _print_machine(console, document["machine"])
-    builds, notes = _builds_table(document["interpreters"])
-    console.print(builds)
-    notes += _notes_for_all_builds(document["interpreters"])
+    _print_builds(console, document["interpreters"])
+    notes = _build_notes(document["interpreters"]) + _notes_for_all_builds(document["interpreters"])
     for note in notes:
-        console.print(f"  • {escape(note)}")
+        console.print(f"  • {escape(note)}", highlight=False)
     _print_footnotes(console, document)
     console.print(_models_table(document))
 
@@ -70,26 +71,48 @@ def _gil_cell(interp: dict[str, Any]) -> str:
     return gil
 
 
-def _builds_table(interpreters: list[dict[str, Any]]) -> tuple[Table, list[str]]:
-    """One row per CPython build, and the notes particular to one build (shown under the table)."""
-    table = Table(title="CPython builds", title_justify="left", header_style="bold")
-    columns = ("build", "path", "found in", "GIL", "JIT", "sub-interp.", "C-API ext", "ctypes", "NumPy")
-    for column in columns:
-        table.add_column(column)
+def _label_column(header: str, priority: int = 0) -> TableColumn:
+    return TableColumn(header, priority, wraps=True, justify="left")
+
+
+BUILD_COLUMNS: tuple[tuple[TableColumn, Callable[[dict[str, Any]], str]], ...] = (
+    (TableColumn("build", 0, justify="left"), lambda interp: escape(interp["label"])),
+    # A path is never cut: where it does not fit whole, it is printed on its own line below.
+    (TableColumn("path", 1, justify="left"), lambda interp: escape(interp["path"])),
+    (_label_column("found in"), lambda interp: escape(interp["source"])),
+    (_label_column("GIL"), _gil_cell),
+    (_label_column("JIT"), _jit_cell),
+    (TableColumn("sub-interp.", 2, justify="left"), lambda i: escape(i["subinterpreters_module"] or "—")),
+    (_label_column("C-API ext"), lambda interp: _native_cell(interp["native"], "native")),
+    (_label_column("ctypes"), lambda interp: _native_cell(interp["native"], "ctypes")),
+    (_label_column("NumPy"), lambda interp: _native_cell(interp["native"], "numpy")),
+)
+"""The builds table, in display order, with the priority that keeps it within the width: the
+path next (else listed under the table), the sub-interpreter module last (``--wide``)."""
+_BUILD_REGISTRY = tuple(column for column, _ in BUILD_COLUMNS)
+
+
+def _print_builds(console: Console, interpreters: list[dict[str, Any]]) -> None:
+    """One row per CPython build; a path that does not fit goes whole on a line of its own,
+    to be copied into ``--python``."""
+    console.print("[bold]CPython builds[/bold]")
+    rows = [[cell(interp) for _, cell in BUILD_COLUMNS] for interp in interpreters]
+    fitted = fit_columns(_BUILD_REGISTRY, rows, console.width)
+    console.print(fitted_table(_BUILD_REGISTRY, rows, fitted))
+    if "path" in fitted.dropped:
+        console.print("  paths (give one to --python):")
+        for interp in interpreters:
+            console.print(f"  {escape(interp['label']):<9}{escape(interp['path'])}", highlight=False)
+    others = [header for header in fitted.dropped if header != "path"]
+    if others:
+        console.print(f"  [dim]{escape(dropped_note(others, also='so does --json'))}[/dim]", highlight=False)
+
+
+def _build_notes(interpreters: list[dict[str, Any]]) -> list[str]:
+    """The notes particular to one build (shown under the table)."""
     notes: list[str] = []
     for interp in interpreters:
         native = interp["native"]
-        table.add_row(
-            escape(interp["label"]),
-            escape(interp["path"]),
-            escape(interp["source"]),
-            _gil_cell(interp),
-            _jit_cell(interp),
-            escape(interp["subinterpreters_module"] or "—"),
-            _native_cell(native, "native"),
-            _native_cell(native, "ctypes"),
-            _native_cell(native, "numpy"),
-        )
         for impl in ("native", "ctypes", "numpy"):
             reason = native.get("impls", {}).get(impl)
             # Said once below for all interpreters: an extension not built for it, no NumPy.
@@ -98,7 +121,7 @@ def _builds_table(interpreters: list[dict[str, Any]]) -> tuple[Table, list[str]]
                 notes.append(f"{interp['label']} {impl}: {reason}")
         if native.get("error"):
             notes.append(f"{interp['label']}: {native['error']}")
-    return table, notes
+    return notes
 
 
 def _notes_for_all_builds(interpreters: list[dict[str, Any]]) -> list[str]:
@@ -148,7 +171,8 @@ def _models_table(document: dict[str, Any]) -> Table:
     labels = {i["path"]: i["label"] for i in document["interpreters"]}
     models = Table(title="Concurrency models", title_justify="left", header_style="bold")
     for column in ("model", "needs", "available with", "not available with"):
-        models.add_column(column, ratio=1 if column != "model" else None)
+        # fold: a word wider than its column (a path in a reason) breaks, never ends in "…".
+        models.add_column(column, ratio=1 if column != "model" else None, overflow="fold")
     for model in document["models"]:
         by_reason: dict[str, list[str]] = {}
         for path, reason in model["unavailable"].items():

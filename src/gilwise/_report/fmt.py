@@ -96,20 +96,3 @@ def other_load(rec: ResultRow) -> str:
     if not load or load["max"] is None:
         return "n/a" if rec.get("other_cpu_note") else "—"
     return f"{load['max']:.2f}"
-
-
-SHORT_REASON_CHARS = 60
-
-
-def short_reason(reason: str, limit: int = SHORT_REASON_CHARS) -> str:
-    """The first clause of a why-not message, to fit a table cell (the whole text goes below)."""
-    first = (
-        reason.split(". ", maxsplit=1)[0]
-        .split("; ", maxsplit=1)[0]
-        .split(": ", maxsplit=1)[0]
-        .strip()
-        .rstrip(".")
-    )
-    if len(first) <= limit:
-        return first
-    return first[: limit - 1].rsplit(" ", 1)[0] + "…"

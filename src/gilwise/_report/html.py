@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .._exceptions import UsageError
 from .._results.document import GroupEntry, ResultDocument, ResultRow
+from .._results.files import write_text_atomic
 from .._results.headline import headline_speedup
 from . import fmt, html_tables, plots
 from .svg import esc
@@ -289,16 +290,7 @@ def check_html_target(path: str | os.PathLike[str]) -> None:
 def write_html(path: str | os.PathLike[str], document: ResultDocument) -> None:
     """Render and write atomically (a browser never sees half a page)."""
     text = render_html(document)
-    target = Path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        write_text_atomic(path, text)
     except OSError as exc:
-        raise _unwritable(target, exc) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise _unwritable(Path(path), exc) from exc

@@ -16,12 +16,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from .._results.document import InterpreterRef, ResultDocument, ResultRow, Summary, interpreter_label
 from .._results.headline import headline_interval, headline_speedup, headline_uncertain
 from .._results.stats import summary
 from . import fmt
+from .columns import TableColumn, fit_columns, fitted_table
 
 PARALLEL_MODELS = ("threads", "interpreters", "processes")
 # Below this, the classic loop's threads scaling is "well below" the hoisted loop's.
@@ -251,29 +251,10 @@ def render_interpreter_comparison(console: Console, document: ResultDocument) ->
     for item in data["scaling"]:
         groups[(item["workload"], item["impl"])].append(item)
     for (workload, impl), items in groups.items():
-        table = Table(
-            title=escape(f"{workload} [{impl}]: paired speedup over each build's own serial"),
-            title_justify="left",
-            header_style="bold",
+        console.print(
+            escape(f"{workload} [{impl}]: paired speedup over each build's own serial"), highlight=False
         )
-        table.add_column("interpreter")
-        columns = sorted({(i["model"], i["workers"]) for i in items}, key=lambda k: (k[1], k[0]))
-        for model, workers in columns:
-            table.add_column(f"{model}×{workers}", justify="right")
-        for interp in interps:
-            cells = []
-            for model, workers in columns:
-                hit = next(
-                    (
-                        i
-                        for i in items
-                        if (i["path"], i["model"], i["workers"]) == (interp["path"], model, workers)
-                    ),
-                    None,
-                )
-                cells.append(_scaling_cell(hit))
-            table.add_row(escape(label(interp)), *cells)
-        console.print(table)
+        _print_scaling(console, interps, items)
     for item in data["penalties"]:
         ratio = item["ratio"]
         if ratio["median"] is None:
@@ -294,6 +275,30 @@ def render_interpreter_comparison(console: Console, document: ResultDocument) ->
     for item in data["contention"]:
         console.print(escape(contention_text(item)))
     console.print(f"[dim]{escape(data['pairing'])}[/dim]")
+
+
+def _print_scaling(console: Console, interps: list[InterpreterRef], items: list[dict[str, Any]]) -> None:
+    """Interpreters as rows and model×workers as columns; turned the other way round when those
+    columns do not fit the width (there are usually fewer interpreters than model×workers)."""
+    cells = {(i["path"], i["model"], i["workers"]): _scaling_cell(i) for i in items}
+    columns = sorted({(i["model"], i["workers"]) for i in items}, key=lambda k: (k[1], k[0]))
+    names = [f"{model}×{workers}" for model, workers in columns]
+    wide = [TableColumn("interpreter", 0, wraps=True, justify="left")]
+    wide += [TableColumn(name, 0, wraps=True) for name in names]
+    rows = [
+        [escape(label(interp))] + [cells.get((interp["path"], *column), "—") for column in columns]
+        for interp in interps
+    ]
+    fitted = fit_columns(wide, rows, console.width)
+    if not fitted.fits:
+        wide = [TableColumn("model×workers", 0, wraps=True, justify="left")]
+        wide += [TableColumn(label(interp), 0, wraps=True) for interp in interps]
+        rows = [
+            [escape(name)] + [cells.get((interp["path"], *column), "—") for interp in interps]
+            for name, column in zip(names, columns, strict=True)
+        ]
+        fitted = fit_columns(wide, rows, console.width)
+    console.print(fitted_table(wide, rows, fitted))
 
 
 def versions_text(item: dict[str, Any]) -> str | None:

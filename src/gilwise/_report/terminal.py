@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from .._results.document import GroupEntry, InterpreterRef, ResultDocument, ResultRow
 from .._results.headline import headline_interval
 from .._results.stats import OTHER_LOAD_WARN_CORES, SPREAD_WARN, relative_spread
 from . import fmt
+from .columns import TableColumn, dropped_note, fit_columns, fitted_table
 from .interpreters import REENABLED_NOTE, build_text, label
 
 
@@ -19,20 +20,79 @@ def _group_key(rec: ResultRow) -> tuple[str, str, str]:
     return (rec["workload"], rec["impl"], rec["interpreter"]["path"])
 
 
-COLUMNS = (
-    "model",
-    "workers",
-    "wall (median ±)",
-    "speedup [CI]",
-    "effic.",
-    "busy cores",
-    "CPU-s",
-    "start-up",
-    "dispatch (/task)",
-    "USS/worker",
-    "ns/iter",
-    "other load",
+def _measured(rec: ResultRow) -> bool:
+    return rec["status"] == "ok" and bool(rec.get("rounds"))
+
+
+def _busy(rec: ResultRow) -> bool:
+    load = rec.get("other_cpu_cores")
+    return bool(load and (load["max"] or 0.0) > OTHER_LOAD_WARN_CORES)
+
+
+def _noisy(rec: ResultRow) -> bool:
+    return _busy(rec) or relative_spread(rec["wall_s"]["values"]) >= SPREAD_WARN
+
+
+def _dispatch(rec: ResultRow) -> str:
+    """Dispatch of the batch, and the worker time per task not spent in the task."""
+    text = fmt.seconds(rec["dispatch_s"]["median"])
+    per_task = rec.get("overhead_per_task_s")
+    if per_task is not None and per_task["median"] is not None:
+        text += f" ({fmt.seconds(per_task['median'])})"
+    return text
+
+
+def _wall(rec: ResultRow) -> str:
+    return fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else "")
+
+
+def _other_load(rec: ResultRow) -> str:
+    return fmt.other_load(rec) + (" ⚠" if _busy(rec) else "")
+
+
+MODEL_ABBREVIATIONS = {
+    "processes-forkserver": "proc-fksrv",
+    "processes-fork": "proc-fork",
+    "processes-spawn": "proc-spawn",
+    "interpreters": "interp",
+    "cpp-threads": "cpp-thr",
+}
+"""Short model labels for a narrow console; a legend under the table spells each out once."""
+
+
+def _model_cell(rec: ResultRow, short: bool) -> str:
+    name = MODEL_ABBREVIATIONS.get(rec["model"], rec["model"]) if short else rec["model"]
+    return escape(name + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else ""))
+
+
+def _busy_cores(rec: ResultRow) -> str:
+    return "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}"
+
+
+def _ns_per_iteration(rec: ResultRow) -> str:
+    return "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}"
+
+
+GROUP_COLUMNS: tuple[tuple[TableColumn, Callable[[ResultRow], str]], ...] = (
+    # The model cell depends on the width (abbreviated or not): ``_row_cells`` fills it.
+    (TableColumn("model", 0, min_width=6, wraps=True, justify="left"), lambda rec: ""),
+    (TableColumn("workers", 0), lambda rec: str(rec["workers"])),
+    (TableColumn("wall (median ±)", 0), _wall),
+    (TableColumn("speedup [CI]", 0), fmt.speedup_ci),
+    (TableColumn("effic.", 6), fmt.efficiency),
+    (TableColumn("busy cores", 0), _busy_cores),
+    (TableColumn("CPU-s", 7), lambda rec: f"{rec['cpu_s']['median']:.2f}"),
+    (TableColumn("start-up", 1), lambda rec: fmt.seconds(rec["startup_s"]["median"])),
+    (TableColumn("dispatch (/task)", 2), _dispatch),
+    (TableColumn("USS/worker", 3), fmt.worker_memory),
+    (TableColumn("ns/iter", 4), _ns_per_iteration),
+    (TableColumn("other load", 5), _other_load),
 )
+"""The per-group table, in display order: model, workers, wall time, speedup [interval] and busy
+cores always (priority 0); the detail columns as the width allows, priority 1 first. The JSON
+and HTML reports carry every figure whatever the width."""
+COLUMNS = tuple(column.header for column, _ in GROUP_COLUMNS)
+_REGISTRY = tuple(column for column, _ in GROUP_COLUMNS)
 
 
 def render_group_tables(console: Console, document: ResultDocument) -> None:
@@ -43,35 +103,64 @@ def render_group_tables(console: Console, document: ResultDocument) -> None:
         (g["workload"], g["impl"], g["interpreter"]): g for g in document.get("groups", [])
     }
     several = len({rec["interpreter"]["path"] for rec in document["results"]}) > 1
+    explained: set[str] = set()
+    dropped: set[str] = set()
     for key, records in groups.items():
-        # Any cell whose workers reported the GIL on at run time marks the whole group.
-        interp: InterpreterRef = {
-            **records[0]["interpreter"],
-            "gil_enabled": any(r["interpreter"]["gil_enabled"] for r in records),
-        }
-        title = escape(_title(records[0], interp, several))
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for column in COLUMNS:
-            table.add_column(column, justify="left" if column == "model" else "right")
-        footnotes: list[str] = []
-        for rec in records:
-            if rec["status"] == "ok" and rec.get("rounds"):
-                table.add_row(*_measured_cells(rec))
-                continue
-            reason = rec.get("reason") or "not measured"
-            cell = f"{rec['status']}: {fmt.short_reason(reason)}"
-            if fmt.short_reason(reason) != reason:
-                if reason not in footnotes:
-                    footnotes.append(reason)
-                cell += f" [{footnotes.index(reason) + 1}]"
-            table.add_row(escape(rec["model"]), str(rec["workers"]), f"[dim]{escape(cell)}[/dim]")
-        table.caption = _caption(records, interp, group_meta.get(key))
-        console.print(table)
-        # The whole reason once, under the table: wrapped into a cell it made rows dozens of lines tall.
-        for number, reason in enumerate(footnotes, 1):
-            console.print(f"  [dim]\\[{number}] {escape(reason)}[/dim]", highlight=False)
-    if any(_noisy(r) for r in document["results"] if r["status"] == "ok" and r.get("rounds")):
+        console.print(escape(_title(records[0], _group_interpreter(records), several)), highlight=False)
+        dropped.update(_render_group(console, records, group_meta.get(key), explained))
+    if any(_noisy(r) for r in document["results"] if _measured(r)):
         console.print("⚠ = the machine was busy or the repeats disagreed during that cell: see warnings")
+    if dropped:
+        note = dropped_note([header for header in COLUMNS if header in dropped])
+        console.print(f"[dim]{escape(note)}[/dim]", highlight=False)
+
+
+def _group_interpreter(records: list[ResultRow]) -> InterpreterRef:
+    """Any cell whose workers reported the GIL on at run time marks the whole group."""
+    return {
+        **records[0]["interpreter"],
+        "gil_enabled": any(r["interpreter"]["gil_enabled"] for r in records),
+    }
+
+
+def _render_group(
+    console: Console, records: list[ResultRow], meta: GroupEntry | None, explained: set[str]
+) -> tuple[str, ...]:
+    """One group's table, its caption, reasons and legend; returns the columns left out.
+    Model names are abbreviated only where the full ones leave no room; ``explained`` holds the
+    abbreviations a legend already spelt out, so each is explained once."""
+    footnotes = list(dict.fromkeys(r.get("reason") or "not measured" for r in records if not _measured(r)))
+    rows = [_row_cells(rec, footnotes, short=False) for rec in records]
+    fitted = fit_columns(_REGISTRY, rows, console.width)
+    short = not fitted.fits
+    if short:
+        rows = [_row_cells(rec, footnotes, short=True) for rec in records]
+        fitted = fit_columns(_REGISTRY, rows, console.width)
+    console.print(fitted_table(_REGISTRY, rows, fitted))
+    for line in _caption(records, _group_interpreter(records), meta):
+        console.print(line, highlight=False)
+    # The whole reason once, under the table: wrapped into a cell it made rows dozens of lines tall.
+    for number, reason in enumerate(footnotes, 1):
+        console.print(f"  [dim]\\[{number}] {escape(reason)}[/dim]", highlight=False)
+    legend = sorted({r["model"] for r in records if short and r["model"] in MODEL_ABBREVIATIONS} - explained)
+    if legend:
+        explained.update(legend)
+        pairs = ", ".join(f"{MODEL_ABBREVIATIONS[model]} = {model}" for model in legend)
+        console.print(f"  [dim]{escape(pairs)}[/dim]", highlight=False)
+    return fitted.dropped
+
+
+def _row_cells(rec: ResultRow, footnotes: list[str], short: bool) -> list[str]:
+    """One row, in ``GROUP_COLUMNS`` order (rich markup: names escaped); a row not measured
+    says its status and the number of its reason, printed in full under the table."""
+    if _measured(rec):
+        cells = [cell(rec) for _, cell in GROUP_COLUMNS]
+    else:
+        number = footnotes.index(rec.get("reason") or "not measured") + 1
+        cells = ["", str(rec["workers"]), f"[dim]{escape(rec['status'])} \\[{number}][/dim]"]
+        cells += [""] * (len(GROUP_COLUMNS) - len(cells))
+    cells[0] = _model_cell(rec, short)
+    return cells
 
 
 def _title(first: ResultRow, interp: InterpreterRef, several: bool) -> str:
@@ -84,31 +173,14 @@ def _title(first: ResultRow, interp: InterpreterRef, several: bool) -> str:
     )
 
 
-def _measured_cells(rec: ResultRow) -> list[str]:
-    """One measured row, in ``COLUMNS`` order (rich markup: names escaped)."""
-    return [
-        escape(rec["model"] + (f" ({', '.join(rec['notes'])})" if rec.get("notes") else "")),
-        str(rec["workers"]),
-        fmt.spread(rec["wall_s"]) + (" ⚠" if _noisy(rec) else ""),
-        fmt.speedup_ci(rec),
-        fmt.efficiency(rec),
-        "—" if rec["cpu_busy_cores_mean"] is None else f"{rec['cpu_busy_cores_mean']:.2f}",
-        f"{rec['cpu_s']['median']:.2f}",
-        fmt.seconds(rec["startup_s"]["median"]),
-        _dispatch(rec),
-        fmt.worker_memory(rec),
-        "—" if rec.get("ns_per_iteration") is None else f"{rec['ns_per_iteration']:.1f}",
-        fmt.other_load(rec) + (" ⚠" if _busy(rec) else ""),
-    ]
-
-
-def _caption(records: list[ResultRow], interp: InterpreterRef, meta: GroupEntry | None) -> str | None:
-    """Under the table, as rich markup: a failed group's reason, else the re-enabled GIL, else
-    the resource, the running cluster and how sure the figures are."""
+def _caption(records: list[ResultRow], interp: InterpreterRef, meta: GroupEntry | None) -> list[str]:
+    """The lines under the table, as rich markup (printed as lines, they wrap at the console's
+    width): a failed group's reason, else the re-enabled GIL, else the resource, the running
+    cluster and how sure the figures are."""
     if meta and meta["status"] == "failed":
-        return f"[red]{escape('group failed: ' + str(meta['reason']))}[/red]"
+        return [f"[red]{escape('group failed: ' + str(meta['reason']))}[/red]"]
     if interp["free_threaded"] and interp["gil_enabled"]:
-        return escape(REENABLED_NOTE)
+        return [escape(REENABLED_NOTE)]
     captions = [meta["resource"]] if meta and meta["resource"] else []
     running = sorted({r["model"] for r in records if r.get("wall_excludes_startup")})
     if running:
@@ -118,21 +190,12 @@ def _caption(records: list[ResultRow], interp: InterpreterRef, meta: GroupEntry 
             "creating or joining the cluster is the start-up column, outside the wall time"
         )
     captions += _fidelity_notes(records)
-    return escape("\n".join(captions)) if captions else None
-
-
-def _dispatch(rec: ResultRow) -> str:
-    """Dispatch of the batch, and the worker time per task not spent in the task."""
-    text = fmt.seconds(rec["dispatch_s"]["median"])
-    per_task = rec.get("overhead_per_task_s")
-    if per_task is not None and per_task["median"] is not None:
-        text += f" ({fmt.seconds(per_task['median'])})"
-    return text
+    return [f"[dim]{escape(line)}[/dim]" for line in captions]
 
 
 def _fidelity_notes(records: list[ResultRow]) -> list[str]:
     """How sure the row's figures are, said under the table rather than left to the JSON."""
-    measured = [r for r in records if r["status"] == "ok" and r.get("rounds")]
+    measured = [r for r in records if _measured(r)]
     notes = []
     intervals = [ci for r in measured if (ci := headline_interval(r)) is not None]
     levels = sorted({ci["level"] for ci in intervals})
@@ -152,11 +215,6 @@ def _fidelity_notes(records: list[ResultRow]) -> list[str]:
     return notes
 
 
-def _busy(rec: ResultRow) -> bool:
-    load = rec.get("other_cpu_cores")
-    return bool(load and (load["max"] or 0.0) > OTHER_LOAD_WARN_CORES)
-
-
 def render_iteration_costs(console: Console, document: ResultDocument) -> None:
     """Serial cost per loop iteration of each implementation, and its ratio to the slowest."""
     by_workload: dict[str, list[tuple[str, float]]] = defaultdict(list)
@@ -173,10 +231,6 @@ def render_iteration_costs(console: Console, document: ResultDocument) -> None:
             for impl, cost in sorted(costs, key=lambda c: -c[1])
         ]
         console.print(escape(f"Cost per iteration, {name}, serial: " + ", ".join(parts)))
-
-
-def _noisy(rec: ResultRow) -> bool:
-    return _busy(rec) or relative_spread(rec["wall_s"]["values"]) >= SPREAD_WARN
 
 
 def render_warnings(console: Console, document: ResultDocument) -> None:

@@ -8,6 +8,7 @@ confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``
 ``significance`` the regression gate (``significance.shift``: the one test of a change), with
 three outcomes (``Comparison.outcome``: slower, inconclusive, clean; ``detectable_slowdown``
 says what a row's repeats could have shown); ``history`` the SQLite store of runs; ``files``
-atomic JSON writes. Imports only the standard library and ``_exceptions``; the harness, report,
-advise, service and CLI import it. It never measures and never renders.
+the atomic writes of every output file (JSON, HTML), with the user's umask. Imports only the
+standard library and ``_exceptions``; the harness, report, advise, service and CLI import it.
+It never measures and never renders.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -27,14 +28,36 @@ def check_output_target(option: str, path: str | os.PathLike[str]) -> None:
 
 
 def write_json_atomic(path: str | os.PathLike[str], document: Mapping[str, object]) -> None:
+    write_text_atomic(path, json.dumps(document, indent=1) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to a new file beside ``path``, then rename it over ``path``: a reader (or a
+    Ctrl-C) sees the old file or the new one, never half of one. The file gets the permissions
+    of any file the user creates (0666 less the umask), so a report meant for others is
+    readable by them."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    fd, staging = _create_beside(target)
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(document, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, target)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(staging, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        staging.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(target: Path) -> tuple[int, Path]:
+    """A new empty file in ``target``'s folder (the rename must stay on one file system).
+
+    Not ``mkstemp``: it creates 0600 whatever the umask, and a chmod after it would have to
+    read the umask, which a process can only do by setting it (racing other threads). Created
+    with 0666 here, the kernel takes the umask (and a folder's default ACL) off by itself."""
+    for _ in range(100):
+        staging = target.with_name(f".{target.name}.{os.urandom(4).hex()}")
+        try:
+            return os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), staging
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(target.parent))

@@ -16,7 +16,8 @@ them), ``app`` (the app factory, lifespan), ``routes`` and
 generator; clients are separate processes, stdlib only).
 
 May import: ``_offload`` (the library it runs work on), ``_results`` (the bench history shown on
-the dashboard), ``_system`` (usable cores, per-core and per-process CPU), ``_exceptions``,
+the dashboard), ``_system`` (usable cores, per-core and per-process CPU), ``_extras`` (install commands),
+``_exceptions``,
 FastAPI, uvicorn, DuckDB, NumPy. Nothing in gilwise imports it but ``_cli``. This ``__init__``
 imports nothing, so offload workers and load clients that import one module of the package load
 only that module.

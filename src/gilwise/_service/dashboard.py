@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 
 from .._exceptions import UsageError
+from .._extras import install_command
 from .._results.document import interpreter_label
 from .._results.headline import headline_speedup
 from .._results.history import History
-from .._system import checkout_hint
 from .models import BenchLatest, BenchRow
 from .state import State
 
@@ -27,9 +27,7 @@ def plotly_js() -> Path:
     """plotly.min.js as shipped inside the plotly wheel (the Python package bundles plotly.js)."""
     spec = importlib.util.find_spec("plotly")
     if spec is None or spec.origin is None:
-        raise UsageError(
-            f"the plotly package is missing: `pip install 'gilwise[serve]'`{checkout_hint('uv sync')}"
-        )
+        raise UsageError(f"the plotly package is missing: `{install_command('serve')}`")
     return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 

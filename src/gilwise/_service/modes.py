@@ -17,19 +17,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import numpy.typing as npt
-
 from .._exceptions import OffloadError, UsageError
+from .._extras import install_command
 from .._offload import Offloader, OffloadStatistics, PoolConfig
-from .._system import checkout_hint
 from .analytics import SessionsReport, sessions_report
-from .store import SessionColumns
 
 if TYPE_CHECKING:
-    from .._offload._dask import ClusterWorker
+    # For the annotations only: `gilwise serve` reads MODES to build its parser and check its
+    # flags, which then import neither NumPy nor DuckDB; the server loads them as it starts.
+    import numpy as np
+    import numpy.typing as npt
 
-Runner = Callable[["OffloadSwitch", SessionColumns], Awaitable[SessionsReport]]
+    from .._offload._dask import ClusterWorker
+    from .store import SessionColumns
+
+Runner = Callable[["OffloadSwitch", "SessionColumns"], Awaitable[SessionsReport]]
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ POOLS: dict[str, PoolSpec] = {
         start_at_boot=False,
         cluster=True,
         needs="distributed",
-        install=f"pip install 'gilwise[dask]'{checkout_hint('uv sync --extra dask')}",
+        install=install_command("dask"),
     ),
 }
 
