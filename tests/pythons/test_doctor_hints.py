@@ -73,8 +73,8 @@ def test_an_installed_doctor_without_a_free_threaded_build_says_uv_python_instal
     text = _doctor(env)
     assert text.returncode == 0, text.stderr
     assert "no free-threaded CPython found: `uv python install 3.14t`" in text.stdout
-    for checkout_only in ("scripts/", "uv sync", "checkout"):
-        assert checkout_only not in text.stdout.replace("uv run python -m gilwise._native", "")
+    for checkout_only in ("scripts/", "uv sync", "uv run", "checkout"):
+        assert checkout_only not in text.stdout
 
 
 def test_a_checkout_doctor_lists_the_scripts_builds_and_its_command(tmp_path: Path) -> None:
