@@ -1,7 +1,7 @@
 """The ``gilwise`` argument parser and the exit-code contract shared by every command.
 
-Exit codes: 0 ok, 1 a run failed, 2 bad usage (the message lists the valid choices),
-130 interrupted (finished results are kept).
+Exit codes: the rule in ``exit_codes`` (0 ok, 1 the result says no, 2 usage or file trouble,
+3 inconclusive, 130 interrupted).
 
 Start-up costs only what the command run needs: ``COMMANDS`` holds each command's name and
 summary, which is all ``gilwise --help`` shows, and only the module of the command being run is
@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._exceptions import GilwiseError, UsageError
 from .._extras import require_extra
+from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .flags import usage_message
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @dataclass(frozen=True)

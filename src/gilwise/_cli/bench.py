@@ -23,7 +23,7 @@ from .._report import (
 from .._results.document import SCHEMA, ResultDocument
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, resolve_history_path
-from .._system import usable_cores
+from .._system import interrupts_latched, usable_cores
 from .console import add_wide_flag, stderr_console, stdout_console
 from .flags import usage_message
 from .options import (
@@ -253,7 +253,7 @@ def measure(request: BenchRequest, json_path: str | None, err: Console) -> tuple
 
     progress = make_progress(err)
     try:
-        with progress:
+        with interrupts_latched(), progress:
             run = run_bench(
                 request.workloads,
                 request.impls,

@@ -43,6 +43,7 @@ from .._results.compare import (
 from .._results.files import check_output_target, write_json_atomic
 from .._results.history import ENV_VAR, History, history_run_id, load_result, resolve_history_path
 from .console import add_wide_flag, stdout_console
+from .exit_codes import EXIT_INCONCLUSIVE
 
 STYLES = {
     "slower": "bold red",
@@ -53,7 +54,6 @@ STYLES = {
     "inconclusive": "yellow",
     "unchanged": "dim",
 }
-EXIT_INCONCLUSIVE = 3
 """No row regressed, but some rows' repeats could not have shown a --threshold slowdown."""
 
 _BASIS_CELL = {

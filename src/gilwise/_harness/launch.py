@@ -14,10 +14,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
+from .._system import INTERRUPT_POLL_S, raise_if_interrupted
 from .protocol import CalibrationReply, MeasureReply, WorkerReply, WorkerSpec, decode_result, failure
 
 PACKAGE_DIR = Path(__file__).parent.parent
@@ -102,10 +104,11 @@ def run_worker(
         env=worker_env(),
         start_new_session=True,
     )
-    if on_start is not None:
-        on_start(proc.pid)
     try:
-        stdout, stderr = proc.communicate(json.dumps(spec), timeout=timeout_s)
+        # Inside the try: a Ctrl-C while the watch starts must still kill the worker's group.
+        if on_start is not None:
+            on_start(proc.pid)
+        stdout, stderr = _communicate_interruptibly(proc, json.dumps(spec), timeout_s)
     except subprocess.TimeoutExpired:
         kill_group(proc.pid)
         proc.communicate()
@@ -126,3 +129,19 @@ def run_worker(
         how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
         return failure("crash", f"worker died ({how}): {tail}")
     return result
+
+
+def _communicate_interruptibly(proc: subprocess.Popen[str], text: str, timeout_s: float) -> tuple[str, str]:
+    """``proc.communicate`` that also stops on a latched Ctrl-C (``_system.interrupts``), one
+    whose KeyboardInterrupt was swallowed elsewhere, within :data:`INTERRUPT_POLL_S`."""
+    deadline = time.monotonic() + timeout_s
+    pending: str | None = text
+    while True:
+        raise_if_interrupted()
+        left = deadline - time.monotonic()
+        try:
+            return proc.communicate(pending, timeout=max(0.0, min(INTERRUPT_POLL_S, left)))
+        except subprocess.TimeoutExpired:
+            if left <= INTERRUPT_POLL_S:
+                raise
+        pending = None  # communicate keeps what it has not written yet

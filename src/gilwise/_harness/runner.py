@@ -24,7 +24,7 @@ from .._exceptions import HarnessError
 from .._models import get_model
 from .._pythons.discovery import InterpreterInfo
 from .._results.stats import PRECISION
-from .._system import process_cpu_s
+from .._system import process_cpu_s, raise_if_interrupted
 from .._workloads import ResourceHandle, Workload, load_object
 from .anchor import anchor_cell, anchor_spec, is_anchor
 from .cells import Cell, CellKey, Group, RoundMeasurement
@@ -410,6 +410,7 @@ class Runner:
     ) -> None:
         if cell.status != "ok":
             return
+        raise_if_interrupted()
         spec = self._worker_spec(group, cell, params)
         # Before ``begun``: the first call per interpreter compiles gilwise (seconds once), which
         # must not count as this worker's start-up when the next round aims its memory read.

@@ -12,6 +12,7 @@ kernel without ``smaps_rollup`` or a non-Linux host is handled once.
 - ``proc``: one process's files (``stat``, ``status``, ``smaps_rollup``, ``task/*``,
   ``cmdline``): CPU times, peak and current RSS, PSS and USS, per-thread CPU, run-queue wait;
 - ``tree``: the members of one worker's process tree (its session and its descendants);
+- ``interrupts``: a Ctrl-C latch that a swallowed KeyboardInterrupt cannot lose;
 - ``install``: whether gilwise runs from a source checkout or an install, so that a hint names
   ``uv sync`` or ``scripts/`` only where they exist (``checkout_hint``).
 
@@ -25,6 +26,7 @@ from .cgroup import cpu_limit
 from .cores import affinity_cores, cpu_model, usable_cores
 from .cpu_stat import CoreBusyCounters
 from .install import checkout_hint, checkout_root, running_from_checkout
+from .interrupts import INTERRUPT_POLL_S, interrupt_requested, interrupts_latched, raise_if_interrupted
 from .proc import (
     CLOCK_TICK_S,
     ProcessMemory,
@@ -43,6 +45,7 @@ from .tree import ProcessTree, tree_rss_without_proc
 
 __all__ = [
     "CLOCK_TICK_S",
+    "INTERRUPT_POLL_S",
     "CoreBusyCounters",
     "ProcessMemory",
     "ProcessTree",
@@ -53,11 +56,14 @@ __all__ = [
     "command_line",
     "cpu_limit",
     "cpu_model",
+    "interrupt_requested",
+    "interrupts_latched",
     "parent_and_session",
     "peak_rss",
     "process_cpu_s",
     "process_memory",
     "pss_uss",
+    "raise_if_interrupted",
     "require_process",
     "running_from_checkout",
     "runqueue_wait_s",
