@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 MARKER = "GILWISE_FAULT_RUN"
@@ -57,3 +60,33 @@ def fault_environment(folder: Path) -> dict[str, str]:
     env["GILWISE_HISTORY"] = str(folder / "history.sqlite")
     env[MARKER] = uuid.uuid4().hex
     return env
+
+
+@contextlib.contextmanager
+def full_filesystem(mount_point: Path) -> Iterator[Path]:
+    """A real full file system at ``mount_point``: a 256 KiB tmpfs, filled to the last byte.
+
+    Skips (with the reason) where it cannot be made: mounting needs root, as CI runs."""
+    if os.geteuid() != 0:
+        pytest.skip("a full file system is a small tmpfs, and mounting one needs root (CI runs as root)")
+    mount_point.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0777", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        filler = os.open(mount_point / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(filler, b"\0" * 4096):
+                pass
+        except OSError:  # ENOSPC: full to the last block
+            pass
+        finally:
+            os.close(filler)
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from .._exceptions import UsageError
-from .._results.files import check_output_target, write_json_atomic
+from .._results.files import check_output_target, write_output_json
 from .console import add_wide_flag, stderr_console, stdout_console
 from .options import positive_float, positive_int, split_values
 
@@ -112,6 +112,6 @@ def run_advise_command(args: argparse.Namespace) -> int:
         document = advice.to_json()
         render_advice(out, document)
     if args.json:
-        write_json_atomic(args.json, document)
+        write_output_json("--json", args.json, document)
         err.print(f"verdict written to {args.json}")
     return 0

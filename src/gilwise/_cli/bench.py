@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import _models, _workloads
@@ -21,10 +23,11 @@ from .._report import (
     render_warnings,
 )
 from .._results.document import SCHEMA, ResultDocument
-from .._results.files import check_output_target, write_json_atomic
-from .._results.history import ENV_VAR, History, resolve_history_path
+from .._results.files import check_output_target, write_output_json
+from .._results.history import ENV_VAR, History, default_history_path, resolve_history_path
 from .._system import interrupts_latched, usable_cores
 from .console import add_wide_flag, stderr_console, stdout_console
+from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .flags import usage_message
 from .options import (
     choose,
@@ -241,15 +244,22 @@ def measure(request: BenchRequest, json_path: str | None, err: Console) -> tuple
     """Run the bench under a progress bar, writing ``json_path`` after every round.
 
     Returns the run (None when Ctrl-C came before any cell finished) and whether it was
-    interrupted: an interrupted run still has every cell that finished.
+    interrupted: an interrupted run still has every cell that finished. A round whose JSON
+    cannot be written (a full disk) does not stop the run: it is said once, and the file is
+    tried again with the outputs at the end, after the run is recorded.
     """
     captured: list[BenchRun] = []
+    unwritable: list[UsageError] = []
 
     def on_update(run: BenchRun) -> None:
         if not captured:
             captured.append(run)
-        if json_path:
-            write_json_atomic(json_path, run.to_json())
+        if json_path and not unwritable:
+            try:
+                write_output_json("--json", json_path, run.to_json())
+            except UsageError as exc:
+                unwritable.append(exc)
+                err.print(f"[yellow]warning: {escape(str(exc))} Measuring goes on.[/yellow]", highlight=False)
 
     progress = make_progress(err)
     try:
@@ -279,25 +289,57 @@ def render_bench(document: ResultDocument, out: Console, err: Console) -> None:
 
 def write_outputs(
     args: argparse.Namespace, document: ResultDocument, history: History | None, err: Console
-) -> None:
-    """The HTML page, then the history: one that cannot be written (disk full, locked) loses
-    nothing else. The JSON file was already written after every round."""
+) -> bool:
+    """Record the run first, then write the files (each atomically, beside its target): a file
+    that cannot be written (a full disk) loses nothing, since the history already holds the run
+    and says how to get it back. Returns whether everything was written."""
     from .._report.html import write_html
 
+    run_id = record_run(history, document, err)
+    outputs: list[tuple[str, str, str, Callable[[], None]]] = []
     if args.json:
-        err.print(f"results written to {args.json}")
+        outputs.append(
+            ("--json", "results", args.json, lambda: write_output_json("--json", args.json, document))
+        )
     if args.html:
-        write_html(args.html, document)
-        err.print(f"HTML report written to {args.html}")
-    if history is not None:
+        outputs.append(("--html", "HTML report", args.html, lambda: write_html(args.html, document)))
+    written = True
+    for option, what, path, write in outputs:
         try:
-            run_id = history.record(document)
+            write()
         except UsageError as exc:
-            err.print(
-                f"[yellow]warning: this run was not recorded in the history: {usage_message(exc)}[/yellow]"
-            )
+            written = False
+            err.print(f"[red]gilwise: {escape(usage_message(exc))}[/red]", highlight=False)
+            err.print(escape(_where_the_run_is(run_id, history, option)), highlight=False)
         else:
-            err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)")
+            err.print(f"{what} written to {path}", highlight=False)
+    return written and (history is None or run_id is not None)
+
+
+def record_run(history: History | None, document: ResultDocument, err: Console) -> int | None:
+    """The run's id in the history, or None (no history, or it could not be written: said)."""
+    if history is None:
+        return None
+    try:
+        run_id = history.record(document)
+    except UsageError as exc:
+        why = escape(usage_message(exc))
+        err.print(
+            f"[yellow]warning: this run was not recorded in the history: {why}[/yellow]", highlight=False
+        )
+        return None
+    err.print(f"recorded as run #{run_id} in {history.path} (`gilwise history` lists runs)", highlight=False)
+    return run_id
+
+
+def _where_the_run_is(run_id: int | None, history: History | None, option: str) -> str:
+    if run_id is not None and history is not None:
+        elsewhere = "" if history.path == default_history_path() else f" --history {history.path}"
+        return (
+            f"The run is kept as run #{run_id} in the history: `gilwise report {run_id} {option} PATH"
+            f"{elsewhere}` writes it once there is room."
+        )
+    return "The run was not recorded in a history: the tables above are all that is left of it."
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
@@ -307,15 +349,17 @@ def run_bench_command(args: argparse.Namespace) -> int:
     run, interrupted = measure(request, args.json, err)
     if run is None:
         err.print("[yellow]interrupted before any cell finished; nothing to report[/yellow]")
-        return 130
+        return EXIT_INTERRUPTED
     document = run.to_json()
     render_bench(document, stdout_console(args.wide), err)
-    write_outputs(args, document, history, err)
+    written = write_outputs(args, document, history, err)
     if interrupted:
         err.print("[yellow]interrupted: the results above are the cells that finished[/yellow]")
-        return 130
+        return EXIT_INTERRUPTED
+    if not written:
+        return EXIT_USAGE
     failed = any(r["status"] == "failed" for r in document["results"])
-    return 1 if failed else 0
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _scheduler_address(address: str | None, models: list[str]) -> str | None:

@@ -40,7 +40,7 @@ from .._results.compare import (
     RowChange,
     compare_documents,
 )
-from .._results.files import check_output_target, write_json_atomic
+from .._results.files import check_output_target, write_output_json
 from .._results.history import ENV_VAR, History, history_run_id, load_result, resolve_history_path
 from .console import add_wide_flag, stdout_console
 from .exit_codes import EXIT_INCONCLUSIVE
@@ -280,7 +280,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
     gate = Gate(args.threshold / 100, args.alpha, args.must_detect / 100)
     comparison, label_a, label_b = _compare(args, gate)
     if args.json:
-        write_json_atomic(args.json, comparison_json(comparison, label_a, label_b))
+        write_output_json("--json", args.json, comparison_json(comparison, label_a, label_b))
     out = stdout_console(args.wide)
     _print_table(out, comparison, label_a, label_b)
     out.print(escape(_decision_line(comparison)), highlight=False)

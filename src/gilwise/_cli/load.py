@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .._exceptions import UsageError
-from .._results.files import check_output_target, write_json_atomic
+from .._results.files import check_output_target, write_output_json
 from .._service.loadgen import (
     DEFAULT_INTERVALS,
     ROUTES,
@@ -111,7 +111,7 @@ def run_load_command(args: argparse.Namespace) -> int:
 
             report = run_load(client_plans, progress)
     if args.json:
-        write_json_atomic(args.json, report.as_json())
+        write_output_json("--json", args.json, report.as_json())
     if not args.quiet:
         stdout_console().print(render(report))
     # Any failed request fails the run: the table names which routes and how.

@@ -31,6 +31,23 @@ def write_json_atomic(path: str | os.PathLike[str], document: Mapping[str, objec
     write_text_atomic(path, json.dumps(document, indent=1) + "\n")
 
 
+def write_output_json(option: str, path: str | os.PathLike[str], document: Mapping[str, object]) -> None:
+    """:func:`write_json_atomic` for a command's output file: a failure (a full disk, a folder
+    made read-only meanwhile) is a :class:`UsageError` naming ``option`` and the file, which the
+    CLI turns into exit 2 instead of a traceback."""
+    try:
+        write_json_atomic(path, document)
+    except OSError as exc:
+        raise unwritable_output(option, path, exc) from exc
+
+
+def unwritable_output(option: str, path: str | os.PathLike[str], exc: OSError) -> UsageError:
+    """The error for an output file that could not be written: what, where, and why."""
+    return UsageError(
+        f"cannot write {option} {Path(path)}: {exc.strerror or exc}; nothing was written there."
+    )
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to a new file beside ``path``, then rename it over ``path``: a reader (or a
     Ctrl-C) sees the old file or the new one, never half of one. The file gets the permissions
