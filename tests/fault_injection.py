@@ -67,18 +67,7 @@ def full_filesystem(mount_point: Path) -> Iterator[Path]:
     """A real full file system at ``mount_point``: a 256 KiB tmpfs, filled to the last byte.
 
     Skips (with the reason) where it cannot be made: mounting needs root, as CI runs."""
-    if os.geteuid() != 0:
-        pytest.skip("a full file system is a small tmpfs, and mounting one needs root (CI runs as root)")
-    mount_point.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0777", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(mount_point, size="256k"):
         filler = os.open(mount_point / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             while os.write(filler, b"\0" * 4096):
@@ -87,6 +76,31 @@ def full_filesystem(mount_point: Path) -> Iterator[Path]:
             pass
         finally:
             os.close(filler)
+        yield mount_point
+
+
+def run_gilwise(env: dict[str, str], *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    """One ``gilwise`` command as a user runs it: its exit code, stdout and stderr."""
+    return subprocess.run(
+        [*gilwise_command(), *args], capture_output=True, text=True, env=env, timeout=timeout_s, check=False
+    )
+
+
+@contextlib.contextmanager
+def tmpfs(mount_point: Path, size: str = "4m") -> Iterator[Path]:
+    """A fresh tmpfs at ``mount_point`` (skips without root, as :func:`full_filesystem`)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    mount_point.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -6,13 +6,12 @@ A real full file system (a tmpfs filled to the last byte; skipped without root).
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fault_injection import full_filesystem, gilwise_command
+from fault_injection import full_filesystem, run_gilwise
 from gilwise._results.history import History
 
 pytestmark = pytest.mark.slow
@@ -38,16 +37,10 @@ def full(tmp_path: Path) -> Iterator[Path]:
         yield mount_point
 
 
-def _gilwise(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*gilwise_command(), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-
-
 def test_bench_onto_a_full_disk_keeps_the_run_and_exits_2(
     full: Path, tmp_path: Path, fault_env: dict[str, str]
 ) -> None:
-    done = _gilwise(
+    done = run_gilwise(
         fault_env, "bench", *QUICK_BENCH, "--json", str(full / "run.json"), "--html", str(full / "p.html")
     )
     assert done.returncode == 2, done.stderr
@@ -63,7 +56,7 @@ def test_bench_onto_a_full_disk_keeps_the_run_and_exits_2(
 
     # ... and the run comes back as the file it should have been.
     back = tmp_path / "back.json"
-    again = _gilwise(fault_env, "report", "1", "--json", str(back))
+    again = run_gilwise(fault_env, "report", "1", "--json", str(back))
     assert again.returncode == 0, again.stderr
     assert json.loads(back.read_text()) == history.load(1)
 
@@ -71,12 +64,14 @@ def test_bench_onto_a_full_disk_keeps_the_run_and_exits_2(
 def test_report_and_compare_onto_a_full_disk_exit_2_naming_the_file(
     full: Path, tmp_path: Path, fault_env: dict[str, str]
 ) -> None:
-    ran = _gilwise(fault_env, "bench", *QUICK_BENCH, "--json", str(tmp_path / "a.json"))
+    ran = run_gilwise(fault_env, "bench", *QUICK_BENCH, "--json", str(tmp_path / "a.json"))
     assert ran.returncode == 0, ran.stderr
-    page = _gilwise(fault_env, "report", "1", "--html", str(full / "p.html"))
+    page = run_gilwise(fault_env, "report", "1", "--html", str(full / "p.html"))
     assert page.returncode == 2 and "Traceback" not in page.stderr, page.stderr
     assert str(full / "p.html") in page.stderr and "No space left on device" in page.stderr
-    compared = _gilwise(fault_env, "compare", "1", str(tmp_path / "a.json"), "--json", str(full / "c.json"))
+    compared = run_gilwise(
+        fault_env, "compare", "1", str(tmp_path / "a.json"), "--json", str(full / "c.json")
+    )
     assert compared.returncode == 2 and "Traceback" not in compared.stderr, compared.stderr
     assert f"cannot write --json {full / 'c.json'}: No space left on device" in compared.stderr
     assert [p.name for p in full.iterdir()] == ["filler"]

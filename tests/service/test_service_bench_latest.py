@@ -36,9 +36,9 @@ def test_bench_latest_reads_the_history_off_the_event_loop(
     opened_on_loop: list[bool] = []
 
     class WatchedHistory(History):
-        def __init__(self, path: Path) -> None:
+        def __init__(self, path: Path, *, read_only: bool = False) -> None:
             opened_on_loop.append(_event_loop_running_here())
-            super().__init__(path)
+            super().__init__(path, read_only=read_only)
 
     monkeypatch.setattr(dashboard, "History", WatchedHistory)
     app = FastAPI()

@@ -263,7 +263,7 @@ def _compare(args: argparse.Namespace, gate: Gate) -> tuple[Comparison, str, str
             f"run `gilwise bench` a few times, or point --history / ${ENV_VAR} at it."
         )
     run_id = history_run_id(args.a, history)
-    earlier = (EarlierRun(i, doc) for i, doc in History(history).documents(before_id=run_id))
+    earlier = (EarlierRun(i, doc) for i, doc in History.for_reading(history).documents(before_id=run_id))
     window_runs = comparable_runs(earlier, doc_b, window)
     return compare_with_history(window_runs, doc_b, gate), f"history[:{window}]", label_b
 

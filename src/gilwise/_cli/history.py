@@ -44,7 +44,7 @@ def run_history_command(args: argparse.Namespace) -> int:
     if not path.exists():
         out.print(f"no bench runs recorded yet: {path} does not exist (`gilwise bench` records each run).")
         return 0
-    runs = History(path).runs(limit)
+    runs = History.for_reading(path).runs(limit)
     if not runs:
         out.print(f"no bench runs recorded yet in {path}.")
         return 0

@@ -12,10 +12,12 @@ import datetime as _dt
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .._exceptions import UsageError
 from .document import ResultDocument, check_document, interpreter_label, read_document
@@ -85,28 +87,63 @@ def run_status(document: ResultDocument) -> str:
     return "complete" if document.get("complete") else "partial"
 
 
-class History:
-    """One SQLite file; each call opens its own short connection (safe across processes)."""
+INTEGRITY_CHECK_S = 2.0
+"""How long the start-up ``PRAGMA quick_check`` may take: it reads every page (milliseconds for
+a history of hundreds of runs); a check that runs out of time is skipped, not failed."""
 
-    def __init__(self, path: Path) -> None:
+_COLUMNS = {
+    "id", "recorded_at", "started", "finished", "status", "workloads", "models", "interpreters",
+    "cells_total", "cells_measured", "document",
+}  # fmt: skip
+
+
+class History:
+    """One SQLite file; each call opens its own short connection (safe across processes).
+
+    ``History(path)`` is the writer (``bench``): it creates the file, or migrates one that is
+    empty or already gilwise's. ``History.for_reading(path)`` (``history``, ``report``,
+    ``compare``, the dashboard) opens it read-only (``mode=ro``): it never changes a byte and
+    works on read-only media. Both refuse, before anything runs, a file that is not a gilwise
+    history or fails SQLite's integrity check.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
-        self._prepare()
+        self.read_only = read_only
+        if not read_only:
+            self._create_folder()
+        with self._connect() as conn:
+            self._check(conn)
+            if not read_only:
+                self._migrate(conn)
+
+    @classmethod
+    def for_reading(cls, path: Path) -> History:
+        return cls(path, read_only=True)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
-            with closing(sqlite3.connect(self.path, timeout=30)) as conn, conn:
+            if self.read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                connection = sqlite3.connect(uri, uri=True, timeout=30)
+            else:
+                connection = sqlite3.connect(self.path, timeout=30)
+            with closing(connection) as conn, conn:
                 yield conn
         except sqlite3.Error as exc:
-            raise UsageError(
-                f"cannot use it as the bench history: {exc}. It may be another kind of file or "
-                f"damaged; point `history_path` or ${ENV_VAR} at another file, or run without a "
-                "history (`no_history`).",
-                parameter="history_path",
-                value=self.path,
-            ) from exc
+            raise self._unusable(str(exc)) from exc
 
-    def _prepare(self) -> None:
+    def _unusable(self, why: str) -> UsageError:
+        return UsageError(
+            f"cannot use it as the bench history: {why}. It may be another kind of file or "
+            f"damaged; point `history_path` or ${ENV_VAR} at another file, or run without a "
+            "history (`no_history`).",
+            parameter="history_path",
+            value=self.path,
+        )
+
+    def _create_folder(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -116,17 +153,34 @@ class History:
                 parameter="history_path",
                 value=self.path,
             ) from exc
-        with self._connect() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise UsageError(
-                    f"this bench history was written by a newer gilwise (format {version}, this one "
-                    f"reads {SCHEMA_VERSION}); upgrade gilwise or point `history_path` at another file.",
-                    parameter="history_path",
-                    value=self.path,
-                )
-            conn.execute(_CREATE)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check(self, conn: sqlite3.Connection) -> None:
+        """A file that is gilwise's (or empty) and whole, else a UsageError saying which."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UsageError(
+                f"this bench history was written by a newer gilwise (format {version}, this one "
+                f"reads {SCHEMA_VERSION}); upgrade gilwise or point `history_path` at another file.",
+                parameter="history_path",
+                value=self.path,
+            )
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables.discard("sqlite_sequence")
+        if tables and "runs" not in tables:
+            raise self._unusable(f"it is another program's database (tables: {', '.join(sorted(tables))})")
+        if "runs" in tables:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            if not columns >= _COLUMNS:
+                raise self._unusable("its 'runs' table is another program's (other columns)")
+        damage = _quick_check(conn)
+        if damage is not None:
+            raise self._unusable(f"SQLite's integrity check failed: {damage}")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        conn.execute(_CREATE)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def record(self, document: ResultDocument) -> int:
         """Store the whole result document; returns the new run id."""
@@ -154,26 +208,14 @@ class History:
         return run_id
 
     def runs(self, limit: int | None = None) -> list[RunSummary]:
-        """Newest first."""
+        """Newest first; a run whose stored row is damaged is listed with status ``damaged``."""
         query = (
-            "SELECT id, started, status, workloads, models, interpreters, cells_total, cells_measured "
-            "FROM runs ORDER BY id DESC"
+            "SELECT id, started, status, workloads, models, interpreters, cells_total, cells_measured, "
+            "json_valid(document) FROM runs ORDER BY id DESC"
         )
         with self._connect() as conn:
             rows = conn.execute(query + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
-        return [
-            RunSummary(
-                id=r[0],
-                started=r[1],
-                status=r[2],
-                workloads=json.loads(r[3]),
-                models=json.loads(r[4]),
-                interpreters=json.loads(r[5]),
-                cells_total=r[6],
-                cells_measured=r[7],
-            )
-            for r in rows
-        ]
+        return [_summary(row) for row in rows]
 
     def latest_id(self) -> int | None:
         with self._connect() as conn:
@@ -182,14 +224,18 @@ class History:
 
     def documents(self, before_id: int | None = None) -> Iterator[tuple[int, ResultDocument]]:
         """``(id, document)`` of every run (only those before ``before_id``, if given), newest
-        first, parsed one at a time so a caller that stops early reads no more."""
+        first, parsed one at a time so a caller that stops early reads no more. A damaged run
+        is passed over: ``runs()`` lists it as damaged."""
         with self._connect() as conn:
             ids = conn.execute(
                 "SELECT id FROM runs WHERE id < ? ORDER BY id DESC",
                 (before_id if before_id is not None else 2**62,),
             ).fetchall()
         for (run_id,) in ids:
-            yield run_id, self.load(run_id)
+            try:
+                yield run_id, self.load(run_id)
+            except DamagedRun:
+                continue
 
     def load(self, run_id: int) -> ResultDocument:
         with self._connect() as conn:
@@ -200,7 +246,38 @@ class History:
             raise UsageError(
                 f"no run #{run_id} in the bench history {self.path} ({hint}); `gilwise history` lists them."
             )
-        return check_document(json.loads(row[0]), f"run #{run_id}")
+        where = f"run #{run_id} of the bench history {self.path}"
+        try:
+            document = json.loads(row[0])
+        except (TypeError, ValueError) as exc:
+            raise DamagedRun(
+                f"{where} is damaged: its stored document does not parse ({exc}); the other runs "
+                "still load (`gilwise history` marks this one damaged)."
+            ) from exc
+        return check_document(document, where)
+
+
+class DamagedRun(UsageError):
+    """A run whose stored row cannot be read back; the history's other runs still load."""
+
+
+def _summary(row: tuple[Any, ...]) -> RunSummary:
+    run_id, started, status, workloads, models, interpreters, cells_total, cells_measured, valid = row
+    try:
+        lists = [json.loads(value) for value in (workloads, models, interpreters)]
+    except (TypeError, ValueError):
+        lists, valid = [[], [], []], 0
+    damaged = valid != 1
+    return RunSummary(
+        id=run_id,
+        started=started,
+        status="damaged" if damaged else status,
+        workloads=lists[0],
+        models=lists[1],
+        interpreters=lists[2],
+        cells_total=0 if damaged else cells_total,
+        cells_measured=0 if damaged else cells_measured,
+    )
 
 
 def load_result(reference: str, history_path: Path) -> tuple[str, ResultDocument]:
@@ -213,7 +290,7 @@ def load_result(reference: str, history_path: Path) -> tuple[str, ResultDocument
         return str(path), read_document(path)
     run_id = history_run_id(reference, history_path)
     assert run_id is not None  # not a file, so an id or an error
-    return f"run #{run_id}", History(history_path).load(run_id)
+    return f"run #{run_id}", History.for_reading(history_path).load(run_id)
 
 
 def history_run_id(reference: str, history_path: Path) -> int | None:
@@ -230,7 +307,7 @@ def history_run_id(reference: str, history_path: Path) -> int | None:
             )
         if reference != "latest":
             return int(reference.lstrip("#"))
-        latest = History(history_path).latest_id()
+        latest = History.for_reading(history_path).latest_id()
         if latest is None:
             raise UsageError(f"the bench history {history_path} is empty; run `gilwise bench` first.")
         return latest
@@ -238,3 +315,20 @@ def history_run_id(reference: str, history_path: Path) -> int | None:
         f"{reference!r} is neither a result file nor a history id; give a path written by "
         "`gilwise bench --json PATH`, a run id from `gilwise history`, or 'latest'."
     )
+
+
+def _quick_check(conn: sqlite3.Connection) -> str | None:
+    """The first problem ``PRAGMA quick_check`` finds, None when the file is whole (or the check
+    ran past :data:`INTEGRITY_CHECK_S`: a very large history opens unchecked, not refused)."""
+    deadline = time.monotonic() + INTEGRITY_CHECK_S
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc):
+            return None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    first = rows[0][0] if rows else "ok"
+    return None if first == "ok" else str(first)

@@ -61,7 +61,7 @@ def bench_latest(state: State) -> BenchLatest:
             message=f"no bench runs recorded yet in {path}: run `gilwise bench`",
         )
     try:
-        history = History(path)
+        history = History.for_reading(path)
         run_id = history.latest_id()
         if run_id is None:
             return BenchLatest(run_id=None, started=None, rows=[], message="the bench history is empty")
