@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from .._exceptions import UsageError
+from .validate import FieldTypeError, MeasuredRowRule, check_fields, check_measured_row
 
 SCHEMA = "gilwise.bench/1"
 """The one spelling of the schema: every writer, reader and help text uses this name."""
@@ -275,6 +276,7 @@ def check_document(document: object, where: str) -> ResultDocument:
                 f"{where}: result row {index} lacks {', '.join(missing)}; the file was edited by hand or "
                 "written by another tool. Rerun `gilwise bench --json PATH`."
             )
+    _check_types(document, where)
     document.setdefault("warnings", [])
     document.setdefault("machine", {})
     return cast(ResultDocument, document)
@@ -289,3 +291,30 @@ def read_document(path: Path) -> ResultDocument:
             f"cannot read the result file {path}: {exc}; give a file written by `gilwise bench --json PATH`."
         ) from exc
     return check_document(data, str(path))
+
+
+MEASURED_ROW = MeasuredRowRule(
+    summaries=("wall_s", "cpu_s"), numbers=("cpu_busy_cores_mean",), positive=("wall_s",)
+)
+"""What a measured row (status ok, rounds done) must hold beyond its types: the figures every
+renderer reads as numbers, and wall times above zero (a speedup divides by them)."""
+
+
+def _check_types(document: dict[str, Any], where: str) -> None:
+    """Every field present has its declared type (``validate``), else a UsageError naming the
+    document, the row and the field."""
+    try:
+        check_fields(document, ResultDocument)
+        for index, row in enumerate(document["results"]):
+            check_measured_row(row, MEASURED_ROW, f"results[{index}].")
+    except FieldTypeError as exc:
+        place = exc.field
+        if place.startswith("results["):
+            row, _, rest = place.removeprefix("results[").partition("].")
+            place = f"result row {row}, field {rest}"
+        else:
+            place = f"field {place}"
+        raise UsageError(
+            f"{where}: {place}: expected {exc.expected}, found {exc.found}; the "
+            "file was edited by hand or written by another tool. Rerun `gilwise bench --json PATH`."
+        ) from exc

@@ -148,6 +148,8 @@ def change_lower_bound(before: Sequence[float], after: Sequence[float], alpha: f
     if not before or not after or min(before) <= 0 or min(after) <= 0:
         return None
     low = min(after) / max(before) * (1 - 1e-9) - 1  # every scaled B value still above A's
+    if low <= -1:  # the ratio underflowed (times of 1e-300 s next to seconds): nothing to test
+        return None
     if not significant(p_slower_by(before, after, low), alpha):
         return None
     high = max(after) / min(before) - 1  # from here on no B value is above any of A's
