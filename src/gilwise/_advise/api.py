@@ -8,7 +8,6 @@ import math
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from .._harness.machine import describe_machine
 from .._pythons.builds import free_threaded_hint
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
 from .._system import usable_cores
+from .._system.lifetime import owned_temp_directory, sweep_stale_temp_dirs
 from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
 from .decide import verified_choice
@@ -126,7 +126,8 @@ def _arguments_file(args: Sequence[Any], kwargs: dict[str, Any]) -> Iterator[str
             f"the arguments cannot be pickled ({type(exc).__name__}: {exc}): advise ships them to "
             "fresh worker processes; pass picklable arguments"
         ) from None
-    with tempfile.TemporaryDirectory(prefix="gilwise-advise-") as folder:
+    sweep_stale_temp_dirs()  # pickled arguments a SIGKILLed earlier advise left behind
+    with owned_temp_directory("gilwise-advise-") as folder:
         path = os.path.join(folder, "arguments.pickle")
         with open(path, "wb") as f:
             f.write(blob)

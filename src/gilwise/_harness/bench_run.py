@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from .._pythons.discovery import InterpreterInfo
 from .._results.document import GILWISE_VERSION, SCHEMA, Machine, ResultDocument, ResultRow, RunWarning
+from .._system.lifetime import sweep_stale_temp_dirs
 from .._workloads import Workload
 from .cells import Group
 from .machine import describe_machine
@@ -89,6 +90,7 @@ def run_bench(
     ``on_update`` is called after every round (write the JSON there, so an interrupted run loses
     nothing it finished). KeyboardInterrupt propagates after the run is marked interrupted.
     """
+    sweep_stale_temp_dirs()  # what a SIGKILLed earlier run left in the temp folder
     groups = plan_groups(workloads, impls, models, workers_for, interpreters, anchor=settings.anchor)
     with CpuSampler() as sampler:
         run = BenchRun(settings, describe_machine(), interpreters, groups, sampler.interval_s)

@@ -13,13 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
 from .._system import INTERRUPT_POLL_S, raise_if_interrupted
+from .._system.lifetime import owned_temp_dir, owner_environment
 from .protocol import CalibrationReply, MeasureReply, WorkerReply, WorkerSpec, decode_result, failure
 
 PACKAGE_DIR = Path(__file__).parent.parent
@@ -34,7 +34,7 @@ def package_path_dir() -> str:
     """A folder holding only a ``gilwise`` link: PYTHONPATH for workers of any interpreter."""
     global _shim_dir
     if _shim_dir is None or not Path(_shim_dir, "gilwise").exists():
-        folder = tempfile.mkdtemp(prefix="gilwise-path-")
+        folder = owned_temp_dir("gilwise-path-")
         os.symlink(PACKAGE_DIR, Path(folder, "gilwise"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _shim_dir = folder
@@ -63,6 +63,7 @@ def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_path_dir(), env.get("PYTHONPATH", "")) if p)
     env.pop("PYTHONSTARTUP", None)
+    env.update(owner_environment())
     return env
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from .._exceptions import NativeKernelUnavailable
 from .._models import Execution, Job, get_model
 from .._system import process_memory
+from .._system.lifetime import die_with_parent
 from .._workloads import TaskOutcome, TaskRef, get_workload, run_task, warm_task
 from .protocol import (
     CalibrationReport,
@@ -142,6 +143,7 @@ def measure(spec: WorkerSpec) -> MeasureReport | FailureReport:
 
 
 def main() -> int:
+    die_with_parent()  # a SIGKILLed orchestrator must not leave a cell computing for no one
     spec: WorkerSpec = json.loads(sys.stdin.read())
     data: WorkerReply
     try:

@@ -21,6 +21,9 @@ Exit socket: the zygote reaps its children and reports ``<ii`` (pid, exit status
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import os
 import select
 import signal
@@ -79,6 +82,7 @@ def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> No
     # The pool stops the zygote (its goodbye, or the end of the control socket), not a stop
     # signal sent to the whole group: dead, it could fork no replacement nor report an exit.
     _worker.hold_group_stop_signals()
+    _libc()  # loaded before the first fork
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -107,6 +111,8 @@ def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> No
                 fault_dirs.add(os.path.dirname(request.split("\0")[0]))
                 pid = _fork_worker(ctl, exits, (wake_r, wake_w), request, init)
                 children.add(pid)
+        if not orderly:  # the pool's process died: its workers' tasks have no one to return to
+            _kill_workers(children)
         _reap(children, exits, block=True)
         if not orderly:  # the pool's process died (SIGKILL, OOM): nobody else will clean up
             _remove_leftovers(init[0], fault_dirs)
@@ -130,6 +136,7 @@ def _fork_worker(
     if pid == 0:
         code = 0
         try:
+            _die_with_zygote()
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in (req_w, rep_r, *wake):
@@ -161,6 +168,32 @@ def _fork_worker(
         for fd in (req_r, req_w, rep_r, rep_w):
             os.close(fd)
     return pid
+
+
+def _kill_workers(children: set[int]) -> None:
+    """SIGKILL every worker: called when the pool's process died, so a worker stuck in a task
+    (which would never return) does not outlive it."""
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _die_with_zygote() -> None:
+    """In a new worker: Linux SIGKILLs it if the zygote dies (the zygote is single-threaded, so
+    the forking thread lives as long as it). Here rather than in ``gilwise._system``: the
+    zygote may run loaded by file path, with no package to import from."""
+    libc = _libc()
+    if libc is None:
+        return
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the zygote died before the request took effect
+        os._exit(0)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once in the zygote (``serve``) so that a fork pays only the call."""
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
 
 def _remove_leftovers(prefix: str, fault_dirs: set[str]) -> None:

@@ -13,6 +13,8 @@ kernel without ``smaps_rollup`` or a non-Linux host is handled once.
   ``cmdline``): CPU times, peak and current RSS, PSS and USS, per-thread CPU, run-queue wait;
 - ``tree``: the members of one worker's process tree (its session and its descendants);
 - ``interrupts``: a Ctrl-C latch that a swallowed KeyboardInterrupt cannot lose;
+- ``lifetime``: helper processes that die with their parent (``PR_SET_PDEATHSIG``), temp
+  folders named after their owner's PID and swept once it is dead;
 - ``install``: whether gilwise runs from a source checkout or an install, so that a hint names
   ``uv sync`` or ``scripts/`` only where they exist (``checkout_hint``).
 

@@ -4,7 +4,8 @@ One registry table (``registry``), one line per workload; adding a workload = it
 functions in a module + one entry there. ``_base`` holds the types, ``registry`` the table,
 ``running`` runs one task where it is called (the models call it).
 
-May import ``_exceptions`` and ``_native`` (the kernels some implementations call). A workload
+May import ``_exceptions``, ``_native`` (the kernels some implementations call) and ``_system``
+(its helper servers die with their parent; their temp folders name their owner). A workload
 does not know how it is run: it imports no model, harness or report. Imported in harness
 workers and sub-interpreters, so stdlib-only.
 """

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import signal
 
+from .._system.lifetime import die_with_parent
+
 
 def body_for(path: str) -> bytes:
     try:
@@ -66,6 +68,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
+    die_with_parent()  # a SIGKILLed bench must not leave a server listening on loopback
     asyncio.run(serve(args.latency_ms, args.port))
 
 

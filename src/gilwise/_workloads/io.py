@@ -11,12 +11,12 @@ import selectors
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from typing import IO, Any
 
 from .._exceptions import HarnessError
+from .._system.lifetime import owned_temp_directory, owner_environment
 from ._base import Params, ResourceHandle
 
 # ---- sleep --------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def http_server(latency_ms: float = 20.0) -> Iterator[ResourceHandle]:
         [sys.executable, "-m", "gilwise._workloads.http_server", "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": _package_parent()},
+        env={**os.environ, "PYTHONPATH": _package_parent(), **owner_environment()},
     )
     try:
         assert proc.stdout is not None
@@ -147,7 +147,7 @@ def sqlite_queries(size: int, params: Params) -> list[Any]:
 
 @contextlib.contextmanager
 def sqlite_database() -> Iterator[ResourceHandle]:
-    with tempfile.TemporaryDirectory(prefix="gilwise-sqlite-") as folder:
+    with owned_temp_directory("gilwise-sqlite-") as folder:
         path = os.path.join(folder, "orders.db")
         conn = sqlite3.connect(path)
         conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, category TEXT, amount REAL)")

@@ -1,0 +1,139 @@
+"""Nothing left behind after a SIGKILL: every helper process dies with its owner (the bench's
+loopback HTTP server and cell worker; an Offloader's zygote and its workers, even one stuck in
+a task), and the next run sweeps the temp folders a killed run left."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from fault_injection import MARKER, gilwise_command, kill_all, survivors
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for(predicate: object, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{what} did not happen within {timeout_s} s")
+
+
+def _listening_http_server(marker: str) -> bool:
+    return any("gilwise._workloads.http_server" in " ".join(p.cmdline()) for p in survivors(marker, 0))
+
+
+def test_sigkill_of_the_bench_during_http_leaves_nothing(tmp_path: Path, fault_env: dict[str, str]) -> None:
+    argv = ["bench", "--workload", "http", "--model", "serial,threads", "--repeats", "50", "--budget", "0"]
+    proc = subprocess.Popen(
+        [*gilwise_command(), *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=fault_env,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: _listening_http_server(fault_env[MARKER]), 60, "the http server start")
+        time.sleep(0.5)  # a cell under way
+        proc.kill()
+        proc.wait(timeout=5)
+        left = survivors(fault_env[MARKER], within_s=2)
+        kill_all(left)
+        assert not left, [p.cmdline() for p in left]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+OWNER = textwrap.dedent(
+    """
+    import sys, time
+    from gilwise import Executor
+
+    def stuck(seconds):
+        time.sleep(seconds)
+
+    if __name__ == "__main__":
+        executor = Executor(max_workers=2)
+        futures = [executor.submit(stuck, 3600) for _ in range(2)]
+        time.sleep(1.5)
+        print("SUBMITTED", flush=True)
+        time.sleep(3600)
+    """
+)
+
+
+def test_sigkill_of_an_executor_owner_kills_the_zygote_and_stuck_workers(
+    tmp_path: Path, fault_env: dict[str, str]
+) -> None:
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=fault_env,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "SUBMITTED"
+        helpers = [p for p in survivors(fault_env[MARKER], 0) if p.pid != proc.pid]
+        assert len(helpers) >= 3, [p.cmdline() for p in helpers]  # the zygote and two workers
+        proc.kill()
+        proc.wait(timeout=5)
+        left = survivors(fault_env[MARKER], within_s=2)
+        kill_all(left)
+        assert not left, [p.cmdline() for p in left]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_the_next_run_sweeps_temp_folders_of_dead_owners(tmp_path: Path, fault_env: dict[str, str]) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    printed = [sys.executable, "-c", "import os; print(os.getpid())"]
+    dead_pid = int(subprocess.run(printed, capture_output=True, text=True, check=True).stdout)
+    stale = [temp / f"gilwise-advise-{dead_pid}-abc", temp / f"gilwise-path-{dead_pid}-def"]
+    for folder in stale:
+        folder.mkdir()
+        (folder / "arguments.pickle").write_bytes(b"the user's arguments")
+    alive = temp / f"gilwise-advise-{os.getpid()}-ghi"
+    alive.mkdir()
+    foreign = temp / "gilwise-notes-1-x"
+    foreign.mkdir()
+    env = {**fault_env, "TMPDIR": str(temp)}
+    done = subprocess.run(
+        [
+            *gilwise_command(),
+            "bench",
+            "--workload",
+            "sleep",
+            "--model",
+            "serial",
+            "--repeats",
+            "1",
+            "--budget",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not any(folder.exists() for folder in stale)
+    assert alive.exists() and foreign.exists()
