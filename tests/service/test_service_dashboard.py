@@ -132,7 +132,7 @@ def test_dashboard_follows_live_switches_mode_and_shows_the_story(
 def test_with_a_token_the_dashboard_asks_for_it_before_switching(tmp_path: Path, page: Page) -> None:
     """`--token`: the mode switch shows a token box; without the token the server's 401 is shown
     and the mode stays; with it the switch goes through."""
-    with running_service(tmp_path, "--offload", "threads", "--token", "s3cret-token") as svc:
+    with running_service(tmp_path, "--offload", "threads", "--token", "s3cret-token-of-16+") as svc:
         page.goto(svc.url)
         page.wait_for_selector("#token-box:not([hidden])")
         page.wait_for_selector("#mode-switch button[data-mode='threads'][aria-checked='true']")
@@ -149,7 +149,7 @@ def test_with_a_token_the_dashboard_asks_for_it_before_switching(tmp_path: Path,
             assert "token" in page.inner_text("#switch-error").lower()
             assert page.get_attribute("#mode-switch button[data-mode='threads']", "aria-checked") == "true"
             assert svc.client.get("/admin/offload").json()["mode"] == "threads"
-        page.fill("#token", "s3cret-token")
+        page.fill("#token", "s3cret-token-of-16+")
         page.click("#mode-switch button[data-mode='processes']")
         page.wait_for_selector("#mode-switch button[data-mode='processes'][aria-checked='true']")
         page.wait_for_selector("#switch-error", state="hidden")

@@ -114,13 +114,13 @@ def test_oversized_batch_is_refused_with_413_and_stores_nothing(tmp_path: Path) 
 
 
 def test_token_guards_ingest_and_admin_but_not_reads(tmp_path: Path) -> None:
-    with running_service(tmp_path, "--token", "s3cret") as svc:
+    with running_service(tmp_path, "--token", "s3cret-token-of-16+") as svc:
         batch = make_events(3)
         assert svc.client.post("/events", json=batch).status_code == 401
         wrong = {"authorization": "Bearer nope"}
         assert svc.client.post("/events", json=batch, headers=wrong).status_code == 401
         assert svc.client.put("/admin/offload", json={"mode": "inline"}).status_code == 401
-        good = {"authorization": "Bearer s3cret"}
+        good = {"authorization": "Bearer s3cret-token-of-16+"}
         assert svc.client.post("/events", json=batch, headers=good).status_code == 201
         assert svc.client.put("/admin/offload", json={"mode": "inline"}, headers=good).status_code == 200
         assert count(svc) == 3

@@ -49,7 +49,7 @@ def test_load_reports_percentiles_per_route_and_its_ingest_matches_the_count(
 
 
 def test_load_is_bounded_by_requests_and_fails_on_errors(tmp_path: Path) -> None:
-    with running_service(tmp_path, "--token", "t0k") as svc:
+    with running_service(tmp_path, "--token", "t0k-long-enough-16") as svc:
         capped_json = tmp_path / "capped.json"
         capped = load(svc.url, "--duration", "30", "--mix", "health", "--interval", "health=0",
                       "--requests", "7", "--json", str(capped_json))  # fmt: skip
@@ -58,7 +58,9 @@ def test_load_is_bounded_by_requests_and_fails_on_errors(tmp_path: Path) -> None
         refused = load(svc.url, "--duration", "1", "--mix", "ingest", "--requests", "3")
         assert refused.returncode == 1
         assert "401: 3" in refused.stdout
-        allowed = load(svc.url, "--duration", "1", "--mix", "ingest", "--requests", "3", "--token", "t0k")
+        allowed = load(
+            svc.url, "--duration", "1", "--mix", "ingest", "--requests", "3", "--token", "t0k-long-enough-16"
+        )
         assert allowed.returncode == 0, allowed.stdout
         assert svc.client.get("/events/count").json()["count"] == 3000
 

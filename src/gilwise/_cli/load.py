@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,7 +22,7 @@ from .._service.loadgen import (
 )
 from .._service.loadgen import wait_ready as wait_for_server
 from .console import stderr_console, stdout_console
-from .options import positive_float, positive_int
+from .options import SERVE_TOKEN_ENV_VAR, positive_float, positive_int
 
 MAX_CLIENTS = 256
 
@@ -57,7 +58,9 @@ def add_load_parser(sub: Any) -> None:
         "--batch", type=int, default=1000, metavar="N", help="events per ingest batch (default 1000)"
     )
     p.add_argument("--window", type=float, metavar="S", help="window= of the analytics requests")
-    p.add_argument("--token", metavar="T", help="bearer token for ingest (the server's --token)")
+    p.add_argument(
+        "--token", metavar="T", help=f"bearer token (the server's; default ${SERVE_TOKEN_ENV_VAR})"
+    )
     p.add_argument("--json", metavar="PATH", help="write the percentiles as JSON (gilwise.load/1)")
     p.add_argument("--wait-ready", type=float, default=0.0, metavar="S", help="wait up to S s for /health")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
@@ -90,7 +93,7 @@ def run_load_command(args: argparse.Namespace) -> int:
         intervals=parse_intervals(args.interval),
         batch=args.batch,
         window_s=args.window,
-        token=args.token,
+        token=args.token or os.environ.get(SERVE_TOKEN_ENV_VAR) or None,  # serve --demo passes it there
     )
     if args.quiet:
         report = run_load(client_plans)

@@ -79,3 +79,8 @@ def scheduler_address(address: str) -> str:
             "e.g. tcp://10.0.0.5:8786 (the address `dask scheduler` prints; protocols: tcp, tls, ucx)"
         )
     return address
+
+
+SERVE_TOKEN_ENV_VAR = "GILWISE_SERVE_TOKEN"
+"""Where ``serve`` and ``load`` read the bearer token when no flag gives it (a command line is
+visible to every user in ``ps``)."""

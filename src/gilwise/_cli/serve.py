@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,13 @@ from .._service.settings import (
     DEFAULT_PORT,
     ServiceSettings,
     check_exposure,
+    check_token,
     default_db_path,
+    is_loopback,
 )
+from .._system.lifetime import owned_temp_dir
 from .console import stderr_console
-from .options import positive_int, scheduler_address
+from .options import SERVE_TOKEN_ENV_VAR, positive_int, scheduler_address
 
 DEMO_CYCLE_S = 20.0
 DEMO_LOAD_S = 900.0
@@ -72,7 +76,14 @@ def add_serve_parser(sub: Any) -> None:
         metavar="N",
         help="lower the offload workers' CPU priority by N (default 10; 0 = same as the server)",
     )
-    p.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' for ingest and admin")
+    p.add_argument(
+        "--token",
+        metavar="T",
+        help="require 'Authorization: Bearer T' (≥ 16 characters) for ingest and admin, and off "
+        "loopback for every route but /health; `ps` shows it: prefer --token-file or "
+        f"${SERVE_TOKEN_ENV_VAR}",
+    )
+    p.add_argument("--token-file", metavar="PATH", help="read the token from this file (its first line)")
     p.add_argument(
         "--body-limit", type=int, default=DEFAULT_BODY_LIMIT, metavar="BYTES", help="largest batch"
     )
@@ -95,8 +106,11 @@ def add_serve_parser(sub: Any) -> None:
 def run_serve_command(args: argparse.Namespace) -> int:
     from .._service.server import serve  # FastAPI and uvicorn load only for this command
 
-    _check_serve_flags(args)
-    scratch = tempfile.mkdtemp(prefix="gilwise-demo-") if args.demo and not args.db else None
+    token = _token(args)
+    _check_serve_flags(args, token)
+    bound = listen(args.host, args.port)  # a busy port fails here, before any file exists
+    os.umask(0o077)  # the events database and its folder are the server's alone (0600 / 0700)
+    scratch = owned_temp_dir("gilwise-demo-") if args.demo and not args.db else None
     db = (
         Path(args.db).expanduser()
         if args.db
@@ -109,13 +123,15 @@ def run_serve_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         dask_scheduler=args.dask_scheduler,
         worker_nice=args.worker_nice,
-        token=args.token,
+        token=token,
+        protect_reads=not is_loopback(args.host),
         body_limit=args.body_limit,
         analytics_retries=args.retries,
         demo_cycle_s=DEMO_CYCLE_S if args.demo else None,
     )
     err = stderr_console()
-    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
+    port = bound.getsockname()[1]  # --port 0: the port the kernel chose
+    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{port}/"
     err.print(f"gilwise serve: {url}  (database {db}, offload {settings.offload}; Ctrl-C stops)")
     load: subprocess.Popen[bytes] | None = None
     # SIGTERM takes Ctrl-C's way out: uvicorn handles it, then raises it again once the server
@@ -129,9 +145,9 @@ def run_serve_command(args: argparse.Namespace) -> int:
                 f"mistake: one core busy, /health slow), then switch every {DEMO_CYCLE_S:.0f} s to "
                 "'processes' (the fix) and 'inline' (the bug); click a mode to stay on it."
             )
-            load = _start_demo_load(url, args.token)
+            load = _start_demo_load(url, token)
         try:
-            serve(settings, args.host, args.port)
+            serve(settings, args.host, port, bound)
         except KeyboardInterrupt:
             # uvicorn re-raises the SIGINT it handled; the shutdown was clean by then.
             err.print("gilwise serve: stopped")
@@ -145,10 +161,11 @@ def run_serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_serve_flags(args: argparse.Namespace) -> None:
+def _check_serve_flags(args: argparse.Namespace, token: str | None) -> None:
     """Every flag refused before anything starts, so a typo costs no scratch folder or server."""
     check_mode(args.offload)
-    check_exposure(args.host, args.token)
+    check_token(token)
+    check_exposure(args.host, token)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is out of range: use 0 to 65535")
     positive_int("--workers", args.workers, maximum=1024)
@@ -163,6 +180,38 @@ def _check_serve_flags(args: argparse.Namespace) -> None:
         raise UsageError("--demo needs a fixed --port: its load generator must know where to go")
 
 
+def _token(args: argparse.Namespace) -> str | None:
+    """--token, else --token-file's first line, else $GILWISE_SERVE_TOKEN (None: no token)."""
+    if args.token is not None:
+        return str(args.token)
+    if args.token_file is not None:
+        try:
+            return Path(args.token_file).expanduser().read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            why = "it is empty" if isinstance(exc, IndexError) else str(exc)
+            raise UsageError(f"--token-file {args.token_file}: cannot read a token: {why}") from exc
+    return os.environ.get(SERVE_TOKEN_ENV_VAR) or None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound now: a busy port is exit 2 before anything starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} is in use on {host}; stop what listens there or pick another --port"
+            ) from exc
+        raise UsageError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from exc
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -173,6 +222,7 @@ def _start_demo_load(url: str, token: str | None) -> subprocess.Popen[bytes]:
         sys.executable, "-m", "gilwise.cli", "load", "--url", url, "--duration", str(DEMO_LOAD_S),
         "--mix", DEMO_MIX, "--interval", "ingest=0.1", "--wait-ready", "30", "--quiet",
     ]  # fmt: skip
+    env = dict(os.environ)
     if token:
-        cmd += ["--token", token]
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=dict(os.environ))
+        env[SERVE_TOKEN_ENV_VAR] = token  # not on the command line, where `ps` shows it
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=env)

@@ -21,7 +21,7 @@ from .metrics import LatencyMiddleware, LiveMetrics
 from .models import Problem
 from .modes import MODES, OffloadSwitch, PoolOptions
 from .settings import ServiceSettings
-from .state import ServiceState
+from .state import ReadAuthorized, ServiceState
 from .store import EventStore
 
 
@@ -61,6 +61,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         summary="A real-time analytics backend on gilwise.Offloader, with a live dashboard.",
         version="1",
         lifespan=lifespan,
+        dependencies=[ReadAuthorized],
     )
     app.state.service = None
     app.state.startup_error = None

@@ -54,20 +54,21 @@ def make_server(settings: ServiceSettings, host: str, port: int, log_level: str 
     return ServiceServer(app, config)
 
 
-def serve(settings: ServiceSettings, host: str, port: int) -> None:
+def serve(settings: ServiceSettings, host: str, port: int, bound: socket.socket | None = None) -> None:
     """Run until SIGINT / SIGTERM; a start-up failure (a locked database, ...) is raised here
-    as the error it was, instead of as uvicorn's log of its traceback."""
+    as the error it was, instead of as uvicorn's log of its traceback. ``bound``: a listening
+    socket the caller bound already (so a busy port was refused before anything was created)."""
     server = make_server(settings, host, port)
-    asyncio.run(run_checked(server))
+    asyncio.run(run_checked(server, bound))
 
 
-async def run_checked(server: ServiceServer) -> None:
+async def run_checked(server: ServiceServer, bound: socket.socket | None = None) -> None:
     app = server.app
     quiet = _DropWhileFailed(app)
     logger = logging.getLogger("uvicorn.error")
     logger.addFilter(quiet)
     try:
-        await server.serve()
+        await server.serve(sockets=None if bound is None else [bound])
     except SystemExit:  # uvicorn exits with 3 when the lifespan failed; say why instead
         if app.state.startup_error is None:
             raise

@@ -47,6 +47,8 @@ class ServiceSettings:
     """Nice increment of the offload workers (0 = the server's own priority)."""
     token: str | None = None
     """Bearer token required by ingest and admin endpoints when set."""
+    protect_reads: bool = False
+    """Reads need the token too (every route but ``/health``): the server listens off loopback."""
     body_limit: int = DEFAULT_BODY_LIMIT
     analytics_retries: int = 1
     """Re-runs of a sessions report whose worker died (the report is idempotent)."""
@@ -54,6 +56,20 @@ class ServiceSettings:
     """At most this many of the most recent events go into one sessions report."""
     demo_cycle_s: float | None = None
     """``--demo``: switch the offload mode every this many seconds until someone picks one."""
+
+
+MIN_TOKEN_CHARS = 16
+"""A shorter bearer token can be guessed by anyone on the network who tries for a while."""
+
+
+def check_token(token: str | None) -> None:
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        raise UsageError(
+            f"is {len(token)} characters long; use at least {MIN_TOKEN_CHARS} "
+            "(for example `python -c 'import secrets; print(secrets.token_urlsafe(24))'`).",
+            parameter="token",
+            value="…",
+        )
 
 
 def check_exposure(host: str, token: str | None) -> None:

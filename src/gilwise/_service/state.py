@@ -57,3 +57,13 @@ def require_token(request: Request, state: State) -> None:
 
 
 Authorized = Depends(require_token)
+
+
+def require_token_for_reads(request: Request, state: State) -> None:
+    """Off loopback every route but ``/health`` (what a load balancer probes) needs the token:
+    reads show user names, a server path, the offload mode."""
+    if state.settings.protect_reads and request.url.path != "/health":
+        require_token(request, state)
+
+
+ReadAuthorized = Depends(require_token_for_reads)

@@ -1,0 +1,83 @@
+"""``serve`` off loopback is no open door: every route but /health needs the token, which is at
+least 16 characters and need not be on the command line; its data is the server's alone; a
+busy port is exit 2 before any file exists; ``--port 0`` says which port it got."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fault_injection import gilwise_command, run_gilwise
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "a-token-of-24-characters"
+
+
+def test_a_short_token_is_refused(tmp_path: Path, fault_env: dict[str, str]) -> None:
+    env = {**fault_env, "GILWISE_SERVE_TOKEN": "short"}
+    done = run_gilwise(
+        env, "serve", "--host", "0.0.0.0", "--port", "0", "--db", str(tmp_path / "d" / "e.duckdb")
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "--token …: is 5 characters long; use at least 16" in " ".join(done.stderr.split())
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_busy_port_is_exit_2_before_any_file(tmp_path: Path, fault_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_gilwise(fault_env, "serve", "--port", str(port), "--db", str(tmp_path / "d" / "e.duckdb"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"port {port} is in use" in done.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_off_loopback_reads_need_the_token_and_the_data_is_private(
+    tmp_path: Path, fault_env: dict[str, str]
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    db = tmp_path / "data" / "events.duckdb"
+    argv = ["serve", "--host", "0.0.0.0", "--port", "0", "--token-file", str(token_file), "--db", str(db)]
+    argv += ["--offload", "inline"]
+    proc = subprocess.Popen(
+        [*gilwise_command(), *argv], stderr=subprocess.PIPE, text=True, env=fault_env, start_new_session=True
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        assert found and found.group(1) != "0", first
+        url = f"http://127.0.0.1:{found.group(1)}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{url}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        for path in ("/analytics/sessions", "/events/count", "/bench/latest", "/admin/offload", "/"):
+            assert httpx.get(url + path, timeout=30).status_code == 401, path
+        good = {"authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(f"{url}/events/count", headers=good, timeout=30).status_code == 200
+        assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+        assert TOKEN not in Path(f"/proc/{proc.pid}/cmdline").read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
