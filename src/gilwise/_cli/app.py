@@ -1,7 +1,8 @@
 """The ``gilwise`` argument parser and the exit-code contract shared by every command.
 
 Exit codes: the rule in ``exit_codes`` (0 ok, 1 the result says no, 2 usage or file trouble,
-3 inconclusive, 130 interrupted).
+3 inconclusive, 130 interrupted). An error of gilwise's own (a bug) is one line naming the
+file its full traceback was written to, never the traceback itself.
 
 Start-up costs only what the command run needs: ``COMMANDS`` holds each command's name and
 summary, which is all ``gilwise --help`` shows, and only the module of the command being run is
@@ -122,6 +123,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         err, escape = _error_console()
         err.print(f"[red]gilwise: {escape(str(exc))}[/red]", highlight=False)
         return EXIT_FAILED
+    except Exception as exc:  # a bug of gilwise's own: one line, the trace in a file
+        where = _write_trace()
+        err, escape = _error_console()
+        err.print(
+            f"[red]gilwise: internal error ({escape(type(exc).__name__)}: {escape(str(exc)[:200])}); "
+            f"the full trace is in {escape(where)}: please attach it to an issue[/red]",
+            highlight=False,
+        )
+        return EXIT_FAILED
+
+
+def _write_trace() -> str:
+    """The current exception's traceback in a new file of the temp folder; its path."""
+    import tempfile
+    import traceback
+
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="gilwise-trace-", suffix=".txt", delete=False, encoding="utf-8"
+        ) as handle:
+            traceback.print_exc(file=handle)
+            return handle.name
+    except OSError:
+        return "(nowhere: the temp folder is not writable; rerun with PYTHONFAULTHANDLER=1)"
 
 
 def _error_console() -> tuple[Console, Callable[[str], str]]:

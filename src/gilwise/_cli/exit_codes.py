@@ -7,8 +7,11 @@
 - 3 ``EXIT_INCONCLUSIVE``: measured, but the numbers cannot answer (noise, a busy machine);
 - 130 ``EXIT_INTERRUPTED``: Ctrl-C (what finished is kept).
 
-Nothing a user can cause ends in a Python traceback. A module of its own, with no imports, so
-``gilwise.cli`` can answer a Ctrl-C that comes while the rest of gilwise is still loading.
+Nothing a user can cause ends in a Python traceback; an error of gilwise's own (a bug) exits 1
+with one line naming the file its traceback was written to (``app.main``).
+
+A module of its own, with no imports, so ``gilwise.cli`` can answer a Ctrl-C that comes while
+the rest of gilwise is still loading.
 """
 
 EXIT_OK = 0
