@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic import BaseModel, ConfigDict, Field, Strict, with_config
 from typing_extensions import TypedDict  # pydantic needs it for TypedDicts before Python 3.12
 
 from .analytics import SessionsReport
 
 # 1e11 s is the year 5138: a bound that catches milliseconds sent as seconds.
-Timestamp = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False, description="epoch seconds")]
+# Strict: a JSON number (integer or not), never a boolean or a string that pydantic's lax mode
+# would turn into one ({"ts": true} was stored as 1.0).
+Timestamp = Annotated[float, Strict(), Field(ge=0, le=1e11, allow_inf_nan=False, description="epoch seconds")]
 
 
 @with_config(ConfigDict(extra="allow"))
