@@ -45,6 +45,26 @@ def survivors(marker: str, within_s: float = 2.0) -> list[psutil.Process]:
         time.sleep(0.05)
 
 
+def sigkill_leaves_nothing(proc: subprocess.Popen[str] | subprocess.Popen[bytes], marker: str) -> None:
+    """SIGKILL ``proc``; fail if any process of its run (``marker``) is alive 2 s later."""
+    proc.kill()
+    proc.wait(timeout=5)
+    left = survivors(marker, within_s=2)
+    kill_all(left)
+    assert not left, [p.cmdline() for p in left]
+
+
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """``proc`` for the block; then killed if still alive, waited for, its pipes closed."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def kill_all(processes: list[psutil.Process]) -> None:
     for proc in processes:
         with contextlib.suppress(psutil.Error):

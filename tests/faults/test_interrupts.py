@@ -22,6 +22,7 @@ from fault_injection import MARKER, gilwise_command, kill_all, survivors
 pytestmark = pytest.mark.slow
 
 MOMENTS = int(os.environ.get("GILWISE_INTERRUPT_MOMENTS", "16"))
+RUN = "bench --workload sqrt_log --model serial,processes-fork --workers 2 --repeats 50 --size 20000"
 LATEST_S = 1.6
 """Moments are drawn up to here: start-up, calibration and the first rounds of the run below."""
 
@@ -41,22 +42,7 @@ def test_sigint_at_random_moments_exits_130_within_2_s(tmp_path: Path, fault_env
         to_group = attempt % 2 == 1
         out = tmp_path / f"run{attempt}.json"
         proc = subprocess.Popen(
-            [
-                *gilwise_command(),
-                "bench",
-                "--workload",
-                "sqrt_log",
-                "--model",
-                "serial,processes-fork",
-                "--workers",
-                "2",
-                "--repeats",
-                "50",
-                "--size",
-                "20000",
-                "--json",
-                str(out),
-            ],
+            [*gilwise_command(), *RUN.split(), "--json", str(out)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fault_injection import MARKER, gilwise_command, kill_all, survivors
+from fault_injection import MARKER, gilwise_command, reaped, sigkill_leaves_nothing, survivors
 
 pytestmark = pytest.mark.slow
 
@@ -34,24 +34,12 @@ def _listening_http_server(marker: str) -> bool:
 def test_sigkill_of_the_bench_during_http_leaves_nothing(tmp_path: Path, fault_env: dict[str, str]) -> None:
     argv = ["bench", "--workload", "http", "--model", "serial,threads", "--repeats", "50", "--budget", "0"]
     proc = subprocess.Popen(
-        [*gilwise_command(), *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=fault_env,
-        start_new_session=True,
+        [*gilwise_command(), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=fault_env
     )
-    try:
+    with reaped(proc):
         _wait_for(lambda: _listening_http_server(fault_env[MARKER]), 60, "the http server start")
         time.sleep(0.5)  # a cell under way
-        proc.kill()
-        proc.wait(timeout=5)
-        left = survivors(fault_env[MARKER], within_s=2)
-        kill_all(left)
-        assert not left, [p.cmdline() for p in left]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        sigkill_leaves_nothing(proc, fault_env[MARKER])
 
 
 OWNER = textwrap.dedent(
@@ -84,21 +72,11 @@ def test_sigkill_of_an_executor_owner_kills_the_zygote_and_stuck_workers(
         env=fault_env,
         start_new_session=True,
     )
-    try:
+    with reaped(proc):
         assert proc.stdout is not None and proc.stdout.readline().strip() == "SUBMITTED"
         helpers = [p for p in survivors(fault_env[MARKER], 0) if p.pid != proc.pid]
         assert len(helpers) >= 3, [p.cmdline() for p in helpers]  # the zygote and two workers
-        proc.kill()
-        proc.wait(timeout=5)
-        left = survivors(fault_env[MARKER], within_s=2)
-        kill_all(left)
-        assert not left, [p.cmdline() for p in left]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+        sigkill_leaves_nothing(proc, fault_env[MARKER])
 
 
 def test_the_next_run_sweeps_temp_folders_of_dead_owners(tmp_path: Path, fault_env: dict[str, str]) -> None:
