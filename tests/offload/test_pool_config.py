@@ -143,6 +143,7 @@ def test_the_front_ends_keywords_are_the_configs_fields() -> None:
     # that are settings: a keyword spelled differently from its field would be dropped.
     fields = {field.name for field in dataclasses.fields(PoolConfig)}
     offloader = set(inspect.signature(Offloader).parameters) - {"max_pending", "overload", "config"}
-    assert fields - offloader == {"shm_cache_bytes"}, "only config= sets the segment cache"
+    config_only = {"shm_cache_bytes", "spin_us"}
+    assert fields - offloader == config_only, "only config= sets the segment cache and the spin"
     executor = set(inspect.signature(Executor).parameters) - {"max_workers", "route", "mp_context", "config"}
     assert executor < fields

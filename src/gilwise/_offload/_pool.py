@@ -38,6 +38,7 @@ from concurrent.futures import CancelledError, Future
 from typing import Any
 
 from .._exceptions import UsageError
+from .._system import usable_cores
 from . import _worker
 from ._config import PoolConfig
 from ._errors import Unpicklable, WorkerCrashed
@@ -142,6 +143,9 @@ class WorkerPool(LoopReplies):
         self._init = init
         self._zygote: Zygote | None = None
         self._spawned = False  # the collector thread started the first `workers` workers
+        # Busy workers besides a spinning one that still leave it a core, beside the one
+        # the parent's thread that reads replies needs (see _gate_spin_locked).
+        self._spin_room = usable_cores() - 2
         try:
             # Forked here, while the caller may still have a single thread (see _zygote);
             # the workers are forked by the zygote from the collector thread, so that the
@@ -261,7 +265,20 @@ class WorkerPool(LoopReplies):
             worker = self._idle.pop()
             worker.task, task.worker = task, worker
             sends.append((worker, task))
+        self._gate_spin_locked()
         return sends
+
+    def _gate_spin_locked(self) -> None:
+        """Let a worker spin after its reply (``_worker.spin_for_request``) only while the
+        other busy workers leave a core for it beside the parent's thread that reads the
+        replies: a spin must never take CPU from real work. Runs whenever a worker may have
+        started or finished a task (every such path ends in ``_assign_locked``); a board is
+        written only when its budget changes."""
+        busy = sum(w.task is not None for w in self._workers.values())
+        budget = self.config.spin_us
+        for w in self._workers.values():
+            others = busy - (w.task is not None)
+            w.set_spin(budget if others <= self._spin_room else 0)
 
     def _send(self, sends: list[tuple[WorkerProcess, Task]]) -> None:
         for worker, task in sends:
