@@ -146,6 +146,7 @@ class WorkerPool(LoopReplies):
         # Busy workers besides a spinning one that still leave it a core, beside the one
         # the parent's thread that reads replies needs (see _gate_spin_locked).
         self._spin_room = usable_cores() - 2
+        self._spin_allowed: bool | None = None  # what every board says (None: to be written)
         try:
             # Forked here, while the caller may still have a single thread (see _zygote);
             # the workers are forked by the zygote from the collector thread, so that the
@@ -269,16 +270,19 @@ class WorkerPool(LoopReplies):
         return sends
 
     def _gate_spin_locked(self) -> None:
-        """Let a worker spin after its reply (``_worker.spin_for_request``) only while the
-        other busy workers leave a core for it beside the parent's thread that reads the
-        replies: a spin must never take CPU from real work. Runs whenever a worker may have
-        started or finished a task (every such path ends in ``_assign_locked``); a board is
-        written only when its budget changes."""
+        """Let a worker spin after its reply (``_worker.AdaptiveSpin``) only while the other
+        busy workers leave a core for it beside the parent's thread that reads the replies:
+        a spin must never take CPU from real work. A worker reads its board right after its
+        reply, while it still counts as busy, so the budget follows the busy count alone and
+        the boards are written only when that count crosses the line. Runs whenever a worker
+        may have started or finished a task (every such path ends in ``_assign_locked``)."""
         busy = sum(w.task is not None for w in self._workers.values())
-        budget = self.config.spin_us
-        for w in self._workers.values():
-            others = busy - (w.task is not None)
-            w.set_spin(budget if others <= self._spin_room else 0)
+        allowed = busy - 1 <= self._spin_room
+        if allowed is not self._spin_allowed:
+            budget = self.config.spin_us if allowed else 0
+            for w in self._workers.values():
+                w.set_spin(budget)
+            self._spin_allowed = allowed
 
     def _send(self, sends: list[tuple[WorkerProcess, Task]]) -> None:
         for worker, task in sends:
@@ -588,6 +592,7 @@ class WorkerPool(LoopReplies):
             worker = WorkerProcess(wid, self._zygote_required(), fault, f"{self._prefix}-w{wid}")
         self._workers[wid] = worker
         self._idle.append(worker)
+        self._spin_allowed = None  # its board starts at 0
         self._watch_locked(worker)
 
     def _zygote_required(self) -> Zygote:

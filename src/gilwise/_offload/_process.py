@@ -252,6 +252,8 @@ class WorkerProcess:
                 break
             if not chunk:
                 return None
+            if not self._buf and len(chunk) < _worker.READ_AHEAD and _worker.is_one_frame(chunk):
+                return [memoryview(chunk)]  # the usual reply: whole, alone, no copy
             self._buf += chunk
             if len(chunk) < _worker.READ_AHEAD:
                 break

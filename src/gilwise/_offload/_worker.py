@@ -230,6 +230,16 @@ def _send(fd: int, reply: tuple[Any, ...], encoder: Encoder) -> None:
         seg.close()
 
 
+def is_one_frame(data: bytes) -> bool:
+    """Whether ``data`` is exactly one whole frame."""
+    if len(data) < HEADER.size:
+        return False
+    meta_len: int
+    body_len: int
+    meta_len, body_len, _ = HEADER.unpack_from(data)
+    return len(data) == HEADER.size + meta_len + body_len
+
+
 class FrameReader:
     """Reads whole frames from a pipe: one ``os.read`` of up to ``READ_AHEAD`` bytes holds a
     small frame entire (reading the header, then the body, costs a second system call per
@@ -253,7 +263,11 @@ class FrameReader:
             buf += chunk
         meta_len, body_len, _ = HEADER.unpack_from(buf)
         end = HEADER.size + meta_len + body_len
-        if len(buf) >= end:
+        if len(buf) == end:
+            frame = memoryview(bytes(buf))
+            buf.clear()
+            return frame
+        if len(buf) > end:
             frame = memoryview(bytes(buf[:end]))
             del buf[:end]
             return frame
@@ -322,12 +336,12 @@ BOARD_BYTES = 8 * BOARD_SLOTS
 def serve(req_fd: int, rep_fd: int, encoder: Encoder, board: memoryview) -> None:
     """Answer requests until the parent stops this worker or goes away."""
     reader = FrameReader(req_fd)
-    poller = select.poll()
-    poller.register(req_fd, select.POLLIN)
+    spin = AdaptiveSpin(req_fd, board)
     while True:
         frame = reader.read()
         if frame is None:
             return  # the parent went away: exit instead of lingering as an orphan
+        spin.request_arrived()
         board[READ_SLOT] += 1
         try:
             msg: Any = decode(frame, writable=False, unlink=False)
@@ -343,26 +357,57 @@ def serve(req_fd: int, rep_fd: int, encoder: Encoder, board: memoryview) -> None
         del msg
         _send(rep_fd, reply, encoder)
         if not reader.has_header():
-            spin_for_request(poller, board[SPIN_SLOT])
+            spin.wait_awake()
 
 
-def spin_for_request(poller: select.poll, budget_us: int) -> bool:
-    """Stay awake up to ``budget_us`` microseconds after a reply, polling for the next request
-    without sleeping; whether one arrived.
+class AdaptiveSpin:
+    """Stays awake a little after a reply, polling for the next request without sleeping.
 
     Why: a caller that got its answer often sends the next task within microseconds, and a
     worker blocked in ``read`` has let its CPU halt; waking a halted vCPU costs an
-    inter-processor interrupt and, in a VM, an exit to the hypervisor (tens of µs here). The
-    parent sets the budget to 0 whenever a spinning worker would take a core that a busy
-    worker or the parent itself needs (``WorkerPool``'s spin gate), so the spin only ever
-    uses a core that would otherwise idle. Zero-timeout polls, never a sleep: a sleep is the
-    halt this avoids.
+    inter-processor interrupt and, in a VM, an exit to the hypervisor (tens of µs here).
+
+    Bounded twice. The parent writes the budget on the board, and 0 whenever a spinning
+    worker would take a core that a busy worker or the parent itself needs (``WorkerPool``'s
+    spin gate). And the worker adapts: each time the next request came later than the budget
+    (the spin could not have caught it), the next spin is halved, down to nothing; one that
+    came in time restores the whole budget. Sparse traffic thus costs no spinning. Polls with
+    a zero timeout and ``sched_yield``, never a sleep: a sleep is the halt this avoids, and a
+    yield lets the parent run first where the two share a CPU.
     """
-    if budget_us <= 0:
-        return False
-    deadline = time.perf_counter() + budget_us * 1e-6
-    while not poller.poll(0):
-        if time.perf_counter() >= deadline:
+
+    MAX_HALVINGS = 6
+
+    def __init__(self, fd: int, board: memoryview) -> None:
+        self._poller = select.poll()
+        self._poller.register(fd, select.POLLIN)
+        self._board = board
+        self._halvings = 0
+        self._idle_since = 0.0
+        self._allowed_us = 0
+
+    def wait_awake(self) -> bool:
+        """Spin for the next request; whether it arrived (POLLHUP counts: read says EOF)."""
+        self._allowed_us = int(self._board[SPIN_SLOT])
+        self._idle_since = now = time.perf_counter()
+        budget = self._allowed_us >> self._halvings
+        if budget <= 0:
             return False
-        os.sched_yield()
-    return True
+        deadline = now + budget * 1e-6
+        poll = self._poller.poll
+        while not poll(0):
+            if time.perf_counter() >= deadline:
+                return False
+            os.sched_yield()
+        return True
+
+    def request_arrived(self) -> None:
+        """Learn from the gap since the last reply whether spinning pays."""
+        if not self._idle_since:
+            return
+        gap_us = (time.perf_counter() - self._idle_since) * 1e6
+        self._idle_since = 0.0
+        if gap_us <= self._allowed_us:
+            self._halvings = 0
+        elif self._halvings < self.MAX_HALVINGS:
+            self._halvings += 1
