@@ -306,7 +306,7 @@ async def run(rounds: int, out: Path) -> dict[str, Any]:
                 figures["per_task_us"].setdefault(peer.name, []).append(await per_task_us(peer))
             for peer in [*order, pickle_path]:
                 figures["array_ms"].setdefault(peer.name, []).append(await array_ms(peer, arr))
-            for peer in order:
+            for peer in [*order, no_spin]:
                 figures["lag_p99_ms"].setdefault(peer.name, []).append(await lag_p99_ms(peer, spin_n))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
         crash = {p.name: await crash_batch(p, out.parent) for p in peers[:2]}
