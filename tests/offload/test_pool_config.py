@@ -26,6 +26,7 @@ pytestmark = pytest.mark.timeout(60)
         ({"io_threads": 0}, "io_threads", "io_threads=0: must be at least 1"),
         ({"retries": -1}, "retries", "retries=-1: must be at least 0"),
         ({"shm_threshold": -1}, "shm_threshold", "shm_threshold=-1: must be at least 0"),
+        ({"spin_us": -1}, "spin_us", "spin_us=-1: must be at least 0"),
         ({"timeout": 0}, "timeout", "timeout=0: must be a positive number of seconds"),
         ({"timeout": math.nan}, "timeout", "timeout=nan: must be a positive number"),
         ({"backend": "threads"}, "backend", "backend='threads': valid backends are 'process', 'dask'"),

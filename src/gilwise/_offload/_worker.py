@@ -390,7 +390,7 @@ class AdaptiveSpin:
         """Spin for the next request; whether it arrived (POLLHUP counts: read says EOF)."""
         self._allowed_us = int(self._board[SPIN_SLOT])
         self._idle_since = now = time.perf_counter()
-        budget = self._allowed_us >> self._halvings
+        budget = self.next_budget_us()
         if budget <= 0:
             return False
         deadline = now + budget * 1e-6
@@ -400,6 +400,10 @@ class AdaptiveSpin:
                 return False
             os.sched_yield()
         return True
+
+    def next_budget_us(self) -> int:
+        """The budget of the next spin: the board's, halved once per late request."""
+        return int(self._board[SPIN_SLOT]) >> self._halvings
 
     def request_arrived(self) -> None:
         """Learn from the gap since the last reply whether spinning pays."""
