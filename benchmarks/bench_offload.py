@@ -50,7 +50,7 @@ from gilwise import Offloader, PoolConfig, WorkerCrashed
 WORKERS = 2
 MAP_ITEMS = 20_000
 SLOW_MAP_ITEMS = 2_000  # anyio.to_process and to_thread: one message per item
-CPU_MAP_ITEMS = 200  # tasks of ~1 ms each for cpu_map_s
+CPU_MAP_ITEMS = 400  # tasks of ~1 ms each for cpu_map_s: >= 0.2 s on 2 workers
 ROUND_TRIP_CALLS = 200
 ARRAY_BYTES = 128 << 20
 
