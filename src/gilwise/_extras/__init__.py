@@ -27,6 +27,9 @@ EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "numpy": ("numpy",),
         "dask": ("dask", "distributed"),
         "profile": (),  # py-spy is a program, looked for on PATH, not a module
+        # ``gilwise serving``'s servers (each one missing is its row's "unavailable" reason) and
+        # the HdrHistogram of the open-loop load generator
+        "servers": ("gunicorn", "uvicorn_worker", "granian", "hypercorn", "hdrh"),
     }
 )
 """Each extra and the top-level modules gilwise imports from it (``all`` is every one)."""
