@@ -20,7 +20,7 @@ from .._exceptions import GilwiseError
 from .._harness.machine import describe_machine
 from .._loadgen.coordinator import CoreSplit, LoadSettings, OpenLoopReport, run_open_loop, split_cores
 from .._results.stats import median_interval
-from .._service.asgi import DIR_ENV_VAR, OFFLOAD_ENV_VAR, WORKERS_ENV_VAR
+from .._service.asgi_settings import DIR_ENV_VAR, OFFLOAD_ENV_VAR, WORKERS_ENV_VAR
 from .._service.loadgen import plans, run_load
 from .._system import usable_cores
 from .document import SERVING_SCHEMA, ModelResult, RouteResult, ServingDocument
@@ -32,8 +32,7 @@ HOST = "127.0.0.1"
 SWEEP_FIRST_RPS = 10.0
 SWEEP_LAST_RPS = 5120.0
 INGEST_INTERVAL_S = 0.1
-INGEST_BATCH = 500
-"""gilwise's app with ingest running: 5,000 events/s offered, as a steady event stream."""
+"""gilwise's app with ingest running: a batch every 100 ms, a steady event stream."""
 GIL_WAIT_NOTE = "not sampled: Granian's metrics and gilwise's sampler do not expose it per server yet"
 
 
@@ -54,6 +53,8 @@ class ServingConfig:
     cheap_route: str | None = None
     ingest: bool = True
     """gilwise's own app: a steady ingest stream runs through warm-up and measurement."""
+    ingest_batch: int = 500
+    """Events per ingest batch (10 batches a second): what the sessions report has to read."""
     app_dir: str | None = None
     """Where the app's module is imported from (the server's working directory)."""
 
@@ -166,7 +167,7 @@ def _ingest(config: ServingConfig, url: str, seconds: float) -> Iterator[None]:
         yield
         return
     client = plans(url, ["ingest"], 1, duration_s=seconds, max_requests=10**9,
-                   intervals={"ingest": INGEST_INTERVAL_S}, batch=INGEST_BATCH)  # fmt: skip
+                   intervals={"ingest": INGEST_INTERVAL_S}, batch=config.ingest_batch)  # fmt: skip
     thread = threading.Thread(target=run_load, args=(client,), name="gilwise-serving-ingest", daemon=True)
     thread.start()
     try:
