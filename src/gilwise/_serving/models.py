@@ -9,6 +9,7 @@ import importlib.metadata
 import importlib.util
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from .._extras import install_command
@@ -36,6 +37,12 @@ class ServingModel:
     def workers(self, n: int) -> int:
         return n if self.multi_process else 1
 
+    def processes(self, n: int) -> int:
+        """The server's processes once every worker is up: a master and its workers (Granian
+        always runs its worker apart from its master)."""
+        master = 1 if self.multi_process or self.server == "granian" else 0
+        return master + self.workers(n)
+
     def available(self, app: str) -> str | None:
         """None when this model can run ``app`` here, else the human reason it cannot."""
         if self.offload is not None and app != GILWISE_APP:
@@ -49,7 +56,8 @@ class ServingModel:
             return f"gunicorn < {GUNICORN_ASGI_SINCE} needs uvicorn-worker: {install_command('servers')}"
         return None
 
-    def argv(self, app: str, host: str, port: int, workers: int) -> list[str]:
+    def argv(self, app: str, host: str, port: int, workers: int, scratch: Path) -> list[str]:
+        """The server's command line; ``scratch`` is a folder removed after the run."""
         py = [sys.executable, "-m"]
         n = str(self.workers(workers))
         if self.server == "uvicorn":
@@ -59,8 +67,9 @@ class ServingModel:
         if self.server == "gunicorn":
             worker = "asgi" if _gunicorn_major() >= GUNICORN_ASGI_SINCE else "uvicorn_worker.UvicornWorker"
             bind = f"{host}:{port}"
+            # its workers' heartbeat files go to /dev/shm by default, and a killed master leaves them
             return [*py, "gunicorn", app, "--bind", bind, "--workers", n, "--worker-class", worker,
-                    "--log-level", "warning"]  # fmt: skip
+                    "--log-level", "warning", "--worker-tmp-dir", str(scratch)]  # fmt: skip
         if self.server == "granian":
             runtime = (
                 ["--runtime-mode", "mt", "--runtime-threads", str(workers)] if self.runtime_threads else []

@@ -146,13 +146,14 @@ def _server(
     url = f"http://{HOST}:{port}/"
     log = scratch / f"{model.name}-{port}.log"
     server = ServerProcess(
-        model.argv(config.app, HOST, port, config.workers),
+        model.argv(config.app, HOST, port, config.workers, scratch),
         _environment(model, config, scratch),
         log,
         split.server if split.pinned else None,
     )
     try:
         server.wait_ready(url + config.cheap.lstrip("/"))
+        server.wait_members(model.processes(config.workers))
         yield server, url
     finally:
         left = server.stop()

@@ -65,6 +65,20 @@ class ServerProcess:
         self.startup_s = time.monotonic() - self.started
         return self.startup_s
 
+    def wait_members(self, count: int, timeout_s: float = START_TIMEOUT_S) -> list[int]:
+        """Wait until the tree has ``count`` processes: the first worker may answer before the
+        others are up, and a measurement must not start on part of the server."""
+        deadline = time.monotonic() + timeout_s
+        while len(members := self.members()) < count:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise GilwiseError(
+                    f"the server had {len(members)} of its {count} processes after {timeout_s:g} s: "
+                    f"{self.output()[-800:]}"
+                )
+            time.sleep(0.05)
+        self.startup_s = time.monotonic() - self.started
+        return members
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
