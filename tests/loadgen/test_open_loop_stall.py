@@ -4,6 +4,7 @@ loop keeps its schedule, so every request due in those 200 ms waits, and its p99
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -72,3 +73,28 @@ def test_the_open_loop_p99_shows_the_stall_that_the_closed_loop_hides(stalling_s
     assert opened.routes["/health"]["max_ms"] >= 180.0  # type: ignore[operator]
     assert opened.as_json()["schema"] == LOAD_SCHEMA
     assert opened.scheduled == opened.sent == 400
+
+
+def test_load_with_a_rate_takes_any_paths_and_writes_load_2(stalling_server: str, tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "gilwise.cli", "load", "--url", stalling_server, "--rate", "50",
+         "--mix", "/health=3,/anything=1", "--duration", "2", "--arrivals", "poisson", "--json", str(out)],
+        capture_output=True, text=True, timeout=60, env=dict(os.environ, COLUMNS="80"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "open loop at 50 requests/s" in done.stdout and "p99 ms" in done.stdout
+    report = json.loads(out.read_text())
+    assert report["schema"] == "gilwise.load/2" and report["offered_rps"] == 50
+    assert set(report["routes"]) == {"/health", "/anything"}
+    for figures in report["routes"].values():
+        assert figures["errors"] == 0 and figures["count"] > 0
+        assert (
+            figures["p50_ms"]
+            <= figures["p90_ms"]
+            <= figures["p99_ms"]
+            <= figures["p999_ms"]
+            <= figures["max_ms"]
+        )
+    assert isinstance(report["late_sends"], int) and report["client_processes"] == 1

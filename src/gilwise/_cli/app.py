@@ -51,7 +51,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "serving",
         "your ASGI app under uvicorn, Gunicorn, Granian, Hypercorn and offload, loaded open-loop",
-        extra="servers",
+        extra="serve",
     ),
     Command("advise", "which concurrency model suits your function or program, predicted then verified"),
 )

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .._exceptions import UsageError
-from .._extras import require_extra
+from .._extras import require_module
 from .._loadgen.mix import parse_weighted_mix
 from .._loadgen.schedule import ARRIVALS
 from .._report.columns import TableColumn, dropped_note, fit_columns, fitted_table
@@ -189,7 +189,7 @@ def run_open_loop_command(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--rate {args.rate:g}: use a number of requests per second above 0, up to {MAX_RATE:g}"
         )
-    require_extra("servers", "gilwise load --rate")
+    require_module("servers", "hdrh", "gilwise load --rate")
     from .._loadgen.coordinator import LoadSettings, run_open_loop  # hdrh: the servers extra
 
     mix = parse_weighted_mix(args.mix or DEFAULT_OPEN_MIX)

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from .._exceptions import UsageError
+from .._extras import require_module
 from .._loadgen.mix import parse_weighted_mix
 from .._report.serving import print_serving
 from .._results.files import check_output_target, write_json_atomic, write_text_atomic
@@ -102,6 +103,8 @@ def _check_app(app: str) -> None:
 
 
 def run_serving_command(args: argparse.Namespace) -> int:
+    # a missing server is its row's reason; the load's histograms are needed by every row
+    require_module("servers", "hdrh", "gilwise serving")
     _check_app(args.app)
     positive_int("--workers", args.workers, maximum=256)
     positive_int("--repeats", args.repeats, maximum=100)

@@ -62,6 +62,18 @@ def require_extra(extra: str, needed_by: str) -> None:
         )
 
 
+def require_module(extra: str, module: str, needed_by: str) -> None:
+    """Like :func:`require_extra` for one module of ``extra``, where the extra's other modules
+    are optional to ``needed_by`` (``gilwise serving`` shows a missing server as a row)."""
+    if module not in EXTRAS.get(extra, ()):
+        raise ValueError(f"{module!r} is not a module of the {extra!r} extra")
+    if not _importable(module):
+        raise UsageError(
+            f"{needed_by} needs {module}, from the optional dependencies of the {extra!r} extra, "
+            f"and it is not installed. Fix: {install_command(extra)}"
+        )
+
+
 def _importable(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
