@@ -198,14 +198,7 @@ def run_open_loop_command(args: argparse.Namespace) -> int:
     if args.wait_ready:
         wait_for_server(args.url, args.wait_ready)
     positive_int("--clients", args.clients, maximum=64)
-    settings = LoadSettings(
-        url=args.url,
-        mix=mix,
-        rate=args.rate,
-        duration_s=args.duration,
-        arrivals=args.arrivals,
-        processes=args.clients,
-    )
+    settings = LoadSettings(args.url, mix, args.rate, args.duration, args.arrivals, processes=args.clients)
     with stderr_console().status(f"open loop: {args.rate:g} requests/s for {args.duration:g} s"):
         report = run_open_loop(settings)
     if args.json:

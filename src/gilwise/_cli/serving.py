@@ -25,15 +25,17 @@ DEFAULT_RATE = 20.0
 QUICK = {"duration": 3.0, "warmup": 1.0, "repeats": 1}
 
 
+DESCRIPTION = (
+    "Run an ASGI app under each serving model (uvicorn, uvicorn --workers N, "
+    "Gunicorn's ASGI workers, Granian, Granian's thread runtime, Hypercorn, and for "
+    "gilwise's own app one uvicorn process with threads or process offload), each started "
+    "on loopback in its own process group, warmed up, loaded open-loop, then stopped whole. "
+    "Prints throughput, the p99 of each route, busy cores and memory per model, and a verdict."
+)
+
+
 def add_serving_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "serving",
-        description="Run an ASGI app under each serving model (uvicorn, uvicorn --workers N, "
-        "Gunicorn's ASGI workers, Granian, Granian's thread runtime, Hypercorn, and for "
-        "gilwise's own app one uvicorn process with threads or process offload), each started "
-        "on loopback in its own process group, warmed up, loaded open-loop, then stopped whole. "
-        "Prints throughput, the p99 of each route, busy cores and memory per model, and a verdict.",
-    )
+    p = sub.add_parser("serving", description=DESCRIPTION)
     p.add_argument("app", nargs="?", default=GILWISE_APP, help=f"MODULE:ATTRIBUTE (default {GILWISE_APP})")
     p.add_argument(
         "--model",

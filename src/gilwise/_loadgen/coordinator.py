@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import selectors
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypedDict
 
 from .._exceptions import GilwiseError, UsageError
-from .._system import affinity_cores, pin_to_cores
+from .._system import affinity_cores
 from .client import ClientPlan, ClientResult
 from .histogram import curve_ms, merged, percentile_ms
+from .processes import START_TIMEOUT_S, read_line, started_clients
 from .schedule import Arrivals
 
 LOAD_SCHEMA = "gilwise.load/2"
-START_TIMEOUT_S = 30.0
 MIN_CORES_TO_PIN = 4
 """Below this, giving the client a core of its own would take a large share of the server's:
 the client then shares every core with the server, and the report says so."""
@@ -151,58 +145,15 @@ def run_open_loop(settings: LoadSettings, split: CoreSplit | None = None) -> Ope
         }
         for i in range(count)
     ]
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")  # works from a checkout too
-    procs: list[subprocess.Popen[str]] = []
-    try:
-        for plan in plans:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "gilwise._loadgen.client"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            procs.append(proc)
-            if split.pinned:
-                pin_to_cores(proc.pid, split.client)
-            assert proc.stdin is not None
-            proc.stdin.write(json.dumps(plan) + "\n")
-            proc.stdin.flush()
+    results: list[ClientResult] = []
+    bound = settings.duration_s + settings.timeout_s + START_TIMEOUT_S
+    with started_clients("gilwise._loadgen.client", plans, split.client if split.pinned else None) as procs:
         for proc in procs:
-            if _read_line(proc, START_TIMEOUT_S) != "ready":
-                raise GilwiseError(f"a load client failed to start (exit {proc.poll()})")
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        bound = settings.duration_s + settings.timeout_s + START_TIMEOUT_S
-        results: list[ClientResult] = []
-        for proc in procs:
-            line = _read_line(proc, bound)
+            line = read_line(proc, bound)
             if not line.startswith("result "):
                 raise GilwiseError(f"a load client died (exit {proc.poll()}) before reporting")
             results.append(json.loads(line[len("result ") :]))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
     return merge(settings, split, results)
-
-
-def _read_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout_s):
-            raise GilwiseError(f"a load client said nothing within {timeout_s:g} s")
-    return proc.stdout.readline().strip()
 
 
 def merge(settings: LoadSettings, split: CoreSplit, results: Sequence[ClientResult]) -> OpenLoopReport:

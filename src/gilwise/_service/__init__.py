@@ -16,7 +16,8 @@ them), ``app`` (the app factory, lifespan), ``routes`` and
 generator; clients are separate processes, stdlib only), ``asgi`` + ``asgi_settings`` (the app
 as an import string for any ASGI server, configured by the environment: ``gilwise serving``).
 
-May import: ``_offload`` (the library it runs work on), ``_results`` (the bench history shown on
+May import: ``_offload`` (the library it runs work on), ``_loadgen.processes`` (how load
+clients are started and reaped), ``_results`` (the bench history shown on
 the dashboard), ``_system`` (usable cores, per-core and per-process CPU), ``_extras`` (install commands),
 ``_exceptions``,
 FastAPI, uvicorn, DuckDB, NumPy. Nothing in gilwise imports it but ``_cli``, and ``_serving``

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from .._loadgen.coordinator import RouteFigures
 from .._results.document import Machine
 
 SERVING_SCHEMA = "gilwise.serving/1"
 
 
-class RouteResult(TypedDict):
-    """Medians over the repeats; ``p99_ms_interval`` the sign-test interval of the median p99."""
+class RouteResult(RouteFigures):
+    """Medians over the repeats (counts and errors: sums, max: the largest); ``p99_ms_interval``
+    the sign-test interval of the median p99."""
 
-    p50_ms: float | None
-    p90_ms: float | None
-    p99_ms: float | None
-    p999_ms: float | None
-    max_ms: float | None
-    count: int
-    errors: int
-    errors_by_kind: dict[str, int]
     p99_ms_values: list[float]
     p99_ms_interval: list[float] | None
     p99_ratio_vs_baseline: float | None
     """Median over rounds of (this model's p99 / the baseline's p99 in the same round)."""
-    curve_ms: list[tuple[float, float]]
 
 
 class ModelResult(TypedDict):

@@ -24,6 +24,9 @@ GUNICORN_ASGI_SINCE = 23
 
 @dataclass(frozen=True)
 class ServingModel:
+    """One way to serve an app: which server, how many processes, and (gilwise's own app) how
+    it offloads its CPU-heavy report."""
+
     name: str
     server: Server
     multi_process: bool

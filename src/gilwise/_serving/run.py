@@ -277,6 +277,7 @@ def _route(path: str, mine: Sequence[Measurement], baseline: Sequence[Measuremen
         "count": sum(f["count"] for f in figures),
         "errors": sum(by_kind.values()),
         "errors_by_kind": by_kind,
+        "throughput_rps": statistics.median(f["throughput_rps"] for f in figures),
         "p99_ms_values": p99s,
         "p99_ms_interval": None if interval is None else [interval["low"], interval["high"]],
         "p99_ratio_vs_baseline": _median(ratios),
