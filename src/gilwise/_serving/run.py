@@ -20,7 +20,7 @@ from .._exceptions import GilwiseError
 from .._harness.machine import describe_machine
 from .._loadgen.coordinator import CoreSplit, LoadSettings, OpenLoopReport, run_open_loop, split_cores
 from .._results.stats import median_interval
-from .._service.asgi_settings import DIR_ENV_VAR, OFFLOAD_ENV_VAR, WORKERS_ENV_VAR
+from .._service.asgi_settings import DIR_ENV_VAR, OFFLOAD_ENV_VAR, SEED_ENV_VAR, WORKERS_ENV_VAR
 from .._service.loadgen import plans, run_load
 from .._system import usable_cores
 from .document import SERVING_SCHEMA, ModelResult, RouteResult, ServingDocument
@@ -31,6 +31,8 @@ from .verdict import verdict
 HOST = "127.0.0.1"
 SWEEP_FIRST_RPS = 10.0
 SWEEP_LAST_RPS = 5120.0
+SEED_BATCH = 1000
+SEED_TIMEOUT_S = 300.0
 INGEST_INTERVAL_S = 0.1
 """gilwise's app with ingest running: a batch every 100 ms, a steady event stream."""
 GIL_WAIT_NOTE = "not sampled: Granian's metrics and gilwise's sampler do not expose it per server yet"
@@ -54,7 +56,10 @@ class ServingConfig:
     ingest: bool = True
     """gilwise's own app: a steady ingest stream runs through warm-up and measurement."""
     ingest_batch: int = 500
-    """Events per ingest batch (10 batches a second): what the sessions report has to read."""
+    """Events per ingest batch (10 batches a second) while the load runs."""
+    seed_events: int = 100_000
+    """gilwise's own app: events every server (every worker) starts with, so that the sessions
+    report reads the same data whichever worker runs it."""
     app_dir: str | None = None
     """Where the app's module is imported from (the server's working directory)."""
 
@@ -63,6 +68,17 @@ class ServingConfig:
         if self.cheap_route is not None:
             return self.cheap_route
         return "/health" if "/health" in self.mix else next(iter(self.mix))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every server of one run shares."""
+
+    config: ServingConfig
+    split: CoreSplit
+    scratch: Path
+    warnings: list[str]
+    seed: Path | None = None
 
 
 @dataclass
@@ -83,6 +99,10 @@ def run_serving(config: ServingConfig, progress: Callable[[str], None] = lambda 
     runnable = [m for m in models if m.available(config.app) is None]
     repeats = 1 if config.rate is None else config.repeats
     with tempfile.TemporaryDirectory(prefix="gilwise-serving-") as scratch:
+        run = _Run(config, split, Path(scratch), warnings)
+        if runnable and config.app == GILWISE_APP and config.seed_events:
+            progress(f"seeding {config.seed_events:,} events")
+            run = _Run(config, split, Path(scratch), warnings, _seed(run))
         for repeat in range(repeats):
             for model in runnable:
                 if model.name in failures:
@@ -90,10 +110,10 @@ def run_serving(config: ServingConfig, progress: Callable[[str], None] = lambda 
                 progress(f"{model.name} (repeat {repeat + 1} of {repeats})")
                 try:
                     if config.rate is None:
-                        rate, measured = _sweep(model, config, split, Path(scratch), warnings)
+                        rate, measured = _sweep(model, run)
                         held[model.name] = rate
                     else:
-                        measured = _measure(model, config, config.rate, split, Path(scratch), warnings)
+                        measured = _measure(model, run, config.rate)
                 except GilwiseError as exc:
                     failures[model.name] = str(exc)
                     continue
@@ -124,41 +144,43 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _environment(model: ServingModel, config: ServingConfig, scratch: Path) -> dict[str, str]:
+def _environment(model: ServingModel, run: _Run, folder: Path) -> dict[str, str]:
+    config = run.config
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2])
     path = [src, *([config.app_dir] if config.app_dir else []), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     if config.app == GILWISE_APP:
-        folder = scratch / f"{model.name}-{len(os.listdir(scratch))}"
-        folder.mkdir()
         env[DIR_ENV_VAR] = str(folder)
+        if run.seed is not None:
+            env[SEED_ENV_VAR] = str(run.seed)
         env[OFFLOAD_ENV_VAR] = model.offload or "inline"
         env[WORKERS_ENV_VAR] = str(config.workers)
     return env
 
 
 @contextlib.contextmanager
-def _server(
-    model: ServingModel, config: ServingConfig, split: CoreSplit, scratch: Path, warnings: list[str]
-) -> Iterator[tuple[ServerProcess, str]]:
-    port = _free_port()
+def _server(model: ServingModel, run: _Run) -> Iterator[tuple[ServerProcess, str, Path]]:
+    """The model's server, up with every worker; stopped whole when the block ends. Yields the
+    server, its URL and its own scratch folder (where gilwise's app keeps its databases)."""
+    config, port = run.config, _free_port()
     url = f"http://{HOST}:{port}/"
-    log = scratch / f"{model.name}-{port}.log"
+    folder = run.scratch / f"{model.name}-{port}"
+    folder.mkdir()
     server = ServerProcess(
-        model.argv(config.app, HOST, port, config.workers, scratch),
-        _environment(model, config, scratch),
-        log,
-        split.server if split.pinned else None,
+        model.argv(config.app, HOST, port, config.workers, folder),
+        _environment(model, run, folder),
+        folder / "server.log",
+        run.split.server if run.split.pinned else None,
     )
     try:
         server.wait_ready(url + config.cheap.lstrip("/"))
         server.wait_members(model.processes(config.workers))
-        yield server, url
+        yield server, url, folder
     finally:
         left = server.stop()
         if left:
-            warnings.append(f"{model.name}: processes {left} outlived the server's process group")
+            run.warnings.append(f"{model.name}: processes {left} outlived the server's process group")
 
 
 @contextlib.contextmanager
@@ -177,15 +199,21 @@ def _ingest(config: ServingConfig, url: str, seconds: float) -> Iterator[None]:
         thread.join(timeout=seconds + 120)
 
 
-def _measure(
-    model: ServingModel,
-    config: ServingConfig,
-    rate: float,
-    split: CoreSplit,
-    scratch: Path,
-    warnings: list[str],
-) -> Measurement:
-    with _server(model, config, split, scratch, warnings) as (server, url):
+def _seed(run: _Run) -> Path:
+    """A database of ``seed_events`` events, written through one server of gilwise's app."""
+    batches = -(-run.config.seed_events // SEED_BATCH)
+    with _server(MODEL_NAMED[BASELINE], run) as (_, url, folder):
+        run_load(plans(url, ["ingest"], 1, duration_s=SEED_TIMEOUT_S, max_requests=batches,
+                       intervals={"ingest": 0.0}, batch=SEED_BATCH))  # fmt: skip
+    found = sorted(folder.glob("events-*.duckdb"))
+    if not found:
+        raise GilwiseError(f"seeding wrote no database under {folder}")
+    return found[0]
+
+
+def _measure(model: ServingModel, run: _Run, rate: float) -> Measurement:
+    config, split = run.config, run.split
+    with _server(model, run) as (server, url, _):
         with _ingest(config, url, config.warmup_s + config.duration_s):
             run_open_loop(LoadSettings(url, config.mix, rate, config.warmup_s), split)
             server.start_sampling()
@@ -205,14 +233,12 @@ def _holds(report: OpenLoopReport, config: ServingConfig, rate: float) -> bool:
     )
 
 
-def _sweep(
-    model: ServingModel, config: ServingConfig, split: CoreSplit, scratch: Path, warnings: list[str]
-) -> tuple[float | None, Measurement]:
+def _sweep(model: ServingModel, run: _Run) -> tuple[float | None, Measurement]:
     """Double the rate until the cheap route's p99 passes the bound; the last rate that held."""
     rate, best_rate, best = SWEEP_FIRST_RPS, None, None
     while rate <= SWEEP_LAST_RPS:
-        measured = _measure(model, config, rate, split, scratch, warnings)
-        if not _holds(measured.report, config, rate):
+        measured = _measure(model, run, rate)
+        if not _holds(measured.report, run.config, rate):
             return best_rate, best or measured
         best_rate, best = rate, measured
         rate *= 2
