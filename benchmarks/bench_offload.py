@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -309,7 +310,9 @@ async def run(rounds: int, out: Path) -> dict[str, Any]:
             for peer in [*order, no_spin]:
                 figures["lag_p99_ms"].setdefault(peer.name, []).append(await lag_p99_ms(peer, spin_n))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
-        crash = {p.name: await crash_batch(p, out.parent) for p in peers[:2]}
+        with tempfile.TemporaryDirectory(prefix="gilwise-bench-offload-") as scratch:
+            # the killed worker's marker file lives there, not beside the committed results
+            crash = {p.name: await crash_batch(p, Path(scratch)) for p in peers[:2]}
     finally:
         for peer in [*peers, *variants]:
             await peer.close()
