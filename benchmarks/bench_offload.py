@@ -4,11 +4,17 @@ Peers: ``loop.run_in_executor(ProcessPoolExecutor)``, loky, mpire, ``anyio.to_pr
 ``asyncio.to_thread``. Figures:
 
 - ``round_trip_us``: warm round trip of a tiny task (mean of a burst of sequential calls);
+  ``round_trip_p50_us`` and ``round_trip_p99_us``: the percentiles of that burst's calls;
 - ``per_task_us``: wall time of a 20k-item ``map`` of a tiny task divided by 20k, chunked the
   way each peer chunks (ProcessPoolExecutor and loky get the same chunk size as gilwise; anyio
   and to_thread have no map: their figure is per single call, on fewer items);
 - ``array_ms``: a 128 MiB NumPy array sent to a worker, which returns its sum;
-- ``lag_p99_ms``: 99th percentile of event-loop lag while CPU-bound Python saturates 2 workers.
+- ``lag_p99_ms``: 99th percentile of event-loop lag while CPU-bound Python saturates 2 workers;
+- ``cpu_map_s`` (gilwise only, with and without the worker's spin after a reply): a map of
+  ~1 ms CPU-bound tasks, one per message, on 2 workers; the spin must not slow it down.
+
+``gilwise (no spin)`` is gilwise with ``PoolConfig(spin_us=0)``: its round trip shows what the
+spin buys, its ``cpu_map_s`` that the spin gate keeps the spin off a core real work needs.
 
 Each round measures every peer once per figure, the peer order rotating between rounds; each
 ratio is gilwise / peer within the same round, and the table shows the median ratio and its
@@ -23,6 +29,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -39,11 +46,13 @@ import gilwise
 from _common import machine_summary
 from _common import stats as summarize
 from _tasks import nap, square, wait_to_be_killed
-from gilwise import Offloader, WorkerCrashed
+from gilwise import Offloader, PoolConfig, WorkerCrashed
 
 WORKERS = 2
 MAP_ITEMS = 20_000
 SLOW_MAP_ITEMS = 2_000  # anyio.to_process and to_thread: one message per item
+CPU_MAP_ITEMS = 400  # tasks of ~1 ms each for cpu_map_s: >= 0.2 s on 2 workers
+ROUND_TRIP_CALLS = 200
 ARRAY_BYTES = 128 << 20
 
 
@@ -77,7 +86,7 @@ class Gilwise(Peer):
         self.name, self.options = name, options
 
     async def start(self) -> None:
-        self.off = Offloader(workers=WORKERS, **self.options)
+        self.off = Offloader(config=PoolConfig(workers=WORKERS, **self.options))
         await self.off.__aenter__()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -162,13 +171,25 @@ def make_peers() -> list[Peer]:
 
 
 # -- figures -----------------------------------------------------------------------------
-async def round_trip_us(peer: Peer, calls: int = 200) -> float:
+async def round_trips_us(peer: Peer, calls: int = ROUND_TRIP_CALLS) -> list[float]:
+    """The latency of each of ``calls`` sequential warm calls, in µs."""
     for _ in range(20):
         await peer.call(square, 3)
-    start = time.perf_counter()
+    times = []
     for _ in range(calls):
+        start = time.perf_counter()
         await peer.call(square, 3)
-    return (time.perf_counter() - start) / calls * 1e6
+        times.append((time.perf_counter() - start) * 1e6)
+    return times
+
+
+async def cpu_map_s(peer: Gilwise, spin_n: int) -> float:
+    """A map of ~1 ms CPU-bound tasks, one task per message (chunksize=1), on the pool."""
+    start = time.perf_counter()
+    out = [r async for r in peer.off.map(spin, [spin_n] * CPU_MAP_ITEMS, route="cpu", chunksize=1)]
+    elapsed = time.perf_counter() - start
+    assert len(out) == CPU_MAP_ITEMS, peer.name
+    return elapsed
 
 
 async def per_task_us(peer: Peer) -> float:
@@ -237,35 +258,63 @@ def calibrate_spin(target_s: float = 0.02) -> int:
     return max(10_000, int(n * target_s / (time.perf_counter() - start)))
 
 
+def _record_round_trips(figures: dict[str, dict[str, list[float]]], name: str, times: list[float]) -> None:
+    for figure, value in (
+        ("round_trip_us", float(np.mean(times))),
+        ("round_trip_p50_us", float(np.percentile(times, 50))),
+        ("round_trip_p99_us", float(np.percentile(times, 99))),
+    ):
+        figures[figure].setdefault(name, []).append(value)
+
+
 async def run(rounds: int, out: Path) -> dict[str, Any]:
     peers = make_peers()
     pickle_path = Gilwise("gilwise (pickle path)", shm_threshold=1 << 62)
-    for peer in [*peers, pickle_path]:
+    no_spin = Gilwise("gilwise (no spin)", spin_us=0)
+    variants = [pickle_path, no_spin]
+    for peer in [*peers, *variants]:
         await peer.start()
     arr = np.ones(ARRAY_BYTES // 8)
     spin_n = calibrate_spin()
+    task_n = calibrate_spin(0.001)
     figures: dict[str, dict[str, list[float]]] = {
-        f: {} for f in ("round_trip_us", "per_task_us", "array_ms", "lag_p99_ms")
+        f: {}
+        for f in (
+            "round_trip_us",
+            "round_trip_p50_us",
+            "round_trip_p99_us",
+            "per_task_us",
+            "array_ms",
+            "lag_p99_ms",
+            "cpu_map_s",
+        )
     }
     load_before = os.getloadavg()
     try:
-        for peer in [*peers, pickle_path]:  # warm-up: imports, page faults, pool threads
+        for peer in [*peers, *variants]:  # warm-up: imports, page faults, pool threads
             await peer.call(array_sum, arr)
             await peer.map(square, range(100))
         for r in range(rounds):
             order = peers[r % len(peers) :] + peers[: r % len(peers)]
-            for peer in order:
-                figures["round_trip_us"].setdefault(peer.name, []).append(await round_trip_us(peer))
+            for peer in [*order, no_spin]:
+                _record_round_trips(figures, peer.name, await round_trips_us(peer))
+            for gilwise_peer in [peers[0], no_spin][:: 1 if r % 2 else -1]:
+                assert isinstance(gilwise_peer, Gilwise)
+                figures["cpu_map_s"].setdefault(gilwise_peer.name, []).append(
+                    await cpu_map_s(gilwise_peer, task_n)
+                )
             for peer in order:
                 figures["per_task_us"].setdefault(peer.name, []).append(await per_task_us(peer))
             for peer in [*order, pickle_path]:
                 figures["array_ms"].setdefault(peer.name, []).append(await array_ms(peer, arr))
-            for peer in order:
+            for peer in [*order, no_spin]:
                 figures["lag_p99_ms"].setdefault(peer.name, []).append(await lag_p99_ms(peer, spin_n))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
-        crash = {p.name: await crash_batch(p, out.parent) for p in peers[:2]}
+        with tempfile.TemporaryDirectory(prefix="gilwise-bench-offload-") as scratch:
+            # the killed worker's marker file lives there, not beside the committed results
+            crash = {p.name: await crash_batch(p, Path(scratch)) for p in peers[:2]}
     finally:
-        for peer in [*peers, pickle_path]:
+        for peer in [*peers, *variants]:
             await peer.close()
     ratios = {
         fig: {
@@ -277,7 +326,7 @@ async def run(rounds: int, out: Path) -> dict[str, Any]:
     }
     return {
         "schema": "gilwise.bench_offload/1",
-        "machine": {**machine_summary(), "loadavg_before": load_before},
+        "machine": {**machine_summary(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "config": {
             "workers": WORKERS,
             "rounds": rounds,
@@ -285,23 +334,55 @@ async def run(rounds: int, out: Path) -> dict[str, Any]:
             "slow_map_items": SLOW_MAP_ITEMS,
             "array_bytes": ARRAY_BYTES,
             "spin_n": spin_n,
+            "cpu_map_task_n": task_n,
+            "cpu_map_items": CPU_MAP_ITEMS,
+            "round_trip_calls": ROUND_TRIP_CALLS,
             "gilwise": gilwise.__version__,
         },
         "figures": {f: {p: summarize(v) for p, v in vals.items()} for f, vals in figures.items()},
         "ratios_gilwise_over_peer": ratios,
+        "checks": issue_checks(figures, ratios),
         "crash_batch": crash,
+    }
+
+
+def issue_checks(figures: dict[str, dict[str, list[float]]], ratios: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figures the offload issue asks for, each with its bound and whether it holds (the
+    median over rounds of the paired ratio, or of the figure)."""
+    checks = []
+    for pct in ("p50", "p99"):
+        fig = f"round_trip_{pct}_us"
+        checks.append(_check(f"round trip {pct} / anyio.to_process", ratios[fig]["anyio.to_process"], 0.5))
+        checks.append(_check(f"round trip {pct} / asyncio.to_thread", ratios[fig]["asyncio.to_thread"], 1.0))
+    checks.append(_check("chunked per-task overhead, µs", summarize(figures["per_task_us"]["gilwise"]), 0.46))
+    checks.append(
+        _check("event-loop lag p99, ms (cores saturated)", summarize(figures["lag_p99_ms"]["gilwise"]), 2.0)
+    )
+    checks.append(_check("cpu map, spin / no spin", ratios["cpu_map_s"]["gilwise (no spin)"], 1.0))
+    return checks
+
+
+def _check(name: str, summary: dict[str, Any], bound: float) -> dict[str, Any]:
+    return {
+        "check": name,
+        "median": summary["median"],
+        "min": summary["min"],
+        "max": summary["max"],
+        "bound": bound,
+        "holds": summary["median"] <= bound,
     }
 
 
 def print_table(result: dict[str, Any]) -> None:
     figs = result["figures"]
     names = [*list(figs["round_trip_us"]), "gilwise (pickle path)"]
-    head = f"{'peer':<24}" + "".join(f"{f:>22}" for f in figs)
+    shown = [f for f in figs if f != "cpu_map_s"]
+    head = f"{'peer':<24}" + "".join(f"{f:>22}" for f in shown)
     print(head)
     print("-" * len(head))
     for name in names:
         row = f"{name:<24}"
-        for vals in figs.values():
+        for vals in (figs[f] for f in shown):
             s = vals.get(name)
             row += (
                 f"{'':>22}"
@@ -313,6 +394,15 @@ def print_table(result: dict[str, Any]) -> None:
     for fig, peers in result["ratios_gilwise_over_peer"].items():
         cells = ", ".join(f"{p}: {s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]" for p, s in peers.items())
         print(f"  {fig}: {cells}")
+    print("\nthe issue's bounds (median over rounds [min-max]):")
+    for c in result["checks"]:
+        verdict = "holds" if c["holds"] else "MISSED"
+        spread = f"[{c['min']:.3f}-{c['max']:.3f}]"
+        print(f"  {c['check']:<42} {c['median']:7.3f} {spread}  <= {c['bound']}: {verdict}")
+    machine = result["machine"]
+    print(
+        f"  load average before {machine['loadavg_before'][0]:.2f}, after {machine['loadavg_after'][0]:.2f}"
+    )
     print("\nSIGKILL of one worker during a 200-task batch:")
     for name, counts in result["crash_batch"].items():
         print(f"  {name}: {counts}")

@@ -1,8 +1,12 @@
 """``gilwise serve`` under load, all modes in one run: the story's numbers, measured.
 
-1. Ingest: ``--ingest-clients`` closed-loop clients post batches of 1,000 events for
-   ``--ingest-s`` seconds; events/s = events in acknowledged batches / time, then
-   ``GET /events/count`` must equal exactly the acknowledged events.
+1. Ingest: ``--ingest-clients`` closed-loop clients (one by default) post batches of 1,000
+   events (a JSON array) for ``--ingest-s`` seconds; events/s = events in acknowledged batches
+   / time, then ``GET /events/count`` must equal exactly the acknowledged events. The floor is
+   measured before and after in the same run: the same kind of rows (the load client's
+   generator) bulk-inserted into a file-backed DuckDB without HTTP, 150 batches of 1,000, one
+   transaction each, two ways (``json.loads`` + NumPy columns + a replacement scan, and
+   DuckDB's own ``read_json`` of each batch); the ingest is judged against the faster way.
 2. Hammer: per round, for each mode (order rotating between rounds): ``PUT /admin/offload``,
    a 1 s warm-up, then 4 closed-loop clients on ``/analytics/sessions`` and one ``/health``
    probe every 10 ms for ``--mode-s`` seconds. Figures per mode and round: ``/health`` p50 / p99
@@ -24,6 +28,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,16 +37,23 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
 import psutil
 
 from _common import RESULTS, machine_summary, table
 from _common import stats as summarize
+from gilwise._service.load_client import ingest_bodies
 from gilwise._service.loadgen import DEFAULT_INTERVALS, LoadReport, RouteStats, plans, run_load
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 MODES = ("inline", "threads", "processes")
 SESSION_CLIENTS = 4
 HEALTH_INTERVAL_S = 0.010
+BARE_BATCHES = 150
+INGEST_EVENTS_PER_S = 250_000  # the issue's bounds: events/s, and the share of the bare floor
+INGEST_SHARE_OF_BARE = 0.5
+HEALTH_P99_MS = 10.0
 
 
 def free_port() -> int:
@@ -137,6 +149,57 @@ def ingest(url: str, clients: int, seconds: float) -> dict[str, Any]:
     }
 
 
+def bare_duckdb_ingest(folder: Path) -> dict[str, float]:
+    """Events/s of the bare bulk insert, both ways, each into a fresh file-backed database."""
+    batches = ingest_bodies(1000, 0, time.time())
+    bodies = [batches[i % len(batches)] for i in range(BARE_BATCHES)]
+    paths = []
+    for i, body in enumerate(bodies):
+        paths.append(folder / f"batch-{i}.json")
+        paths[-1].write_bytes(body)
+    schema = (
+        "CREATE TABLE events (batch_id BIGINT, seq INTEGER, ts DOUBLE, user_name VARCHAR, "
+        "event VARCHAR, value DOUBLE)"
+    )
+    json_columns = "{ts: 'DOUBLE', user: 'VARCHAR', event: 'VARCHAR', value: 'DOUBLE'}"
+
+    def numpy_columns(con: duckdb.DuckDBPyConnection) -> None:
+        for i, body in enumerate(bodies):
+            rows = json.loads(body)
+            incoming = {  # noqa: F841 - read by DuckDB's replacement scan
+                "seq": np.arange(len(rows), dtype=np.int32),
+                "ts": np.array([r["ts"] for r in rows], dtype=np.float64),
+                "user_name": np.array([r["user"] for r in rows], dtype=object),
+                "event": np.array([r["event"] for r in rows], dtype=object),
+                "value": np.array([r["value"] for r in rows], dtype=np.float64),
+            }
+            con.execute("BEGIN TRANSACTION")
+            con.execute("INSERT INTO events SELECT ?, seq, ts, user_name, event, value FROM incoming", [i])
+            con.execute("COMMIT")
+
+    def read_json(con: duckdb.DuckDBPyConnection) -> None:
+        for i, path in enumerate(paths):
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                f"INSERT INTO events SELECT {i}, 0, ts, user, event, value "
+                f"FROM read_json('{path}', columns = {json_columns})"
+            )
+            con.execute("COMMIT")
+
+    rates = {}
+    for name, insert in (("numpy_events_per_s", numpy_columns), ("read_json_events_per_s", read_json)):
+        db = folder / f"bare-{name}.duckdb"
+        with duckdb.connect(str(db)) as con:
+            con.execute(schema)
+            started = time.perf_counter()
+            insert(con)
+            rates[name] = BARE_BATCHES * 1000 / (time.perf_counter() - started)
+        db.unlink()
+    for path in paths:
+        path.unlink()
+    return rates
+
+
 def hammer(url: str, pid: int, mode: str, seconds: float) -> dict[str, Any]:
     request("PUT", url + "admin/offload", f'{{"mode": "{mode}"}}'.encode())
     intervals = {**DEFAULT_INTERVALS, "health": HEALTH_INTERVAL_S}
@@ -174,8 +237,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             proc,
         ),
     ):
+        bare = [bare_duckdb_ingest(Path(tmp))]
         ingested = ingest(url, args.ingest_clients, args.ingest_s)
-        print(f"ingest: {ingested['events_per_s']:,.0f} events/s, count exact: {ingested['count_exact']}")
+        bare.append(bare_duckdb_ingest(Path(tmp)))
+        floor = statistics.mean(max(b.values()) for b in bare)
+        ingested |= {
+            "bare_duckdb": bare,
+            "bare_floor_events_per_s": floor,
+            "share_of_bare": ingested["events_per_s"] / floor,
+        }
+        print(
+            f"ingest: {ingested['events_per_s']:,.0f} events/s "
+            f"({ingested['share_of_bare']:.2f}x the bare DuckDB insert, {floor:,.0f} events/s), "
+            f"count exact: {ingested['count_exact']}"
+        )
         rounds: list[dict[str, dict[str, Any]]] = []
         for r in range(args.rounds):
             order = MODES[r % len(MODES) :] + MODES[: r % len(MODES)]
@@ -200,14 +275,40 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for mode in ("inline", "threads")
     }
     return {
-        "machine": {**machine_summary(), "loadavg_before": load_before},
+        "machine": {**machine_summary(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "config": {k: v for k, v in vars(args).items() if k != "json"}
         | {"session_clients": SESSION_CLIENTS, "health_interval_s": HEALTH_INTERVAL_S},
         "ingest": ingested,
         "rounds": rounds,
         "figures": figures,
         "health_p99_ratio_over_processes": ratios,
+        "checks": issue_checks(ingested, rounds),
     }
+
+
+def issue_checks(ingested: dict[str, Any], rounds: list[dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The serve issue's bounds, each with the measured figure and whether it holds."""
+    worst_health = max(rnd["processes"]["health_p99_ms"] for rnd in rounds)
+    return [
+        {
+            "check": "ingest events/s (one client)" if ingested["clients"] == 1 else "ingest events/s",
+            "value": ingested["events_per_s"],
+            "bound": f">= {INGEST_EVENTS_PER_S:,}",
+            "holds": ingested["events_per_s"] >= INGEST_EVENTS_PER_S,
+        },
+        {
+            "check": "ingest / bare DuckDB insert",
+            "value": ingested["share_of_bare"],
+            "bound": f">= {INGEST_SHARE_OF_BARE}",
+            "holds": ingested["share_of_bare"] >= INGEST_SHARE_OF_BARE,
+        },
+        {
+            "check": "processes: /health p99 ms, worst round",
+            "value": worst_health,
+            "bound": f"<= {HEALTH_P99_MS}",
+            "holds": worst_health <= HEALTH_P99_MS,
+        },
+    ]
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -241,6 +342,17 @@ def print_table(result: dict[str, Any]) -> None:
         f"count after = {i['count_after']:,}, acknowledged = {i['acknowledged_events']:,}, "
         f"exact: {i['count_exact']}"
     )
+    bare = ", ".join(
+        f"{b['numpy_events_per_s']:,.0f} / {b['read_json_events_per_s']:,.0f}" for b in i["bare_duckdb"]
+    )
+    print(f"bare DuckDB insert, json.loads+NumPy / read_json, before and after: {bare} events/s")
+    print("\nthe issue's bounds:")
+    for c in result["checks"]:
+        print(f"  {c['check']:<40} {c['value']:>12,.2f}  {c['bound']}: {'holds' if c['holds'] else 'MISSED'}")
+    machine = result["machine"]
+    print(
+        f"  load average before {machine['loadavg_before'][0]:.2f}, after {machine['loadavg_after'][0]:.2f}"
+    )
 
 
 def main() -> None:
@@ -248,7 +360,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mode-s", type=float, default=6.0)
     parser.add_argument("--ingest-s", type=float, default=10.0)
-    parser.add_argument("--ingest-clients", type=int, default=3)
+    parser.add_argument("--ingest-clients", type=int, default=1)
     parser.add_argument("--json", type=Path, default=RESULTS / "bench_serve.json")
     args = parser.parse_args()
     result = run(args)

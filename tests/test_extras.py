@@ -51,8 +51,8 @@ def test_a_missing_module_names_the_extra_and_its_install_command(monkeypatch: p
         "installed. Fix: pip install 'gilwise[serve]'"
     )
     require_extra("numpy", "the numpy impl")  # installed: no error
-    with pytest.raises(ValueError, match="unknown extra 'servers'"):
-        install_command("servers")
+    with pytest.raises(ValueError, match="unknown extra 'webservers'"):
+        install_command("webservers")
 
 
 def test_serve_without_its_extra_exits_2_with_the_install_command(

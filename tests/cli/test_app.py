@@ -100,7 +100,7 @@ def test_help_and_version_import_no_command_and_no_third_party_package(
 def test_only_serve_loads_the_serve_stack(subprocess_env: dict[str, str]) -> None:
     # Each core command's parser (its module and what that imports at the top), all in one
     # interpreter: if none of them loads the serve extra's packages, no one of them does.
-    core = [name for name in COMMAND_NAMES if name != "serve"]
+    core = [command.name for command in COMMANDS if command.extra is None]  # serve, serving: extras
     code = f"from gilwise._cli.app import command_parser; [command_parser(n) for n in {core!r}]"
     loaded = _modules_loaded_by(code, subprocess_env)
     serve_stack = ("numpy", "duckdb", "fastapi", "uvicorn", "pydantic", "plotly", "starlette")

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.timeout(60)
         ({"io_threads": 0}, "io_threads", "io_threads=0: must be at least 1"),
         ({"retries": -1}, "retries", "retries=-1: must be at least 0"),
         ({"shm_threshold": -1}, "shm_threshold", "shm_threshold=-1: must be at least 0"),
+        ({"spin_us": -1}, "spin_us", "spin_us=-1: must be at least 0"),
         ({"timeout": 0}, "timeout", "timeout=0: must be a positive number of seconds"),
         ({"timeout": math.nan}, "timeout", "timeout=nan: must be a positive number"),
         ({"backend": "threads"}, "backend", "backend='threads': valid backends are 'process', 'dask'"),
@@ -143,6 +144,7 @@ def test_the_front_ends_keywords_are_the_configs_fields() -> None:
     # that are settings: a keyword spelled differently from its field would be dropped.
     fields = {field.name for field in dataclasses.fields(PoolConfig)}
     offloader = set(inspect.signature(Offloader).parameters) - {"max_pending", "overload", "config"}
-    assert fields - offloader == {"shm_cache_bytes"}, "only config= sets the segment cache"
+    config_only = {"shm_cache_bytes", "spin_us"}
+    assert fields - offloader == config_only, "only config= sets the segment cache and the spin"
     executor = set(inspect.signature(Executor).parameters) - {"max_workers", "route", "mp_context", "config"}
     assert executor < fields

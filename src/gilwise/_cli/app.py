@@ -48,6 +48,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("serve", "run the real-time analytics backend with its live dashboard", extra="serve"),
     Command("load", "load a running `gilwise serve` and print latency percentiles per route"),
+    Command(
+        "serving",
+        "your ASGI app under uvicorn, Gunicorn, Granian, Hypercorn and offload, loaded open-loop",
+        extra="serve",
+    ),
     Command("advise", "which concurrency model suits your function or program, predicted then verified"),
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""

@@ -27,6 +27,9 @@ EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "numpy": ("numpy",),
         "dask": ("dask", "distributed"),
         "profile": (),  # py-spy is a program, looked for on PATH, not a module
+        # ``gilwise serving``'s servers (each one missing is its row's "unavailable" reason) and
+        # the HdrHistogram of the open-loop load generator
+        "servers": ("gunicorn", "uvicorn_worker", "granian", "hypercorn", "hdrh"),
     }
 )
 """Each extra and the top-level modules gilwise imports from it (``all`` is every one)."""
@@ -56,6 +59,18 @@ def require_extra(extra: str, needed_by: str) -> None:
             f"{needed_by} needs the optional dependencies of the {extra!r} extra, and "
             f"{modules} {'is' if len(missing) == 1 else 'are'} not installed. "
             f"Fix: {install_command(extra)}"
+        )
+
+
+def require_module(extra: str, module: str, needed_by: str) -> None:
+    """Like :func:`require_extra` for one module of ``extra``, where the extra's other modules
+    are optional to ``needed_by`` (``gilwise serving`` shows a missing server as a row)."""
+    if module not in EXTRAS.get(extra, ()):
+        raise ValueError(f"{module!r} is not a module of the {extra!r} extra")
+    if not _importable(module):
+        raise UsageError(
+            f"{needed_by} needs {module}, from the optional dependencies of the {extra!r} extra, "
+            f"and it is not installed. Fix: {install_command(extra)}"
         )
 
 

@@ -303,12 +303,15 @@ async def _await(future: Future[Any]) -> Any:
 def _copy(source: Future[Any], waiter: asyncio.Future[Any]) -> None:
     if waiter.done():
         return
-    if source.cancelled() or isinstance(source.exception(), CancelledError):
+    # One result() call: each accessor of a concurrent future takes its lock (hot path).
+    try:
+        value = source.result(timeout=0)
+    except CancelledError:
         waiter.cancel()  # cancelled, or killed by a cancelling shutdown
-    elif (exc := source.exception()) is not None:
+    except BaseException as exc:
         waiter.set_exception(exc)
     else:
-        waiter.set_result(source.result())
+        waiter.set_result(value)
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:

@@ -38,6 +38,7 @@ from concurrent.futures import CancelledError, Future
 from typing import Any
 
 from .._exceptions import UsageError
+from .._system import usable_cores
 from . import _worker
 from ._config import PoolConfig
 from ._errors import Unpicklable, WorkerCrashed
@@ -142,6 +143,10 @@ class WorkerPool(LoopReplies):
         self._init = init
         self._zygote: Zygote | None = None
         self._spawned = False  # the collector thread started the first `workers` workers
+        # Busy workers besides a spinning one that still leave it a core, beside the one
+        # the parent's thread that reads replies needs (see _gate_spin_locked).
+        self._spin_room = usable_cores() - 2
+        self._spin_allowed: bool | None = None  # what every board says (None: to be written)
         try:
             # Forked here, while the caller may still have a single thread (see _zygote);
             # the workers are forked by the zygote from the collector thread, so that the
@@ -261,7 +266,23 @@ class WorkerPool(LoopReplies):
             worker = self._idle.pop()
             worker.task, task.worker = task, worker
             sends.append((worker, task))
+        self._gate_spin_locked()
         return sends
+
+    def _gate_spin_locked(self) -> None:
+        """Let a worker spin after its reply (``_worker.AdaptiveSpin``) only while the other
+        busy workers leave a core for it beside the parent's thread that reads the replies:
+        a spin must never take CPU from real work. A worker reads its board right after its
+        reply, while it still counts as busy, so the budget follows the busy count alone and
+        the boards are written only when that count crosses the line. Runs whenever a worker
+        may have started or finished a task (every such path ends in ``_assign_locked``)."""
+        busy = sum(w.task is not None for w in self._workers.values())
+        allowed = busy - 1 <= self._spin_room
+        if allowed is not self._spin_allowed:
+            budget = self.config.spin_us if allowed else 0
+            for w in self._workers.values():
+                w.set_spin(budget)
+            self._spin_allowed = allowed
 
     def _send(self, sends: list[tuple[WorkerProcess, Task]]) -> None:
         for worker, task in sends:
@@ -571,6 +592,7 @@ class WorkerPool(LoopReplies):
             worker = WorkerProcess(wid, self._zygote_required(), fault, f"{self._prefix}-w{wid}")
         self._workers[wid] = worker
         self._idle.append(worker)
+        self._spin_allowed = None  # its board starts at 0
         self._watch_locked(worker)
 
     def _zygote_required(self) -> Zygote:

@@ -12,7 +12,13 @@ pickled tuple of shared-memory segment descriptors, empty when there are none), 
 Messages, parent -> worker: ``(CALL, tid, fn, args, kwargs, bytes_at)``,
 ``(CHUNK, tid, fn, [args, ...])`` (``fn(*args)`` each), ``(CHUNK1, tid, fn, [item, ...])``
 (``fn(item)`` each), ``(STOP,)``. Worker -> parent: ``(READY, pid, version)``,
-``(tid, status, value, cpu_s, wall_s)``.
+``(tid, status, value, cpu_s, wall_s)``. A frame crosses in one ``os.write`` and, below
+``READ_AHEAD`` bytes, one ``os.read`` on each side.
+
+The worker's board (``BOARD_SLOTS`` unsigned 64-bit integers in a ``/dev/shm`` segment the
+parent creates): slot ``READ_SLOT`` counts the requests the worker has read (the parent knows
+whether a dead worker had its task), slot ``SPIN_SLOT`` is the worker's spin budget in
+microseconds, written by the parent (see ``serve``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import faulthandler
 import mmap
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -37,6 +44,10 @@ HEADER = struct.Struct("<IIq")
 SHM_DIR = "/dev/shm"
 DEFAULT_THRESHOLD = 256 * 1024
 BOOTSTRAPPING = False
+READ_AHEAD = 64 * 1024
+"""Bytes one read asks for: a small frame arrives whole in one system call."""
+BOARD_SLOTS, READ_SLOT, SPIN_SLOT = 2, 0, 1
+BOARD_BYTES = 8 * BOARD_SLOTS
 
 GROUP_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """Ctrl-C in a terminal and a service manager's stop (``kill -TERM -PGID``, systemd's
@@ -167,17 +178,6 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def read_exact(fd: int, n: int) -> bytearray | None:
-    buf = bytearray(n)
-    view, got = memoryview(buf), 0
-    while got < n:
-        k = os.readv(fd, [view[got:]])
-        if k == 0:
-            return None
-        got += k
-    return buf
-
-
 def _describe(obj: object) -> str:
     try:
         text = repr(obj)
@@ -235,20 +235,58 @@ def _send(fd: int, reply: tuple[Any, ...], encoder: Encoder) -> None:
         seg.close()
 
 
-def _read_frame(fd: int) -> memoryview | None:
-    header = read_exact(fd, HEADER.size)
-    if header is None:
-        return None
-    meta_len, body_len, _ = HEADER.unpack(header)
-    header.extend(bytes(meta_len + body_len))
-    view = memoryview(header)
-    got, n = HEADER.size, len(header)
-    while got < n:
-        k = os.readv(fd, [view[got:]])
-        if k == 0:
-            return None
-        got += k
-    return view
+def is_one_frame(data: bytes) -> bool:
+    """Whether ``data`` is exactly one whole frame."""
+    if len(data) < HEADER.size:
+        return False
+    meta_len: int
+    body_len: int
+    meta_len, body_len, _ = HEADER.unpack_from(data)
+    return len(data) == HEADER.size + meta_len + body_len
+
+
+class FrameReader:
+    """Reads whole frames from a pipe: one ``os.read`` of up to ``READ_AHEAD`` bytes holds a
+    small frame entire (reading the header, then the body, costs a second system call per
+    message); bytes past a frame's end stay for the next one."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
+
+    def has_header(self) -> bool:
+        """Whether the next frame has begun to arrive (then nothing is to be waited for)."""
+        return len(self._buf) >= HEADER.size
+
+    def read(self) -> memoryview | None:
+        """The next whole frame; None at end-of-file (the parent went away)."""
+        buf = self._buf
+        while len(buf) < HEADER.size:
+            chunk = os.read(self.fd, READ_AHEAD)
+            if not chunk:
+                return None
+            buf += chunk
+        meta_len, body_len, _ = HEADER.unpack_from(buf)
+        end = HEADER.size + meta_len + body_len
+        if len(buf) == end:
+            frame = memoryview(bytes(buf))
+            buf.clear()
+            return frame
+        if len(buf) > end:
+            frame = memoryview(bytes(buf[:end]))
+            del buf[:end]
+            return frame
+        # A big frame: read the rest straight into its final place, no growing copies.
+        whole = bytearray(end)
+        whole[: len(buf)] = buf
+        view, got = memoryview(whole), len(buf)
+        buf.clear()
+        while got < end:
+            k = os.readv(self.fd, [view[got:]])
+            if k == 0:
+                return None
+            got += k
+        return view
 
 
 def child(
@@ -264,8 +302,8 @@ def child(
 ) -> None:
     """A worker's life, in a process just forked from the zygote (see ``_zygote``).
 
-    ``progress`` names an 8-byte shared counter of the requests this worker has read: if the
-    worker dies, the parent knows whether the task it was sent had reached it at all.
+    ``progress`` names the worker's board (see the module's docstring): the count of requests
+    read tells the parent, if the worker dies, whether the task it was sent had reached it.
     """
     hold_group_stop_signals()
     fault_file = open(fault_path, "w")  # noqa: SIM115 - lives as long as the process
@@ -273,9 +311,9 @@ def child(
     encoder = Encoder(f"{prefix}-{os.getpid()}", threshold)
     if initializer is not None:
         initializer(*initargs)
-    counter = Segment(progress, 8, create=False, writable=True).view().cast("Q")
+    board = Segment(progress, BOARD_BYTES, create=False, writable=True).view().cast("Q")
     write_all(rep_fd, encoder.encode((READY, os.getpid(), sys.version))[0])
-    serve(req_fd, rep_fd, encoder, counter)
+    serve(req_fd, rep_fd, encoder, board)
 
 
 def hold_group_stop_signals() -> None:
@@ -312,12 +350,22 @@ def prepare(prep: dict[str, Any]) -> None:
         BOOTSTRAPPING = False
 
 
-def serve(req_fd: int, rep_fd: int, encoder: Encoder, counter: memoryview) -> None:
+READ_AHEAD = 64 * 1024
+"""Bytes one read asks for: a small frame arrives whole in one system call."""
+BOARD_SLOTS, READ_SLOT, SPIN_SLOT = 2, 0, 1
+BOARD_BYTES = 8 * BOARD_SLOTS
+
+
+def serve(req_fd: int, rep_fd: int, encoder: Encoder, board: memoryview) -> None:
+    """Answer requests until the parent stops this worker or goes away."""
+    reader = FrameReader(req_fd)
+    spin = AdaptiveSpin(req_fd, board)
     while True:
-        frame = _read_frame(req_fd)
+        frame = reader.read()
         if frame is None:
             return  # the parent went away: exit instead of lingering as an orphan
-        counter[0] += 1
+        spin.request_arrived()
+        board[READ_SLOT] += 1
         try:
             msg: Any = decode(frame, writable=False, unlink=False)
         except Exception as exc:
@@ -331,3 +379,62 @@ def serve(req_fd: int, rep_fd: int, encoder: Encoder, counter: memoryview) -> No
         reply = _run(msg)
         del msg
         _send(rep_fd, reply, encoder)
+        if not reader.has_header():
+            spin.wait_awake()
+
+
+class AdaptiveSpin:
+    """Stays awake a little after a reply, polling for the next request without sleeping.
+
+    Why: a caller that got its answer often sends the next task within microseconds, and a
+    worker blocked in ``read`` has let its CPU halt; waking a halted vCPU costs an
+    inter-processor interrupt and, in a VM, an exit to the hypervisor (tens of µs here).
+
+    Bounded twice. The parent writes the budget on the board, and 0 whenever a spinning
+    worker would take a core that a busy worker or the parent itself needs (``WorkerPool``'s
+    spin gate). And the worker adapts: each time the next request came later than the budget
+    (the spin could not have caught it), the next spin is halved, down to nothing; one that
+    came in time restores the whole budget. Sparse traffic thus costs no spinning. Polls with
+    a zero timeout and ``sched_yield``, never a sleep: a sleep is the halt this avoids, and a
+    yield lets the parent run first where the two share a CPU.
+    """
+
+    MAX_HALVINGS = 6
+
+    def __init__(self, fd: int, board: memoryview) -> None:
+        self._poller = select.poll()
+        self._poller.register(fd, select.POLLIN)
+        self._board = board
+        self._halvings = 0
+        self._idle_since = 0.0
+        self._allowed_us = 0
+
+    def wait_awake(self) -> bool:
+        """Spin for the next request; whether it arrived (POLLHUP counts: read says EOF)."""
+        self._allowed_us = int(self._board[SPIN_SLOT])
+        self._idle_since = now = time.perf_counter()
+        budget = self.next_budget_us()
+        if budget <= 0:
+            return False
+        deadline = now + budget * 1e-6
+        poll = self._poller.poll
+        while not poll(0):
+            if time.perf_counter() >= deadline:
+                return False
+            os.sched_yield()
+        return True
+
+    def next_budget_us(self) -> int:
+        """The budget of the next spin: the board's, halved once per late request."""
+        return int(self._board[SPIN_SLOT]) >> self._halvings
+
+    def request_arrived(self) -> None:
+        """Learn from the gap since the last reply whether spinning pays."""
+        if not self._idle_since:
+            return
+        gap_us = (time.perf_counter() - self._idle_since) * 1e6
+        self._idle_since = 0.0
+        if gap_us <= self._allowed_us:
+            self._halvings = 0
+        elif self._halvings < self.MAX_HALVINGS:
+            self._halvings += 1

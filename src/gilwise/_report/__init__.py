@@ -1,7 +1,8 @@
 """Presentation of result documents: terminal tables, the classic comparison, HTML with SVG plots.
 
 May import ``_results`` (the typed result document), ``_advise`` (the typed documents of its
-verdicts, ``verdict`` and ``program_report`` only) and ``_exceptions``; it never measures, so
+verdicts, ``verdict`` and ``program_report`` only), ``_serving.document`` (the typed
+``gilwise.serving/1`` document) and ``_exceptions``; it never measures, so
 it may not import ``_harness``, ``_models`` or ``_workloads``. Only ``_cli`` imports it; the
 harness and advise never do (they return records, not text).
 """

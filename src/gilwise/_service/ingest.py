@@ -18,7 +18,7 @@ NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "applica
 _CORE_FIELDS = frozenset(EventIn.__annotations__)
 _BATCH = TypeAdapter(list[EventIn])
 _ONE = TypeAdapter(EventIn)
-_PROPS = TypeAdapter(list[dict[str, Any] | None])
+_PROPS = TypeAdapter(dict[str, Any])
 
 
 async def read_limited(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
@@ -92,14 +92,22 @@ def _rejection(exc: ValidationError, item: int | None, line: int | None = None) 
 def to_columns(events: list[EventIn]) -> EventColumns:
     if len(events) > MAX_BATCH_EVENTS:
         raise RequestRejected(413, f"{len(events):,} events in one batch; send at most {MAX_BATCH_EVENTS:,}")
-    extras: list[dict[str, Any] | None] = [
-        {k: v for k, v in e.items() if k not in _CORE_FIELDS} if len(e) > len(_CORE_FIELDS) else None
-        for e in events
-    ]
+    core = len(_CORE_FIELDS)
+    props = None
+    if any(len(e) > core for e in events):
+        props = np.array(
+            [
+                _PROPS.dump_json({k: v for k, v in e.items() if k not in _CORE_FIELDS}).decode()
+                if len(e) > core
+                else None
+                for e in events
+            ],
+            dtype=object,
+        )
     return EventColumns(
         ts=np.fromiter((e["ts"] for e in events), np.float64, len(events)),
         user=np.array([e["user"] for e in events], dtype=object),
         event=np.array([e["event"] for e in events], dtype=object),
         value=np.fromiter((e["value"] for e in events), np.float64, len(events)),
-        props_json=_PROPS.dump_json(extras).decode(),
+        props=props,
     )

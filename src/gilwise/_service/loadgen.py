@@ -8,29 +8,25 @@ progress lines, and merges what they measured into per-route percentiles. Bounde
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import selectors
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .._exceptions import GilwiseError, UsageError
+from .._loadgen.processes import started_clients
 from .._results.stats import nearest_rank
 from .load_client import ClientPlan, ClientResult
 
 ROUTES = ("ingest", "sessions", "summary", "health")
 DEFAULT_INTERVALS = {"ingest": 0.0, "sessions": 0.0, "summary": 0.25, "health": 0.02}
 """health and summary are probes, paced like a monitor would; ingest and sessions hammer."""
-START_TIMEOUT_S = 60.0
 GRACE_S = 90.0
 """How long past the duration a client may take to finish its last request (a slow report)."""
 
@@ -167,39 +163,10 @@ def run_load(
         # ``terminate()`` (``gilwise serve --demo`` stopping its load) must reach the finally
         # below, which stops the clients; the default SIGTERM action would orphan them.
         previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")  # works from a checkout too
-    procs: list[subprocess.Popen[str]] = []
     try:
-        for plan in plans_:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "gilwise._service.load_client"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            procs.append(proc)
-            assert proc.stdin is not None
-            proc.stdin.write(json.dumps(plan) + "\n")
-            proc.stdin.flush()
-        for proc in procs:
-            _expect_ready(proc)
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = _collect(procs, plans_, on_progress)
+        with started_clients("gilwise._service.load_client", plans_) as procs:
+            results = _collect(procs, plans_, on_progress)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return merge(plans_[0]["url"], plans_, results)
@@ -207,17 +174,6 @@ def run_load(
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _expect_ready(proc: subprocess.Popen[str]) -> None:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(START_TIMEOUT_S):
-            raise GilwiseError(f"a load client did not start within {START_TIMEOUT_S:g} s")
-    line = proc.stdout.readline().strip()
-    if line != "ready":
-        raise GilwiseError(f"a load client failed to start (exit {proc.poll()}): {line!r}")
 
 
 def _collect(

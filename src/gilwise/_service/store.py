@@ -78,13 +78,15 @@ STORE_THREADS = 4
 
 @dataclass(frozen=True)
 class EventColumns:
-    """A validated batch, column by column (``props``: the extra properties, one JSON array)."""
+    """A validated batch, column by column."""
 
     ts: npt.NDArray[np.float64]
     user: npt.NDArray[np.object_]
     event: npt.NDArray[np.object_]
     value: npt.NDArray[np.float64]
-    props_json: str
+    props: npt.NDArray[np.object_] | None
+    """Each event's extra properties as JSON text (None where it has none); None for a batch
+    without any, which is then stored without a props column to convert."""
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -207,18 +209,24 @@ class EventStore:
             "event": batch.event,
             "value": batch.value,
         }
+        props = "NULL"
+        if batch.props is not None:
+            columns["props"] = batch.props
+            props = "props::JSON"
         cursor.execute("BEGIN TRANSACTION")
         try:
-            row = cursor.execute("SELECT nextval('batch_ids')").fetchone()
+            # One statement per step: each costs DuckDB ~0.1-0.3 ms here, a few per batch.
+            row = cursor.execute(
+                "INSERT INTO batches VALUES (nextval('batch_ids'), ?, ?) RETURNING id", [time.time(), n]
+            ).fetchone()
             assert row is not None
             batch_id = int(row[0])
-            cursor.execute("INSERT INTO batches VALUES (?, ?, ?)", [batch_id, time.time(), n])
             cursor.register("incoming", columns)
             try:
                 cursor.execute(
-                    "INSERT INTO events SELECT $batch, c.seq, c.ts, c.user_id, c.event, c.value, p.props "
-                    "FROM incoming c POSITIONAL JOIN (SELECT unnest($props::JSON::JSON[]) AS props) p",
-                    {"batch": batch_id, "props": batch.props_json},
+                    "INSERT INTO events SELECT $batch, seq, ts, user_id, event, value, "
+                    f"{props} FROM incoming",
+                    {"batch": batch_id},
                 )
             finally:
                 cursor.unregister("incoming")

@@ -25,7 +25,7 @@ nothing else of gilwise. Harness and advise workers import it under any CPython.
 from __future__ import annotations
 
 from .cgroup import cpu_limit
-from .cores import affinity_cores, cpu_model, usable_cores
+from .cores import affinity_cores, cpu_model, pin_to_cores, usable_cores
 from .cpu_stat import CoreBusyCounters
 from .install import checkout_hint, checkout_root, running_from_checkout
 from .interrupts import INTERRUPT_POLL_S, interrupt_requested, interrupts_latched, raise_if_interrupted
@@ -62,6 +62,7 @@ __all__ = [
     "interrupts_latched",
     "parent_and_session",
     "peak_rss",
+    "pin_to_cores",
     "process_cpu_s",
     "process_memory",
     "pss_uss",

@@ -26,6 +26,16 @@ def affinity_cores() -> list[int]:
         return list(range(os.cpu_count() or 1))
 
 
+def pin_to_cores(pid: int, cores: Collection[int]) -> bool:
+    """Restrict ``pid`` (and the children it starts from now on) to ``cores``; False where the
+    system has no affinity API or refuses."""
+    try:
+        os.sched_setaffinity(pid, cores)
+    except (AttributeError, OSError):
+        return False
+    return True
+
+
 def usable_cores(root: Path | None = None, affinity: Collection[int] | None = None) -> int:
     """Cores this process may really use: its affinity set, capped by the cgroup CPU quota.
 

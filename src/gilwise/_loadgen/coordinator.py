@@ -1,0 +1,193 @@
+"""Start the client processes, pin them, start them together, merge what they measured."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from .._exceptions import GilwiseError, UsageError
+from .._system import affinity_cores
+from .client import ClientPlan, ClientResult
+from .histogram import curve_ms, merged, percentile_ms
+from .processes import START_TIMEOUT_S, read_line, started_clients
+from .schedule import Arrivals
+
+LOAD_SCHEMA = "gilwise.load/2"
+MIN_CORES_TO_PIN = 4
+"""Below this, giving the client a core of its own would take a large share of the server's:
+the client then shares every core with the server, and the report says so."""
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_CONNECTIONS = 256
+
+
+class RouteFigures(TypedDict):
+    """One route's latencies, from the scheduled send time (the JSON of load/2 and serving/1)."""
+
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    p999_ms: float | None
+    max_ms: float | None
+    count: int
+    errors: int
+    errors_by_kind: dict[str, int]
+    throughput_rps: float
+    """Answers with a 2xx status per second."""
+    curve_ms: list[tuple[float, float]]
+    """(percentile, ms): the latency-percentile curve of the HTML report."""
+
+
+@dataclass(frozen=True)
+class CoreSplit:
+    """Which cores the server and the load client run on."""
+
+    server: list[int]
+    client: list[int]
+    pinned: bool
+
+    def describe(self) -> str:
+        if self.pinned:
+            return f"client pinned to core(s) {_cores(self.client)}, server to {_cores(self.server)}"
+        return (
+            f"client shares the server's {len(self.server)} core(s): pinning it away needs "
+            f"at least {MIN_CORES_TO_PIN} usable cores"
+        )
+
+
+def _cores(cores: Sequence[int]) -> str:
+    return ",".join(str(c) for c in cores)
+
+
+def split_cores(cores: Sequence[int] | None = None) -> CoreSplit:
+    """A quarter of the cores (at least one) for the client where there are enough, else none."""
+    available = list(affinity_cores() if cores is None else cores)
+    if len(available) < MIN_CORES_TO_PIN:
+        return CoreSplit(server=available, client=available, pinned=False)
+    take = max(1, len(available) // 4)
+    return CoreSplit(server=available[:-take], client=available[-take:], pinned=True)
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """One open-loop run: shared by ``gilwise load`` and each model of ``gilwise serving``."""
+
+    url: str
+    mix: Mapping[str, float]
+    rate: float | None
+    """Offered requests per second over all routes; None: the closed loop (comparison only)."""
+    duration_s: float
+    arrivals: Arrivals = "constant"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    processes: int | None = None
+    """Client processes (None: one per client core)."""
+
+
+@dataclass(frozen=True)
+class OpenLoopReport:
+    url: str
+    offered_rps: float | None
+    duration_s: float
+    scheduled: int
+    sent: int
+    late_sends: int
+    client_processes: int
+    cores: CoreSplit
+    routes: dict[str, RouteFigures] = field(default_factory=dict)
+
+    @property
+    def throughput_rps(self) -> float:
+        return sum(r["throughput_rps"] for r in self.routes.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(r["errors"] for r in self.routes.values())
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "schema": LOAD_SCHEMA,
+            "url": self.url,
+            "offered_rps": self.offered_rps,
+            "throughput_rps": self.throughput_rps,
+            "duration_s": self.duration_s,
+            "scheduled": self.scheduled,
+            "sent": self.sent,
+            "late_sends": self.late_sends,
+            "client_processes": self.client_processes,
+            "client_cores": self.cores.client,
+            "client_pinned": self.cores.pinned,
+            "routes": self.routes,
+        }
+
+
+def run_open_loop(settings: LoadSettings, split: CoreSplit | None = None) -> OpenLoopReport:
+    """Run the clients to the end of their schedule and merge them; kills them all on error."""
+    if not settings.mix:
+        raise UsageError("the route mix is empty")
+    split = split_cores() if split is None else split
+    count = settings.processes or (len(split.client) if split.pinned else 1)
+    count = 1 if settings.rate is None else count  # one closed loop is the classic client
+    paths = list(settings.mix)
+    plans: list[ClientPlan] = [
+        {
+            "url": settings.url,
+            "paths": paths,
+            "weights": [settings.mix[p] for p in paths],
+            "rate": None if settings.rate is None else settings.rate / count,
+            "arrivals": settings.arrivals,
+            "duration_s": settings.duration_s,
+            "timeout_s": settings.timeout_s,
+            "max_connections": settings.max_connections,
+            "seed": i,
+            "phase_s": i / settings.rate if settings.rate else 0.0,
+        }
+        for i in range(count)
+    ]
+    results: list[ClientResult] = []
+    bound = settings.duration_s + settings.timeout_s + START_TIMEOUT_S
+    with started_clients("gilwise._loadgen.client", plans, split.client if split.pinned else None) as procs:
+        for proc in procs:
+            line = read_line(proc, bound)
+            if not line.startswith("result "):
+                raise GilwiseError(f"a load client died (exit {proc.poll()}) before reporting")
+            results.append(json.loads(line[len("result ") :]))
+    return merge(settings, split, results)
+
+
+def merge(settings: LoadSettings, split: CoreSplit, results: Sequence[ClientResult]) -> OpenLoopReport:
+    elapsed = max((r["elapsed_s"] for r in results), default=0.0) or 1e-9
+    routes: dict[str, RouteFigures] = {}
+    for path in settings.mix:
+        mine = [r["routes"][path] for r in results]
+        histogram = merged([m["histogram"] for m in mine])
+        by_kind: dict[str, int] = {}
+        for m in mine:
+            for kind, n in m["errors"].items():
+                by_kind[kind] = by_kind.get(kind, 0) + n
+        count = sum(m["count"] for m in mine)
+        refused = sum(n for kind, n in by_kind.items() if kind.startswith("status "))
+        routes[path] = {
+            "p50_ms": percentile_ms(histogram, 50.0),
+            "p90_ms": percentile_ms(histogram, 90.0),
+            "p99_ms": percentile_ms(histogram, 99.0),
+            "p999_ms": percentile_ms(histogram, 99.9),
+            "max_ms": percentile_ms(histogram, 100.0),
+            "count": count,
+            "errors": sum(by_kind.values()),
+            "errors_by_kind": by_kind,
+            "throughput_rps": (count - refused) / max(elapsed, settings.duration_s),
+            "curve_ms": curve_ms(histogram),
+        }
+    return OpenLoopReport(
+        url=settings.url,
+        offered_rps=settings.rate,
+        duration_s=elapsed,
+        scheduled=sum(r["scheduled"] for r in results),
+        sent=sum(r["sent"] for r in results),
+        late_sends=sum(r["late_sends"] for r in results),
+        client_processes=len(results),
+        cores=split,
+        routes=routes,
+    )
