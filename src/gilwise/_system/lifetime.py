@@ -86,10 +86,9 @@ def sweep_stale_temp_dirs(folder: str | None = None) -> list[Path]:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: alive, and not ours to judge
+    with contextlib.suppress(PermissionError):  # another user's process: alive, not ours to judge
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
     return True
