@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fault_injection import MARKER, gilwise_command, kill_all, survivors
+from fault_injection import MARKER, gilwise_command, kill_all, reaped, survivors
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +77,28 @@ def test_sigint_at_random_moments_exits_130_within_2_s(tmp_path: Path, fault_env
             failures.append(f"{where}: left running: {[p.cmdline() for p in left]}")
             kill_all(left)
     assert not failures, "\n".join(failures)
+
+
+HTTP_RUN = "bench --workload http --model serial,threads,asyncio --repeats 20 --budget 0"
+
+
+@pytest.mark.parametrize("moment", [1.5, 3.0, 4.5])
+def test_ctrl_c_during_the_http_workload_prints_no_traceback(
+    tmp_path: Path, fault_env: dict[str, str], moment: float
+) -> None:
+    """A terminal's Ctrl-C reaches the whole group, the loopback HTTP server included: it stops
+    quietly, even with clients mid-request."""
+    proc = subprocess.Popen(
+        [*gilwise_command(), *HTTP_RUN.split()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=fault_env,
+        start_new_session=True,
+    )
+    with reaped(proc):
+        time.sleep(moment)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=2)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert not survivors(fault_env[MARKER])

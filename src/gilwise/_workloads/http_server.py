@@ -44,9 +44,14 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, lat
                 break
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
         pass
+    except asyncio.CancelledError:
+        # The server is stopping (Ctrl-C, SIGTERM) with this client mid-request: end quietly.
+        # Re-raised, Python 3.11's stream callback would log the cancelled handler as an error
+        # with its traceback (fixed in 3.12), on the terminal of the user who pressed Ctrl-C.
+        return
     finally:
         writer.close()
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
             await writer.wait_closed()
 
 
