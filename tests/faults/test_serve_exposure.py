@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fault_injection import gilwise_command, run_gilwise
+from fault_injection import gilwise_command, reaped, run_gilwise
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +81,33 @@ def test_off_loopback_reads_need_the_token_and_the_data_is_private(
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+
+
+def test_sigterm_with_a_live_stream_open_stops_within_2_s(tmp_path: Path, fault_env: dict[str, str]) -> None:
+    """A dashboard left open holds ``/live``: the stop must end the stream, not wait it out."""
+    argv = ["serve", "--port", "0", "--db", str(tmp_path / "e.duckdb"), "--offload", "inline"]
+    proc = subprocess.Popen(
+        [*gilwise_command(), *argv], stderr=subprocess.PIPE, text=True, env=fault_env, start_new_session=True
+    )
+    with reaped(proc):
+        assert proc.stderr is not None
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stderr.readline())
+        assert found
+        url = f"http://127.0.0.1:{found.group(1)}"
+        deadline = time.monotonic() + 30
+        with httpx.Client(timeout=30) as client:
+            while True:
+                try:
+                    client.get(f"{url}/health")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the server did not answer"
+                    time.sleep(0.1)
+            with client.stream("GET", f"{url}/live") as live:
+                next(live.iter_lines())  # the dashboard's stream is open and flowing
+                os.killpg(proc.pid, signal.SIGTERM)
+                sent = time.monotonic()
+                _, stderr = proc.communicate(timeout=2)
+                took = time.monotonic() - sent
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+    assert took < 2, took
