@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import functools
 import os
 import select
@@ -193,7 +192,9 @@ def _die_with_zygote() -> None:
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
     """The C library, loaded once in the zygote (``serve``) so that a fork pays only the call."""
-    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+    # The process's own symbols hold libc's; ctypes.util.find_library would run ldconfig as a
+    # child process of the zygote.
+    return ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
 def _remove_leftovers(prefix: str, fault_dirs: set[str]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -40,7 +39,10 @@ def die_with_parent(owner_pid: int | None = None) -> bool:
     else ``$GILWISE_OWNER_PID`` when set) is already gone. Returns whether the kernel took it."""
     taken = False
     if sys.platform == "linux":
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        # The process's own symbols (libc among them), not ctypes.util.find_library("c"): that
+        # runs ldconfig as a child process, tens of ms in every harness worker, and a child
+        # makes a one-process cell look like a pool whose memory must be read mid-compute.
+        libc = ctypes.CDLL(None, use_errno=True)
         taken = bool(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
     expected = owner_pid if owner_pid is not None else int(os.environ.get(OWNER_ENV, "0") or 0)
     if expected and os.getppid() != expected:
