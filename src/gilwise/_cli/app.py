@@ -49,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("serve", "run the real-time analytics backend with its live dashboard", extra="serve"),
     Command("load", "load a running `gilwise serve` and print latency percentiles per route"),
     Command("advise", "which concurrency model suits your function or program, predicted then verified"),
+    Command("audit", "will these distributions really run without the GIL on a free-threaded build?"),
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 
