@@ -104,11 +104,12 @@ def worst_first(findings: list[DistributionFinding]) -> list[DistributionFinding
     return sorted(findings, key=lambda f: (rank[f["status"]], not f["direct"], f["name"].lower()))
 
 
-def exit_code(findings: list[DistributionFinding]) -> int:
-    """0 every distribution ready, 1 one re-enables the GIL or fails to import, 3 unknown."""
-    statuses = {f["status"] for f in findings}
+def exit_code(document: AuditDocument) -> int:
+    """0 every distribution ready, 1 one re-enables the GIL or fails to import, 3 unknown (a GIL
+    build as the target: nothing could be checked, however few distributions it has)."""
+    statuses = {f["status"] for f in document["distributions"]}
     if statuses & FAILING:
         return 1
-    if statuses & UNKNOWN:
+    if statuses & UNKNOWN or not document["target"]["free_threaded"]:
         return 3
     return 0

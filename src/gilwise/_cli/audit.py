@@ -80,4 +80,4 @@ def run_audit_command(args: argparse.Namespace) -> int:
     if args.json:
         write_json_atomic(args.json, document)
     render_audit(stdout_console(args.wide), document)
-    return exit_code(document["distributions"])
+    return exit_code(document)

@@ -29,6 +29,8 @@ FLAG_OF_PARAMETER = MappingProxyType(
         "no_history": "--no-history",
         "pid": "--pid",
         "python": "--python",
+        "rounds": "--rounds",
+        "threads": "--threads",
         "token": "--token",
         "workers": "--workers",
     }

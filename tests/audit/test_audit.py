@@ -1,0 +1,185 @@
+"""``gilwise audit`` on real distributions in a free-threaded venv: the GIL kept off, re-enabled
+(and by which module), pure Python, failing imports, crashes and hangs, the clean child
+environment, the exit codes, the 80-column table and the JSON document."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from audit_venvs import empty_venv, hand_made_distribution, pinned_venv, site_packages
+
+from _pythons import ROOT, build_gil_test_extension, free_threaded_python, gil_twin_python
+from gilwise._audit.api import AuditSettings, audit
+from gilwise._audit.document import AUDIT_SCHEMA, DistributionFinding, exit_code, worst_first
+from gilwise._audit.inventory import canonical_name, requirement_name
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _by_name(findings: list[DistributionFinding]) -> dict[str, DistributionFinding]:
+    return {canonical_name(f["name"]): f for f in findings}
+
+
+def _cli(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gilwise", "audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**__import__("os").environ, "COLUMNS": "80"},
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="session")
+def real_venv() -> Path:
+    return pinned_venv(free_threaded_python().path)
+
+
+@pytest.mark.slow
+def test_real_wheels_keep_reenable_or_fail(real_venv: Path) -> None:
+    document = audit(AuditSettings(python=str(real_venv), offline=True))
+    found = _by_name(document["distributions"])
+    assert document["schema"] == AUDIT_SCHEMA
+    assert document["target"]["free_threaded"] and document["target"]["wheel_tags"] == ["cp313t"]
+
+    markupsafe = found["markupsafe"]
+    assert (markupsafe["name"], markupsafe["version"]) == ("MarkupSafe", "3.0.2"), "as METADATA spells it"
+    assert (markupsafe["kind"], markupsafe["status"], markupsafe["gil_modules"]) == ("extension", "ok", [])
+    assert "cp313-cp313t-manylinux" in " ".join(markupsafe["wheel_tags"])
+
+    greenlet = found["greenlet"]
+    assert (greenlet["kind"], greenlet["status"]) == ("extension", "gil-enabled")
+    # The module actually loaded: a private one, not the package the user imported.
+    assert greenlet["gil_modules"] == ["greenlet._greenlet"]
+    assert "PYTHON_GIL=0" in greenlet["fix"] and "not looked up (offline)" in greenlet["fix"]
+
+    assert (found["six"]["kind"], found["six"]["status"]) == ("pure", "pure")
+    nose = found["nose"]
+    assert (nose["kind"], nose["status"]) == ("pure", "import-error")
+    assert "No module named 'imp'" in nose["detail"]
+
+    statuses = [f["status"] for f in document["distributions"]]
+    assert statuses.index("gil-enabled") < statuses.index("import-error") < statuses.index("ok")
+    assert exit_code(document) == 1
+
+
+@pytest.mark.slow
+def test_the_child_ignores_python_gil_and_warning_filters(
+    real_venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With PYTHON_GIL=1 inherited every import would look fine; with warnings as errors the
+    # import would raise while the GIL still comes back on.
+    monkeypatch.setenv("PYTHON_GIL", "1")
+    monkeypatch.setenv("PYTHONWARNINGS", "error")
+    document = audit(AuditSettings(python=str(real_venv), only=("greenlet", "markupsafe"), offline=True))
+    found = _by_name(document["distributions"])
+    assert set(found) == {"greenlet", "markupsafe"}
+    assert found["greenlet"]["status"] == "gil-enabled"
+    assert found["markupsafe"]["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
+    ft = free_threaded_python()
+    venv = empty_venv(ft.path, tmp_path / "venv")
+    site = site_packages(venv)
+    build = tmp_path / "build"
+    build.mkdir()
+    for name, declare in (("gilstate_plain", False), ("gilstate_nogil", True)):
+        build_gil_test_extension(ft.path, name, build, declare_nogil=declare)
+        (built,) = build.glob(f"{name}.*")
+        # Its extension lives in a private module, imported by the package the user sees.
+        package = name.replace("gilstate", "gilpkg")
+        hand_made_distribution(
+            site,
+            package,
+            {
+                f"{package}/__init__.py": f"from . import {name}\n".encode(),
+                f"{package}/{built.name}": built.read_bytes(),
+                # Vendored as numpy.libs/*.so are: ends in .so, is no module.
+                f"{package}.libs/libvendored.so": b"\x7fELF not really",
+            },
+            tag="cp313-cp313t-linux_x86_64",
+        )
+    hand_made_distribution(
+        site, "crasher", {"crasher.py": b"import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
+    )
+    hand_made_distribution(site, "hanger", {"hanger.py": b"import time\ntime.sleep(120)\n"})
+
+    document = audit(AuditSettings(python=str(venv), timeout_s=3, offline=True))
+    found = _by_name(document["distributions"])
+    plain = found["gilpkg-plain"]
+    assert (plain["status"], plain["gil_modules"]) == ("gil-enabled", ["gilpkg_plain.gilstate_plain"])
+    assert plain["extension_modules"] == ["gilpkg_plain.gilstate_plain"], "the .libs file is no module"
+    assert found["gilpkg-nogil"]["status"] == "ok"
+    crash = found["crasher"]
+    assert (crash["status"], crash.get("signal")) == ("crash", 11)
+    assert "SIGSEGV" in crash["detail"]
+    assert found["hanger"]["status"] == "timeout"
+    assert [f["status"] for f in document["distributions"]][:2] == ["crash", "gil-enabled"]
+
+
+@pytest.mark.slow
+def test_cli_exit_codes_json_and_80_columns(real_venv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    failing = _cli("--python", str(real_venv), "--offline", "--json", str(out))
+    assert failing.returncode == 1, failing.stderr
+    lines = failing.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, failing.stdout
+    table = failing.stdout
+    assert table.index("greenlet") < table.index("MarkupSafe"), "worst first"
+    assert "greenlet._greenlet" in table
+    document = json.loads(out.read_text())
+    assert document["schema"] == AUDIT_SCHEMA
+    for finding in document["distributions"]:
+        assert {"name", "version", "direct", "kind", "status", "gil_modules", "detail", "fix"} <= set(finding)
+
+    ready = _cli("--python", str(real_venv), "--offline", "--only", "six,markupsafe")
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+
+    twin = gil_twin_python()
+    unknown = _cli("--python", twin.path, "--offline")
+    assert unknown.returncode == 3, unknown.stdout + unknown.stderr
+    assert "GIL build" in unknown.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    missing = _cli("--python", str(tmp_path / "nowhere"), "--offline")
+    assert missing.returncode == 2
+    assert "no such interpreter" in " ".join(missing.stderr.split())
+    assert "Traceback" not in missing.stderr
+
+
+def test_worst_first_and_exit_code() -> None:
+    def finding(name: str, status: str, direct: bool = True) -> DistributionFinding:
+        return {"name": name, "status": status, "direct": direct}  # type: ignore[typeddict-item]
+
+    findings = [
+        finding("a", "ok"),
+        finding("b", "timeout"),
+        finding("c", "gil-enabled", False),
+        finding("d", "pure"),
+    ]
+    assert [f["name"] for f in worst_first(findings)] == ["c", "b", "a", "d"]
+
+    def code(*statuses: str, free_threaded: bool = True) -> int:
+        target = {"free_threaded": free_threaded}
+        found = [finding(str(i), s) for i, s in enumerate(statuses)]
+        return exit_code({"target": target, "distributions": found})  # type: ignore[typeddict-item]
+
+    assert code("ok", "timeout", "gil-enabled") == 1
+    assert code("ok", "timeout") == 3
+    assert code("ok", "pure") == 0
+    assert code(free_threaded=False) == 3, "a GIL build checks nothing, even with nothing installed"
+
+
+def test_requirement_names_follow_pep_503() -> None:
+    assert requirement_name("Zope.Interface[x]>=5; python_version>'3'") == "zope-interface"
+    assert requirement_name("pytest ; extra == 'test'") is None
+    assert canonical_name("MarkupSafe") == "markupsafe"
