@@ -73,7 +73,8 @@ def newest_free_threaded() -> str:
     if not builds:
         raise UsageError(
             "no free-threaded CPython found on PATH, in pyenv, uv's or gilwise's folders: install "
-            "one (`uv python install 3.14t`) and pass it as --python"
+            "one (`uv python install 3.14t`) and pass it as `python`",
+            parameter="python",
         )
     return max(builds, key=lambda i: i.version_info).path
 
@@ -142,7 +143,7 @@ def _audit_python(
     if not target["free_threaded"]:
         notes.append(
             f"{target['path']} is a GIL build ({target['version']}): nothing was imported. Audit a "
-            "free-threaded one: `gilwise audit --python PATH` (3.13t or newer)"
+            "free-threaded build (3.13t or newer) instead"
         )
     installer = choose_installer(python, settings.offline)
     jobs = settings.jobs or min(4, usable_cores())

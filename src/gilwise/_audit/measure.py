@@ -82,8 +82,10 @@ def measure_gil_cost(
     free = probe(python)
     if not free.free_threaded:
         raise UsageError(
-            f"{python} is a GIL build: measuring the cost of a re-enabled GIL needs a free-threaded "
-            "target (`gilwise audit --python PATH-TO-3.13t --measure ...`)"
+            "is a GIL build: measuring the cost of a re-enabled GIL needs a free-threaded target: "
+            "pass one (3.13t or newer) as `python`",
+            parameter="python",
+            value=python,
         )
     notes: list[str] = []
     builds = [
