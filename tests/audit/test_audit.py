@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from audit_venvs import empty_venv, hand_made_distribution, pinned_venv, site_packages
 
-from _pythons import ROOT, build_gil_test_extension, free_threaded_python, gil_twin_python
+from _pythons import FIXTURES, ROOT, build_gil_test_extension, free_threaded_python, gil_twin_python
+from gilwise import UsageError
 from gilwise._audit.api import AuditSettings, audit
 from gilwise._audit.document import AUDIT_SCHEMA, DistributionFinding, exit_code, worst_first
 from gilwise._audit.inventory import canonical_name, requirement_name
+from gilwise._audit.measure import measure_gil_cost
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -183,3 +185,25 @@ def test_requirement_names_follow_pep_503() -> None:
     assert requirement_name("Zope.Interface[x]>=5; python_version>'3'") == "zope-interface"
     assert requirement_name("pytest ; extra == 'test'") is None
     assert canonical_name("MarkupSafe") == "markupsafe"
+
+
+@pytest.mark.slow
+def test_measure_pairs_serial_and_threads_on_three_builds() -> None:
+    ft, twin = free_threaded_python(), gil_twin_python()
+    measurement = measure_gil_cost(
+        "audit_measure:spin", ft.path, threads=2, rounds=2, serial_cell_s=0.3, sys_path=[str(FIXTURES)]
+    )
+    labels = [build["label"] for build in measurement["builds"]]
+    assert labels == [twin.label, ft.label, f"{ft.label} PYTHON_GIL=1"]
+    assert measurement["builds"][2]["environment"] == {"PYTHON_GIL": "1"}
+    assert measurement["calls"] % 2 == 0
+    for build in measurement["builds"]:
+        assert len(build["ratios"]) == 2, "one paired ratio per round"
+        assert build["speedup"] is not None and build["speedup"] > 0
+        assert build["interval"] is not None
+
+
+def test_measure_refuses_a_gil_build() -> None:
+    twin = gil_twin_python()
+    with pytest.raises(UsageError, match="GIL build"):
+        measure_gil_cost("audit_measure:spin", twin.path)

@@ -165,6 +165,7 @@ def _audit_python(
         answer = newest_wheel(python, finding["name"], installer)
         finding["fix"] = fix_for(
             finding["status"],
+            finding["kind"],
             finding["name"],
             finding["version"],
             tuple(finding["gil_modules"]),

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Literal
 
-from .document import AuditTarget, Status
+from .document import AuditTarget, Kind, Status
 
 Installer = Literal["uv", "pip", "offline"]
 
@@ -74,6 +74,7 @@ def newest_wheel(python: str, name: str, installer: Installer, timeout: float = 
 
 def fix_for(
     status: Status,
+    kind: Kind,
     name: str,
     version: str,
     gil_modules: tuple[str, ...],
@@ -81,7 +82,8 @@ def fix_for(
     target: AuditTarget,
 ) -> str:
     """One actionable sentence (or a few) for a finding; empty for a ready distribution."""
-    tags = "/".join(target["wheel_tags"])
+    # A pure wheel (py3-none-any) serves every build: only an extension needs the build's tag.
+    tags = "/".join(target["wheel_tags"]) if kind == "extension" else "usable"
     if status in ("ok", "pure", "not-checked"):
         return ""
     if answer.version is not None and answer.version != version:

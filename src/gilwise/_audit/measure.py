@@ -16,7 +16,7 @@ import os
 import pickle
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -71,9 +71,12 @@ def measure_gil_cost(
     rounds: int = 5,
     progress: Callable[[str], None] | None = None,
     budget_s: float = 900.0,
+    serial_cell_s: float = SERIAL_CELL_S,
+    sys_path: Sequence[str] = (),
 ) -> Measurement:
     """Time ``target`` (``module:function``, called without arguments) serially and under
-    ``threads`` threads on the three builds; ``python`` is the free-threaded target."""
+    ``threads`` threads on the three builds; ``python`` is the free-threaded target.
+    ``sys_path``: folders where the target's module lives (the current one is added)."""
     if threads < 2:
         raise UsageError("must be at least 2", parameter="threads", value=threads)
     if rounds < 2:
@@ -103,11 +106,11 @@ def measure_gil_cost(
     budget = Budget(budget_s)
     load_before = os.getloadavg()[0]
     with _no_arguments() as args_path:
-        spec: TargetSpec = {"target": target, "args_path": args_path, "sys_path": [os.getcwd()]}
+        spec: TargetSpec = {"target": target, "args_path": args_path, "sys_path": [*sys_path, os.getcwd()]}
         say(f"timing one call of {target} under {free.label}")
         call = call_probe(free, spec, budget, 0.3, environment={"PYTHON_GIL": None})
         call_s = statistics.median(call["wall_s"]) if call["wall_s"] else call["first_call_s"]
-        calls = threads * max(2, math.ceil(SERIAL_CELL_S / max(call_s, 1e-6) / threads))
+        calls = threads * max(2, math.ceil(serial_cell_s / max(call_s, 1e-6) / threads))
         cells = [(b, model) for b in builds for model in ("serial", "threads")]
         walls: dict[tuple[str, str], list[float | None]] = {(b.label, m): [] for b, m in cells}
         for round_index in range(rounds):
