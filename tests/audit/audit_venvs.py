@@ -46,14 +46,9 @@ def pinned_venv(python: str, pins: tuple[str, ...] = PINS) -> Path:
     try:
         # sys.prefix follows bin/python's own location, so a venv renamed whole still works.
         subprocess.run([uv, "venv", "-q", "--python", python, str(building)], check=True, timeout=120)
-        target = ["--python", str(building / "bin" / "python")]
-        proc = subprocess.run(
-            [uv, "pip", "install", "-q", "--only-binary", ":all:", "--no-deps", *target, *pins],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        install = [uv, "pip", "install", "-q", "--only-binary", ":all:", "--no-deps"]
+        install += ["--python", str(building / "bin" / "python"), *pins]
+        proc = subprocess.run(install, capture_output=True, text=True, timeout=300, check=False)
         if proc.returncode != 0:
             pytest.skip(f"could not install {' '.join(pins)} from the index: {proc.stderr.strip()[-300:]}")
         (building / "pins.txt").write_text("\n".join(pins) + "\n")

@@ -126,20 +126,16 @@ def requirement_name(requirement: str) -> str | None:
 
 def read_inventory(python: str, timeout: float = 60.0) -> Inventory:
     """Ask ``python`` (isolated mode: no PYTHONPATH, no user site) what it has installed."""
+    command = [python, "-I", "-c", _INVENTORY_SCRIPT]
     try:
-        proc = subprocess.run(
-            [python, "-I", "-c", _INVENTORY_SCRIPT],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        failure = f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}" if proc.returncode else None
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise UsageError(f"{python}: cannot run it to list its distributions ({exc}).") from exc
-    if proc.returncode != 0:
+        failure = str(exc)
+    if failure is not None:
         raise UsageError(
-            f"{python} could not list its distributions: {proc.stderr.strip()[-400:]}. "
-            "Give the path of a working CPython (3.13t or newer for a free-threaded audit)."
+            f"{python} could not list its distributions ({failure}). Give the path of a working "
+            "CPython (3.13t or newer for a free-threaded audit)."
         )
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     distributions = tuple(

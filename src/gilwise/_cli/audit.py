@@ -13,15 +13,16 @@ from .._results.files import check_output_target, write_json_atomic
 from .console import add_wide_flag, stderr_console, stdout_console
 from .options import split_values
 
+_DESCRIPTION = (
+    "Import every installed distribution (direct or transitive) in a fresh free-threaded "
+    "interpreter, one child each, and report whether the GIL stayed off, which module turned it "
+    "back on, or how the import failed; then what to do about it. Exit 0 ready, 1 a distribution "
+    "re-enables the GIL or fails to import, 3 unknown, 2 usage."
+)
+
 
 def add_audit_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "audit",
-        description="Import every installed distribution (direct or transitive) in a fresh "
-        "free-threaded interpreter, one child each, and report whether the GIL stayed off, which "
-        "module turned it back on, or how the import failed; then what to do about it. Exit 0 "
-        "ready, 1 a distribution re-enables the GIL or fails to import, 3 unknown, 2 usage.",
-    )
+    p = sub.add_parser("audit", description=_DESCRIPTION)
     p.add_argument(
         "--python",
         metavar="PATH",
