@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 from audit_venvs import empty_venv, hand_made_distribution, pinned_venv, site_packages
+from rich.console import Console
 
 from _pythons import FIXTURES, ROOT, build_gil_test_extension, free_threaded_python, gil_twin_python
 from gilwise import UsageError
 from gilwise._audit.api import AuditSettings, audit
 from gilwise._audit.document import AUDIT_SCHEMA, DistributionFinding, exit_code, worst_first
+from gilwise._audit.fixes import choose_installer, newest_wheel
 from gilwise._audit.inventory import canonical_name, requirement_name
 from gilwise._audit.measure import measure_gil_cost
+from gilwise._report.audit import render_measurement
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -207,3 +210,44 @@ def test_measure_refuses_a_gil_build() -> None:
     twin = gil_twin_python()
     with pytest.raises(UsageError, match="GIL build"):
         measure_gil_cost("audit_measure:spin", twin.path)
+
+
+@pytest.mark.slow
+def test_requirements_go_into_a_scratch_venv(tmp_path: Path) -> None:
+    ft = free_threaded_python()
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# pinned\nsix==1.17.0\n")
+    document = audit(AuditSettings(python=ft.path, requirements=(str(requirements),), offline=True))
+    (six,) = document["distributions"]
+    assert (six["name"], six["version"], six["direct"], six["status"]) == ("six", "1.17.0", True, "pure")
+    assert not Path(document["target"]["path"]).exists(), "the scratch venv is gone"
+
+
+@pytest.mark.slow
+def test_the_index_names_a_newer_release(real_venv: Path) -> None:
+    python = str(real_venv / "bin" / "python")
+    answer = newest_wheel(python, "greenlet", choose_installer(python, offline=False))
+    if answer.problem is not None:
+        pytest.skip(f"the index could not be asked: {answer.problem}")
+    assert answer.version is not None
+    assert tuple(int(p) for p in answer.version.split(".")[:2]) > (3, 1), answer.version
+
+
+def test_the_measurement_prints_each_interval_within_80_columns() -> None:
+    interval = {"low": 0.81, "high": 1.89, "level": 0.984}
+    build = {"path": "/x", "environment": {}, "speedup": 1.17, "interval": interval, "ratios": [1.0] * 7}
+    measurement = {
+        "target": "mypkg.work:crunch",
+        "threads": 2,
+        "calls": 12,
+        "builds": [
+            {**build, "label": label, "serial_s": [], "threads_s": []}
+            for label in ("3.13.5", "3.13.5t PYTHON_GIL=1")
+        ],
+        "notes": [],
+    }
+    console = Console(width=80, record=True)
+    render_measurement(console, measurement)  # type: ignore[arg-type]
+    text = console.export_text()
+    assert "3.13.5t PYTHON_GIL=1" in text and "1.17× [0.81–1.89] at 98%" in text
+    assert max(len(line) for line in text.splitlines()) <= 80

@@ -137,9 +137,8 @@ def _audit_python(
     notes = list(settings.notes)
     chosen = _chosen(inventory, roots, scratch)
     required_by = dependents(inventory.distributions)
-    direct = {d.key for d in chosen if (d.key in roots) if roots} or {
-        d.key for d in chosen if not required_by[d.key]
-    }
+    # Direct: what was asked for, else what nothing else installed requires (the graph's roots).
+    direct = roots or {d.key for d in chosen if not required_by[d.key]}
     if not target["free_threaded"]:
         notes.append(
             f"{target['path']} is a GIL build ({target['version']}): nothing was imported. Audit a "

@@ -88,7 +88,8 @@ def render_measurement(console: Console, measurement: Measurement) -> None:
         figure = "no figure" if speedup is None else f"{speedup:.2f}×"
         if interval is not None:
             figure += f" [{interval['low']:.2f}–{interval['high']:.2f}] at {interval['level']:.0%}"
-        ratios = " ".join(f"{r:.2f}" for r in build["ratios"])
-        console.print(f"  {escape(build['label']):<24} {figure}  (rounds: {ratios})", highlight=False)
+        # Each round's ratio is in the JSON: here, one line per build fits 80 columns.
+        rounds = len(build["ratios"])
+        console.print(f"  {escape(build['label']):<22} {figure}, {rounds} paired rounds", highlight=False)
     for note in measurement["notes"]:
         console.print(f"  • {escape(note)}", highlight=False)
