@@ -96,22 +96,20 @@ def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
     site = site_packages(venv)
     build = tmp_path / "build"
     build.mkdir()
-    for name, declare in (("gilstate_plain", False), ("gilstate_nogil", True)):
-        build_gil_test_extension(ft.path, name, build, declare_nogil=declare)
-        (built,) = build.glob(f"{name}.*")
-        # Its extension lives in a private module, imported by the package the user sees.
-        package = name.replace("gilstate", "gilpkg")
-        hand_made_distribution(
-            site,
-            package,
-            {
-                f"{package}/__init__.py": f"from . import {name}\n".encode(),
-                f"{package}/{built.name}": built.read_bytes(),
-                # Vendored as numpy.libs/*.so are: ends in .so, is no module.
-                f"{package}.libs/libvendored.so": b"\x7fELF not really",
-            },
-            tag="cp313-cp313t-linux_x86_64",
-        )
+    # gilpkg_plain holds two extensions without Py_mod_gil: the warning names only the first,
+    # the audit must name both. gilpkg_nogil's declares it.
+    for package, modules, declare in (
+        ("gilpkg_plain", ("gilstate_plain", "gilstate_plain2"), False),
+        ("gilpkg_nogil", ("gilstate_nogil",), True),
+    ):
+        files = {f"{package}/__init__.py": "".join(f"from . import {m}\n" for m in modules).encode()}
+        for module in modules:
+            build_gil_test_extension(ft.path, module, build, declare_nogil=declare)
+            (built,) = build.glob(f"{module}.*")
+            files[f"{package}/{built.name}"] = built.read_bytes()
+        # Vendored as numpy.libs/*.so are: ends in .so, is no module.
+        files[f"{package}.libs/libvendored.so"] = b"\x7fELF not really"
+        hand_made_distribution(site, package, files, tag="cp313-cp313t-linux_x86_64")
     hand_made_distribution(
         site, "crasher", {"crasher.py": b"import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
     )
@@ -120,8 +118,9 @@ def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
     document = audit(AuditSettings(python=str(venv), timeout_s=3, offline=True))
     found = _by_name(document["distributions"])
     plain = found["gilpkg-plain"]
-    assert (plain["status"], plain["gil_modules"]) == ("gil-enabled", ["gilpkg_plain.gilstate_plain"])
-    assert plain["extension_modules"] == ["gilpkg_plain.gilstate_plain"], "the .libs file is no module"
+    both = ["gilpkg_plain.gilstate_plain", "gilpkg_plain.gilstate_plain2"]
+    assert (plain["status"], plain["gil_modules"]) == ("gil-enabled", both)
+    assert plain["extension_modules"] == both, "the .libs file is no module"
     assert found["gilpkg-nogil"]["status"] == "ok"
     crash = found["crasher"]
     assert (crash["status"], crash.get("signal")) == ("crash", 11)
