@@ -110,6 +110,10 @@ def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
         # Vendored as numpy.libs/*.so are: ends in .so, is no module.
         files[f"{package}.libs/libvendored.so"] = b"\x7fELF not really"
         hand_made_distribution(site, package, files, tag="cp313-cp313t-linux_x86_64")
+    # An abi3 wheel built for GIL builds, forced into the free-threaded venv: still searched.
+    build_gil_test_extension(gil_twin_python().path, "gilabi3", build, declare_nogil=False, stable_abi=True)
+    abi3 = {"gilabi3.abi3.so": (build / "gilabi3.abi3.so").read_bytes()}
+    hand_made_distribution(site, "gilabi3", abi3, tag="cp311-abi3-linux_x86_64")
     hand_made_distribution(
         site, "crasher", {"crasher.py": b"import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
     )
@@ -126,6 +130,10 @@ def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
     assert (crash["status"], crash.get("signal")) == ("crash", 11)
     assert "SIGSEGV" in crash["detail"]
     assert found["hanger"]["status"] == "timeout"
+    forced = found["gilabi3"]
+    # 3.13.5t refuses it ("init function ... returned uninitialized object"); it may also crash.
+    assert forced["status"] in ("import-error", "crash"), forced
+    assert ".abi3.so file(s) built for GIL builds" in forced["detail"]
     assert [f["status"] for f in document["distributions"]][:2] == ["crash", "gil-enabled"]
 
 
