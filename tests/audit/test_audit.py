@@ -5,10 +5,13 @@ environment, the exit codes, the 80-column table and the JSON document."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 from audit_venvs import empty_venv, hand_made_distribution, pinned_venv, site_packages
 from rich.console import Console
@@ -258,3 +261,33 @@ def test_the_measurement_prints_each_interval_within_80_columns() -> None:
     text = console.export_text()
     assert "3.13.5t PYTHON_GIL=1" in text and "1.17× [0.81–1.89] at 98%" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.slow
+def test_ctrl_c_kills_the_import_children(tmp_path: Path) -> None:
+    venv = empty_venv(free_threaded_python().path, tmp_path / "venv")
+    pid_file = tmp_path / "hanger.pid"
+    hanger = f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)\n"
+    hand_made_distribution(site_packages(venv), "hanger", {"hanger.py": hanger.encode()})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gilwise", "audit", "--python", str(venv), "--offline", "--timeout", "100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the import child never started"
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 130, stderr
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the import child outlived the interrupted audit"
+        time.sleep(0.05)

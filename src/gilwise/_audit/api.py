@@ -18,7 +18,7 @@ from .._pythons.discovery import survey
 from .._system.cores import usable_cores
 from .document import AUDIT_SCHEMA, AuditDocument, AuditTarget, DistributionFinding, Kind, Status, worst_first
 from .fixes import choose_installer, fix_for, newest_wheel
-from .imports import ImportOutcome, import_in_child, signal_name
+from .imports import ImportOutcome, import_in_child, signal_name, stop_running_children
 from .inventory import (
     InstalledDistribution,
     Inventory,
@@ -155,8 +155,14 @@ def _audit_python(
             outcome = import_in_child(target["path"], dist.modules, settings.timeout_s)
         return _finding(dist, outcome, target, dist.key in direct, required_by[dist.key])
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="gilwise-audit")
+    try:
         findings = list(pool.map(check, chosen))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_running_children()
+        raise
+    pool.shutdown()
     for finding in findings:
         if finding["status"] in ("ok", "pure", "not-checked"):
             continue

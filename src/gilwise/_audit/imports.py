@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
@@ -64,6 +65,19 @@ class ImportOutcome:
     duration_s: float
 
 
+_running: set[int] = set()
+"""Process groups of the import children now running (several threads start them)."""
+_running_lock = threading.Lock()
+
+
+def stop_running_children() -> None:
+    """Kill every import child still running: the audit was interrupted (Ctrl-C) in the main
+    thread while other threads wait on theirs."""
+    with _running_lock:
+        for pid in list(_running):
+            kill_group(pid)
+
+
 def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _REMOVED}
 
@@ -81,6 +95,8 @@ def import_in_child(python: str, modules: tuple[str, ...], timeout: float) -> Im
         env=clean_environment(),
         start_new_session=True,  # a hung import's own children die with it (kill_group)
     )
+    with _running_lock:
+        _running.add(proc.pid)
     timed_out = False
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
@@ -94,6 +110,8 @@ def import_in_child(python: str, modules: tuple[str, ...], timeout: float) -> Im
         raise
     finally:
         kill_group(proc.pid)
+        with _running_lock:
+            _running.discard(proc.pid)
     duration = time.monotonic() - started
     gil_modules = tuple(dict.fromkeys(_GIL_LINE.findall(stderr)))
     report = stdout.rpartition(_MARK)[2] if _MARK in stdout else ""
