@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .._exceptions import UsageError
 from .._pythons.discovery import survey
@@ -51,7 +51,6 @@ class AuditSettings:
     offline: bool = False
     jobs: int = 0
     """Import children at once (0: the usable cores, at most 4)."""
-    notes: list[str] = field(default_factory=list)
 
 
 def interpreter_of(path: str) -> str:
@@ -114,9 +113,12 @@ def audit(settings: AuditSettings, progress: Progress | None = None) -> AuditDoc
             named = [line for r in settings.requirements for line in _requirement_lines(r)]
             roots = {n for line in named if (n := requirement_name(line))}
             roots |= {canonical_name(o) for o in settings.only}
-            return _audit_python(python, settings, say, roots, scratch=True)
+            held = ", ".join(settings.requirements)
+            note = f"audited a scratch venv of {base} (deleted since) holding {held}"
+            return _audit_python(python, settings, say, roots, scratch=True, notes=[note])
     python = interpreter_of(settings.python) if settings.python else sys.executable
-    return _audit_python(python, settings, say, {canonical_name(o) for o in settings.only}, scratch=False)
+    only = {canonical_name(o) for o in settings.only}
+    return _audit_python(python, settings, say, only, scratch=False, notes=[])
 
 
 def _requirement_lines(requirement: str) -> list[str]:
@@ -129,12 +131,11 @@ def _requirement_lines(requirement: str) -> list[str]:
 
 
 def _audit_python(
-    python: str, settings: AuditSettings, say: Progress, roots: set[str], *, scratch: bool
+    python: str, settings: AuditSettings, say: Progress, roots: set[str], *, scratch: bool, notes: list[str]
 ) -> AuditDocument:
     say(f"listing the distributions of {python}")
     inventory = read_inventory(python)
     target = inventory.target
-    notes = list(settings.notes)
     chosen = _chosen(inventory, roots, scratch)
     required_by = dependents(inventory.distributions)
     # Direct: what was asked for, else what nothing else installed requires (the graph's roots).
@@ -254,7 +255,10 @@ def _status(
         via = "" if own or not outcome.gil_modules else " (a dependency's module, not its own)"
         return "gil-enabled", f"the GIL was re-enabled by loading {modules}{via}"
     if outcome.errors:
-        return "import-error", "; ".join(f"{m}: {e.splitlines()[-1]}" for m, e in outcome.errors.items())
+        errors = [(m, e.splitlines()[-1]) for m, e in outcome.errors.items()]
+        if len(dist.modules) == 1:
+            return "import-error", errors[0][1]
+        return "import-error", "; ".join(f"{m}: {e}" for m, e in errors)
     if outcome.gil_enabled is None:
         return (
             "import-error",
