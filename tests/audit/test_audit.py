@@ -169,6 +169,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert "no such interpreter" in " ".join(missing.stderr.split())
     assert "Traceback" not in missing.stderr
+    # Checked before the audit runs, in the flags' own words.
+    threads = _cli("--measure", "m:f", "--threads", "1", "--python", str(tmp_path / "nowhere"))
+    assert threads.returncode == 2
+    assert "--threads 1: must be at least 2" in threads.stderr
 
 
 def test_worst_first_and_exit_code() -> None:

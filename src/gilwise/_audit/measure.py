@@ -63,6 +63,14 @@ def _no_arguments() -> Iterator[str]:
         yield path
 
 
+def check_measure_counts(threads: int, rounds: int) -> None:
+    """Raise UsageError for counts no measurement can use (checked before a long audit runs)."""
+    if threads < 2:
+        raise UsageError("must be at least 2", parameter="threads", value=threads)
+    if rounds < 2:
+        raise UsageError("must be at least 2 to pair rounds", parameter="rounds", value=rounds)
+
+
 def measure_gil_cost(
     target: str,
     python: str,
@@ -77,10 +85,7 @@ def measure_gil_cost(
     """Time ``target`` (``module:function``, called without arguments) serially and under
     ``threads`` threads on the three builds; ``python`` is the free-threaded target.
     ``sys_path``: folders where the target's module lives (the current one is added)."""
-    if threads < 2:
-        raise UsageError("must be at least 2", parameter="threads", value=threads)
-    if rounds < 2:
-        raise UsageError("must be at least 2 to pair rounds", parameter="rounds", value=rounds)
+    check_measure_counts(threads, rounds)
     say = progress or (lambda _message: None)
     free = probe(python)
     if not free.free_threaded:

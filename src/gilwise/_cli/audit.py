@@ -7,7 +7,7 @@ from typing import Any
 
 from .._audit.api import AuditSettings, audit
 from .._audit.document import exit_code
-from .._audit.measure import measure_gil_cost
+from .._audit.measure import check_measure_counts, measure_gil_cost
 from .._report.audit import render_audit
 from .._results.files import check_output_target, write_json_atomic
 from .console import add_wide_flag, stderr_console, stdout_console
@@ -61,6 +61,8 @@ def run_audit_command(args: argparse.Namespace) -> int:
     err = stderr_console()
     if args.json:
         check_output_target("--json", args.json)
+    if args.measure:
+        check_measure_counts(args.threads, args.rounds)
     requirements = tuple(args.requirement or ())
     settings = AuditSettings(
         python=args.python,
