@@ -16,12 +16,19 @@ import pytest
 from audit_venvs import empty_venv, hand_made_distribution, pinned_venv, site_packages
 from rich.console import Console
 
-from _pythons import FIXTURES, ROOT, build_gil_test_extension, free_threaded_python, gil_twin_python
+from _pythons import (
+    FIXTURES,
+    ROOT,
+    build_gil_test_extension,
+    free_threaded_python,
+    gil_python,
+    gil_twin_python,
+)
 from gilwise import UsageError
 from gilwise._audit.api import AuditSettings, audit
 from gilwise._audit.document import AUDIT_SCHEMA, DistributionFinding, exit_code, worst_first
 from gilwise._audit.fixes import choose_installer, newest_wheel
-from gilwise._audit.inventory import canonical_name, requirement_name
+from gilwise._audit.inventory import canonical_name, read_inventory, requirement_name
 from gilwise._audit.measure import measure_gil_cost
 from gilwise._report.audit import render_measurement
 
@@ -295,3 +302,12 @@ def test_ctrl_c_kills_the_import_children(tmp_path: Path) -> None:
     while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
         assert time.monotonic() < deadline, "the import child outlived the interrupted audit"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("minor", [13, 14, 15])
+def test_the_target_build_decides_the_wheel_tags(minor: int) -> None:
+    python = gil_python(minor)
+    target = read_inventory(python.path).target
+    assert target["version"].startswith(f"3.{minor}.")
+    assert (target["free_threaded"], target["wheel_tags"]) == (False, [f"cp3{minor}"])
+    assert ".so" in target["extension_suffixes"]
