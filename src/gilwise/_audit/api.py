@@ -106,6 +106,11 @@ def scratch_venv(python: str, requirements: Sequence[str], say: Progress) -> Ite
 
 
 def audit(settings: AuditSettings, progress: Progress | None = None) -> AuditDocument:
+    """Audit the distributions ``settings`` names; ``progress`` hears what is being done."""
+    if settings.timeout_s <= 0:
+        raise UsageError(
+            "must be a positive number of seconds", parameter="timeout_s", value=settings.timeout_s
+        )
     say = progress or (lambda _message: None)
     if settings.requirements:
         base = interpreter_of(settings.python) if settings.python else newest_free_threaded()

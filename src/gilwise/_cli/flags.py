@@ -31,6 +31,7 @@ FLAG_OF_PARAMETER = MappingProxyType(
         "python": "--python",
         "rounds": "--rounds",
         "threads": "--threads",
+        "timeout_s": "--timeout",
         "token": "--token",
         "workers": "--workers",
     }
