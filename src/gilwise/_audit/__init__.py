@@ -9,7 +9,7 @@ exists; :mod:`.measure` prices a finding on the user's own function with advise'
 :mod:`.api` ties them into one :class:`.document.AuditDocument`.
 
 May import ``_pythons`` (discovery), ``_advise`` (its cells, for ``--measure``),
-``_harness.launch`` (killing a child's process group), ``_results`` (statistics, the interval
+``_harness`` (killing a child's process group, the CPU sampler), ``_results`` (statistics, the interval
 type), ``_system`` (usable cores) and ``_exceptions``; never ``_report`` or ``_cli``: audit
 returns records, the report package renders them. The scripts that run inside the target
 interpreter are stdlib-only strings.

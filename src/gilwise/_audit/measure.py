@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 from .._advise.probes import Budget, call_probe, cell
 from .._advise.protocol import TargetSpec
+from .._advise.verify import other_process_cores
 from .._exceptions import UsageError
+from .._harness.sampler import CpuSampler
 from .._pythons.discovery import InterpreterInfo, probe, survey
-from .._results.stats import median_interval, paired_ratios
+from .._results.stats import OTHER_LOAD_WARN_CORES, median_interval, paired_ratios
 from .document import MeasuredBuild, Measurement
 
 SERIAL_CELL_S = 1.0
@@ -118,22 +120,34 @@ def measure_gil_cost(
         calls = threads * max(2, math.ceil(serial_cell_s / max(call_s, 1e-6) / threads))
         cells = [(b, model) for b in builds for model in ("serial", "threads")]
         walls: dict[tuple[str, str], list[float | None]] = {(b.label, m): [] for b, m in cells}
-        for round_index in range(rounds):
-            say(f"round {round_index + 1} of {rounds}")
-            shift = round_index % len(cells)
-            for build, model in cells[shift:] + cells[:shift]:
-                report = cell(
-                    build.interpreter,
-                    spec,
-                    budget,
-                    "serial" if model == "serial" else "threads",
-                    1 if model == "serial" else threads,
-                    calls,
-                    environment=build.environment,
-                )
-                walls[(build.label, model)].append(report["wall_s"])
+        other = 0.0
+        with CpuSampler() as sampler:
+            for round_index in range(rounds):
+                say(f"round {round_index + 1} of {rounds}")
+                shift = round_index % len(cells)
+                for build, model in cells[shift:] + cells[:shift]:
+                    try:
+                        report = cell(
+                            build.interpreter,
+                            spec,
+                            budget,
+                            "serial" if model == "serial" else "threads",
+                            1 if model == "serial" else threads,
+                            calls,
+                            on_start=sampler.watch,
+                            environment=build.environment,
+                        )
+                    finally:
+                        sampler.watch(None)
+                    walls[(build.label, model)].append(report["wall_s"])
+                    other = max(other, other_process_cores(sampler, report))
     load_after = os.getloadavg()[0]
     notes.append(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after")
+    if other > OTHER_LOAD_WARN_CORES:
+        notes.append(
+            f"other processes used up to {other:.2f} cores during a cell: the speedups are less "
+            "certain (quiet the machine and run again)"
+        )
     measured: list[MeasuredBuild] = []
     for build in builds:
         serial, threaded = walls[(build.label, "serial")], walls[(build.label, "threads")]
