@@ -72,7 +72,7 @@ def test_real_wheels_keep_reenable_or_fail(real_venv: Path) -> None:
     assert (greenlet["kind"], greenlet["status"]) == ("extension", "gil-enabled")
     # The module actually loaded: a private one, not the package the user imported.
     assert greenlet["gil_modules"] == ["greenlet._greenlet"]
-    assert "PYTHON_GIL=0" in greenlet["fix"] and "not looked up (offline)" in greenlet["fix"]
+    assert "PYTHON_GIL=0" in greenlet["fix"] and "the index was not asked (offline)" in greenlet["fix"]
 
     assert (found["six"]["kind"], found["six"]["status"]) == ("pure", "pure")
     nose = found["nose"]
@@ -108,11 +108,14 @@ def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
     build.mkdir()
     # gilpkg_plain holds two extensions without Py_mod_gil: the warning names only the first,
     # the audit must name both. gilpkg_nogil's declares it.
-    for package, modules, declare in (
-        ("gilpkg_plain", ("gilstate_plain", "gilstate_plain2"), False),
-        ("gilpkg_nogil", ("gilstate_nogil",), True),
+    # gilpkg_lazy loads its extension only on first use: importing the package is not enough.
+    for package, modules, declare, lazy in (
+        ("gilpkg_plain", ("gilstate_plain", "gilstate_plain2"), False, False),
+        ("gilpkg_nogil", ("gilstate_nogil",), True, False),
+        ("gilpkg_lazy", ("gilstate_lazy",), False, True),
     ):
-        files = {f"{package}/__init__.py": "".join(f"from . import {m}\n" for m in modules).encode()}
+        imports = "" if lazy else "".join(f"from . import {m}\n" for m in modules)
+        files = {f"{package}/__init__.py": imports.encode()}
         for module in modules:
             build_gil_test_extension(ft.path, module, build, declare_nogil=declare)
             (built,) = build.glob(f"{module}.*")
@@ -136,6 +139,8 @@ def test_own_extension_crash_hang_and_vendored_library(tmp_path: Path) -> None:
     assert (plain["status"], plain["gil_modules"]) == ("gil-enabled", both)
     assert plain["extension_modules"] == both, "the .libs file is no module"
     assert found["gilpkg-nogil"]["status"] == "ok"
+    lazy = found["gilpkg-lazy"]
+    assert (lazy["status"], lazy["gil_modules"]) == ("gil-enabled", ["gilpkg_lazy.gilstate_lazy"])
     crash = found["crasher"]
     assert (crash["status"], crash.get("signal")) == ("crash", 11)
     assert "SIGSEGV" in crash["detail"]

@@ -158,7 +158,9 @@ def _audit_python(
             outcome = None
         else:
             say(f"importing {dist.name} {dist.version} ({', '.join(dist.modules)})")
-            outcome = import_in_child(target["path"], dist.modules, settings.timeout_s)
+            outcome = import_in_child(
+                target["path"], dist.modules, settings.timeout_s, dist.extension_modules
+            )
         return _finding(dist, outcome, target, dist.key in direct, required_by[dist.key])
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="gilwise-audit")
@@ -271,4 +273,8 @@ def _status(
         )
     if kind == "pure":
         return "pure", "pure Python"
+    if outcome.extension_errors:
+        module, error = next(iter(outcome.extension_errors.items()))
+        skipped = len(outcome.extension_errors)
+        return "ok", f"GIL stays off; {skipped} extension(s) would not import alone ({module}: {error})"
     return "ok", "GIL stays off"

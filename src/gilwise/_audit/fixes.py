@@ -45,7 +45,7 @@ def choose_installer(python: str, offline: bool) -> Installer:
 
 def newest_wheel(python: str, name: str, installer: Installer, timeout: float = 60.0) -> IndexAnswer:
     if installer == "offline":
-        return IndexAnswer(None, "not looked up (offline)")
+        return IndexAnswer(None, "offline")
     if installer == "uv":
         command = ["uv", "pip", "compile", "-", "--python", python, "--no-deps", "--no-header"]
         command += ["--no-annotate", "--quiet", "--only-binary", name]

@@ -24,21 +24,26 @@ from dataclasses import dataclass
 
 from .._harness.launch import kill_group
 
-# Runs inside the target interpreter: stdlib only. argv: the modules to import.
+# Runs inside the target interpreter: stdlib only. argv: the top-level modules to import, then
+# "--", then the distribution's extension modules, imported after them: an extension that its
+# package loads only on first use (``numpy.random._pcg64``, a namespace package's) is loaded too.
 _IMPORT_SCRIPT = r"""
 import json, sys, traceback, warnings
 check = getattr(sys, "_is_gil_enabled", None)
-errors, caught = {}, []
+split = sys.argv.index("--")
+errors, later, caught = {}, {}, []
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", RuntimeWarning)
-    for name in sys.argv[1:]:
-        try:
-            __import__(name)
-        except BaseException as exc:
-            errors[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    for group, names in ((errors, sys.argv[1:split]), (later, sys.argv[split + 1:])):
+        for name in names:
+            try:
+                __import__(name)
+            except BaseException as exc:
+                group[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
 print("\n@@gilwise-audit@@" + json.dumps({
     "gil_enabled": True if check is None else bool(check()),
     "errors": errors,
+    "extension_errors": later,
     "warnings": [str(w.message) for w in caught if "GIL" in str(w.message)],
 }))
 """
@@ -56,7 +61,10 @@ class ImportOutcome:
     """After the imports; None when the child gave no answer (crash, hang)."""
     gil_modules: tuple[str, ...]
     errors: dict[str, str]
-    """Module → its exception, one line."""
+    """Top-level module → its exception, one line."""
+    extension_errors: dict[str, str]
+    """Extension module imported on its own → its exception (a private module may need its
+    package to load it first: a note, not a failure)."""
     warning: str | None
     signal: int | None
     timed_out: bool
@@ -82,11 +90,14 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _REMOVED}
 
 
-def import_in_child(python: str, modules: tuple[str, ...], timeout: float) -> ImportOutcome:
-    """Import ``modules`` under ``python`` in one fresh, isolated child, killed after ``timeout``."""
+def import_in_child(
+    python: str, modules: tuple[str, ...], timeout: float, extensions: tuple[str, ...] = ()
+) -> ImportOutcome:
+    """Import ``modules``, then ``extensions``, under ``python`` in one fresh, isolated child,
+    killed after ``timeout``."""
     started = time.monotonic()
     proc = subprocess.Popen(
-        [python, "-I", "-v", "-c", _IMPORT_SCRIPT, *modules],
+        [python, "-I", "-v", "-c", _IMPORT_SCRIPT, *modules, "--", *extensions],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -120,6 +131,7 @@ def import_in_child(python: str, modules: tuple[str, ...], timeout: float) -> Im
         gil_enabled=None if data is None else bool(data["gil_enabled"]),
         gil_modules=gil_modules,
         errors=dict(data["errors"]) if data else {},
+        extension_errors=dict(data["extension_errors"]) if data else {},
         warning=data["warnings"][0] if data and data["warnings"] else None,
         signal=-proc.returncode if proc.returncode < 0 and not timed_out else None,
         timed_out=timed_out,
