@@ -5,6 +5,7 @@ environment, the exit codes, the 80-column table and the JSON document."""
 from __future__ import annotations
 
 import json
+import pickle
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from _pythons import (
     gil_twin_python,
 )
 from gilwise import UsageError
+from gilwise._advise.probes import Budget, call_probe
+from gilwise._advise.protocol import TargetSpec
 from gilwise._audit.api import AuditSettings, audit
 from gilwise._audit.document import AUDIT_SCHEMA, DistributionFinding, exit_code, worst_first
 from gilwise._audit.fixes import choose_installer, newest_wheel
@@ -316,3 +319,18 @@ def test_the_target_build_decides_the_wheel_tags(minor: int) -> None:
     assert target["version"].startswith(f"3.{minor}.")
     assert (target["free_threaded"], target["wheel_tags"]) == (False, [f"cp3{minor}"])
     assert ".so" in target["extension_suffixes"]
+
+
+def test_a_workers_environment_forces_the_gil_on_or_leaves_it_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ft = free_threaded_python()
+    monkeypatch.setenv("PYTHON_GIL", "1")  # inherited unless the cell removes it
+    args = tmp_path / "args.pickle"
+    args.write_bytes(pickle.dumps(((), {})))
+    spec: TargetSpec = {"target": "audit_measure:spin", "args_path": str(args), "sys_path": [str(FIXTURES)]}
+    seen = {
+        value: call_probe(ft, spec, Budget(60), 0.05, environment={"PYTHON_GIL": value})["gil_enabled"]
+        for value in (None, "1")
+    }
+    assert seen == {None: False, "1": True}
