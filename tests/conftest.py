@@ -20,12 +20,13 @@ def _shm() -> set[str]:
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
 
 
-_OWNER = re.compile(r"gilwise-(\d+)-")
+_OWNER = re.compile(r"(?:gilwise|(?:sem\.)?loky)-(\d+)-")
+"""Segments named after the pid that made them: gilwise's own, and loky's semaphores."""
 
 
 def _someone_elses(segment: str) -> bool:
-    """A gilwise segment (named after the pid that made it) of a live process outside this
-    test run's tree: another program on a shared machine, not a leak of this test."""
+    """A gilwise or loky segment (named after the pid that made it) of a live process outside
+    this test run's tree: another program on a shared machine, not a leak of this test."""
     found = _OWNER.match(segment)
     if found is None:
         return False

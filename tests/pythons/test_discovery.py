@@ -30,7 +30,7 @@ from gilwise._pythons.builds import (
     free_threaded_build_path,
     gil_twin_build_path,
 )
-from gilwise._pythons.discovery import probe, survey
+from gilwise._pythons.discovery import probe, survey, uv_python_dir
 from gilwise._pythons.gilstate import gil_after_import
 
 BUILD_SCRIPT = ROOT / "scripts" / "build-free-threaded-python.sh"
@@ -107,9 +107,6 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, 
     dirs = {name: tmp_path / name for name in ("path", "pyenv", "uv", "home", "cache")}
     for d in dirs.values():
         d.mkdir()
-    uv = shutil.which("uv")
-    if uv:
-        os.symlink(uv, dirs["path"] / "uv")
     monkeypatch.setenv("PATH", str(dirs["path"]))
     monkeypatch.setenv("PYENV_ROOT", str(dirs["pyenv"]))
     monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(dirs["uv"]))
@@ -129,7 +126,7 @@ def test_each_discovery_source_is_searched(monkeypatch: pytest.MonkeyPatch, tmp_
     ft = free_threaded_python()
     dirs = _isolated_env(monkeypatch, tmp_path)
     _link(py312.path, dirs["pyenv"] / "versions" / "3.12.x" / "bin", "python3.12")
-    _link(py313.path, dirs["uv"] / "cpython-3.13-linux" / "bin", "python3.13")
+    _link(py313.path, dirs["uv"] / "cpython-3.13.0-linux-x86_64-gnu" / "bin", "python3.13")
     _link(ft.path, dirs["cache"] / "cpython-3.13.5t" / "bin", "python3.13t")
     _fake_python(dirs["path"], "python3", "PyPy 3.10.14")
     _fake_python(dirs["path"], "python3.9", "CPython 3.9.18")
@@ -140,11 +137,25 @@ def test_each_discovery_source_is_searched(monkeypatch: pytest.MonkeyPatch, tmp_
     assert sources[os.path.realpath(py312.path)] == "pyenv"
     assert sources[os.path.realpath(ft.path)] == "gilwise cache"
     assert by_real[os.path.realpath(ft.path)].free_threaded
-    if shutil.which("uv"):
-        assert sources[os.path.realpath(py313.path)] == "uv"
+    assert sources[os.path.realpath(py313.path)] == "uv"  # read from the folder: uv is not on PATH
     reasons = {os.path.basename(s.path): s.reason for s in result.skipped}
     assert "is not CPython" in reasons["python3"]
     assert "older than 3.11" in reasons["python3.9"]
+
+
+def test_the_uv_folder_is_read_from_uvs_environment_as_uv_python_dir_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("UV_PYTHON_INSTALL_DIR", raising=False)
+    assert uv_python_dir() == str(tmp_path / "home" / ".local" / "share" / "uv" / "python")
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/data")  # not absolute: ignored, as XDG says
+    assert uv_python_dir() == str(tmp_path / "home" / ".local" / "share" / "uv" / "python")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert uv_python_dir() == str(tmp_path / "data" / "uv" / "python")
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "pythons"))
+    assert uv_python_dir() == str(tmp_path / "pythons")
 
 
 def test_an_explicit_python_that_is_not_usable_is_a_usage_error(

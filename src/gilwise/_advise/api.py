@@ -15,6 +15,7 @@ from typing import Any
 
 from .._exceptions import UsageError, WorkloadFailed
 from .._harness.machine import describe_machine
+from .._pythons.builds import free_threaded_hint
 from .._pythons.discovery import InterpreterInfo, current, probe, survey
 from .._system import usable_cores
 from .choose import Choice, choose
@@ -144,10 +145,7 @@ def interpreters_for(settings: AdviseSettings) -> tuple[InterpreterInfo, list[In
         if free:
             others.append(max(free, key=lambda i: i.version_info))
         else:
-            notes.append(
-                "no free-threaded CPython found here (`uv python install 3.13t` installs one; "
-                "in a gilwise checkout, scripts/build-free-threaded-python.sh builds one)"
-            )
+            notes.append(f"no free-threaded CPython found here: {free_threaded_hint()}")
     pools = [i for i in found if i.version_info >= INTERPRETER_POOL_VERSION and not i.free_threaded]
     probed = [baseline, *others]
     if not any(i.version_info >= INTERPRETER_POOL_VERSION for i in probed):

@@ -15,9 +15,10 @@ from typing import Any
 from .. import _models
 from .._exceptions import UsageError
 from .._native._install import capi_build_command, capi_file_for
-from .._pythons.builds import cached_builds
+from .._pythons.builds import cached_builds, free_threaded_hint
 from .._pythons.discovery import InterpreterInfo, InterpreterSurvey, survey
 from .._pythons.gilstate import gil_after_import
+from .._system.install import running_from_checkout
 from .launch import worker_env
 from .machine import describe_machine
 
@@ -85,6 +86,23 @@ def _models_entry(interpreters: list[InterpreterInfo]) -> list[dict[str, Any]]:
     return rows
 
 
+def _cached_builds_entry() -> list[dict[str, Any]]:
+    """The builds the checkout's script makes, present or not (a missing one says how to get
+    it); outside a checkout nothing makes them, so only those present are listed."""
+    in_checkout = running_from_checkout()
+    return [
+        {
+            "label": build.label,
+            "free_threaded": build.free_threaded,
+            "path": build.path(),
+            "present": present,
+            "build_command": build.build_command,
+        }
+        for build in cached_builds()
+        if (present := os.path.exists(build.path())) or in_checkout
+    ]
+
+
 def diagnose(extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """The doctor document: machine, interpreters (with native status), skipped ones, models."""
     found = survey(extra)
@@ -105,16 +123,8 @@ def diagnose(extra: tuple[str, ...] = ()) -> dict[str, Any]:
         "machine": machine,
         "interpreters": entries,
         "skipped": [{"path": s.path, "source": s.source, "reason": s.reason} for s in found.skipped],
-        # The builds gilwise's script makes, present or not: a missing one says how to get it.
-        "cached_builds": [
-            {
-                "label": build.label,
-                "free_threaded": build.free_threaded,
-                "path": build.path(),
-                "present": os.path.exists(build.path()),
-                "build_command": build.build_command,
-            }
-            for build in cached_builds()
-        ],
+        "cached_builds": _cached_builds_entry(),
+        # None when one was found; else how to get one where gilwise runs (uv, pyenv, the script).
+        "free_threaded_hint": None if any(i.free_threaded for i in interpreters) else free_threaded_hint(),
         "models": _models_entry(interpreters),
     }

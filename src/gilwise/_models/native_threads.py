@@ -21,7 +21,7 @@ class CppThreadsModel(Model):
     name = "cpp-threads"
     summary = "one native call per task, range split over N C++ std::threads (no GIL involved)"
     family = "native-threads"
-    needs = "libgilwise_native.so (compiled from native/ when gilwise is built), loaded through ctypes"
+    needs = "libgilwise_native.so (compiled from native/ when gilwise is installed), loaded through ctypes"
 
     def available(self, interpreter: InterpreterInfo) -> str | None:
         # The ctypes library has no Python ABI: one build serves every interpreter.

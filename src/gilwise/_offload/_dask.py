@@ -48,7 +48,7 @@ from distributed import client as client_module
 from distributed.comm.core import connect
 
 from .._exceptions import OffloadError, OffloadTimeout, UsageError
-from . import _worker
+from . import _dask_worker, _worker
 from ._config import PoolConfig
 from ._dask_call import DaskCall, crash_error, start_error, unpicklable_message, unreturnable
 from ._dask_worker import STARTED_TOPIC, Initializer, run_call
@@ -151,6 +151,7 @@ class DaskPool:
                     host="127.0.0.1",
                     dashboard_address="127.0.0.1:0",  # never the fixed :8787 another program holds
                     silence_logs=logging.CRITICAL,  # every failure reaches its caller
+                    preload=[_dask_worker.__name__],  # its dask_setup: stopped by us, not the group
                 )
             self._client = distributed.Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
             self._client.wait_for_workers(self.size, timeout=120)

@@ -39,6 +39,13 @@ def run_call(
     return value, time.thread_time() - cpu0, time.perf_counter() - wall0
 
 
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run at start-up in each worker process of the LocalCluster gilwise
+    owns: the cluster's owner stops its workers, not a stop signal sent to the whole group
+    (see ``_worker.hold_group_stop_signals``; the nanny would replace a worker that died of it)."""
+    _worker.hold_group_stop_signals()
+
+
 class Initializer(distributed.WorkerPlugin):
     """``initializer(*initargs)`` once in every worker, replacements included."""
 

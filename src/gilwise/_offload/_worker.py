@@ -38,6 +38,11 @@ SHM_DIR = "/dev/shm"
 DEFAULT_THRESHOLD = 256 * 1024
 BOOTSTRAPPING = False
 
+GROUP_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Ctrl-C in a terminal and a service manager's stop (``kill -TERM -PGID``, systemd's
+control-group kill): signals that reach the workers and the zygote together with the pool's
+process."""
+
 # A worker loads this file by path, so the module never depends on gilwise being importable.
 BOOTSTRAP = (
     "import importlib.util as u,sys;"
@@ -262,8 +267,7 @@ def child(
     ``progress`` names an 8-byte shared counter of the requests this worker has read: if the
     worker dies, the parent knows whether the task it was sent had reached it at all.
     """
-    # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    hold_group_stop_signals()
     fault_file = open(fault_path, "w")  # noqa: SIM115 - lives as long as the process
     faulthandler.enable(file=fault_file)
     encoder = Encoder(f"{prefix}-{os.getpid()}", threshold)
@@ -272,6 +276,25 @@ def child(
     counter = Segment(progress, 8, create=False, writable=True).view().cast("Q")
     write_all(rep_fd, encoder.encode((READY, os.getpid(), sys.version))[0])
     serve(req_fd, rep_fd, encoder, counter)
+
+
+def hold_group_stop_signals() -> None:
+    """Leave it to the pool's process to stop this one when a stop signal reaches the group.
+
+    Had the workers died of a group's SIGTERM, the pool would have seen them die before its own
+    shutdown began and started replacements (``gilwise serve`` then took ~11 s to stop, its
+    replacements waiting on a zygote that had died too). The pool stops them instead: a STOP
+    frame, the end of the request pipe when its process dies, SIGKILL for a running task at a
+    cancelling shutdown. A SIGTERM sent to the worker alone is held too; SIGKILL still ends it.
+    A no-op handler rather than ``SIG_IGN``: ``exec`` keeps an ignored signal ignored, so the
+    programs a task runs would inherit it, while it resets a handler to the default.
+    """
+    for sig in GROUP_STOP_SIGNALS:
+        signal.signal(sig, _held)
+
+
+def _held(signum: int, frame: object) -> None:
+    """The pool's process decides (see ``hold_group_stop_signals``)."""
 
 
 def prepare(prep: dict[str, Any]) -> None:

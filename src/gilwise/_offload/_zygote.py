@@ -56,7 +56,7 @@ def main(argv: list[str]) -> None:
     """Entry point of a zygote started as a fresh interpreter: ``argv`` = the two socket fds."""
     ctl = socket.socket(fileno=int(argv[0]))
     exits = socket.socket(fileno=int(argv[1]))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker.hold_group_stop_signals()
     header = _recv_exact(ctl, _worker.HEADER.size)
     if header is None:
         os._exit(0)
@@ -76,7 +76,9 @@ def serve(ctl: socket.socket, exits: socket.socket, init: tuple[Any, ...]) -> No
         with contextlib.suppress(OSError, ValueError, TypeError):
             if callable(signal.getsignal(sig)):
                 signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pool stops the zygote (its goodbye, or the end of the control socket), not a stop
+    # signal sent to the whole group: dead, it could fork no replacement nor report an exit.
+    _worker.hold_group_stop_signals()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)

@@ -1,18 +1,23 @@
-"""gilwise's own CPython builds: the one place that knows where the cache keeps them.
+"""gilwise's own CPython builds: the one place that knows where the cache keeps them, and how
+a user gets a free-threaded CPython where gilwise runs.
 
-``scripts/build-free-threaded-python.sh VERSION [--gil]`` builds a free-threaded CPython and its
-GIL twin (same source, same flags) into ``$GILWISE_CACHE/cpython-X.Y.Z[t]``;
+In a checkout, ``scripts/build-free-threaded-python.sh VERSION [--gil]`` builds a free-threaded
+CPython and its GIL twin (same source, same flags) into ``$GILWISE_CACHE/cpython-X.Y.Z[t]``;
 ``scripts/debian-python.sh VERSION`` unpacks Debian's own (GIL) build of 3.14 / 3.15 into
 ``$GILWISE_CACHE/debian-python3.X``. Discovery scans every ``bin/`` of the cache; this module
-names the paths a caller asks for by version (tests, benchmarks, messages).
+names the paths a caller asks for by version (tests, benchmarks, messages). An installed
+gilwise has no ``scripts/``: its hints name ``uv python install 3.14t`` (or pyenv), whose
+interpreters discovery finds where those tools put them.
 
-Stdlib only.
+Stdlib only, and ``_system.install`` (whether gilwise runs from a checkout).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from .._system.install import checkout_hint, running_from_checkout
 
 # One upstream release per minor version; keep in step with the table in
 # scripts/build-free-threaded-python.sh (a test compares the two).
@@ -21,6 +26,22 @@ DEFAULT_MINOR = "3.13"
 """What the script builds without VERSION, and what the unsuffixed variables name."""
 BUILD_SCRIPT = "scripts/build-free-threaded-python.sh"
 DEBIAN_SCRIPT = "scripts/debian-python.sh"
+SUGGESTED_MINOR = "3.14"
+"""The free-threaded CPython a hint suggests: the first one CPython supports (PEP 779)."""
+
+
+def install_command(minor: str, free_threaded: bool) -> str:
+    """How a user installs CPython ``minor`` with uv, which puts it where discovery looks."""
+    return f"uv python install {minor}{'t' if free_threaded else ''}"
+
+
+def free_threaded_hint() -> str:
+    """How to get a free-threaded CPython here, said the same way by doctor and advise."""
+    minor = SUGGESTED_MINOR
+    return (
+        f"`{install_command(minor, True)}` (or `pyenv install {minor}t`) installs one, and gilwise "
+        f"finds it there{checkout_hint(f'{BUILD_SCRIPT} {minor}')}"
+    )
 
 
 def default_cache_dir() -> str:
@@ -51,7 +72,11 @@ class CachedBuild:
 
     @property
     def build_command(self) -> str:
-        return f"{BUILD_SCRIPT} {self.minor}" + ("" if self.free_threaded else " --gil")
+        """The script's command in a checkout; elsewhere uv's (the same CPython, uv's build,
+        in uv's folder rather than gilwise's cache, where discovery finds it too)."""
+        if running_from_checkout():
+            return f"{BUILD_SCRIPT} {self.minor}" + ("" if self.free_threaded else " --gil")
+        return install_command(self.minor, self.free_threaded)
 
     def path(self) -> str:
         """Where the interpreter is (or would be once built): the variable, else the cache."""

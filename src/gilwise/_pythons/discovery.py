@@ -16,7 +16,6 @@ import glob
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -248,15 +247,19 @@ def _pythons_in(directory: str) -> list[str]:
     return found
 
 
-def _uv_python_dir() -> str | None:
-    uv = shutil.which("uv")
-    if uv is None:
-        return None
-    try:
-        proc = subprocess.run([uv, "python", "dir"], capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
+def uv_python_dir() -> str:
+    """Where ``uv python install`` puts interpreters, as ``uv python dir`` says, read from the
+    environment instead of asking uv (a process per start): ``$UV_PYTHON_INSTALL_DIR``, else
+    uv's data folder (``$XDG_DATA_HOME/uv``, ``~/.local/share/uv``) + ``python``. Each install
+    is a folder like ``cpython-3.14.0+freethreaded-linux-x86_64-gnu/bin/python3.14t``."""
+    explicit = os.environ.get("UV_PYTHON_INSTALL_DIR")
+    if explicit:
+        return os.path.expanduser(explicit)
+    # XDG: a relative $XDG_DATA_HOME is invalid and ignored.
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(data_home):
+        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(data_home, "uv", "python")
 
 
 def _candidates() -> list[tuple[str, str]]:
@@ -271,13 +274,8 @@ def _candidates() -> list[tuple[str, str]]:
             out += [(p, "PATH") for p in _pythons_in(directory)]
     for bin_dir in sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin"))):
         out += [(p, "pyenv") for p in _pythons_in(bin_dir)]
-    uv_dirs = [os.path.expanduser("~/.local/share/uv/python")]
-    uv_dir = _uv_python_dir()
-    if uv_dir:
-        uv_dirs.insert(0, uv_dir)
-    for root in uv_dirs:
-        for bin_dir in sorted(glob.glob(os.path.join(root, "*", "bin"))):
-            out += [(p, "uv") for p in _pythons_in(bin_dir)]
+    for bin_dir in sorted(glob.glob(os.path.join(uv_python_dir(), "*", "bin"))):
+        out += [(p, "uv") for p in _pythons_in(bin_dir)]
     for bin_dir in sorted(glob.glob(os.path.join(default_cache_dir(), "*", "bin"))):
         out += [(p, "gilwise cache") for p in _pythons_in(bin_dir)]
     for build in cached_builds():

@@ -148,7 +148,8 @@ def _notes_for_all_builds(interpreters: list[dict[str, Any]]) -> list[str]:
 
 
 def _print_footnotes(console: Console, document: dict[str, Any]) -> None:
-    """The dim lines under the builds table: how JIT is read, builds not made, paths skipped."""
+    """The dim lines under the builds table: how JIT is read, builds not made, how to get a
+    free-threaded build when none was found, paths skipped."""
     console.print(
         "  [dim]JIT: at start-up, from sys._jit on 3.14+, else from the configure flags "
         "(--enable-experimental-jit); `off, built in` turns on with PYTHON_JIT=1[/dim]"
@@ -159,6 +160,10 @@ def _print_footnotes(console: Console, document: dict[str, Any]) -> None:
                 f"  [dim]{escape(build['label'])} not built ({escape(build['path'])}): "
                 f"{escape(build['build_command'])}[/dim]"
             )
+    if document.get("free_threaded_hint"):
+        console.print(
+            f"  [dim]no free-threaded CPython found: {escape(document['free_threaded_hint'])}[/dim]"
+        )
     for skipped in document["skipped"]:
         where = f"{skipped['path']} ({skipped['source']})"
         console.print(f"  [dim]skipped {escape(where)}: {escape(skipped['reason'])}[/dim]")

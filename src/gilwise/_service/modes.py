@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from .._exceptions import UsageError
+from .._exceptions import OffloadError, UsageError
 from .._extras import install_command
 from .._offload import Offloader, OffloadStatistics, PoolConfig
 from .analytics import SessionsReport, sessions_report
@@ -193,6 +193,12 @@ class OffloadSwitch:
         """Someone chose a mode through ``PUT /admin/offload`` (stops the demo's cycling)."""
         self._pools: dict[str, Offloader] = {}
         self._lock = asyncio.Lock()
+        self._stopping = False
+
+    def refuse_new_pools(self) -> None:
+        """The server got a stop signal: a request still in flight may use a running pool but
+        starts none (a LocalCluster started now would only delay the shutdown that stops it)."""
+        self._stopping = True
 
     async def start(self) -> None:
         """Start the pools that should be warm before the first request (and the current mode's)."""
@@ -206,6 +212,8 @@ class OffloadSwitch:
             return off
         async with self._lock:
             if name not in self._pools:
+                if self._stopping:
+                    raise OffloadError(f"the server is stopping: the {name!r} pool is not started any more")
                 off = POOLS[name].make(self.options)
                 await off.__aenter__()
                 self._pools[name] = off

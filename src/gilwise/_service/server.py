@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,6 +23,14 @@ class ServiceServer(uvicorn.Server):
     def __init__(self, app: FastAPI, config: uvicorn.Config) -> None:
         super().__init__(config)
         self.app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # uvicorn's SIGINT / SIGTERM handler. From here on no offload pool starts: shutdown
+        # begins at uvicorn's next tick, and a request in flight until then must not start one.
+        state: ServiceState | None = self.app.state.service
+        if state is not None:
+            state.switch.refuse_new_pools()
+        super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         state: ServiceState | None = self.app.state.service
