@@ -56,8 +56,11 @@ def run_python(
     )
 
 
-def build_gil_test_extension(python: str, name: str, out_dir: Path, *, declare_nogil: bool) -> None:
-    """Compile tests/fixtures/gilstate_ext.c as module ``name`` for ``python``."""
+def build_gil_test_extension(
+    python: str, name: str, out_dir: Path, *, declare_nogil: bool, stable_abi: bool = False
+) -> None:
+    """Compile tests/fixtures/gilstate_ext.c as module ``name`` for ``python`` (``stable_abi``:
+    as ``name.abi3.so`` against the limited API of 3.11, the way a GIL build's abi3 wheel is)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no C compiler (cc) to build the test extension; apt-get install gcc")
@@ -69,6 +72,9 @@ def build_gil_test_extension(python: str, name: str, out_dir: Path, *, declare_n
     ).stdout.split()
     cmd = [cc, "-shared", "-fPIC", "-O0", f"-I{include}", f"-DMODULE_NAME={name}"]
     cmd += [f"-DINIT_FUNC=PyInit_{name}", str(FIXTURES / "gilstate_ext.c")]
+    if stable_abi:
+        suffix = ".abi3.so"
+        cmd.append("-DPy_LIMITED_API=0x030B0000")
     cmd += ["-o", str(out_dir / f"{name}{suffix}")]
     if declare_nogil:
         cmd.append("-DDECLARE_GIL_NOT_USED")

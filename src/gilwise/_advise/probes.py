@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -80,14 +81,18 @@ def run_probe(
     spec: AdviseSpec,
     budget: Budget,
     on_start: object | None = None,
+    environment: Mapping[str, str | None] | None = None,
 ) -> CallReport | PoolReport | CellReport:
-    """One worker to completion; a failure raises (usage, raised, unavailable, budget)."""
+    """One worker to completion; a failure raises (usage, raised, unavailable, budget).
+    ``environment``: variables set (or removed, None) in the worker's environment."""
     left = budget.left()
     if left < 0.5:
         raise BudgetExhausted(f"{left:.1f} s of the budget left")
     spec = {**spec, "deadline_s": max(0.1, min(spec["deadline_s"], left - STARTUP_ALLOWANCE_S))}
     watch = on_start if callable(on_start) else None
-    reply = run_worker(interpreter.path, spec, timeout_s=left, on_start=watch, module=WORKER_MODULE)
+    reply = run_worker(
+        interpreter.path, spec, timeout_s=left, on_start=watch, module=WORKER_MODULE, environment=environment
+    )
     result = cast(CallReport | PoolReport | CellReport | AdviseFailure, reply)
     if not result["ok"]:
         failure = result
@@ -119,7 +124,11 @@ class InterpreterProbes:
 
 
 def call_probe(
-    interpreter: InterpreterInfo, target: TargetSpec, budget: Budget, min_time_s: float
+    interpreter: InterpreterInfo,
+    target: TargetSpec,
+    budget: Budget,
+    min_time_s: float,
+    environment: Mapping[str, str | None] | None = None,
 ) -> CallReport:
     spec: AdviseSpec = {
         "mode": "call",
@@ -127,7 +136,7 @@ def call_probe(
         "deadline_s": budget.left(),
         "min_time_s": min_time_s,
     }
-    return cast(CallReport, run_probe(interpreter, spec, budget))
+    return cast(CallReport, run_probe(interpreter, spec, budget, environment=environment))
 
 
 def scaling_calls(call_s: float, workers: int) -> int:
@@ -146,6 +155,7 @@ def cell(
     chunksize: int = 1,
     on_start: object | None = None,
     reference_s: float = 0.0,
+    environment: Mapping[str, str | None] | None = None,
 ) -> CellReport:
     spec: AdviseSpec = {
         "mode": "cell",
@@ -157,7 +167,7 @@ def cell(
         "chunksize": chunksize,
         "reference_s": reference_s,
     }
-    return cast(CellReport, run_probe(interpreter, spec, budget, on_start))
+    return cast(CellReport, run_probe(interpreter, spec, budget, on_start, environment))
 
 
 def probe_interpreter(

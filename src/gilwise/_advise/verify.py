@@ -91,7 +91,7 @@ def verify(
                 finally:
                     sampler.watch(None)
                 walls[i].append(report["wall_s"])
-                other[i] = max(other[i], _other_cores(sampler, report))
+                other[i] = max(other[i], other_process_cores(sampler, report))
                 notes.extend(f"{p.model}×{p.workers}: {n}" for n in report["notes"] if n not in notes)
     serial = walls[0]
     measured = []
@@ -106,7 +106,8 @@ def verify(
     return measured, notes
 
 
-def _other_cores(sampler: CpuSampler, report: CellReport) -> float:
+def other_process_cores(sampler: CpuSampler, report: CellReport) -> float:
+    """Cores used by processes other than the cell's worker tree during its window."""
     start, end = report["window"]
     window = sampler.window(start, end)
     own = report["cpu_self_s"] + report["cpu_children_s"]

@@ -54,6 +54,7 @@ COMMANDS: tuple[Command, ...] = (
         extra="serve",
     ),
     Command("advise", "which concurrency model suits your function or program, predicted then verified"),
+    Command("audit", "will these distributions really run without the GIL on a free-threaded build?"),
 )
 """One line per subcommand, in the order ``gilwise --help`` lists them."""
 

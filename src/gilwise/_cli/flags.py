@@ -29,6 +29,9 @@ FLAG_OF_PARAMETER = MappingProxyType(
         "no_history": "--no-history",
         "pid": "--pid",
         "python": "--python",
+        "rounds": "--rounds",
+        "threads": "--threads",
+        "timeout_s": "--timeout",
         "token": "--token",
         "workers": "--workers",
     }

@@ -2,7 +2,7 @@
 installs a missing one.
 
 ``pip install gilwise`` brings the core (rich, psutil): ``bench``, ``report``, ``compare``,
-``history``, ``doctor``, ``advise``, ``load`` and the offload API. The rest comes with an extra
+``history``, ``doctor``, ``advise``, ``audit``, ``load`` and the offload API. The rest comes with an extra
 of ``pyproject.toml`` (``[project.optional-dependencies]``, which tests/test_extras.py checks
 against ``EXTRAS``): a command whose extra is missing calls :func:`require_extra` and exits 2
 with the install command; an implementation or model that needs one shows its bench row as
