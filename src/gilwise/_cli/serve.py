@@ -42,6 +42,15 @@ def add_serve_parser(sub: Any) -> None:
         "file) and its dashboard at http://HOST:PORT/. --offload chooses how the CPU-heavy "
         "/analytics/sessions runs; PUT /admin/offload (or the dashboard) switches it at run time.",
     )
+    # Plain functions rather than argparse groups: a group would add a heading to --help.
+    _add_address_and_database(p)
+    _add_offload(p)
+    _add_request_handling(p)
+    _add_dashboard(p)
+    p.set_defaults(handler=run_serve_command)
+
+
+def _add_address_and_database(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)"
@@ -49,6 +58,10 @@ def add_serve_parser(sub: Any) -> None:
     p.add_argument(
         "--db", metavar="PATH", help=f"DuckDB file (default: ${DB_ENV_VAR} or the XDG data folder)"
     )
+
+
+def _add_offload(p: argparse.ArgumentParser) -> None:
+    """Where the CPU-heavy sessions analytics runs, and with how many workers."""
     p.add_argument(
         "--offload",
         default="processes",
@@ -76,6 +89,10 @@ def add_serve_parser(sub: Any) -> None:
         metavar="N",
         help="lower the offload workers' CPU priority by N (default 10; 0 = same as the server)",
     )
+
+
+def _add_request_handling(p: argparse.ArgumentParser) -> None:
+    """Who may call which route, how large a batch may be, and how hard a report is retried."""
     p.add_argument(
         "--token",
         metavar="T",
@@ -94,13 +111,16 @@ def add_serve_parser(sub: Any) -> None:
         metavar="N",
         help="re-run a sessions report whose worker died N times before answering 503 (default 1)",
     )
+
+
+def _add_dashboard(p: argparse.ArgumentParser) -> None:
+    """What the dashboard has to show besides live traffic: a bench history, a built-in load."""
     p.add_argument("--history", metavar="PATH", help="bench history shown on the dashboard")
     p.add_argument(
         "--demo",
         action="store_true",
         help="also run a built-in load and switch modes every 20 s: open the printed URL and watch",
     )
-    p.set_defaults(handler=run_serve_command)
 
 
 def run_serve_command(args: argparse.Namespace) -> int:
