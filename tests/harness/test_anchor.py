@@ -3,6 +3,8 @@ on the serial rows only; without it nothing is planned."""
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 from gilwise._harness import BenchSettings, run_bench
@@ -44,4 +46,8 @@ def test_anchor_times_are_on_the_serial_row_paired_by_round() -> None:
     assert len(serial["anchor_s"]["values"]) == 2 and min(serial["anchor_s"]["values"]) > 0
     assert "anchor_s" not in threads
     # The headline speedup is the threads cell's against serial, untouched by the anchor.
-    assert threads["speedup"] is not None
+    serial_by_round = dict(zip(serial["round_ids"], serial["wall_s"]["values"], strict=True))
+    paired = [
+        serial_by_round[r] / v for r, v in zip(threads["round_ids"], threads["wall_s"]["values"], strict=True)
+    ]
+    assert threads["speedup"] == pytest.approx(statistics.median(paired))

@@ -9,7 +9,7 @@ from .._audit.api import AuditSettings, audit
 from .._audit.document import exit_code
 from .._audit.measure import check_measure_counts, measure_gil_cost
 from .._report.audit import render_audit
-from .._results.files import check_output_target, write_json_atomic
+from .._results.files import check_output_target, write_output_json
 from .console import add_wide_flag, stderr_console, stdout_console
 from .options import split_values
 
@@ -81,6 +81,6 @@ def run_audit_command(args: argparse.Namespace) -> int:
             progress=lambda message: err.print(f"[dim]{message}[/dim]", highlight=False),
         )
     if args.json:
-        write_json_atomic(args.json, document)
+        write_output_json("--json", args.json, document)
     render_audit(stdout_console(args.wide), document)
     return exit_code(document)

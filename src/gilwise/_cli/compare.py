@@ -40,6 +40,7 @@ from .._results.compare import (
     RowChange,
     compare_documents,
 )
+from .._results.drift import MIN_RUNS
 from .._results.files import check_output_target, write_output_json
 from .._results.history import ENV_VAR, History, history_run_id, load_result, resolve_history_path
 from .console import add_wide_flag, stdout_console
@@ -233,10 +234,10 @@ def _describe(row: RowChange) -> str:
 def _baseline_window(spec: str) -> int:
     """N from ``history`` / ``history:N``."""
     name, _, count = spec.partition(":")
-    if name != "history" or (count and not (count.isdigit() and int(count) >= 1)):
+    if name != "history" or (count and not (count.isdigit() and int(count) >= MIN_RUNS)):
         raise UsageError(
             f"--baseline {spec!r} is not understood: give 'history' (the last {DEFAULT_WINDOW} "
-            "comparable runs) or 'history:N' with N ≥ 3, e.g. --baseline history:10"
+            f"comparable runs) or 'history:N' with N ≥ {MIN_RUNS}, e.g. --baseline history:10"
         )
     return int(count) if count else DEFAULT_WINDOW
 

@@ -19,12 +19,9 @@ from pathlib import Path
 from typing import cast
 
 from .._system import INTERRUPT_POLL_S, raise_if_interrupted
+from .._system.install import PACKAGE_DIR  # not the package root: it sits above the harness
 from .._system.lifetime import owned_temp_dir, owner_environment
 from .protocol import CalibrationReply, MeasureReply, WorkerReply, WorkerSpec, decode_result, failure
-
-PACKAGE_DIR = Path(__file__).parent.parent
-"""``gilwise/`` itself, found from here rather than by importing the package root, which sits
-above the harness (it re-exports advise, which runs the harness)."""
 
 _shim_dir: str | None = None
 _compiled: set[str] = set()
@@ -54,7 +51,7 @@ def byte_compile_package(python: str) -> None:
     if python in _compiled:
         return
     _compiled.add(python)
-    command = [python, "-I", "-m", "compileall", "-q", str(PACKAGE_DIR.resolve())]
+    command = [python, "-I", "-m", "compileall", "-q", str(PACKAGE_DIR)]
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=300, check=False)
 

@@ -350,12 +350,6 @@ def prepare(prep: dict[str, Any]) -> None:
         BOOTSTRAPPING = False
 
 
-READ_AHEAD = 64 * 1024
-"""Bytes one read asks for: a small frame arrives whole in one system call."""
-BOARD_SLOTS, READ_SLOT, SPIN_SLOT = 2, 0, 1
-BOARD_BYTES = 8 * BOARD_SLOTS
-
-
 def serve(req_fd: int, rep_fd: int, encoder: Encoder, board: memoryview) -> None:
     """Answer requests until the parent stops this worker or goes away."""
     reader = FrameReader(req_fd)

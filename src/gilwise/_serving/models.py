@@ -50,8 +50,7 @@ class ServingModel:
         """None when this model can run ``app`` here, else the human reason it cannot."""
         if self.offload is not None and app != GILWISE_APP:
             return "an offload mode of gilwise's own app; your app offloads its own way"
-        module = "uvicorn" if self.server == "uvicorn" else self.server
-        if importlib.util.find_spec(module) is None:
+        if importlib.util.find_spec(self.server) is None:
             extra = "serve" if self.server == "uvicorn" else "servers"
             return f"{self.server} is not installed: {install_command(extra)}"
         old_gunicorn = self.server == "gunicorn" and _gunicorn_major() < GUNICORN_ASGI_SINCE

@@ -28,7 +28,7 @@ from .cgroup import cpu_limit
 from .cores import affinity_cores, cpu_model, pin_to_cores, usable_cores
 from .cpu_stat import CoreBusyCounters
 from .install import checkout_hint, checkout_root, running_from_checkout
-from .interrupts import INTERRUPT_POLL_S, interrupt_requested, interrupts_latched, raise_if_interrupted
+from .interrupts import INTERRUPT_POLL_S, interrupts_latched, raise_if_interrupted
 from .proc import (
     CLOCK_TICK_S,
     ProcessMemory,
@@ -58,7 +58,6 @@ __all__ = [
     "command_line",
     "cpu_limit",
     "cpu_model",
-    "interrupt_requested",
     "interrupts_latched",
     "parent_and_session",
     "peak_rss",

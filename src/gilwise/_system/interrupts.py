@@ -46,10 +46,6 @@ def interrupts_latched() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def interrupt_requested() -> bool:
-    return _requested.is_set()
-
-
 def raise_if_interrupted() -> None:
     """KeyboardInterrupt if a SIGINT came since the latch was set, even one swallowed."""
     if _requested.is_set():
