@@ -1,12 +1,14 @@
 """``gilwise compare A B`` / ``--baseline history[:N] B``: a row-by-row regression gate for CI.
 
-A serial row is judged by its wall times; a parallel row by its wall time relative to the
-serial cell of the same round of the same run (paired, as speedups are: it cancels the machine's
-speed drift between runs), falling back to wall times where a run has no serial row. With
+A serial row is judged by its wall times (relative to the anchor loop of the same round in
+``bench --anchor`` runs); a parallel row by its wall time relative to the serial cell of the
+same round of the same run (paired, as speedups are: it cancels the machine's speed drift
+between runs), falling back to wall times where a run has no serial row. Rounds beside other
+load are left out (``_results.bases``). With
 ``--baseline history[:N]`` B is judged against the spread of the last N comparable runs in the
 history instead of one run's repeats: the machine's between-run drift, measured.
 
-One decision per comparison: Holm over every row and basis tested, so a same-code pair says
+One decision per comparison: Holm over every row tested (one basis a row), so a same-code pair says
 REGRESSION at most --alpha of the time; a row regresses when the lower confidence bound of its
 change clears --threshold.
 
@@ -40,7 +42,7 @@ from .._results.compare import (
     RowChange,
     compare_documents,
 )
-from .._results.drift import MIN_RUNS
+from .._results.drift import ASSUMED_DRIFT, MIN_RUNS
 from .._results.files import check_output_target, write_output_json
 from .._results.history import ENV_VAR, History, history_run_id, load_result, resolve_history_path
 from .console import add_wide_flag, stdout_console
@@ -60,7 +62,6 @@ STYLES = {
 _BASIS_CELL = {
     "relative to serial": "÷ serial",
     "relative to anchor": "÷ anchor",
-    "per CPU second": "÷ CPU s",
     "wall": "wall",
 }
 """What the compare table's `of` column says each basis was."""
@@ -72,10 +73,12 @@ def add_compare_parser(sub: Any) -> None:
         description="Compare every row (workload, impl, model, workers, interpreter version) of run "
         "B against run A (or, with --baseline history[:N], against the spread of the last N "
         "comparable runs in the history), with one decision for all rows: a row is slower when "
-        "the lower confidence bound of its change (Mann-Whitney / Hodges-Lehmann on the repeats; "
-        "a parallel row's: its wall time over the same round's serial cell, a serial row of a "
-        "bench --anchor run: over the same round's anchor loop) is above --threshold, with "
-        "Holm's correction over all rows at --alpha. Exit 0 when no row regressed and every row "
+        "the lower confidence bound of its change (a t test on the logs of its rounds without "
+        f"other load, with a {ASSUMED_DRIFT:.0%} between-run drift assumed; a parallel row's values: "
+        "its wall time "
+        "over the same round's serial cell, a serial row of a bench --anchor run: over the same "
+        "round's anchor loop) is above --threshold, with Holm's correction over all rows at "
+        "--alpha. Exit 0 when no row regressed and every row "
         "could have caught a --must-detect slowdown, 1 when some row is slower (or was measured "
         "in A and failed in B), 2 for bad usage, 3 when no row regressed but some could not have "
         "caught such a slowdown (inconclusive: the smallest detectable slowdown is given).",

@@ -9,7 +9,7 @@ uncertain cells only: every speedup stays paired within its round.
 from __future__ import annotations
 
 from .._results.headline import paired_interval
-from .._results.stats import paired_ratios, uncertain
+from .._results.stats import join_by_round, paired_ratios, uncertain
 from .anchor import is_anchor
 from .cells import Cell, Group
 
@@ -27,10 +27,14 @@ def paired_speedups(group: Group, cell: Cell) -> list[float]:
     serial = serial_cell(group)
     if serial is None:
         return []
-    base = {r.round: float(r.raw["wall_s"]) for r in serial.rounds}
-    mine = {r.round: float(r.raw["wall_s"]) for r in cell.rounds}
-    common = sorted(set(base) & set(mine))
-    return paired_ratios([base[i] for i in common], [mine[i] for i in common])
+    joined = join_by_round(
+        [r.round for r in cell.rounds],
+        [float(r.raw["wall_s"]) for r in cell.rounds],
+        [r.round for r in serial.rounds],
+        [float(r.raw["wall_s"]) for r in serial.rounds],
+    )
+    joined.sort()
+    return paired_ratios([base for _, _, base in joined], [mine for _, mine, _ in joined])
 
 
 def uncertain_cells(group: Group, precision: float, repeats: int) -> list[Cell]:

@@ -4,14 +4,15 @@
 ``headline`` the one speedup every renderer prints (``headline_speedup``, ``headline_interval``,
 ``headline_efficiency``: the median paired ratio, also for files written before it); ``stats``
 the small exact statistics and stability thresholds (``median_interval``: the sign-test
-confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``compare`` +
-``significance`` the regression gate (``significance.shift``: the one test of a change;
-``holm_adjusted``: the family-wise decision; ``change_lower_bound``: the Mann–Whitney bound a
-slower row must clear), with three outcomes (``Comparison.outcome``: slower, inconclusive,
-clean; ``detectable_slowdown`` says what a row's repeats could have shown); ``baseline`` +
-``drift`` the same gate against the between-run spread of earlier runs in the history;
-``bases`` the values a row is judged on (relative to serial, to the anchor, wall, per CPU
-second); ``causes`` why a slowdown may be the machine's (other load, extra CPU, slower tasks);
+confidence interval of a median; ``PRECISION``, ``ORCHESTRATOR_WARN_CORES``); ``compare`` the
+regression gate, with three outcomes (``Comparison.outcome``: slower, inconclusive, clean);
+``drift`` its one test of a change (``LogShift``: a t test on logs whose p, bounds, change and
+detectable slowdown agree; ``rounds_test`` against A's rounds with an assumed drift,
+``drift_test`` against earlier runs' spread); ``significance`` the family-wise decision
+(``decide_family``: Holm over every row); ``baseline`` the gate against the history;
+``bases`` the values a row is judged on (relative to serial, to the anchor, wall) and from
+which rounds (those without other load); ``causes`` why a slowdown may be the machine's (other
+load, extra CPU, slower tasks);
 ``history`` the SQLite store of runs; ``files`` the atomic writes of every output file (JSON,
 HTML), with the user's umask. Imports only the standard library and ``_exceptions``; the
 harness, report, advise, service and CLI import it. It never measures and never renders.

@@ -3,22 +3,24 @@
 Within-run repeats cannot see how far this machine's speed moves between runs minutes apart
 (DESIGN.md: 10–20 %), so a serial row judged on one earlier run's repeats mistakes that drift
 for a regression. The last N comparable runs in the history (same machine, the row measured)
-show it: each gives the row one value, its median on the row's basis (a parallel row's time
-over the same round's serial cell, a serial row's over the anchor loop's of its round where
-the runs have one, else wall time per unit of work), and B's median is tested
-against their spread (``drift.DriftTest``: a t prediction bound on logs, as hosted trackers set
-a threshold per measure from a window of past results). One hypothesis per row, Holm over the
-rows, as for an A-vs-B comparison.
+show it: each gives the row one value, the median of its quiet rounds on the row's basis
+(``bases.values_on``: a parallel row's time over the same round's serial cell, a serial row's
+over the anchor loop's of its round where the runs have one, else wall time per unit of work),
+and B's is tested against their spread (``drift.drift_test``: a t prediction bound on logs, as
+hosted trackers set a threshold per measure from a window of past results). One hypothesis per
+row, decided with the same Holm family (``significance.decide_family``) and the same verdicts
+as an A-vs-B comparison.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .bases import measured, relative_to_anchor, relative_to_serial
-from .causes import percent_text, work_per_cell
+from .bases import BASES, measured, values_on
+from .causes import percent_text
 from .compare import (
     Comparison,
     Gate,
@@ -27,11 +29,12 @@ from .compare import (
     keyed_rows,
     machine_differences,
     unmeasured_change,
+    verdict_not_slower,
 )
 from .document import ResultDocument, ResultRow
-from .drift import MIN_RUNS, DriftTest, drift_test
+from .drift import MIN_ROUNDS, MIN_RUNS, LogShift, drift_test
 from .headline import headline_speedup
-from .significance import holm_adjusted, holm_levels, significant
+from .significance import FamilyDecision, decide_family
 
 DEFAULT_WINDOW = 10
 """How many earlier comparable runs ``--baseline history`` uses when no N is given."""
@@ -65,17 +68,15 @@ def _serial_of(rows: dict[RowKey, ResultRow], key: RowKey) -> ResultRow | None:
 
 
 def _value(rows: dict[RowKey, ResultRow], key: RowKey, basis: str) -> float | None:
-    """The row's median on ``basis`` in one run, or None where that run cannot give it."""
+    """The row's median on ``basis`` over its quiet rounds in one run, or None where that run
+    cannot give it (no such basis, fewer than ``MIN_ROUNDS`` quiet rounds)."""
     rec = rows.get(key)
-    if rec is None or not measured(rec):
+    if rec is None:
         return None
-    if basis == "relative to serial":
-        relative = relative_to_serial(rec, _serial_of(rows, key))
-        return statistics.median(relative) if relative else None
-    if basis == "relative to anchor":
-        anchored = relative_to_anchor(rec)
-        return statistics.median(anchored) if anchored else None
-    return statistics.median(float(v) for v in rec["wall_s"]["values"]) / work_per_cell(rec)
+    values = values_on(rec, _serial_of(rows, key), basis)
+    if values is None or len(values.values) < MIN_ROUNDS:
+        return None
+    return statistics.median(values.values)
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,10 @@ class _RowDrift:
     key: RowKey
     b: ResultRow
     basis: str
-    test: DriftTest
+    test: LogShift
     earlier_walls: list[float]
+    runs: int
+    """How many earlier runs gave the row a value (the spread's sample)."""
 
 
 def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate: Gate) -> Comparison:
@@ -102,11 +105,8 @@ def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate:
             change = unmeasured_change(key, reference, rec)
             slots.append(change or RowChange(key, "not compared", note="no repeats in B"))
             continue
-        basis = "wall"
-        if relative_to_serial(rec, _serial_of(rows_b, key)):
-            basis = "relative to serial"
-        elif relative_to_anchor(rec):
-            basis = "relative to anchor"
+        serial = _serial_of(rows_b, key)
+        basis = next(basis for basis in BASES if values_on(rec, serial, basis) is not None)
         values = [v for rows in documents if (v := _value(rows, key, basis)) is not None]
         value_b = _value(rows_b, key, basis)
         test = drift_test(values, value_b) if value_b is not None else None
@@ -115,18 +115,19 @@ def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate:
                 f"only {len(values)} earlier comparable run(s) hold this row on basis {basis!r}; "
                 f"{MIN_RUNS} are needed for their spread"
             )
+            if value_b is None:
+                note = (
+                    f"fewer than {MIN_ROUNDS} of B's rounds ran beside little enough other load "
+                    "for a value on its basis: rerun B on a quiet machine"
+                )
             slots.append(RowChange(key, "inconclusive", n_a=len(values), n_b=1, note=note, basis=basis))
             continue
         walls = [float(r["wall_s"]["median"] or 0) for r in seen if measured(r)]
-        slots.append(_RowDrift(key, rec, basis, test, walls))
+        slots.append(_RowDrift(key, rec, basis, test, walls, len(values)))
     tested = [s for s in slots if isinstance(s, _RowDrift)]
-    p_values = [s.test.p_slower_by(gate.threshold) for s in tested]
-    family = len(p_values)
-    decided = zip(p_values, holm_adjusted(p_values), holm_levels(p_values, gate.alpha), strict=True)
-    judged = {
-        id(s): _judge(s, p, adjusted, level, gate, family)
-        for s, (p, adjusted, level) in zip(tested, decided, strict=True)
-    }
+    decisions = decide_family([s.test.p_slower_by(gate.threshold) for s in tested], gate.alpha)
+    family = len(decisions)
+    judged = {id(s): _judge(s, d, gate, family) for s, d in zip(tested, decisions, strict=True)}
     rows = [s if isinstance(s, RowChange) else judged[id(s)] for s in slots]
     ids = ", ".join(f"#{run.run_id}" for run in earlier)
     comparison = Comparison(
@@ -146,33 +147,30 @@ def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate:
     return comparison
 
 
-def _judge(drift: _RowDrift, p: float, adjusted: float, level: float, gate: Gate, family: int) -> RowChange:
+def _judge(drift: _RowDrift, decision: FamilyDecision, gate: Gate, family: int) -> RowChange:
     test = drift.test
     detectable = test.detectable(gate.threshold, gate.alpha / family)
-    spread = f"earlier runs spread ±{percent_text(test.log_sd)} (one sd)"
-    verdict, note = "unchanged", ""
-    if significant(adjusted, gate.alpha):
+    spread = f"earlier runs spread ±{percent_text(test.scale / math.sqrt(1 + 1 / drift.runs))} (one sd)"
+    if decision.rejected(gate.alpha):
         verdict, note = "slower", f"beyond the {spread}"
-    elif detectable > gate.must_detect:
-        verdict = "inconclusive"
-        note = f"{spread}: only a slowdown of ≥ {percent_text(detectable)} shows beyond it"
-    elif abs(test.change) >= gate.threshold:
-        verdict, note = "within noise", spread
+    else:
+        verdict, reason = verdict_not_slower(test, detectable, gate, family, subject="B against them")
+        note = "; ".join(n for n in (spread, reason) if n) if verdict != "unchanged" else ""
     return RowChange(
         drift.key,
         verdict,
         statistics.median(drift.earlier_walls) if drift.earlier_walls else None,
         statistics.median(float(v) for v in drift.b["wall_s"]["values"]),
         test.change,
-        p,
-        test.runs,
+        decision.p,
+        drift.runs,
         len(drift.b["wall_s"]["values"]),
         note,
         detectable,
         drift.basis,
         None,
         headline_speedup(drift.b),
-        change_low=test.lower_bound(level),
-        p_adjusted=adjusted,
-        test=f"t on {test.runs} earlier runs' medians, Holm over {family}",
+        change_low=test.lower_bound(decision.level),
+        p_adjusted=decision.adjusted,
+        test=f"{test.name}, Holm over {family}",
     )

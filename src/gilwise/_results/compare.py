@@ -1,48 +1,43 @@
 """Compare two result documents row by row, with one family-wise decision: the regression gate.
 
 A row is (workload, impl, model, workers, interpreter version). Every row measured in both runs
-is one hypothesis, "B is at least ``threshold`` slower", tested on each basis it is judged on
-(below); a CPU-bound parallel row is also tested per CPU second, and that counts as a second
-hypothesis. Holm–Bonferroni over the whole family decides, so a same-code pair says "slower"
-somewhere at most ``alpha`` of the time, whether the document has 6 rows or 40 (issue 28:
-testing each row at 0.05 made eight of twelve same-code pairs fail). A row is slower when the
-Mann–Whitney lower confidence bound of its change (the Hodges–Lehmann estimate's interval, at
-the level Holm gives the row) lies above ``threshold``: "slower" means slower by the threshold,
-with confidence, not a change whose interval reaches far below it. A row measured in A that
-failed in B is a regression too.
+is one hypothesis, "B is at least ``threshold`` slower", tested on the one basis fixed for it
+before any value is read (``bases``: a parallel row relative to the serial cell of the same
+round, a serial row of a ``bench --anchor`` run relative to the anchor loop of the same round,
+else wall time per unit of work), from its rounds without other load beside them. One basis a
+row, so the family counts rows: Holm–Bonferroni over them decides, and a same-code pair says
+"slower" somewhere at most ``alpha`` of the time, whether the document has 6 rows or 40 (issue
+28: testing each row at 0.05, on up to four fallback bases, made eight of twelve same-code pairs
+fail). The test (``drift.rounds_test``) is a t test on the logs of the rounds' values, its scale
+the rounds' pooled spread plus an assumed between-run drift of ``drift.ASSUMED_DRIFT`` a run, as
+measured on this machine's quiet rounds; its p is continuous, so a 5 vs 5 round comparison can
+reach the level Holm gives a row (the exact rank test used before could not: its smallest p,
+1/252, sat above most rows' levels, and 13 of 20 injected 25 % slowdowns went inconclusive). A
+row is slower when the lower confidence bound of its change, at the level Holm gives the row,
+lies above ``threshold``: "slower" means slower by the threshold, with confidence, not a change
+whose interval reaches far below it. A row measured in A that failed in B is a regression too.
 
-Which values: a serial row is judged by its wall times. A parallel row whose group has a
-measured serial row in both runs is judged by its wall time *relative to the serial cell of the
-same round* (paired by round id, as speedups are): this machine's speed drifts in phases of
-seconds, cells of one round run seconds apart, and so the ratio cancels the drift that moves
-whole runs by 10–20 % (DESIGN.md, "Measuring on a noisy machine"). A slowdown of the code both
-cells run shows in the serial row; what the ratio shows is a slowdown of the parallel model
-itself. A serial row of a ``bench --anchor`` run is judged likewise relative to the pinned
-anchor loop measured in the same round (basis "relative to anchor"), which cancels the same
-drift; it cannot tell a slower machine from a change that slows the anchor loop itself (another
-interpreter build, a slower bytecode loop), which then shows as no change. Without a serial
-row (or round ids, in older documents) a parallel row falls back to its wall times, and the
-row's note says which basis it was judged on.
+Why ratios within a round: this machine's speed drifts in phases of seconds, cells of one round
+run seconds apart, and so the ratio cancels the drift that moves whole runs (DESIGN.md,
+"Measuring on a noisy machine"). A slowdown of the code both cells run shows in the serial row;
+what the ratio shows is a slowdown of the parallel model itself. Relative to the anchor, a
+serial row cannot tell a slower machine from a change that slows the anchor loop itself
+(another interpreter build, a slower bytecode loop), which then shows as no change. The row's
+``basis`` and ``test`` say what was done.
 
 A row that is not slower is only called unchanged when it could have shown a ``must_detect``
-slowdown: ``detectable`` is the smallest slowdown that, with these repeats and their spread,
-would have been called slower at the family's strictest level (B's values moved to A's median,
-then scaled up until the lower bound clears the threshold). Where that exceeds ``must_detect``,
-or no change at all could reach that level with so few repeats, the row is *inconclusive*: the
-gate can neither pass nor fail it. ``baseline.compare_with_history`` judges B against earlier
-runs' spread instead, with the same family-wise decision.
-So is a slowdown measured while other processes used more than ``OTHER_LOAD_WARN_CORES`` cores
-beside B's rounds than beside A's (each run's own noise guard): it may be the machine's.
+slowdown: ``detectable`` is the smallest slowdown that, with these rounds, their spread and the
+assumed drift, would have been called slower at the family's strictest level. Where that exceeds
+``must_detect``, or a side has fewer than ``drift.MIN_ROUNDS`` quiet rounds, the row is
+*inconclusive*: the gate can neither pass nor fail it. ``baseline.compare_with_history`` judges
+B against earlier runs' spread instead, with the same family-wise decision.
 
-The machine's *parallel* speed moves on its own, too: on this 2-vCPU VM both cores slow down
-together when the host is busy (same code, back to back: serial cells unchanged, the processes
-cells 30–43 % slower, their workers' CPU per task up by as much, no steal time reported). So a
-parallel row's slowdown that the extra CPU of its workers accounts for (spread over the cores
-the cell kept busy) is inconclusive, not slower: the gate cannot tell a slower machine from
-code that does more work in parallel only. Conversely a CPU-bound parallel row (≥
-``CPU_BOUND_CORES`` busy) is also tested on its wall time per CPU second, round by round, which
-cancels that speed: a slowdown of the parallel machinery that faster cores hid in wall time is
-still called slower (basis "per CPU second").
+A slowdown may be the machine's even so, and is then inconclusive, not slower: beside more other
+load in B than in A where the rounds do not record it one by one (older documents); when the
+extra CPU of its workers accounts for it (on this 2-vCPU VM both cores slow down together when
+the host is busy: same code, back to back, serial cells unchanged, the processes cells 30–43 %
+slower with their workers' CPU per task up by as much); or when its busiest worker's tasks took
+that much longer (``causes``).
 """
 
 from __future__ import annotations
@@ -52,7 +47,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .bases import TestedValues, measured, per_cpu_values, tested_values
+from .bases import TestedValues, dropped_rounds_note, measured, quiet_rounds, tested_values
 from .causes import (
     extra_cpu_note,
     other_load_note,
@@ -60,20 +55,10 @@ from .causes import (
     slower_tasks_note,
 )
 from .document import ResultDocument, ResultRow, interpreter_label
+from .drift import ASSUMED_DRIFT, MIN_ROUNDS, LogShift, rounds_test
 from .headline import headline_speedup
-from .significance import (
-    TOLERANCE,
-    Shift,
-    change_lower_bound,
-    hodges_lehmann_change,
-    holm_adjusted,
-    holm_levels,
-    p_greater,
-    p_slower_by,
-    shift,
-    significant,
-    smallest_p,
-)
+from .significance import TOLERANCE, FamilyDecision, decide_family
+from .stats import OTHER_LOAD_WARN_CORES
 
 THRESHOLD = 0.05
 ALPHA = 0.05
@@ -102,8 +87,10 @@ class RowChange:
     a_median: float | None = None
     b_median: float | None = None
     change: float | None = None
-    """The Hodges–Lehmann estimate of b / a - 1 on ``basis`` (the median pairwise ratio; with
-    a history baseline B's median over the runs' typical value): +0.25 means 25 % slower."""
+    """B over A, less one, on ``basis``, as the row's test estimates it (the ratio of the
+    rounds' geometric means; with a history baseline B's median over the runs' typical value):
+    +0.25 means 25 % slower. The verdict, ``change_low`` and ``detectable`` come from the same
+    test."""
     p_slower: float | None = None
     """One-sided p for "slower by at least the threshold" on ``basis``, before adjustment."""
     n_a: int = 0
@@ -111,13 +98,13 @@ class RowChange:
     note: str = ""
     detectable: float | None = None
     """The smallest slowdown this comparison could have detected in the row (0.12 = 12 %), at
-    the family's strictest level; None when even every B repeat slower than every A repeat
-    would not reach it."""
+    the family's strictest level; None when the row could not be tested (too few quiet
+    rounds)."""
     basis: str = "wall"
-    """What was tested: "wall" (wall times), "relative to serial" (each round's wall time over
-    the same round's serial cell) or "per CPU second" (each round's wall time over its workers'
-    CPU seconds); ``change`` and ``detectable`` are on that basis, the medians are wall times
-    either way."""
+    """What was tested (``bases.BASES``): "relative to serial" (each round's wall time over the
+    same round's serial cell), "relative to anchor" (over the same round's anchor loop) or
+    "wall" (wall time per unit of work); ``change`` and ``detectable`` are on that basis, the
+    medians are wall times either way."""
     a_speedup: float | None = None
     b_speedup: float | None = None
     """The row's headline speedup in A and in B (``_results.headline``), for the reader: the
@@ -129,7 +116,8 @@ class RowChange:
     p_adjusted: float | None = None
     """``p_slower`` after Holm's family-wise adjustment: the row regressed when this is ≤ alpha."""
     test: str = ""
-    """Which test decided, and over how many hypotheses the comparison's family counted."""
+    """Which test decided (on how many rounds, with which drift), and over how many hypotheses
+    the comparison's family counted."""
 
     @property
     def regression(self) -> bool:
@@ -146,6 +134,8 @@ class Gate:
     """The family-wise error rate: the chance a same-code pair says "slower" anywhere."""
     must_detect: float = MUST_DETECT
     """A row whose repeats could not have caught a slowdown this large is inconclusive."""
+    drift: float = ASSUMED_DRIFT
+    """The between-run drift assumed when B is judged against A's repeats alone."""
 
 
 @dataclass
@@ -155,7 +145,7 @@ class Comparison:
     alpha: float
     notes: list[str] = field(default_factory=list)
     family: int = 0
-    """How many hypotheses the family-wise control counted (rows × the bases each was tested on)."""
+    """How many hypotheses the family-wise control counted: the rows tested, one basis each."""
     must_detect: float = 0.0
     baseline: str = "A's repeats"
     """What B was judged against: one run's repeats, or earlier runs' spread (the drift)."""
@@ -196,97 +186,95 @@ def keyed_rows(document: ResultDocument) -> dict[RowKey, ResultRow]:
 
 @dataclass(frozen=True)
 class _RowEvidence:
-    """A row measured in both runs, with the values each of its hypotheses is tested on: the
-    basis (relative to serial, wall) first, then its wall time per CPU second where the row is
-    a CPU-bound parallel one. Each is one member of the comparison's family of tests."""
+    """A row measured in both runs, its values on its basis, and their test: one member of the
+    comparison's family (``test`` None: too few quiet rounds to be tested, not a member)."""
 
     key: RowKey
     a: ResultRow
     b: ResultRow
-    tests: list[TestedValues]
+    values: TestedValues
+    test: LogShift | None
 
 
 def _evidence(
-    key: RowKey, a: ResultRow, b: ResultRow, serial_a: ResultRow | None, serial_b: ResultRow | None
+    key: RowKey,
+    a: ResultRow,
+    b: ResultRow,
+    serial_a: ResultRow | None,
+    serial_b: ResultRow | None,
+    gate: Gate,
 ) -> _RowEvidence:
-    tests = [tested_values(a, b, serial_a, serial_b)]
-    per_cpu = per_cpu_values(a, b)
-    if per_cpu is not None:
-        tests.append(per_cpu)
-    return _RowEvidence(key, a, b, tests)
+    values = tested_values(a, b, serial_a, serial_b)
+    return _RowEvidence(key, a, b, values, rounds_test(values.before.values, values.after.values, gate.drift))
 
 
-@dataclass(frozen=True)
-class _Decision:
-    """Holm's answer for one hypothesis: its adjusted p and the level it was judged at."""
-
-    p: float
-    adjusted: float
-    level: float
-
-
-def _judge(evidence: _RowEvidence, decisions: list[_Decision], gate: Gate, family: int) -> RowChange:
-    """The row's verdict from its hypotheses' family-wise decisions (same order as its tests)."""
-    key, a, b = evidence.key, evidence.a, evidence.b
-    primary = evidence.tests[0]
-    before, after = primary.before, primary.after
-    test = shift(before, after)
-    change = hodges_lehmann_change(before, after)
-    # What these repeats could have caught, at the strictest level of the family (the one the
+def _judge(evidence: _RowEvidence, decision: FamilyDecision, gate: Gate, family: int) -> RowChange:
+    """The row's verdict from its test and Holm's decision for it."""
+    a, b, test = evidence.a, evidence.b, evidence.test
+    assert test is not None
+    # What these rounds could have caught, at the strictest level of the family (the one the
     # row would face had it the smallest p): honest whatever the other rows did.
-    detectable = _detectable(before, after, gate.threshold, gate.alpha / family)
-    notes = [primary.note] if primary.note else []
-    # Beside more other load in B, or with its busiest worker's tasks running longer, a slowdown
-    # may be the machine's: judged below, and never overridden per CPU second.
-    disturbed = other_load_note(a, b)
-    tasks_note = slower_tasks_note(a, b, gate.threshold)
-    chosen, decision = primary, decisions[0]
-    if significant(decision.adjusted, gate.alpha):
-        reason = disturbed or tasks_note or extra_cpu_note(a, b, gate.threshold)
+    detectable = test.detectable(gate.threshold, gate.alpha / family)
+    notes = [n for n in (evidence.values.note, dropped_rounds_note(evidence.values)) if n]
+    # A slowdown the machine may account for is judged below, never called slower. Other load
+    # only where the rounds beside it could not be left out one by one.
+    filtered = quiet_rounds(a) is not None and quiet_rounds(b) is not None
+    disturbed = None if filtered else other_load_note(a, b)
+    if decision.rejected(gate.alpha):
+        reason = disturbed or slower_tasks_note(a, b, gate.threshold) or extra_cpu_note(a, b, gate.threshold)
         verdict = "inconclusive" if reason else "slower"
     else:
-        verdict, reason = _verdict_not_slower(test, change, detectable, gate, len(before), len(after))
+        verdict, reason = verdict_not_slower(test, detectable, gate, family)
     notes = [reason, *notes] if reason else notes
-    per_cpu = evidence.tests[1:]
-    quiet = disturbed is None and tasks_note is None
-    if verdict != "slower" and per_cpu and quiet and significant(decisions[1].adjusted, gate.alpha):
-        # Wall time per CPU second cancels the machine's parallel speed (both move with it):
-        # a slowdown of the parallel machinery itself shows there even when B's cores
-        # happened to run faster than A's and hid it in wall time. Not beside other load in
-        # B: processes taking the workers' cores lengthen wall time at the same CPU.
-        verdict, chosen, decision = "slower", per_cpu[0], decisions[1]
-        change = hodges_lehmann_change(chosen.before, chosen.after)
-        detectable = _detectable(chosen.before, chosen.after, gate.threshold, gate.alpha / family)
-        notes = [f"wall time per CPU second of its workers rose {percent_text(change)}", *notes]
     return RowChange(
-        key,
+        evidence.key,
         verdict,
         statistics.median(float(v) for v in a["wall_s"]["values"]),
         statistics.median(float(v) for v in b["wall_s"]["values"]),
-        change,
+        test.change,
         decision.p,
-        len(before),
-        len(after),
+        len(evidence.values.before.values),
+        len(evidence.values.after.values),
         "; ".join(notes),
         detectable,
-        chosen.basis,
+        evidence.values.basis,
         headline_speedup(a),
         headline_speedup(b),
-        change_low=change_lower_bound(chosen.before, chosen.after, decision.level),
+        change_low=test.lower_bound(decision.level),
         p_adjusted=decision.adjusted,
-        test=f"{MANN_WHITNEY}, Holm over {family}",
+        test=f"{test.name}, Holm over {family}",
     )
 
 
-MANN_WHITNEY = "Mann–Whitney U on the repeats"
-
-
-def _detectable(before: list[float], after: list[float], threshold: float, level: float) -> float | None:
-    """The smallest slowdown that would have tested slower by ``threshold`` at ``level``: B's
-    repeats moved to A's median, then scaled up until the lower confidence bound of the change
-    clears the threshold. None when no slowdown could (too few repeats for ``level``)."""
-    beyond_noise = detectable_slowdown(before, after, level)
-    return None if beyond_noise is None else (1 + beyond_noise) * (1 + threshold) - 1
+def _untested(evidence: _RowEvidence) -> RowChange:
+    """A row with fewer than ``MIN_ROUNDS`` quiet rounds a side: inconclusive, with why."""
+    before, after = evidence.values.before, evidence.values.after
+    if before.rounds < MIN_ROUNDS or after.rounds < MIN_ROUNDS:
+        why = (
+            f"{before.rounds} vs {after.rounds} rounds: a spread needs {MIN_ROUNDS} a side; "
+            "rerun both with --repeats 5 or more"
+        )
+    else:
+        why = (
+            f"other processes used > {OTHER_LOAD_WARN_CORES:g} cores beside "
+            f"{before.rounds - len(before.values)} of A's {before.rounds} and "
+            f"{after.rounds - len(after.values)} of B's {after.rounds} rounds, leaving fewer than "
+            f"{MIN_ROUNDS} quiet ones a side: rerun on a quiet machine, or compare against the "
+            "history (--baseline history)"
+        )
+    a, b = evidence.a, evidence.b
+    return RowChange(
+        evidence.key,
+        "inconclusive",
+        statistics.median(float(v) for v in a["wall_s"]["values"]),
+        statistics.median(float(v) for v in b["wall_s"]["values"]),
+        n_a=len(before.values),
+        n_b=len(after.values),
+        note=why,
+        basis=evidence.values.basis,
+        a_speedup=headline_speedup(a),
+        b_speedup=headline_speedup(b),
+    )
 
 
 def unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | None:
@@ -303,50 +291,19 @@ def unmeasured_change(key: RowKey, a: ResultRow, b: ResultRow) -> RowChange | No
     return None
 
 
-def _verdict_not_slower(
-    test: Shift, change: float, detectable: float | None, gate: Gate, n_a: int, n_b: int
+def verdict_not_slower(
+    test: LogShift, detectable: float, gate: Gate, family: int, subject: str = "these rounds"
 ) -> tuple[str, str | None]:
-    """faster, inconclusive (with why: these repeats could not have caught a ``must_detect``
-    slowdown), within noise or unchanged."""
-    if test.faster(gate.threshold, gate.alpha):
+    """faster (the change's upper bound at the family's strictest level is below -threshold:
+    the same test and change figure as "slower"), inconclusive (with why: ``subject`` could not
+    have caught a ``must_detect`` slowdown), within noise or unchanged."""
+    if test.upper_bound(gate.alpha / family) <= -gate.threshold + TOLERANCE:
         return "faster", None
-    if detectable is None:
-        return "inconclusive", (
-            f"{n_a} vs {n_b} repeats cannot reach the family's p ≤ {gate.alpha:g} whatever the change"
-        )
     if detectable > gate.must_detect + TOLERANCE:
-        return "inconclusive", f"these repeats could detect only a slowdown of ≥ {percent_text(detectable)}"
-    if abs(change) >= gate.threshold - TOLERANCE:
+        return "inconclusive", f"{subject} could detect only a slowdown of ≥ {percent_text(detectable)}"
+    if abs(test.change) >= gate.threshold - TOLERANCE:
         return "within noise", None
     return "unchanged", None
-
-
-def detectable_slowdown(before: list[float], after: list[float], alpha: float) -> float | None:
-    """The smallest slowdown f that would have made B significantly slower than A.
-
-    B's repeats keep their own spread but are moved to A's median, then multiplied by 1 + f;
-    f is found by bisection (p only falls as f grows) to 0.1 %. None when even complete
-    separation cannot reach ``alpha`` with this many repeats.
-    """
-    if not before or not after or not significant(smallest_p(len(before), len(after)), alpha):
-        return None
-    a_med, b_med = statistics.median(before), statistics.median(after)
-    if a_med <= 0 or b_med <= 0:
-        return None
-    centred = [v * a_med / b_med for v in after]
-
-    def detected(f: float) -> bool:
-        return significant(p_greater(before, [v * (1 + f) for v in centred]), alpha)
-
-    if detected(0.0):
-        return 0.0
-    # Complete separation (every B repeat above every A repeat) reaches the smallest p.
-    high = max(before) / min(centred) * (1 + 1e-6) - 1
-    low = 0.0
-    while high - low > 0.001:
-        mid = (low + high) / 2
-        low, high = (low, mid) if detected(mid) else (mid, high)
-    return high
 
 
 MACHINE_FIELDS = ("cpu_model", "usable_cores", "platform")
@@ -395,58 +352,37 @@ def compare_documents(
             continue
         serial = RowKey(key.workload, key.impl, "serial", 1, key.python)
         pair = (rows_a.get(serial), rows_b.get(serial)) if key.model != "serial" else (None, None)
-        slots.append(_evidence(key, rec, rows_b[key], *pair))
+        evidence = _evidence(key, rec, rows_b[key], *pair, gate)
+        slots.append(evidence if evidence.test is not None else _untested(evidence))
     slots += [
         RowChange(key, "only in B", b_speedup=headline_speedup(rec))
         for key, rec in rows_b.items()
         if key not in rows_a
     ]
-    rows, family = _decide_family(slots, gate)
+    tested = [s for s in slots if isinstance(s, _RowEvidence)]
+    decisions = decide_family([e.test.p_slower_by(gate.threshold) for e in tested if e.test], gate.alpha)
+    family = len(decisions)
+    judged = {id(e): _judge(e, d, gate, family) for e, d in zip(tested, decisions, strict=True)}
+    rows = [s if isinstance(s, RowChange) else judged[id(s)] for s in slots]
     result = Comparison(rows, threshold, alpha, family=family, must_detect=must_detect)
     note = _machine_note(a, b)
     if note:
         result.notes.append(note)
-    result.notes += _comparison_notes(rows, gate, family)
+    result.notes += _comparison_notes(rows, gate)
     return result
 
 
-def _decide_family(slots: list[RowChange | _RowEvidence], gate: Gate) -> tuple[list[RowChange], int]:
-    """Every hypothesis of every row tested at once: Holm over the whole family, so a same-code
-    pair says "slower" somewhere at most ``alpha`` of the time however many rows and bases."""
-    evidence = [s for s in slots if isinstance(s, _RowEvidence)]
-    p_values = [p_slower_by(t.before, t.after, gate.threshold) for e in evidence for t in e.tests]
-    family = len(p_values)
-    decisions = iter(
-        _Decision(p, adjusted, level)
-        for p, adjusted, level in zip(
-            p_values, holm_adjusted(p_values), holm_levels(p_values, gate.alpha), strict=True
-        )
-    )
-    judged = {id(e): _judge(e, [next(decisions) for _ in e.tests], gate, family) for e in evidence}
-    return [s if isinstance(s, RowChange) else judged[id(s)] for s in slots], family
-
-
-def _comparison_notes(rows: list[RowChange], gate: Gate, family: int) -> list[str]:
+def _comparison_notes(rows: list[RowChange], gate: Gate) -> list[str]:
     """What the reader should know about the comparison as a whole."""
     notes = []
     compared = [r for r in rows if r.change is not None]
-    level = gate.alpha / max(1, family)
-    weak = sorted({(r.n_a, r.n_b) for r in compared if not significant(smallest_p(r.n_a, r.n_b), level)})
-    if weak:
-        sizes = ", ".join(f"{x} vs {y}" for x, y in weak)
-        needed = next(n for n in range(2, 100) if significant(smallest_p(n, n), level))
+    if compared:
         notes.append(
-            f"rows with {sizes} repeats cannot reach the level a row faces in this family of {family} "
-            f"tests (p ≤ {gate.alpha:g}/{family}) even when every repeat got slower: rerun both sides "
-            f"with --repeats {needed} or more, or compare against the history (--baseline history)."
-        )
-    if any(r.basis == "wall" for r in compared):
-        notes.append(
-            "drift assumed between A and B: none, for the rows judged on wall time (the `of` column "
-            "says wall): their test sees only each run's own repeats, while this machine's speed "
-            "can move 10–20 % between runs. Parallel rows are judged against their round's serial "
-            "cell, serial rows of `bench --anchor` runs against their round's anchor loop; "
-            "--baseline history measures the drift from earlier runs instead."
+            f"drift assumed between A and B: ±{gate.drift:.0%} a run (one sd), as measured between "
+            "this machine's quiet runs; rows judged on wall time (the `of` column says wall) also "
+            "move with the machine's speed phases, which parallel rows (÷ serial) and serial rows of "
+            "`bench --anchor` runs (÷ anchor) cancel. --baseline history measures the drift from "
+            "earlier runs instead."
         )
     # Rows judged on wall times move with the machine; ratios to the same round's cells do not.
     on_wall = [r.change for r in compared if r.basis == "wall" and r.change is not None]

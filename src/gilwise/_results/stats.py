@@ -46,6 +46,19 @@ def relative_spread(values: Sequence[float]) -> float:
     return (max(values) - min(values)) / mid if mid else 0.0
 
 
+def join_by_round(
+    ids: Sequence[int], values: Sequence[float], other_ids: Sequence[int], other_values: Sequence[float]
+) -> list[tuple[int, float, float]]:
+    """(round, value, other value) for each round both cells were measured in, in ``ids``'
+    order: the one way two cells' per-round figures are paired (speedups, ratios to the serial
+    cell or the anchor loop). Empty when either side's ids do not match its values one to one
+    (a document from before round ids were kept)."""
+    if len(ids) != len(values) or len(other_ids) != len(other_values):
+        return []
+    other = dict(zip(other_ids, other_values, strict=True))
+    return [(r, float(v), float(other[r])) for r, v in zip(ids, values, strict=True) if r in other]
+
+
 def paired_ratios(baseline: Sequence[float | None], other: Sequence[float | None]) -> list[float]:
     """baseline[i] / other[i] for each round where both were measured (paired by round)."""
     return [b / o for b, o in zip(baseline, other, strict=False) if b and o]
