@@ -171,6 +171,13 @@ def test_drift_test_needs_three_runs_and_scales_with_their_spread() -> None:
     loose = drift_test([1.0, 1.2, 0.8, 1.1], 1.0)
     assert tight is not None and loose is not None
     assert tight.detectable(0.05, 0.01) < 0.2 < loose.detectable(0.05, 0.01)
+    # Three earlier runs agreeing to 0.2 % by chance, B's median of two rounds 10 % above (seen in
+    # the stored runs of issue 28, same code): B's own rounds' spread keeps that within noise.
+    earlier, rounds = [0.517, 0.516, 0.518], [0.522, 0.618]
+    alone = drift_test(earlier, 0.57)
+    with_rounds = drift_test(earlier, 0.57, rounds)
+    assert alone is not None and with_rounds is not None
+    assert alone.p_slower_by(0.05) < 0.05 / 6 < with_rounds.p_slower_by(0.05)
 
 
 def test_compare_baseline_history_from_the_command_line(

@@ -67,16 +67,14 @@ def _serial_of(rows: dict[RowKey, ResultRow], key: RowKey) -> ResultRow | None:
     return rows.get(RowKey(key.workload, key.impl, "serial", 1, key.python))
 
 
-def _value(rows: dict[RowKey, ResultRow], key: RowKey, basis: str) -> float | None:
-    """The row's median on ``basis`` over its quiet rounds in one run, or None where that run
+def _rounds(rows: dict[RowKey, ResultRow], key: RowKey, basis: str) -> list[float] | None:
+    """The row's values on ``basis`` in its quiet rounds of one run, or None where that run
     cannot give it (no such basis, fewer than ``MIN_ROUNDS`` quiet rounds)."""
     rec = rows.get(key)
     if rec is None:
         return None
     values = values_on(rec, _serial_of(rows, key), basis)
-    if values is None or len(values.values) < MIN_ROUNDS:
-        return None
-    return statistics.median(values.values)
+    return values.values if values is not None and len(values.values) >= MIN_ROUNDS else None
 
 
 @dataclass(frozen=True)
@@ -107,15 +105,15 @@ def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate:
             continue
         serial = _serial_of(rows_b, key)
         basis = next(basis for basis in BASES if values_on(rec, serial, basis) is not None)
-        values = [v for rows in documents if (v := _value(rows, key, basis)) is not None]
-        value_b = _value(rows_b, key, basis)
-        test = drift_test(values, value_b) if value_b is not None else None
+        values = [statistics.median(v) for rows in documents if (v := _rounds(rows, key, basis))]
+        rounds_b = _rounds(rows_b, key, basis)
+        test = drift_test(values, statistics.median(rounds_b), rounds_b) if rounds_b else None
         if test is None:
             note = (
                 f"only {len(values)} earlier comparable run(s) hold this row on basis {basis!r}; "
                 f"{MIN_RUNS} are needed for their spread"
             )
-            if value_b is None:
+            if rounds_b is None:
                 note = (
                     f"fewer than {MIN_ROUNDS} of B's rounds ran beside little enough other load "
                     "for a value on its basis: rerun B on a quiet machine"
