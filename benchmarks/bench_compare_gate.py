@@ -5,26 +5,29 @@
 
 Runs the command a new user would, `gilwise bench --repeats 5 --workload sqrt_log --model
 serial,threads,processes --workers 2` (default impls: python, native), over and over, as whole
-separate runs, in this order: ``--warmup`` runs that only fill the history, then per pair
+separate runs, in this order: ``--warmup`` runs that only fill the history, then per pair two
+runs, A and B, judged twice:
 
-    A, B      a same-code pair: every row the gate flags in A-vs-B is a false alarm;
-    A', B'    an injected pair: one parallel row of B' (a different one each pair) has its
-              repeat values multiplied by 1.25 after the run, a real rerun plus a 25 % slowdown
-              the gate must catch (outcome slower, that row named).
+    A vs B    a same-code pair: every row the gate flags is a false alarm;
+    A vs B'   an injected pair: B' is B with one parallel row (a different one each pair) having
+              its repeat values multiplied by 1.25, a real rerun plus a 25 % slowdown the gate
+              must catch (outcome slower, that row named).
 
-The two kinds are interleaved so both meet the same machine. Each pair is judged twice: B
-against A (`gilwise compare A B`), and B against the between-run spread of the ``--window``
-runs before it (`gilwise compare --baseline history:N B`; every run before B in this sequence
-is such a run, the injection being applied only to the compared copy). With ``--anchor`` every
+One pair of runs serves both kinds, so both meet the same machine and a window of pairs takes
+half the runs. Each pair is judged two ways: B against A (`gilwise compare A B`), and B against
+the between-run spread of the ``--window`` runs before it (`gilwise compare --baseline history:N
+B`; every run before B in this sequence is such a run, the injection being applied only to the
+compared copy). Folders written before this layout (four runs a pair: A, B, then A', B' for the
+injected pair) are read as they were written: ``sequence.json`` says which. With ``--anchor`` every
 run is benched with `--anchor` too, and each pair is also judged B against A with the anchor
 (serial rows relative to the anchor loop of the same round); "B vs A" then ignores the anchor,
 as a run without it would. Prints a table of the outcomes and writes
 ``results/compare_gate.json`` (``compare_gate_anchor.json`` with ``--anchor``).
 
 Every run's document is kept in ``--runs DIR`` (run000.json, ...); calling again with the same
-folder adds pairs after those already there (so 20 + 20 pairs can run as several short windows
-on a quiet machine), and ``--recheck`` measures nothing: it judges the runs already in the
-folder again, with the gate as it is now.
+folder first completes a pair cut short, then adds pairs after those already there (so 20 pairs
+can run as several short windows on a quiet machine), and ``--recheck`` measures nothing: it
+judges the runs already in the folder again, with the gate as it is now.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ from gilwise._results.document import ResultDocument
 COMMAND = ["bench", "--repeats", "{repeats}", "--workload", "sqrt_log"]
 COMMAND += ["--model", "serial,threads,processes", "--workers", "2", "--no-history"]
 SLOWDOWN = 1.25
-ROLES = ("same A", "same B", "injected A", "injected B")
-"""The four runs of one pair of pairs, in the order they run."""
+SHARED = 2
+"""Runs a pair takes in this layout: A and B, for the same-code and the injected pair alike."""
+SEPARATE = 4
+"""Runs a pair took in folders written before: A, B (same code), then A', B' (injected)."""
 
 
 def _bench(repeats: int, path: Path, anchor: bool) -> None:
@@ -121,6 +126,7 @@ def _verdict(comparison: Comparison, target: Any | None) -> dict[str, Any]:
 class _Sequence:
     warmup: int
     documents: list[ResultDocument]
+    runs_per_pair: int
 
     def earlier(self, position: int) -> list[EarlierRun]:
         """Every run before ``position``, newest first, as the history would hold them."""
@@ -142,10 +148,11 @@ GATES = {"vs_a": "B vs A", "vs_a_anchor": "B vs A, --anchor", "vs_history": "B v
 
 def _judge(sequence: _Sequence, gate: Gate, window: int) -> list[dict[str, Any]]:
     pairs = []
-    count = (len(sequence.documents) - sequence.warmup) // len(ROLES)
+    count = (len(sequence.documents) - sequence.warmup) // sequence.runs_per_pair
+    injected_offset = 0 if sequence.runs_per_pair == SHARED else 2
     for pair in range(count):
-        base = sequence.warmup + pair * len(ROLES)
-        for kind, offset in (("same code", 0), ("injected", 2)):
+        base = sequence.warmup + pair * sequence.runs_per_pair
+        for kind, offset in (("same code", 0), ("injected", injected_offset)):
             a, b = sequence.documents[base + offset], sequence.documents[base + offset + 1]
             target = None
             if kind == "injected":
@@ -210,18 +217,22 @@ def main() -> None:
     # How the runs in the folder are laid out: fixed by the first call, kept by the next ones.
     layout_path = folder / "sequence.json"
     if not layout_path.exists():
-        layout_path.write_text(
-            json.dumps({"warmup": args.warmup, "repeats": args.repeats, "anchor": args.anchor})
-        )
+        layout = {"warmup": args.warmup, "repeats": args.repeats, "anchor": args.anchor}
+        layout["runs_per_pair"] = SHARED
+        layout_path.write_text(json.dumps(layout))
     layout = json.loads(layout_path.read_text())
     warmup, repeats, anchor = int(layout["warmup"]), int(layout["repeats"]), bool(layout.get("anchor"))
+    per_pair = int(layout.get("runs_per_pair", SEPARATE))
     if not args.recheck:
-        wanted = (warmup if existing == 0 else 0) + len(ROLES) * args.pairs
+        # A window cut short (a timeout, Ctrl-C) leaves a pair half run: complete it first.
+        started = max(0, existing - warmup)
+        cut_short = -started % per_pair
+        wanted = max(0, warmup - existing) + cut_short + per_pair * args.pairs
         for number in range(existing, existing + wanted):
             _bench(repeats, folder / f"run{number:03d}.json", anchor)
             print(f"run {number + 1 - existing}/{wanted} written to {folder}", flush=True)
     documents: list[ResultDocument] = [json.loads(p.read_text()) for p in _runs(folder)]
-    sequence = _Sequence(warmup, documents)
+    sequence = _Sequence(warmup, documents, per_pair)
     gate = Gate()
     pairs = _judge(sequence, gate, args.window)
     summary = _summary(pairs)
