@@ -150,7 +150,9 @@ def test_injected_25_percent_slowdown_of_one_row_is_flagged_and_named(
     )
     assert flagged.change == pytest.approx(0.25)
     # Judged on its 8 vs 8 ratios to the serial cell: the smallest p of the family, times its size.
-    assert flagged.basis == "relative to serial" and flagged.test.startswith("t on the logs of 8 vs 8 rounds")
+    assert (flagged.n_a, flagged.n_b) == (8, 8)
+    assert flagged.basis == "relative to serial"
+    assert flagged.test.startswith("t on the logs of the quiet rounds")
     assert flagged.p_slower is not None and flagged.p_slower < 1e-6
     assert flagged.p_adjusted == pytest.approx(result.family * flagged.p_slower)
     assert flagged.change_low is not None and 0.05 < flagged.change_low < 0.25

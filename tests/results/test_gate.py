@@ -112,7 +112,8 @@ def test_a_row_whose_change_interval_lies_above_the_threshold_regresses() -> Non
     test = rounds_test(quiet, b["w3"])
     assert test is not None and row.change_low is not None and 0.05 < row.change_low < 0.3
     assert row.change_low == pytest.approx(test.lower_bound(0.05 / 6), abs=1e-9)
-    assert row.test == f"t on the logs of 8 vs 8 rounds, drift ±{ASSUMED_DRIFT:.0%} assumed, Holm over 6"
+    assert row.test == f"t on the logs of the quiet rounds, drift ±{ASSUMED_DRIFT:.0%} assumed, Holm over 6"
+    assert (row.n_a, row.n_b) == (8, 8)
     # The same +30 % change with rounds spread ±30 %: the interval reaches below 5 %.
     wide = [1.0, 1.3, 0.7, 1.15, 0.85, 1.2, 0.8, 1.05]
     a["w3"], b["w3"] = wide, [v * 1.3 for v in wide]

@@ -162,7 +162,8 @@ def rounds_test(
     variance = sampling + 2 * drift**2
     # Welch–Satterthwaite: only the estimated part of the variance costs degrees of freedom.
     df = variance**2 / (sampling**2 / within_df) if sampling > 0 else math.inf
-    name = f"t on the logs of {len(before)} vs {len(after)} rounds, drift ±{drift:.0%} assumed"
+    # The rounds each side kept are the row's n_a / n_b; the name is the same for every row.
+    name = f"t on the logs of the quiet rounds, drift ±{drift:.0%} assumed"
     return LogShift(mean_b - mean_a, math.sqrt(variance), min(df, 1e6), name)
 
 
