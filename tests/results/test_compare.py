@@ -499,3 +499,27 @@ def test_rounds_beside_other_load_are_left_out() -> None:
     assert {r.verdict for r in result.rows} == {"inconclusive"} and result.family == 0
     assert row.detectable is None and result.outcome == "inconclusive"
     assert "beside 0 of A's 5 and 4 of B's 5 rounds" in row.note and "rerun on a quiet machine" in row.note
+
+
+def test_the_history_baseline_also_holds_a_slowdown_the_machine_accounts_for_inconclusive() -> None:
+    """The same busiest-worker slowdown as above, judged against three earlier runs' spread:
+    beyond it, but the machine may account for it, so inconclusive there too (seen in the gate's
+    benchmark: a same-code run whose native parallel rows all ran 60 % slower, no other load)."""
+    from gilwise._results.baseline import EarlierRun, compare_with_history
+    from gilwise._results.compare import Gate
+
+    paths = [0.55, 0.56, 0.54, 0.55, 0.56]
+    earlier = [
+        EarlierRun(i, _critical_paths(_pair_of_rows(SERIAL, [v * f for v in PARALLEL]), paths))
+        for i, f in enumerate((1.0, 1.01, 0.99))
+    ]
+    slow = [v * 1.5 for v in PARALLEL]
+    b = _critical_paths(
+        _pair_of_rows(SERIAL, slow, parallel_cpu=[v * 1.6 * 1.25 for v in PARALLEL]), [p * 1.5 for p in paths]
+    )
+    row = compare_with_history(earlier, b, Gate()).rows[1]
+    assert row.verdict == "inconclusive" and "busiest worker's tasks took 50% longer" in row.note
+    assert "beyond the earlier runs spread" in row.note
+    # The same wall time with the tasks as fast as before is the parallel machinery's: slower.
+    b = _critical_paths(_pair_of_rows(SERIAL, slow, parallel_cpu=[v * 1.6 for v in PARALLEL]), paths)
+    assert [r.verdict for r in compare_with_history(earlier, b, Gate()).regressions] == ["slower"]

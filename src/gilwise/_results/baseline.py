@@ -28,6 +28,7 @@ from .compare import (
     RowKey,
     keyed_rows,
     machine_differences,
+    machine_reason,
     unmeasured_change,
     verdict_not_slower,
 )
@@ -86,6 +87,9 @@ class _RowDrift:
     earlier_walls: list[float]
     runs: int
     """How many earlier runs gave the row a value (the spread's sample)."""
+    newest: ResultRow | None
+    """The row in the newest earlier run that measured it: what B's CPU and tasks are held
+    against when its slowdown may be the machine's."""
 
 
 def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate: Gate) -> Comparison:
@@ -121,7 +125,8 @@ def compare_with_history(earlier: Sequence[EarlierRun], b: ResultDocument, gate:
             slots.append(RowChange(key, "inconclusive", n_a=len(values), n_b=1, note=note, basis=basis))
             continue
         walls = [float(r["wall_s"]["median"] or 0) for r in seen if measured(r)]
-        slots.append(_RowDrift(key, rec, basis, test, walls, len(values)))
+        newest = next((r for r in seen if measured(r)), None)
+        slots.append(_RowDrift(key, rec, basis, test, walls, len(values), newest))
     tested = [s for s in slots if isinstance(s, _RowDrift)]
     decisions = decide_family([s.test.p_slower_by(gate.threshold) for s in tested], gate.alpha)
     family = len(decisions)
@@ -149,7 +154,10 @@ def _judge(drift: _RowDrift, decision: FamilyDecision, gate: Gate, family: int) 
     test = drift.test
     detectable = test.detectable(gate.threshold, gate.alpha / family)
     spread = f"earlier runs spread ±{percent_text(test.scale / math.sqrt(1 + 1 / drift.runs))} (one sd)"
-    if decision.rejected(gate.alpha):
+    reason = machine_reason(drift.newest, drift.b, gate) if drift.newest is not None else None
+    if decision.rejected(gate.alpha) and reason:
+        verdict, note = "inconclusive", f"beyond the {spread}, but {reason}"
+    elif decision.rejected(gate.alpha):
         verdict, note = "slower", f"beyond the {spread}"
     else:
         verdict, reason = verdict_not_slower(test, detectable, gate, family, subject="B against them")

@@ -216,12 +216,8 @@ def _judge(evidence: _RowEvidence, decision: FamilyDecision, gate: Gate, family:
     # row would face had it the smallest p): honest whatever the other rows did.
     detectable = test.detectable(gate.threshold, gate.alpha / family)
     notes = [n for n in (evidence.values.note, dropped_rounds_note(evidence.values)) if n]
-    # A slowdown the machine may account for is judged below, never called slower. Other load
-    # only where the rounds beside it could not be left out one by one.
-    filtered = quiet_rounds(a) is not None and quiet_rounds(b) is not None
-    disturbed = None if filtered else other_load_note(a, b)
     if decision.rejected(gate.alpha):
-        reason = disturbed or slower_tasks_note(a, b, gate.threshold) or extra_cpu_note(a, b, gate.threshold)
+        reason = machine_reason(a, b, gate)
         verdict = "inconclusive" if reason else "slower"
     else:
         verdict, reason = verdict_not_slower(test, detectable, gate, family)
@@ -244,6 +240,15 @@ def _judge(evidence: _RowEvidence, decision: FamilyDecision, gate: Gate, family:
         p_adjusted=decision.adjusted,
         test=f"{test.name}, Holm over {family}",
     )
+
+
+def machine_reason(a: ResultRow, b: ResultRow, gate: Gate) -> str | None:
+    """Why B's slowdown of the row against A may be the machine's, or None: then it is
+    inconclusive, never slower. Other load counts only where the rounds beside it could not be
+    left out one by one (``bases.quiet_rounds``)."""
+    filtered = quiet_rounds(a) is not None and quiet_rounds(b) is not None
+    disturbed = None if filtered else other_load_note(a, b)
+    return disturbed or slower_tasks_note(a, b, gate.threshold) or extra_cpu_note(a, b, gate.threshold)
 
 
 def _untested(evidence: _RowEvidence) -> RowChange:
