@@ -17,11 +17,13 @@ Two ways to get the scale:
 - ``rounds_test`` (B against A's repeats): the pooled within-run variance of both runs' rounds,
   plus ``2 · ASSUMED_DRIFT²`` for the drift of each whole run that within-run rounds cannot see,
   degrees of freedom by Welch–Satterthwaite (the assumed part counts as known). Measured here
-  (stored same-code runs of issue 28, rounds without other load): between consecutive runs the
-  per-run mean moved by 1.2–1.9 % (one sd of the log) beyond its rounds' own spread, on wall
-  times per unit of work and on ratios to the serial cell alike; ``ASSUMED_DRIFT`` takes 2 %.
-  Where the machine drifts more, a same-code pair says slower more often than alpha: compare
-  against the history instead, which measures it.
+  (issue 28's same-code runs, rounds without other load): between consecutive runs a row's
+  per-run mean moved by 1.2–1.9 % (one sd of the log) beyond its rounds' own spread in the 83
+  stored runs, 0–3.0 % in the 43 runs of the gate's benchmark (one run whose native parallel
+  rows ran 60 % slower left out: ``compare.machine_reason`` holds such a run inconclusive), on
+  wall times per unit of work and on ratios to the serial cell alike; ``ASSUMED_DRIFT`` takes
+  2 %. Where the machine drifts more, a same-code pair says slower more often than alpha:
+  compare against the history instead, which measures it.
 - ``drift_test`` (B against the history, ``--baseline history``): the last N comparable runs'
   values (one per run) as a normal sample, B's value against their prediction interval, as
   hosted benchmark trackers set a threshold per measure from a window of past results
