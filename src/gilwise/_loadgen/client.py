@@ -4,9 +4,9 @@ Reads its plan (one JSON line) from stdin, builds the schedule, says ``ready``, 
 clock on ``go`` and prints one ``result {...}`` line. Open loop: a send never waits for an
 earlier answer (a new connection opens when every open one is busy, up to
 ``max_connections``); a response's latency runs from its *scheduled* send time, so a server
-stall shows in every request that was due during it. ``rate`` None is the closed loop (one
-connection, the next send when the answer is in) kept for comparison: it is what a stall
-hides from. Standard library and ``hdrh`` only; started as
+stall shows in every request that was due during it. Besides the weighted GET mix, a plan may
+carry paced POST streams (an ingest feed: batches at a fixed rate, whatever the mix's rate),
+on their own schedules in the same event loop. Standard library and ``hdrh`` only; started as
 ``python -m gilwise._loadgen.client``.
 """
 
@@ -32,12 +32,27 @@ its figures then understate what the server could take, and the report says so).
 PARENT_CHECK_S = 0.25
 
 
+class PacedPlan(TypedDict):
+    """A POST stream at a fixed rate, apart from the mix (e.g. ingest batches)."""
+
+    path: str
+    rate: float
+    """This client's share, requests per second (constant arrivals)."""
+    bodies: list[str]
+    """Sent in turn (JSON; built before the clock starts)."""
+    phase_s: float
+
+
 class ClientPlan(TypedDict):
     url: str
     paths: list[str]
     weights: list[float]
-    rate: float | None
-    """This client's requests per second; None: closed loop."""
+    rate: float
+    """This client's requests per second over the mix."""
+    paced: list[PacedPlan]
+    token: str | None
+    """Sent as ``Authorization: Bearer``: a server with a token refuses writes (and, off
+    loopback, reads) without it."""
     arrivals: Arrivals
     duration_s: float
     timeout_s: float
@@ -116,15 +131,31 @@ class _Run:
         self.plan = plan
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
-        self.requests = [
-            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: gilwise-load\r\n\r\n".encode()
-            for path, host in ((p, f"{self.host}:{self.port}") for p in plan["paths"])
+        head = f"Host: {self.host}:{self.port}\r\nUser-Agent: gilwise-load\r\n"
+        if plan["token"]:
+            head += f"Authorization: Bearer {plan['token']}\r\n"
+        # per route, the requests it sends in turn: one GET, or a paced stream's bodies
+        self.requests: list[list[bytes]] = [
+            [f"GET {path} HTTP/1.1\r\n{head}\r\n".encode()] for path in plan["paths"]
         ]
-        self.histograms: list[HdrHistogram] = [new_histogram() for _ in plan["paths"]]
-        self.counts = [0] * len(plan["paths"])
-        self.errors: list[dict[str, int]] = [{} for _ in plan["paths"]]
+        for paced in plan["paced"]:
+            self.requests.append([
+                f"POST {paced['path']} HTTP/1.1\r\n{head}Content-Type: application/json\r\n"
+                f"Content-Length: {len(body.encode())}\r\n\r\n{body}".encode()
+                for body in paced["bodies"]
+            ])  # fmt: skip
+        self.names = [*plan["paths"], *(p["path"] for p in plan["paced"])]
+        self.histograms: list[HdrHistogram] = [new_histogram() for _ in self.names]
+        self.counts = [0] * len(self.names)
+        self.errors: list[dict[str, int]] = [{} for _ in self.names]
+        self.turns = [0] * len(self.names)
         self.sent = 0
         self.late = 0
+
+    def _next_request(self, route: int) -> bytes:
+        choices = self.requests[route]
+        self.turns[route] += 1
+        return choices[self.turns[route] % len(choices)]
 
     def _error(self, route: int, kind: str) -> None:
         self.errors[route][kind] = self.errors[route].get(kind, 0) + 1
@@ -135,7 +166,7 @@ class _Run:
         try:
             async with asyncio.timeout(self.plan["timeout_s"]):
                 conn = await pool.take()
-                status, reusable = await _exchange(*conn, self.requests[route])
+                status, reusable = await _exchange(*conn, self._next_request(route))
         except TimeoutError:
             self._error(route, "timeout")
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
@@ -184,25 +215,11 @@ class _Run:
             await asyncio.wait(tasks)
         pool.close_all()
 
-    async def closed_loop(self, routes: list[int]) -> None:
-        loop = asyncio.get_running_loop()
-        pool = _Connections(self.host, self.port)
-        deadline = loop.time() + self.plan["duration_s"]
-        n = 0
-        while loop.time() < deadline:
-            route = routes[n % len(routes)]
-            self.sent += 1
-            await self.one(pool, route, loop.time())
-            n += 1
-        pool.close_all()
-
     def result(self, scheduled: int, elapsed_s: float) -> ClientResult:
         return {
             "routes": {
                 path: {"histogram": encode(h), "count": n, "errors": e}
-                for path, h, n, e in zip(
-                    self.plan["paths"], self.histograms, self.counts, self.errors, strict=True
-                )
+                for path, h, n, e in zip(self.names, self.histograms, self.counts, self.errors, strict=True)
             },
             "scheduled": scheduled,
             "sent": self.sent,
@@ -211,25 +228,31 @@ class _Run:
         }
 
 
-def run(plan: ClientPlan, wait_for_go: bool = True) -> ClientResult:
-    rate = plan["rate"]
-    offsets = (
-        send_times(rate, plan["duration_s"], plan["arrivals"], seed=plan["seed"], phase_s=plan["phase_s"])
-        if rate is not None
-        else []
+def schedule(plan: ClientPlan) -> list[tuple[float, int]]:
+    """(offset, route) of every send, in time order: the mix's at its rate, each paced stream's
+    at its own (route indices after the mix's)."""
+    offsets = send_times(
+        plan["rate"], plan["duration_s"], plan["arrivals"], seed=plan["seed"], phase_s=plan["phase_s"]
     )
-    routes = route_sequence(plan["weights"], max(len(offsets), 10_000), seed=plan["seed"])
+    routes = route_sequence(plan["weights"], len(offsets), seed=plan["seed"])
+    sends = list(zip(offsets, routes, strict=True))
+    for k, paced in enumerate(plan["paced"]):
+        paced_times = send_times(
+            paced["rate"], plan["duration_s"], "constant", seed=plan["seed"], phase_s=paced["phase_s"]
+        )
+        sends += [(t, len(plan["paths"]) + k) for t in paced_times]
+    return sorted(sends)
+
+
+def run(plan: ClientPlan) -> ClientResult:
+    sends = schedule(plan)
     runner = _Run(plan)
-    if wait_for_go:
-        print("ready", flush=True)
-        if sys.stdin.readline().strip() != "go":  # every client starts its clock together
-            return runner.result(0, 0.0)
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":  # every client starts its clock together
+        return runner.result(0, 0.0)
     started = time.perf_counter()
-    if rate is None:
-        asyncio.run(runner.closed_loop(routes))
-    else:
-        asyncio.run(runner.open_loop(offsets, routes[: len(offsets)]))
-    return runner.result(len(offsets), time.perf_counter() - started)
+    asyncio.run(runner.open_loop([t for t, _ in sends], [r for _, r in sends]))
+    return runner.result(len(sends), time.perf_counter() - started)
 
 
 def main() -> None:

@@ -7,18 +7,8 @@ from rich.console import Console
 
 from .._serving.document import ServingDocument
 from .columns import TableColumn, dropped_note, fit_columns, fitted_table
-
-MIB = 1 << 20
-
-
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def _mib(value: int | None) -> str:
-    return "—" if value is None else f"{value / MIB:.0f}"
+from .fmt import mebibytes as _mib
+from .fmt import milliseconds as _ms
 
 
 def _interval(values: list[float] | None) -> str:

@@ -5,11 +5,11 @@ spread out on a log axis) and each model's busy cores over time."""
 from __future__ import annotations
 
 from .._serving.document import ModelResult, ServingDocument
+from .fmt import MIB
 from .html import CSS
 from .plots import model_color
 from .svg import LineChart, Point, Series, esc, line_chart
 
-MIB = 1 << 20
 TAIL_X_LABEL = "1 / (1 − percentile): 2 = p50, 10 = p90, 100 = p99, 1000 = p99.9"
 
 

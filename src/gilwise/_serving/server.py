@@ -23,6 +23,10 @@ import psutil
 from .._exceptions import GilwiseError
 from .._system import ProcessTree, pin_to_cores, process_cpu_s, pss_uss
 
+GRANIAN_PY_WAIT = "granian_py_wait_cumulative"
+"""Granian's metric (microseconds, per worker): how long its runtime threads waited to take
+the GIL before running the app's Python code."""
+METRICS_TIMEOUT_S = 2.0
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 SAMPLE_EVERY_S = 0.5
@@ -30,7 +34,12 @@ SAMPLE_EVERY_S = 0.5
 
 class ServerProcess:
     def __init__(
-        self, argv: Sequence[str], env: Mapping[str, str], log: Path, cores: Sequence[int] | None
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        log: Path,
+        cores: Sequence[int] | None,
+        metrics_url: str | None = None,
     ) -> None:
         self.started = time.monotonic()
         with log.open("wb") as sink:
@@ -40,6 +49,8 @@ class ServerProcess:
         if cores is not None:
             pin_to_cores(self.proc.pid, cores)  # before it imports the app and forks workers
         self.log = log
+        self.metrics_url = metrics_url
+        """Granian's Prometheus exporter (its GIL wait), None for the other servers."""
         self.tree = ProcessTree(self.proc.pid)
         self.startup_s: float | None = None
         self.busy_cores: list[tuple[float, float]] = []
@@ -78,6 +89,18 @@ class ServerProcess:
             time.sleep(0.05)
         self.startup_s = time.monotonic() - self.started
         return members
+
+    def gil_wait_s(self) -> float | None:
+        """Seconds the server's threads have waited for the GIL so far, summed over its workers,
+        where the server reports it (Granian); None elsewhere or when the exporter is silent."""
+        if self.metrics_url is None:
+            return None
+        try:
+            with urllib.request.urlopen(self.metrics_url, timeout=METRICS_TIMEOUT_S) as response:
+                text = response.read().decode(errors="replace")
+        except OSError:
+            return None
+        return granian_py_wait_s(text)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -160,3 +183,19 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def granian_py_wait_s(exposition: str) -> float | None:
+    """The sum of ``granian_py_wait_cumulative`` over workers, in seconds, from Granian's
+    Prometheus text; None when the metric is absent (an older Granian)."""
+    total, found = 0.0, False
+    for line in exposition.splitlines():
+        if line.startswith(GRANIAN_PY_WAIT):
+            name, _, value = line.rpartition(" ")
+            if name.split("{")[0] == GRANIAN_PY_WAIT:
+                try:
+                    total += float(value)
+                except ValueError:
+                    continue
+                found = True
+    return total / 1e6 if found else None
