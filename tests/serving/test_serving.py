@@ -114,6 +114,8 @@ def test_serving_writes_the_contract_and_a_verdict_for_a_users_app(tmp_path: Pat
         assert row["offered_rps"] == 40 and row["throughput_rps"] > 30
         assert row["busy_cores"] is not None and row["uss_bytes"] > 0 and row["pss_bytes"] > 0
         assert row["startup_s"] > 0
+        # the load's own CPU and everyone else's, measured so that noise is named, not hidden
+        assert 0 < row["client_cores"] < 2 and row["other_cores"] is not None and row["other_cores"] >= 0
         for route in ("/health", "/"):
             figures = row["routes"][route]
             assert_clean_route(figures)
@@ -139,9 +141,9 @@ def _measured(rate: float, p99_ms: float) -> Measurement:
         "throughput_rps": rate,
         "curve_ms": [],
     }
-    report = OpenLoopReport("http://127.0.0.1:1/", rate, 1.0, 10, 10, 0, 1, CoreSplit([0], [0], False),
+    report = OpenLoopReport("http://127.0.0.1:1/", rate, 1.0, 10, 10, 0, 1, CoreSplit([0], [0], False), 0.0,
                             {"/health": route})  # type: ignore[dict-item]  # fmt: skip
-    return Measurement(report, [], None, None, None)
+    return Measurement(report, [], None, None, None, None)
 
 
 def test_a_sweep_compares_p99s_at_one_offered_rate() -> None:

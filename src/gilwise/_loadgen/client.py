@@ -75,6 +75,8 @@ class ClientResult(TypedDict):
     sent: int
     late_sends: int
     elapsed_s: float
+    cpu_s: float
+    """CPU seconds this client used while it ran: what the load took from the machine's cores."""
 
 
 class _Connections:
@@ -215,7 +217,7 @@ class _Run:
             await asyncio.wait(tasks)
         pool.close_all()
 
-    def result(self, scheduled: int, elapsed_s: float) -> ClientResult:
+    def result(self, scheduled: int, elapsed_s: float, cpu_s: float = 0.0) -> ClientResult:
         return {
             "routes": {
                 path: {"histogram": encode(h), "count": n, "errors": e}
@@ -225,6 +227,7 @@ class _Run:
             "sent": self.sent,
             "late_sends": self.late,
             "elapsed_s": elapsed_s,
+            "cpu_s": cpu_s,
         }
 
 
@@ -250,9 +253,9 @@ def run(plan: ClientPlan) -> ClientResult:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":  # every client starts its clock together
         return runner.result(0, 0.0)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     asyncio.run(runner.open_loop([t for t, _ in sends], [r for _, r in sends]))
-    return runner.result(len(sends), time.perf_counter() - started)
+    return runner.result(len(sends), time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 def main() -> None:

@@ -117,6 +117,8 @@ class OpenLoopReport:
     late_sends: int
     client_processes: int
     cores: CoreSplit
+    client_cpu_s: float
+    """CPU seconds of every client process together, while they ran."""
     routes: dict[str, RouteFigures] = field(default_factory=dict)
     paced: dict[str, PacedFigures] = field(default_factory=dict)
     """The paced streams (not in ``throughput_rps``, which is about the mix)."""
@@ -124,6 +126,12 @@ class OpenLoopReport:
     @property
     def throughput_rps(self) -> float:
         return sum(r["throughput_rps"] for r in self.routes.values())
+
+    @property
+    def client_cores(self) -> float:
+        """Cores the load itself kept busy (1.0 = one core): on a machine too small to pin the
+        client apart, this much was taken from the server."""
+        return self.client_cpu_s / self.duration_s
 
     @property
     def errors(self) -> int:
@@ -142,6 +150,7 @@ class OpenLoopReport:
             "client_processes": self.client_processes,
             "client_cores": self.cores.client,
             "client_pinned": self.cores.pinned,
+            "client_busy_cores": self.client_cores,
             "routes": self.routes,
             "paced": self.paced,
         }
@@ -216,6 +225,7 @@ def merge(settings: LoadSettings, split: CoreSplit, results: Sequence[ClientResu
         late_sends=sum(r["late_sends"] for r in results),
         client_processes=len(results),
         cores=split,
+        client_cpu_s=sum(r["cpu_s"] for r in results),
         routes=routes,
         paced=paced,
     )

@@ -59,6 +59,10 @@ class ModelResult(TypedDict):
     pss_bytes: int | None
     startup_s: float | None
     late_sends: int
+    client_cores: float | None
+    """Cores the load's client processes kept busy (shared with the server when not pinned)."""
+    other_cores: float | None
+    """Busy cores of the rest of the machine (neither server nor load): noise when above 0.2."""
     gil_wait_s_per_s: float | None
     """Seconds the server's threads waited for the GIL per second of load, summed over workers."""
     gil_wait_source: str

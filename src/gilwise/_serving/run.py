@@ -39,6 +39,8 @@ from .verdict import ENOUGH_THROUGHPUT, verdict
 HOST = "127.0.0.1"
 SWEEP_FIRST_RPS = 10.0
 SWEEP_LAST_RPS = 5120.0
+OTHER_LOAD_CORES = 0.2
+"""Busy cores of other processes above which a measurement is called noisy (as ``bench``)."""
 SEED_BATCH = 1000
 SEED_TIMEOUT_S = 300.0
 INGEST_PATH = "/events"
@@ -106,6 +108,8 @@ class Measurement:
     startup_s: float | None
     gil_wait: float | None
     """Seconds the server's threads waited for the GIL per second of load (Granian only)."""
+    other_cores: float | None
+    """Busy cores of the machine that were neither the server's tree nor the load's clients."""
 
 
 @dataclass
@@ -146,6 +150,7 @@ def run_serving(config: ServingConfig, progress: Callable[[str], None] = lambda 
                     continue
                 runs[model.name].append(measured)
     results = [_result(m, config, runs, failures, sweeps) for m in models]
+    warnings += _noise_warnings(results, split)
     document: ServingDocument = {
         "schema": SERVING_SCHEMA,
         "app": config.app,
@@ -163,6 +168,26 @@ def run_serving(config: ServingConfig, progress: Callable[[str], None] = lambda 
     }
     document["verdict"] = verdict(document)
     return document
+
+
+def _noise_warnings(results: Sequence[ModelResult], split: CoreSplit) -> list[str]:
+    """Say when the load or someone else took cores the servers were measured on."""
+    said = []
+    noisy = [r for r in results if (r["other_cores"] or 0.0) > OTHER_LOAD_CORES]
+    if noisy:
+        worst = max(noisy, key=lambda r: r["other_cores"] or 0.0)
+        said.append(
+            f"other processes kept {worst['other_cores']:.2f} cores busy while {worst['model']} was "
+            f"measured ({len(noisy)} model(s) above {OTHER_LOAD_CORES:g}): their latencies include "
+            "that noise; rerun on a quieter machine, or with more --repeats"
+        )
+    client = max((r["client_cores"] or 0.0 for r in results), default=0.0)
+    if not split.pinned and client > OTHER_LOAD_CORES:
+        said.append(
+            f"the load's own clients used up to {client:.2f} cores on the server's cores "
+            "(too few cores to pin them apart)"
+        )
+    return said
 
 
 def _free_port() -> int:
@@ -249,7 +274,15 @@ def _measure(model: ServingModel, run: _Run, rate: float) -> Measurement:
         gil_wait = (
             None if gil_before is None or gil_after is None else (gil_after - gil_before) / report.duration_s
         )
-        return Measurement(report, list(server.busy_cores), memory, server.startup_s, gil_wait)
+        other = _other_cores(server, report)
+        return Measurement(report, list(server.busy_cores), memory, server.startup_s, gil_wait, other)
+
+
+def _other_cores(server: ServerProcess, report: OpenLoopReport) -> float | None:
+    machine = server.machine_busy_cores
+    if machine is None or not server.busy_cores:
+        return None
+    return max(0.0, machine - statistics.fmean(b for _, b in server.busy_cores) - report.client_cores)
 
 
 def _holds(report: OpenLoopReport, config: ServingConfig, rate: float) -> bool:
@@ -314,6 +347,8 @@ def _result(
         "pss_bytes": _median_int([m.memory[1] for m in mine if m.memory]),
         "startup_s": _median([m.startup_s for m in mine if m.startup_s is not None]),
         "late_sends": sum(m.report.late_sends for m in mine),
+        "client_cores": _median([m.report.client_cores for m in mine]),
+        "other_cores": _median([m.other_cores for m in mine if m.other_cores is not None]),
         "gil_wait_s_per_s": _median(gil_waits),
         "gil_wait_source": "Granian's metrics (granian_py_wait_cumulative)"
         if model.reports_gil_wait and gil_waits

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from .._exceptions import GilwiseError
-from .._system import ProcessTree, pin_to_cores, process_cpu_s, pss_uss
+from .._system import CoreBusyCounters, ProcessTree, affinity_cores, pin_to_cores, process_cpu_s, pss_uss
 
 GRANIAN_PY_WAIT = "granian_py_wait_cumulative"
 """Granian's metric (microseconds, per worker): how long its runtime threads waited to take
@@ -55,8 +55,13 @@ class ServerProcess:
         self.startup_s: float | None = None
         self.busy_cores: list[tuple[float, float]] = []
         """(seconds since sampling began, cores busy) of the whole tree."""
+        self.machine_busy_cores: float | None = None
+        """Mean busy cores of the whole machine over the last sampling window (every process:
+        the server, the load client, and anyone else's)."""
         self._sampling = threading.Event()
         self._sampler: threading.Thread | None = None
+        self._machine = CoreBusyCounters(affinity_cores())
+        self._machine_start: tuple[float, float] | None = None
 
     def wait_ready(self, url: str, timeout_s: float = START_TIMEOUT_S) -> float:
         """Seconds from start until ``url`` answers anything (a 404 counts: the app is up)."""
@@ -125,6 +130,8 @@ class ServerProcess:
 
     def start_sampling(self) -> None:
         self.busy_cores = []
+        self.machine_busy_cores = None
+        self._machine_start = (time.monotonic(), sum(self._machine.read()[0]))
         self._sampling.clear()
         self._sampler = threading.Thread(target=self._sample, name="gilwise-serving-cpu", daemon=True)
         self._sampler.start()
@@ -133,6 +140,11 @@ class ServerProcess:
         self._sampling.set()
         if self._sampler is not None:
             self._sampler.join(timeout=5)
+        if self._machine_start is not None:
+            began, busy = self._machine_start
+            elapsed = time.monotonic() - began
+            self.machine_busy_cores = (sum(self._machine.read()[0]) - busy) / elapsed if elapsed > 0 else None
+            self._machine_start = None
 
     def _sample(self) -> None:
         begin = last_t = time.monotonic()
@@ -147,6 +159,7 @@ class ServerProcess:
         """SIGTERM to the whole group, SIGKILL after the grace; the pids still alive after
         (none, unless a process left the session on purpose)."""
         self.stop_sampling()
+        self._machine.close()
         members = self.members()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
