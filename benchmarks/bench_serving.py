@@ -51,7 +51,12 @@ def main() -> None:
         **({"models": tuple(args.model.split(","))} if args.model else {}),
     )
     started = time.time()
-    document = run_serving(config, progress=lambda text: print(f"... {text}", file=sys.stderr, flush=True))
+    document = run_serving(
+        config,
+        progress=lambda text: print(
+            f"... {time.time() - started:5.0f} s {text}", file=sys.stderr, flush=True
+        ),
+    )
     record = {
         **document,
         "command": "uv run python benchmarks/bench_serving.py " + " ".join(sys.argv[1:]),
