@@ -5,6 +5,7 @@ request due in those 200 ms waits, and its p99 shows it."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -115,3 +117,46 @@ def test_load_with_a_rate_takes_any_paths_and_writes_load_2(stalling_server: str
     for figures in report["routes"].values():
         assert_clean_route(figures)
     assert isinstance(report["late_sends"], int) and report["client_processes"] == 1
+
+
+@pytest.fixture
+def server_closing_idle_connections() -> Iterator[str]:
+    """Answers each request, then closes the connection without saying so (no
+    ``Connection: close``): what a server does to a keep-alive connection whose idle timeout
+    ran out just as the client reused it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    data = b""
+                    while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+                        data += chunk
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_a_keep_alive_connection_the_server_closed_is_not_an_error(
+    server_closing_idle_connections: str,
+) -> None:
+    report = run_open_loop(
+        LoadSettings(url=server_closing_idle_connections, mix={"/x": 1.0}, rate=50.0, duration_s=1.0)
+    )
+    assert report.routes["/x"]["errors_by_kind"] == {}
+    assert report.routes["/x"]["count"] == report.sent == 50

@@ -30,6 +30,9 @@ LATE_AFTER_S = 0.005
 """A send leaving this long after its scheduled time counts as late (the client fell behind:
 its figures then understate what the server could take, and the report says so)."""
 PARENT_CHECK_S = 0.25
+IDLE_REUSE_S = 1.0
+"""An idle keep-alive connection is reused only this long: servers close idle ones on their own
+clock (Gunicorn after 2 s), and a request sent as the server closes is lost on the way."""
 
 
 class PacedPlan(TypedDict):
@@ -79,25 +82,42 @@ class ClientResult(TypedDict):
     """CPU seconds this client used while it ran: what the load took from the machine's cores."""
 
 
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
 class _Connections:
-    """Idle keep-alive connections to one server, reused last-in first-out."""
+    """Idle keep-alive connections to one server, reused last-in first-out while fresh."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[Connection, float]] = []
+        """(connection, when it became idle)."""
 
-    async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.idle:
-            return self.idle.pop()
-        return await asyncio.open_connection(self.host, self.port)
+    async def take(self) -> tuple[Connection, bool]:
+        """A connection, and whether it was reused (a reused one may have been closed by the
+        server in the meantime: nothing of the request reached the app then)."""
+        now = asyncio.get_running_loop().time()
+        while self.idle:
+            conn, since = self.idle.pop()
+            if now - since <= IDLE_REUSE_S:
+                return conn, True
+            conn[1].close()
+        return await asyncio.open_connection(self.host, self.port), False
 
-    def give_back(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
-        self.idle.append(conn)
+    def give_back(self, conn: Connection) -> None:
+        self.idle.append((conn, asyncio.get_running_loop().time()))
 
     def close_all(self) -> None:
-        for _, writer in self.idle:
+        for (_, writer), _ in self.idle:
             writer.close()
         self.idle.clear()
+
+
+def _closed_before_answering(exc: BaseException) -> bool:
+    """The server had closed the connection: no byte of an answer came back."""
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return not exc.partial
+    return isinstance(exc, (ConnectionResetError, BrokenPipeError))
 
 
 async def _exchange(
@@ -165,10 +185,20 @@ class _Run:
     async def one(self, pool: _Connections, route: int, scheduled: float) -> None:
         loop = asyncio.get_running_loop()
         conn = None
+        request = self._next_request(route)
         try:
             async with asyncio.timeout(self.plan["timeout_s"]):
-                conn = await pool.take()
-                status, reusable = await _exchange(*conn, self._next_request(route))
+                conn, reused = await pool.take()
+                try:
+                    status, reusable = await _exchange(*conn, request)
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    if not (reused and _closed_before_answering(exc)):
+                        raise
+                    # a keep-alive connection the server closed as the request left: send it
+                    # once more on a new one (its latency still runs from the scheduled time)
+                    conn[1].close()
+                    conn = await asyncio.open_connection(self.host, self.port)
+                    status, reusable = await _exchange(*conn, request)
         except TimeoutError:
             self._error(route, "timeout")
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
