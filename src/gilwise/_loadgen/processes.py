@@ -1,6 +1,7 @@
 """Load-client processes: started with their plan, started together, always reaped.
 
-Both generators use it: the open loop (``client``) and ``gilwise serve``'s closed-loop clients
+Both generators use it: the open loop (``client``) and the closed-loop clients that seed
+``gilwise serving``'s database and drive ``benchmarks/bench_serve.py``
 (``_service.load_client``). A client is its own process so that its GIL never delays the
 server's or another client's timing; it reads one JSON plan line, says ``ready``, starts its
 clock on ``go``."""
