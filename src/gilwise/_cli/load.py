@@ -190,7 +190,8 @@ def print_open_loop(report: OpenLoopReport, wide: bool = False) -> None:
     console.print(
         f"gilwise load: {report.url}, open loop at {report.offered_rps:g} requests/s offered, "
         f"{report.throughput_rps:.1f} answered/s{ingest}, {report.late_sends} of {report.sent} sends "
-        f"late, {report.client_processes} client process(es); {report.cores.describe()}"
+        f"late, {report.client_processes} client process(es) using {report.client_cores:.2f} cores; "
+        f"{report.cores.describe()}"
     )
     fitted = fit_columns(registry, rows, console.width)
     console.print(fitted_table(registry, rows, fitted))
