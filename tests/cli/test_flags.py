@@ -35,10 +35,9 @@ def test_an_error_without_a_known_parameter_keeps_its_words() -> None:
 
 
 def test_the_cli_prints_the_flag_of_a_library_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["load", "--url", "http://127.0.0.1:1/", "--interval", "health=x"]) == 2
+    assert main(["load", "--url", "http://127.0.0.1:1/", "--mix", "/health=x"]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert "--interval health=x: 'x' is not a number of seconds" in err
-    assert "intervals" not in err
+    assert "--mix /health=x: the weight in '/health=x' is not a number" in err
 
 
 def _named_parameters() -> set[tuple[str, str]]:

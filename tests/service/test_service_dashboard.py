@@ -40,7 +40,7 @@ def loaded_service(tmp_path: Path) -> Iterator[Service]:
             assert svc.client.post("/events", json=make_events(5000, users=1500, tag=tag)).status_code == 201
         load = subprocess.Popen(
             [sys.executable, "-m", "gilwise.cli", "load", "--url", svc.url, "--duration", "120",
-             "--mix", "sessions:3,health,summary,ingest", "--interval", "ingest=0.25", "--quiet"],
+             "--mix", "sessions:3,health,summary", "--rate", "8", "--ingest-rate", "4", "--quiet"],
             env=service_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:

@@ -90,9 +90,10 @@ def test_mode_switch_is_reported_by_health_admin_and_live(service: Service) -> N
         (["serve", "--dask-scheduler", "10.0.0.5:8786"], "give PROTOCOL://HOST:PORT"),
         (["serve", "--demo", "--port", "0"], "--demo needs a fixed --port"),
         (["load", "--url", "http://example.com/"], "loopback"),
-        (["load", "--url", "http://127.0.0.1:1/", "--mix", "ingest,bogus"], "valid choices: ingest"),
-        (["load", "--url", "http://127.0.0.1:1/", "--mix", "health:2", "--clients", "1"], "--clients 1"),
-        (["load", "--url", "http://127.0.0.1:1/", "--interval", "health=-1"], "0 (closed loop)"),
+        (["load", "--url", "http://127.0.0.1:1/", "--mix", "health,bogus"], "neither a path (/health) nor"),
+        (["load", "--url", "http://127.0.0.1:1/", "--mix", "ingest,sessions:4"], "pass --ingest-rate B"),
+        (["load", "--url", "http://127.0.0.1:1/", "--clients", "0"], "--clients"),
+        (["load", "--url", "http://127.0.0.1:1/", "--rate", "0"], "--rate 0: use a number"),
         (["load", "--url", "http://127.0.0.1:1/", "--duration", "0"], "positive"),
     ],
 )

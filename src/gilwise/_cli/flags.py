@@ -24,7 +24,6 @@ FLAG_OF_PARAMETER = MappingProxyType(
         "history_path": "--history",
         "host": "--host",
         "html_path": "--html",
-        "intervals": "--interval",
         "mix": "--mix",
         "no_history": "--no-history",
         "pid": "--pid",

@@ -32,7 +32,11 @@ from .options import SERVE_TOKEN_ENV_VAR, positive_int, scheduler_address
 
 DEMO_CYCLE_S = 20.0
 DEMO_LOAD_S = 900.0
-DEMO_MIX = "ingest,sessions:3,summary,health"
+DEMO_MIX = "/analytics/sessions=3,/analytics/summary=1,/health=4"
+DEMO_RATE = "8"
+"""Requests per second of the demo's open-loop load: enough reports to keep the cores busy in
+each offload mode, few enough that the processes mode keeps up on 2 cores."""
+DEMO_INGEST_RATE = "10"
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -240,7 +244,8 @@ def _start_demo_load(url: str, token: str | None) -> subprocess.Popen[bytes]:
     """``gilwise load`` in its own process, started once the server answers /health."""
     cmd = [
         sys.executable, "-m", "gilwise.cli", "load", "--url", url, "--duration", str(DEMO_LOAD_S),
-        "--mix", DEMO_MIX, "--interval", "ingest=0.1", "--wait-ready", "30", "--quiet",
+        "--mix", DEMO_MIX, "--rate", DEMO_RATE, "--ingest-rate", DEMO_INGEST_RATE, "--wait-ready", "30",
+        "--quiet",
     ]  # fmt: skip
     env = dict(os.environ)
     if token:

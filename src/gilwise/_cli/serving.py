@@ -10,7 +10,8 @@ from typing import Any
 
 from .._exceptions import UsageError
 from .._extras import require_module
-from .._loadgen.mix import parse_weighted_mix
+from .._loadgen.mix import GILWISE_SERVE_MIX, parse_weighted_mix
+from .._loadgen.schedule import DEFAULT_RATE_RPS
 from .._report.serving import print_serving
 from .._results.files import check_output_target, unwritable_output, write_output_json, write_text_atomic
 from .._serving.models import GILWISE_APP, MODELS
@@ -19,9 +20,7 @@ from .._system import usable_cores
 from .console import add_wide_flag, stderr_console, stdout_console
 from .options import choose, positive_float, positive_int
 
-GILWISE_MIX = "/health=4,/analytics/sessions=1"
 OTHER_APP_MIX = "/=1"
-DEFAULT_RATE = 20.0
 QUICK = {"duration": 3.0, "warmup": 1.0, "repeats": 1}
 
 
@@ -49,10 +48,10 @@ def add_serving_parser(sub: Any) -> None:
         help="worker processes of multi-process models (default: usable cores)",
     )
     p.add_argument(
-        "--mix", help=f"PATH=WEIGHT,... (default {GILWISE_MIX} for gilwise's app, {OTHER_APP_MIX} else)"
+        "--mix", help=f"PATH=WEIGHT,... (default {GILWISE_SERVE_MIX} for gilwise's app, {OTHER_APP_MIX} else)"
     )
-    p.add_argument("--rate", default=str(DEFAULT_RATE), metavar="R|sweep",
-                   help=f"offered requests/s (default {DEFAULT_RATE:g}), or sweep: the highest rate "
+    p.add_argument("--rate", default=str(DEFAULT_RATE_RPS), metavar="R|sweep",
+                   help=f"offered requests/s (default {DEFAULT_RATE_RPS:g}), or sweep: the highest rate "
                    "each model holds with the cheap route's p99 under --p99-bound")  # fmt: skip
     p.add_argument(
         "--p99-bound", type=float, default=50.0, metavar="MS", help="the sweep's bound (default 50 ms)"
@@ -66,7 +65,10 @@ def add_serving_parser(sub: Any) -> None:
     p.add_argument("--warmup", type=float, default=2.0, metavar="S", help="seconds of load before measuring")
     p.add_argument("--repeats", type=int, default=3, metavar="N", help="round-robin repeats (default 3)")
     p.add_argument("--ingest-batch", type=int, default=500, metavar="N",
-                   help="gilwise's app: events per ingest batch, 10 a second (0: no ingest)")  # fmt: skip
+                   help="gilwise's app: events per ingest batch, posted open-loop by the load's "
+                   "clients at --ingest-rate (0: no ingest)")  # fmt: skip
+    p.add_argument("--ingest-rate", type=float, default=10.0, metavar="B",
+                   help="gilwise's app: ingest batches per second beside --rate (default 10)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="3 s, 1 s warm-up, one repeat")
     p.add_argument("--json", metavar="PATH", help="write the gilwise.serving/1 document")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
@@ -116,8 +118,10 @@ def run_serving_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--warmup {args.warmup:g} must be 0 or more seconds")
     if args.ingest_batch < 0:
         raise UsageError(f"--ingest-batch {args.ingest_batch} must be 0 or more")
+    if not 0 <= args.ingest_rate <= 1000:
+        raise UsageError(f"--ingest-rate {args.ingest_rate:g}: use 0 (no ingest) to 1000 batches per second")
     models = choose("--model", args.model, [m.name for m in MODELS], [m.name for m in MODELS])
-    mix = parse_weighted_mix(args.mix or (GILWISE_MIX if args.app == GILWISE_APP else OTHER_APP_MIX))
+    mix = parse_weighted_mix(args.mix or (GILWISE_SERVE_MIX if args.app == GILWISE_APP else OTHER_APP_MIX))
     if args.cheap is not None and args.cheap not in mix:
         raise UsageError(f"--cheap {args.cheap!r} is not a route of --mix ({', '.join(mix)})")
     for option, path in (("--json", args.json), ("--html", args.html)):
@@ -135,8 +139,8 @@ def run_serving_command(args: argparse.Namespace) -> int:
         repeats=int(quick.get("repeats", args.repeats)),
         p99_bound_ms=args.p99_bound,
         cheap_route=args.cheap,
-        ingest=args.ingest_batch > 0,
-        ingest_batch=max(1, args.ingest_batch),
+        ingest_batch=args.ingest_batch,
+        ingest_rate=args.ingest_rate,
         app_dir=os.getcwd(),
     )
     status = stderr_console().status("gilwise serving")

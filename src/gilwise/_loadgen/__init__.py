@@ -1,4 +1,4 @@
-"""The open-loop load generator shared by ``gilwise load --rate`` and ``gilwise serving``.
+"""The open-loop load generator shared by ``gilwise load`` and ``gilwise serving``.
 
 A closed loop (send, wait for the answer, send again) samples a 200 ms stall once, where a
 user population would have sent every request due in those 200 ms and seen each one wait:
@@ -7,8 +7,8 @@ computed before the clock starts (constant or Poisson arrivals at the target rat
 is counted from that time, and a send that leaves late is counted as such.
 
 Modules: ``mix`` (route weights, ``/path=W`` and the service's shorthands), ``schedule`` (the
-precomputed send times), ``histogram`` (HdrHistogram per route, encoded to cross a pipe and
-merged), ``client`` (one client process: asyncio, keep-alive connections opened as needed;
+precomputed send times, the default rate), ``histogram`` (HdrHistogram per route, encoded to
+cross a pipe and merged), ``client`` (one client process: asyncio, keep-alive connections opened as needed;
 standard library and ``hdrh`` only), ``coordinator`` (starts the client processes, pins them
 away from the server's cores where there are enough, merges what they measured into
 ``OpenLoopReport``, the ``gilwise.load/2`` document).

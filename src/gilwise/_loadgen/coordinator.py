@@ -11,7 +11,7 @@ from .._exceptions import GilwiseError, UsageError
 from .._system import affinity_cores
 from .client import ClientPlan, ClientResult
 from .histogram import curve_ms, merged, percentile_ms
-from .processes import START_TIMEOUT_S, read_line, started_clients
+from .processes import START_TIMEOUT_S, read_line, sigterm_interrupts, started_clients
 from .schedule import Arrivals
 
 LOAD_SCHEMA = "gilwise.load/2"
@@ -37,6 +37,12 @@ class RouteFigures(TypedDict):
     """Answers with a 2xx status per second."""
     curve_ms: list[tuple[float, float]]
     """(percentile, ms): the latency-percentile curve of the HTML report."""
+
+
+class PacedFigures(RouteFigures):
+    offered_rps: float
+    items_per_s: float
+    """Items (events) in acknowledged requests per second."""
 
 
 @dataclass(frozen=True)
@@ -70,36 +76,62 @@ def split_cores(cores: Sequence[int] | None = None) -> CoreSplit:
 
 
 @dataclass(frozen=True)
+class PacedRoute:
+    """A POST stream at a fixed rate beside the mix, e.g. an ingest feed of event batches."""
+
+    path: str
+    rate: float
+    """Requests per second over all client processes."""
+    bodies: tuple[str, ...]
+    """JSON bodies, sent in turn."""
+    items_per_body: int = 1
+    """What one body carries (events in a batch): the report gives items per second."""
+
+
+@dataclass(frozen=True)
 class LoadSettings:
     """One open-loop run: shared by ``gilwise load`` and each model of ``gilwise serving``."""
 
     url: str
     mix: Mapping[str, float]
-    rate: float | None
-    """Offered requests per second over all routes; None: the closed loop (comparison only)."""
+    rate: float
+    """Offered requests per second over the mix's routes."""
     duration_s: float
     arrivals: Arrivals = "constant"
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     processes: int | None = None
     """Client processes (None: one per client core)."""
+    paced: tuple[PacedRoute, ...] = ()
+    token: str | None = None
+    """Bearer token sent with every request."""
 
 
 @dataclass(frozen=True)
 class OpenLoopReport:
     url: str
-    offered_rps: float | None
+    offered_rps: float
     duration_s: float
     scheduled: int
     sent: int
     late_sends: int
     client_processes: int
     cores: CoreSplit
+    client_cpu_s: float
+    """CPU seconds of every client process together, while they ran."""
     routes: dict[str, RouteFigures] = field(default_factory=dict)
+    paced: dict[str, PacedFigures] = field(default_factory=dict)
+    """The paced streams (not in ``throughput_rps``, which is about the mix)."""
 
     @property
     def throughput_rps(self) -> float:
         return sum(r["throughput_rps"] for r in self.routes.values())
+
+    @property
+    def client_cores(self) -> float:
+        """Cores the load itself kept busy (1.0 = one core): on a machine too small to pin the
+        client apart, this much was taken from the server."""
+        return self.client_cpu_s / self.duration_s
 
     @property
     def errors(self) -> int:
@@ -118,7 +150,9 @@ class OpenLoopReport:
             "client_processes": self.client_processes,
             "client_cores": self.cores.client,
             "client_pinned": self.cores.pinned,
+            "client_busy_cores": self.client_cores,
             "routes": self.routes,
+            "paced": self.paced,
         }
 
 
@@ -126,28 +160,42 @@ def run_open_loop(settings: LoadSettings, split: CoreSplit | None = None) -> Ope
     """Run the clients to the end of their schedule and merge them; kills them all on error."""
     if not settings.mix:
         raise UsageError("the route mix is empty")
+    clash = {p.path for p in settings.paced} & set(settings.mix)
+    if clash:
+        raise UsageError(f"{', '.join(sorted(clash))} is both in the mix and paced apart; pick one")
     split = split_cores() if split is None else split
     count = settings.processes or (len(split.client) if split.pinned else 1)
-    count = 1 if settings.rate is None else count  # one closed loop is the classic client
     paths = list(settings.mix)
     plans: list[ClientPlan] = [
         {
             "url": settings.url,
             "paths": paths,
             "weights": [settings.mix[p] for p in paths],
-            "rate": None if settings.rate is None else settings.rate / count,
+            "rate": settings.rate / count,
+            "paced": [
+                {
+                    "path": p.path,
+                    "rate": p.rate / count,
+                    "bodies": list(p.bodies[i::count] or p.bodies),
+                    "phase_s": i / p.rate,
+                }
+                for p in settings.paced
+                if p.rate > 0
+            ],
+            "token": settings.token,
             "arrivals": settings.arrivals,
             "duration_s": settings.duration_s,
             "timeout_s": settings.timeout_s,
             "max_connections": settings.max_connections,
             "seed": i,
-            "phase_s": i / settings.rate if settings.rate else 0.0,
+            "phase_s": i / settings.rate,
         }
         for i in range(count)
     ]
     results: list[ClientResult] = []
     bound = settings.duration_s + settings.timeout_s + START_TIMEOUT_S
-    with started_clients("gilwise._loadgen.client", plans, split.client if split.pinned else None) as procs:
+    cores = split.client if split.pinned else None
+    with sigterm_interrupts(), started_clients("gilwise._loadgen.client", plans, cores) as procs:
         for proc in procs:
             line = read_line(proc, bound)
             if not line.startswith("result "):
@@ -158,28 +206,16 @@ def run_open_loop(settings: LoadSettings, split: CoreSplit | None = None) -> Ope
 
 def merge(settings: LoadSettings, split: CoreSplit, results: Sequence[ClientResult]) -> OpenLoopReport:
     elapsed = max((r["elapsed_s"] for r in results), default=0.0) or 1e-9
-    routes: dict[str, RouteFigures] = {}
-    for path in settings.mix:
-        mine = [r["routes"][path] for r in results]
-        histogram = merged([m["histogram"] for m in mine])
-        by_kind: dict[str, int] = {}
-        for m in mine:
-            for kind, n in m["errors"].items():
-                by_kind[kind] = by_kind.get(kind, 0) + n
-        count = sum(m["count"] for m in mine)
-        refused = sum(n for kind, n in by_kind.items() if kind.startswith("status "))
-        routes[path] = {
-            "p50_ms": percentile_ms(histogram, 50.0),
-            "p90_ms": percentile_ms(histogram, 90.0),
-            "p99_ms": percentile_ms(histogram, 99.0),
-            "p999_ms": percentile_ms(histogram, 99.9),
-            "max_ms": percentile_ms(histogram, 100.0),
-            "count": count,
-            "errors": sum(by_kind.values()),
-            "errors_by_kind": by_kind,
-            "throughput_rps": (count - refused) / max(elapsed, settings.duration_s),
-            "curve_ms": curve_ms(histogram),
-        }
+    routes = {path: _route_figures(path, results, elapsed, settings.duration_s) for path in settings.mix}
+    paced: dict[str, PacedFigures] = {}
+    for stream in settings.paced:
+        if stream.rate > 0:
+            figures = _route_figures(stream.path, results, elapsed, settings.duration_s)
+            paced[stream.path] = {
+                **figures,
+                "offered_rps": stream.rate,
+                "items_per_s": figures["throughput_rps"] * stream.items_per_body,
+            }
     return OpenLoopReport(
         url=settings.url,
         offered_rps=settings.rate,
@@ -189,5 +225,33 @@ def merge(settings: LoadSettings, split: CoreSplit, results: Sequence[ClientResu
         late_sends=sum(r["late_sends"] for r in results),
         client_processes=len(results),
         cores=split,
+        client_cpu_s=sum(r["cpu_s"] for r in results),
         routes=routes,
+        paced=paced,
     )
+
+
+def _route_figures(
+    path: str, results: Sequence[ClientResult], elapsed: float, duration_s: float
+) -> RouteFigures:
+    """One route's figures over every client: merged histograms, summed counts."""
+    mine = [r["routes"][path] for r in results]
+    histogram = merged([m["histogram"] for m in mine])
+    by_kind: dict[str, int] = {}
+    for m in mine:
+        for kind, n in m["errors"].items():
+            by_kind[kind] = by_kind.get(kind, 0) + n
+    count = sum(m["count"] for m in mine)
+    refused = sum(n for kind, n in by_kind.items() if kind.startswith("status "))
+    return {
+        "p50_ms": percentile_ms(histogram, 50.0),
+        "p90_ms": percentile_ms(histogram, 90.0),
+        "p99_ms": percentile_ms(histogram, 99.0),
+        "p999_ms": percentile_ms(histogram, 99.9),
+        "max_ms": percentile_ms(histogram, 100.0),
+        "count": count,
+        "errors": sum(by_kind.values()),
+        "errors_by_kind": by_kind,
+        "throughput_rps": (count - refused) / max(elapsed, duration_s),
+        "curve_ms": curve_ms(histogram),
+    }

@@ -17,6 +17,9 @@ SHORTHANDS: Mapping[str, str] = MappingProxyType(
     }
 )
 """The route names ``gilwise load`` has always taken for ``gilwise serve``'s paths."""
+GILWISE_SERVE_MIX = "/health=4,/analytics/sessions=1"
+"""The default mix against gilwise's own app: a cheap probe and the CPU-heavy report it
+must not wait for."""
 
 
 def parse_weighted_mix(text: str) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """Load-client processes: started with their plan, started together, always reaped.
 
-Both generators use it: the open loop (``client``) and ``gilwise serve``'s closed-loop clients
+Both generators use it: the open loop (``client``) and the closed-loop clients that seed
+``gilwise serving``'s database and drive ``benchmarks/bench_serve.py``
 (``_service.load_client``). A client is its own process so that its GIL never delays the
 server's or another client's timing; it reads one JSON plan line, says ``ready``, starts its
 clock on ``go``."""
@@ -11,8 +12,10 @@ import contextlib
 import json
 import os
 import selectors
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -38,6 +41,25 @@ def read_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
         if not sel.select(timeout_s):
             raise GilwiseError(f"a load client said nothing within {timeout_s:g} s")
     return proc.stdout.readline().strip()
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt in the main thread: ``terminate()``
+    (``gilwise serve --demo`` stopping its load) must reach ``started_clients``' cleanup, which
+    the default SIGTERM action would skip, leaving the clients running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

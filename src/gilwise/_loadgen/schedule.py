@@ -9,6 +9,10 @@ from typing import Literal
 
 Arrivals = Literal["constant", "poisson"]
 ARRIVALS: tuple[Arrivals, ...] = ("constant", "poisson")
+DEFAULT_RATE_RPS = 20.0
+"""``gilwise load``'s and ``gilwise serving``'s offered rate when none is given: on 2 cores,
+gilwise's own app answers it in every serving model with the default mix (4 probes to 1
+sessions report), so a table compares latency, not which model falls over first."""
 
 
 def send_times(

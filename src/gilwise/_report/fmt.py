@@ -16,6 +16,21 @@ def seconds(value: float | None) -> str:
     return f"{value * 1e6:.0f} µs"
 
 
+MIB = 1 << 20
+
+
+def milliseconds(value: float | None) -> str:
+    """A latency in ms, as many decimals as its size deserves (``—`` for none)."""
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def mebibytes(value: float | None) -> str:
+    """Bytes as whole MiB, without the unit (the column header carries it)."""
+    return "—" if value is None else f"{value / MIB:.0f}"
+
+
 def ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 

@@ -9,8 +9,6 @@ from .._results.headline import headline_interval, headline_speedup
 from . import fmt
 from .svg import LineChart, Point, Segment, Series, core_timeline, line_chart, stacked_bars
 
-MIB = 1024 * 1024
-
 MODEL_COLORS = {
     "serial": "#6b7280",
     "threads": "#d9480f",
@@ -122,7 +120,7 @@ def memory_chart(records: list[ResultRow], title: str) -> str | None:
         note = (
             f"{fmt.size_bytes(per_worker)} per worker · peak {fmt.size_bytes(rec['peak_rss_bytes'])} in all"
         )
-        rows.append((cell_label(rec), [float(per_worker) / MIB], note))
+        rows.append((cell_label(rec), [float(per_worker) / fmt.MIB], note))
     if not rows:
         return None
     segment = Segment("extra resident memory per worker", "#7048e8")

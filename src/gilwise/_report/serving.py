@@ -7,18 +7,8 @@ from rich.console import Console
 
 from .._serving.document import ServingDocument
 from .columns import TableColumn, dropped_note, fit_columns, fitted_table
-
-MIB = 1 << 20
-
-
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def _mib(value: int | None) -> str:
-    return "—" if value is None else f"{value / MIB:.0f}"
+from .fmt import mebibytes as _mib
+from .fmt import milliseconds as _ms
 
 
 def _interval(values: list[float] | None) -> str:
@@ -41,6 +31,8 @@ def print_serving(document: ServingDocument, console: Console) -> None:
         TableColumn("PSS MiB", 0),
         TableColumn("start s", 5),
         TableColumn("workers", 6),
+        TableColumn("GIL wait", 5),
+        TableColumn("ingest ev/s", 7),
     ]
     rows = []
     notes = []
@@ -64,6 +56,8 @@ def print_serving(document: ServingDocument, console: Console) -> None:
                 _mib(r["pss_bytes"]),
                 "—" if r["startup_s"] is None else f"{r['startup_s']:.1f}",
                 str(r["workers"]),
+                "—" if r["gil_wait_s_per_s"] is None else f"{r['gil_wait_s_per_s']:.3f}",
+                "—" if r["ingest"] is None else f"{r['ingest']['events_per_s']:,.0f}",
             ]
         )
     mix = ", ".join(f"{path}={weight:g}" for path, weight in document["mix"].items())
@@ -79,6 +73,7 @@ def print_serving(document: ServingDocument, console: Console) -> None:
         console.print(dropped_note(fitted.dropped))
     for note in notes:
         console.print(note, markup=False)
+    console.print(f"GIL wait: {document['gil_wait']}.", markup=False)
     for warning in document["warnings"]:
         console.print(f"warning: {warning}", markup=False)
     console.print(f"[bold]Verdict:[/bold] {document['verdict']}")

@@ -5,11 +5,11 @@ spread out on a log axis) and each model's busy cores over time."""
 from __future__ import annotations
 
 from .._serving.document import ModelResult, ServingDocument
+from .fmt import MIB
 from .html import CSS
 from .plots import model_color
 from .svg import LineChart, Point, Series, esc, line_chart
 
-MIB = 1 << 20
 TAIL_X_LABEL = "1 / (1 − percentile): 2 = p50, 10 = p90, 100 = p99, 1000 = p99.9"
 
 
@@ -31,7 +31,7 @@ def _curve(result: ModelResult, route: str) -> Series:
 def _row(result: ModelResult, routes: list[str]) -> str:
     if result["status"] != "ok":
         why = f"{result['status']}: {result['reason']}"
-        return f"<tr><td>{esc(result['model'])}</td><td colspan='{4 + len(routes)}'>{esc(why)}</td></tr>"
+        return f"<tr><td>{esc(result['model'])}</td><td colspan='{6 + len(routes)}'>{esc(why)}</td></tr>"
     p99s = [result["routes"][r]["p99_ms"] for r in routes]
     throughput, busy = result["throughput_rps"], result["busy_cores"]
     cells = [
@@ -43,8 +43,11 @@ def _row(result: ModelResult, routes: list[str]) -> str:
         "—"
         if result["uss_bytes"] is None or result["pss_bytes"] is None
         else f"{result['uss_bytes'] / MIB:.0f} / {result['pss_bytes'] / MIB:.0f}",
+        "—" if result["ingest"] is None else f"{result['ingest']['events_per_s']:,.0f}",
     ]
-    return "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>"
+    gil = result["gil_wait_s_per_s"]
+    gil_cell = f"<td title='{esc(result['gil_wait_source'])}'>{'—' if gil is None else f'{gil:.3f}'}</td>"
+    return "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + gil_cell + "</tr>"
 
 
 def render_serving_html(document: ServingDocument) -> str:
@@ -53,9 +56,8 @@ def render_serving_html(document: ServingDocument) -> str:
     head = "".join(f"<th>{esc(r)} p99 ms</th>" for r in routes)
     table = (
         "<table><tr><th>model</th><th>workers</th><th>req/s</th>"
-        f"{head}<th>busy cores</th><th>USS / PSS MiB</th></tr>"
-        + "".join(_row(r, routes) for r in document["results"])
-        + "</table>"
+        f"{head}<th>busy cores</th><th>USS / PSS MiB</th><th>ingest events/s</th>"
+        "<th>GIL wait s/s</th></tr>" + "".join(_row(r, routes) for r in document["results"]) + "</table>"
     )
     curves = "".join(
         "<figure>"

@@ -1,26 +1,25 @@
-"""``gilwise load``: a loopback load generator whose clients are separate processes.
+"""Closed-loop clients in separate processes: how ``gilwise serving`` seeds its database and how
+``benchmarks/bench_serve.py`` hammers a server, never a measurement a user reads.
 
 Each client (``load_client``) runs one route on one keep-alive connection, closed-loop (the next
 request when the answer is in) or paced; the coordinator here only starts them, reads their
 progress lines, and merges what they measured into per-route percentiles. Bounded twice: by
-``duration_s`` and by ``max_requests`` per client.
+``duration_s`` and by ``max_requests`` per client. A closed loop samples a server stall once
+(coordinated omission): ``gilwise load`` is the open loop of ``_loadgen``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import selectors
-import signal
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .._exceptions import GilwiseError, UsageError
-from .._loadgen.processes import started_clients
+from .._loadgen.processes import sigterm_interrupts, started_clients
 from .._results.stats import nearest_rank
 from .load_client import ClientPlan, ClientResult
 
@@ -62,49 +61,6 @@ class LoadReport:
             "clients": self.clients,
             "routes": [vars(r) for r in self.routes],
         }
-
-
-def parse_mix(text: str) -> list[str]:
-    """``ingest,sessions:4,health`` -> one entry per client slot (``route:N`` = N slots)."""
-    slots: list[str] = []
-    for raw in text.split(","):
-        name, _, times = raw.strip().partition(":")
-        if not name:
-            continue
-        if name not in ROUTES:
-            raise UsageError(
-                f"unknown route {name!r}; valid choices: {', '.join(ROUTES)}", parameter="mix", value=text
-            )
-        if times and (not times.isdigit() or not 1 <= int(times) <= 256):
-            raise UsageError(
-                f"the count after ':' in {raw.strip()!r} must be 1 to 256", parameter="mix", value=text
-            )
-        slots += [name] * int(times or 1)
-    if not slots:
-        raise UsageError(
-            f"is empty; give routes from {', '.join(ROUTES)}, e.g. ingest,sessions:2", parameter="mix"
-        )
-    return slots
-
-
-def parse_intervals(given: Sequence[str]) -> dict[str, float]:
-    intervals = dict(DEFAULT_INTERVALS)
-    for item in given:
-        name, _, seconds = item.partition("=")
-        if name not in ROUTES:
-            raise UsageError(
-                f"valid routes are {', '.join(ROUTES)} (ROUTE=SECONDS)", parameter="intervals", value=item
-            )
-        try:
-            value = float(seconds)
-        except ValueError:
-            raise UsageError(
-                f"{seconds!r} is not a number of seconds", parameter="intervals", value=item
-            ) from None
-        if not 0 <= value <= 3600 or math.isnan(value):
-            raise UsageError("use 0 (closed loop) to 3600 seconds", parameter="intervals", value=item)
-        intervals[name] = value
-    return intervals
 
 
 def plans(
@@ -158,22 +114,9 @@ def run_load(
     """Start one process per plan, start them together, wait, merge. Kills them all on error."""
     if not plans_:
         raise UsageError("no clients to run")
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        # ``terminate()`` (``gilwise serve --demo`` stopping its load) must reach the finally
-        # below, which stops the clients; the default SIGTERM action would orphan them.
-        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        with started_clients("gilwise._service.load_client", plans_) as procs:
-            results = _collect(procs, plans_, on_progress)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with sigterm_interrupts(), started_clients("gilwise._service.load_client", plans_) as procs:
+        results = _collect(procs, plans_, on_progress)
     return merge(plans_[0]["url"], plans_, results)
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _collect(

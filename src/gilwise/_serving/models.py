@@ -35,7 +35,6 @@ class ServingModel:
     """gilwise's own app only: how it runs its CPU-heavy report (None: the app as it is)."""
     runtime_threads: bool = False
     """Granian's threaded runtime: one worker process, N runtime threads."""
-    summary: str = ""
 
     def workers(self, n: int) -> int:
         return n if self.multi_process else 1
@@ -58,8 +57,16 @@ class ServingModel:
             return f"gunicorn < {GUNICORN_ASGI_SINCE} needs uvicorn-worker: {install_command('servers')}"
         return None
 
-    def argv(self, app: str, host: str, port: int, workers: int, scratch: Path) -> list[str]:
-        """The server's command line; ``scratch`` is a folder removed after the run."""
+    @property
+    def reports_gil_wait(self) -> bool:
+        """Granian exports its threads' GIL wait (``--metrics``); the others report none."""
+        return self.server == "granian"
+
+    def argv(
+        self, app: str, host: str, port: int, workers: int, scratch: Path, metrics_port: int | None = None
+    ) -> list[str]:
+        """The server's command line; ``scratch`` is a folder removed after the run;
+        ``metrics_port``: where Granian exports its metrics (its GIL wait among them)."""
         py = [sys.executable, "-m"]
         n = str(self.workers(workers))
         if self.server == "uvicorn":
@@ -76,8 +83,14 @@ class ServingModel:
             runtime = (
                 ["--runtime-mode", "mt", "--runtime-threads", str(workers)] if self.runtime_threads else []
             )
+            metrics = (
+                ["--metrics", "--metrics-address", host, "--metrics-port", str(metrics_port),
+                 "--metrics-scrape-interval", "1s"]
+                if metrics_port is not None
+                else []
+            )  # fmt: skip
             return [*py, "granian", "--interface", "asgi", "--host", host, "--port", str(port),
-                    "--workers", n, "--log-level", "warning", *runtime, app]  # fmt: skip
+                    "--workers", n, "--log-level", "warning", *runtime, *metrics, app]  # fmt: skip
         return [*py, "hypercorn", app, "--bind", f"{host}:{port}", "--workers", n, "--log-level", "warning"]
 
 
@@ -89,32 +102,14 @@ def _gunicorn_major() -> int:
 
 
 MODELS: tuple[ServingModel, ...] = (
-    ServingModel("uvicorn", "uvicorn", False, summary="one uvicorn process, the app as it is"),
-    ServingModel("uvicorn-workers", "uvicorn", True, summary="uvicorn --workers N"),
-    ServingModel("gunicorn", "gunicorn", True, summary="Gunicorn, N ASGI workers"),
-    ServingModel("granian", "granian", True, summary="Granian --workers N"),
-    ServingModel(
-        "granian-threads",
-        "granian",
-        False,
-        runtime_threads=True,
-        summary="one Granian worker, N runtime threads",
-    ),
-    ServingModel("hypercorn", "hypercorn", True, summary="Hypercorn --workers N"),
-    ServingModel(
-        "offload-threads",
-        "uvicorn",
-        False,
-        offload="threads",
-        summary="one uvicorn process, the report in asyncio.to_thread",
-    ),
-    ServingModel(
-        "offload-processes",
-        "uvicorn",
-        False,
-        offload="processes",
-        summary="one uvicorn process, the report in gilwise.Offloader's worker processes",
-    ),
+    ServingModel("uvicorn", "uvicorn", False),
+    ServingModel("uvicorn-workers", "uvicorn", True),
+    ServingModel("gunicorn", "gunicorn", True),
+    ServingModel("granian", "granian", True),
+    ServingModel("granian-threads", "granian", False, runtime_threads=True),
+    ServingModel("hypercorn", "hypercorn", True),
+    ServingModel("offload-threads", "uvicorn", False, offload="threads"),
+    ServingModel("offload-processes", "uvicorn", False, offload="processes"),
 )
 BASELINE = "uvicorn"
 """The model every other is compared with, round by round."""

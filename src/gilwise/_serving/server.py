@@ -21,8 +21,12 @@ from pathlib import Path
 import psutil
 
 from .._exceptions import GilwiseError
-from .._system import ProcessTree, pin_to_cores, process_cpu_s, pss_uss
+from .._system import CoreBusyCounters, ProcessTree, affinity_cores, pin_to_cores, process_cpu_s, pss_uss
 
+GRANIAN_PY_WAIT = "granian_py_wait_cumulative"
+"""Granian's metric (microseconds, per worker): how long its runtime threads waited to take
+the GIL before running the app's Python code."""
+METRICS_TIMEOUT_S = 2.0
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 SAMPLE_EVERY_S = 0.5
@@ -30,7 +34,12 @@ SAMPLE_EVERY_S = 0.5
 
 class ServerProcess:
     def __init__(
-        self, argv: Sequence[str], env: Mapping[str, str], log: Path, cores: Sequence[int] | None
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        log: Path,
+        cores: Sequence[int] | None,
+        metrics_url: str | None = None,
     ) -> None:
         self.started = time.monotonic()
         with log.open("wb") as sink:
@@ -40,12 +49,19 @@ class ServerProcess:
         if cores is not None:
             pin_to_cores(self.proc.pid, cores)  # before it imports the app and forks workers
         self.log = log
+        self.metrics_url = metrics_url
+        """Granian's Prometheus exporter (its GIL wait), None for the other servers."""
         self.tree = ProcessTree(self.proc.pid)
         self.startup_s: float | None = None
         self.busy_cores: list[tuple[float, float]] = []
         """(seconds since sampling began, cores busy) of the whole tree."""
+        self.machine_busy_cores: float | None = None
+        """Mean busy cores of the whole machine over the last sampling window (every process:
+        the server, the load client, and anyone else's)."""
         self._sampling = threading.Event()
         self._sampler: threading.Thread | None = None
+        self._machine = CoreBusyCounters(affinity_cores())
+        self._machine_start: tuple[float, float] | None = None
 
     def wait_ready(self, url: str, timeout_s: float = START_TIMEOUT_S) -> float:
         """Seconds from start until ``url`` answers anything (a 404 counts: the app is up)."""
@@ -79,6 +95,18 @@ class ServerProcess:
         self.startup_s = time.monotonic() - self.started
         return members
 
+    def gil_wait_s(self) -> float | None:
+        """Seconds the server's threads have waited for the GIL so far, summed over its workers,
+        where the server reports it (Granian); None elsewhere or when the exporter is silent."""
+        if self.metrics_url is None:
+            return None
+        try:
+            with urllib.request.urlopen(self.metrics_url, timeout=METRICS_TIMEOUT_S) as response:
+                text = response.read().decode(errors="replace")
+        except OSError:
+            return None
+        return granian_py_wait_s(text)
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -102,6 +130,8 @@ class ServerProcess:
 
     def start_sampling(self) -> None:
         self.busy_cores = []
+        self.machine_busy_cores = None
+        self._machine_start = (time.monotonic(), sum(self._machine.read()[0]))
         self._sampling.clear()
         self._sampler = threading.Thread(target=self._sample, name="gilwise-serving-cpu", daemon=True)
         self._sampler.start()
@@ -110,6 +140,11 @@ class ServerProcess:
         self._sampling.set()
         if self._sampler is not None:
             self._sampler.join(timeout=5)
+        if self._machine_start is not None:
+            began, busy = self._machine_start
+            elapsed = time.monotonic() - began
+            self.machine_busy_cores = (sum(self._machine.read()[0]) - busy) / elapsed if elapsed > 0 else None
+            self._machine_start = None
 
     def _sample(self) -> None:
         begin = last_t = time.monotonic()
@@ -124,6 +159,7 @@ class ServerProcess:
         """SIGTERM to the whole group, SIGKILL after the grace; the pids still alive after
         (none, unless a process left the session on purpose)."""
         self.stop_sampling()
+        self._machine.close()
         members = self.members()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -160,3 +196,19 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def granian_py_wait_s(exposition: str) -> float | None:
+    """The sum of ``granian_py_wait_cumulative`` over workers, in seconds, from Granian's
+    Prometheus text; None when the metric is absent (an older Granian)."""
+    total, found = 0.0, False
+    for line in exposition.splitlines():
+        if line.startswith(GRANIAN_PY_WAIT):
+            name, _, value = line.rpartition(" ")
+            if name.split("{")[0] == GRANIAN_PY_WAIT:
+                try:
+                    total += float(value)
+                except ValueError:
+                    continue
+                found = True
+    return total / 1e6 if found else None
