@@ -7,6 +7,7 @@ from .choose import Choice, best_per_model, reason
 from .costmodel import ModelInputs, Prediction, break_even_call_s, chunksize_for
 from .decide import VerifiedChoice
 from .fmt import model_label, seconds_text
+from .memory import MemoryCheck
 from .probes import Budget, InterpreterProbes
 from .snippets import code_for
 from .verdict import AdviseReport, InterpreterProbe, PredictionRow, Recommendation, Transfer
@@ -132,6 +133,7 @@ def build_report(
     notes: list[str],
     budget: Budget,
     machine: Machine,
+    memory: MemoryCheck,
 ) -> AdviseReport:
     """``verified.choice.recommended`` is the verdict (the measured winner)."""
     by_id = {id(m.prediction): m for m in measured}
@@ -153,6 +155,7 @@ def build_report(
         machine=machine,
         would_change=tuple(would_change(inputs, predictions, verified.choice, transfer, notes)),
         notes=tuple(notes),
+        memory=memory,
         elapsed_s=budget.elapsed(),
         budget_s=budget.seconds,
     )

@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 from .._results.document import ConfidenceInterval, Machine
 from .fmt import model_label
+from .memory import MemoryCheck, MemoryEntry
 from .protocol import TransferProbe
 
 SCHEMA: Literal["gilwise.advise/1"] = "gilwise.advise/1"
@@ -93,6 +94,8 @@ class AdviseDocument(TypedDict):
     machine: Machine
     would_change: list[str]
     notes: list[str]
+    memory: MemoryEntry
+    """One call's peak memory, what was available, and the cap on workers it set."""
     elapsed_s: float
     budget_s: float
 
@@ -208,6 +211,7 @@ class AdviseReport:
     machine: Machine
     would_change: tuple[str, ...]
     notes: tuple[str, ...]
+    memory: MemoryCheck
     elapsed_s: float
     budget_s: float
 
@@ -270,6 +274,7 @@ class AdviseReport:
             "machine": self.machine,
             "would_change": list(self.would_change),
             "notes": list(self.notes),
+            "memory": self.memory.to_json(),
             "elapsed_s": self.elapsed_s,
             "budget_s": self.budget_s,
         }

@@ -105,7 +105,18 @@ def _probes_line(doc: AdviseDocument) -> str:
             if t["break_even_call_s"]
             else ""
         )
+        + _memory_text(doc)
     )
+
+
+def _memory_text(doc: AdviseDocument) -> str:
+    """One call's peak memory (a document written before it was measured has none)."""
+    memory = doc.get("memory")
+    if memory is None or memory["peak_call_bytes"] is None:
+        return ""
+    available = memory["available_bytes"]
+    free = f" of {fmt.size_bytes(available)} available" if available is not None else ""
+    return f", peak memory per call {fmt.size_bytes(memory['peak_call_bytes'])}{free}"
 
 
 PREDICTION_COLUMNS = (
