@@ -32,7 +32,7 @@ from .probes import (
     probe_interpreter,
 )
 from .protocol import TargetSpec
-from .report_build import build_report
+from .report_build import Conditions, build_report
 from .verdict import AdviseReport
 from .verify import Measured, round_seconds, verify
 
@@ -285,11 +285,22 @@ def advise_target(
         cells = _cells(predictions, choice)
         labels = ", ".join(model_label(p.model, p.workers) for p in cells)
         say(f"verifying {labels} in paired rounds ({calls} calls)")
-        measured, verified_notes = verify(spec, cells, calls, budget)
+        measured, verified_notes, load = verify(spec, cells, calls, budget)
         notes += verified_notes
     verified = verified_choice(choice, measured, baseline.path)
+    parallel_won = verified.decided_by == "measurement" and verified.choice.recommended.model != "serial"
+    conclusive = load.settles(parallel_won)
     return build_report(
-        target, calls, inputs, predictions, verified, measured, notes, budget, describe_machine(), base.memory
+        target,
+        calls,
+        inputs,
+        predictions,
+        verified,
+        measured,
+        notes,
+        budget,
+        describe_machine(),
+        Conditions(base.memory, load, conclusive),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 from .._results.document import ConfidenceInterval, Machine
 from .fmt import model_label
+from .load import LoadEntry, LoadSeen
 from .memory import MemoryCheck, MemoryEntry
 from .protocol import TransferProbe
 
@@ -96,6 +97,9 @@ class AdviseDocument(TypedDict):
     notes: list[str]
     memory: MemoryEntry
     """One call's peak memory, what was available, and the cap on workers it set."""
+    load: LoadEntry
+    """Other processes' CPU during verification; ``load.conclusive`` False: no verdict stands."""
+    conclusive: bool
     elapsed_s: float
     budget_s: float
 
@@ -212,6 +216,10 @@ class AdviseReport:
     would_change: tuple[str, ...]
     notes: tuple[str, ...]
     memory: MemoryCheck
+    load: LoadSeen
+    conclusive: bool
+    """False when the machine was too busy for the verdict to stand (``gilwise advise`` then
+    says "inconclusive" and exits 3): ``recommended`` is what was measured, not a verdict."""
     elapsed_s: float
     budget_s: float
 
@@ -275,6 +283,8 @@ class AdviseReport:
             "would_change": list(self.would_change),
             "notes": list(self.notes),
             "memory": self.memory.to_json(),
+            "load": self.load.to_json(self.conclusive),
+            "conclusive": self.conclusive,
             "elapsed_s": self.elapsed_s,
             "budget_s": self.budget_s,
         }
