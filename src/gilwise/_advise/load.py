@@ -24,19 +24,9 @@ MIN_QUIET_ROUNDS = 2
 """Quiet rounds a "serial" verdict needs: one ratio alone has no spread to judge."""
 
 
-class LoadEntry(TypedDict):
-    """The ``load`` field of a ``gilwise.advise/1`` document."""
-
-    other_cpu_cores: float
-    """Median over the verification rounds of the most cores other processes used in a cell."""
-    other_cpu_cores_max: float
-    busy_rounds: int
-    """Rounds retried and left out of the ratios: other processes used > ``threshold_cores``."""
-    quiet_rounds: int
-    threshold_cores: float
-    conclusive: bool
-    """False: the verdict would blame the function for what the machine did (see ``note``)."""
-    note: str
+def is_busy(other_cpu_cores: float) -> bool:
+    """Whether a round during which other processes used ``other_cpu_cores`` is retried."""
+    return other_cpu_cores > BUSY_ROUND_CORES
 
 
 @dataclass(frozen=True)
@@ -80,5 +70,16 @@ class LoadSeen:
         }
 
 
-def is_busy(other_cpu_cores: float) -> bool:
-    return other_cpu_cores > BUSY_ROUND_CORES
+class LoadEntry(TypedDict):
+    """The ``load`` field of a ``gilwise.advise/1`` document."""
+
+    other_cpu_cores: float
+    """Median over the verification rounds of the most cores other processes used in a cell."""
+    other_cpu_cores_max: float
+    busy_rounds: int
+    """Rounds retried and left out of the ratios: other processes used > ``threshold_cores``."""
+    quiet_rounds: int
+    threshold_cores: float
+    conclusive: bool
+    """False: the verdict would blame the function for what the machine did (see ``note``)."""
+    note: str
