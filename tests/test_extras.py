@@ -63,6 +63,19 @@ def test_serve_without_its_extra_exits_2_with_the_install_command(
     assert "Fix: pip install 'gilwise[serve]'" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize("command", ["serve", "serving"])
+def test_help_of_a_command_needs_no_extra(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reading what a command does comes before installing what it needs."""
+    for module in EXTRAS["serve"]:
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert f"usage: gilwise {command}" in capsys.readouterr().out
+
+
 LEAN = sorted(
     {module for modules in EXTRAS.values() for module in modules}
     # what the extras bring along and the core must not lean on either

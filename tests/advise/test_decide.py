@@ -212,6 +212,7 @@ def _document() -> AdviseDocument:
         "machine": {"usable_cores": 2},
         "would_change": [],
         "notes": [],
+        "memory": {"peak_call_bytes": 64 << 20, "available_bytes": 8 << 30, "workers_cap": None, "note": ""},
         "elapsed_s": 10.0,
         "budget_s": 60.0,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -84,7 +85,11 @@ def test_the_next_run_sweeps_temp_folders_of_dead_owners(tmp_path: Path, fault_e
     temp.mkdir()
     printed = [sys.executable, "-c", "import os; print(os.getpid())"]
     dead_pid = int(subprocess.run(printed, capture_output=True, text=True, check=True).stdout)
-    stale = [temp / f"gilwise-advise-{dead_pid}-abc", temp / f"gilwise-path-{dead_pid}-def"]
+    stale = [
+        temp / f"gilwise-advise-{dead_pid}-abc",
+        temp / f"gilwise-path-{dead_pid}-def",
+        temp / f"gilwise-audit-{dead_pid}-jkl",  # a scratch venv of an audit killed mid-install
+    ]
     for folder in stale:
         folder.mkdir()
         (folder / "arguments.pickle").write_bytes(b"the user's arguments")
@@ -115,3 +120,16 @@ def test_the_next_run_sweeps_temp_folders_of_dead_owners(tmp_path: Path, fault_e
     assert done.returncode == 0, done.stderr
     assert not any(folder.exists() for folder in stale)
     assert alive.exists() and foreign.exists()
+
+
+def test_audits_scratch_folders_carry_their_owners_pid(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """audit's scratch venv and its no-arguments file live in owned temp folders, which the
+    next run sweeps once their owner is dead (``TemporaryDirectory`` never is, after a kill)."""
+    from gilwise._audit import measure
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with measure._no_arguments() as path:
+        assert Path(path).parent.name.startswith(f"gilwise-audit-{os.getpid()}-"), path
+    assert not Path(path).parent.exists()

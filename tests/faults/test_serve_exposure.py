@@ -4,6 +4,8 @@ busy port is exit 2 before any file exists; ``--port 0`` says which port it got.
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 import os
 import re
 import signal
@@ -12,11 +14,18 @@ import stat
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
+import psutil
 import pytest
+from fastapi import HTTPException
+from starlette.requests import Request
 
 from fault_injection import gilwise_command, reaped, run_gilwise
+from gilwise._service import state as service_state
+from gilwise._service.settings import ServiceSettings
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +51,71 @@ def test_a_busy_port_is_exit_2_before_any_file(tmp_path: Path, fault_env: dict[s
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert f"port {port} is in use" in done.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_the_token_flag_warns_that_ps_shows_it(fault_env: dict[str, str]) -> None:
+    with socket.socket() as taken:  # a busy port: the run stops right after its flags are read
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_gilwise(fault_env, "serve", "--host", "0.0.0.0", "--port", str(port), "--token", TOKEN)
+    err = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "Traceback" not in err, err
+    assert "--token is visible to every user of this machine (`ps`); pass it in $GILWISE_SERVE_TOKEN" in err
+
+
+def test_the_demo_keeps_the_token_out_of_every_command_line(
+    tmp_path: Path, fault_env: dict[str, str]
+) -> None:
+    """``serve --demo`` off loopback starts its load generator with the server's token: in its
+    environment, never its arguments, where any user's ``ps`` would read it (on port 0 too)."""
+    env = {**fault_env, "GILWISE_SERVE_TOKEN": TOKEN}
+    argv = ["serve", "--demo", "--host", "0.0.0.0", "--port", "0", "--db", str(tmp_path / "e.duckdb")]
+    proc = subprocess.Popen(
+        [*gilwise_command(), *argv], stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    with reaped(proc):
+        assert proc.stderr is not None
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stderr.readline())
+        assert found and found.group(1) != "0"
+        server = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 30
+        while not (loads := [p for p in server.children(recursive=True) if "load" in p.cmdline()]):
+            assert time.monotonic() < deadline, "the demo's load generator did not start"
+            time.sleep(0.1)
+        assert loads[0].environ().get("GILWISE_SERVE_TOKEN") == TOKEN, "the load got the token"
+        for member in [server, *server.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                assert TOKEN not in " ".join(member.cmdline()), member.cmdline()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+
+
+def test_off_loopback_a_write_checks_the_token_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write route off loopback meets the app's read guard, then its own ``Authorized``, on
+    one request (FastAPI runs the app's dependencies first): one comparison, not two."""
+    compared: list[bytes] = []
+    compare = hmac.compare_digest
+
+    def counting(given: bytes, expected: bytes) -> bool:
+        compared.append(given)
+        return compare(given, expected)
+
+    monkeypatch.setattr(service_state.hmac, "compare_digest", counting)
+    settings = ServiceSettings(tmp_path / "e.duckdb", tmp_path / "h.sqlite", token=TOKEN, protect_reads=True)
+    state = cast(service_state.ServiceState, SimpleNamespace(settings=settings))
+
+    def request(token: str) -> Request:
+        headers = [(b"authorization", f"Bearer {token}".encode())]
+        return Request({"type": "http", "method": "PUT", "path": "/admin/offload", "headers": headers})
+
+    write = request(TOKEN)
+    service_state.require_token_for_reads(write, state)
+    service_state.require_token(write, state)
+    assert len(compared) == 1, compared
+    with pytest.raises(HTTPException):
+        service_state.require_token_for_reads(request("wrong-" + TOKEN), state)
 
 
 def test_off_loopback_reads_need_the_token_and_the_data_is_private(
@@ -76,7 +150,6 @@ def test_off_loopback_reads_need_the_token_and_the_data_is_private(
         assert httpx.get(f"{url}/events/count", headers=good, timeout=30).status_code == 200
         assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
         assert stat.S_IMODE(db.stat().st_mode) == 0o600
-        assert TOKEN not in Path(f"/proc/{proc.pid}/cmdline").read_text()
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=20)

@@ -88,7 +88,6 @@ def test_mode_switch_is_reported_by_health_admin_and_live(service: Service) -> N
         (["serve", "--port", "70000"], "out of range"),
         (["serve", "--workers", "0"], "out of range"),
         (["serve", "--dask-scheduler", "10.0.0.5:8786"], "give PROTOCOL://HOST:PORT"),
-        (["serve", "--demo", "--port", "0"], "--demo needs a fixed --port"),
         (["load", "--url", "http://example.com/"], "loopback"),
         (["load", "--url", "http://127.0.0.1:1/", "--mix", "health,bogus"], "neither a path (/health) nor"),
         (["load", "--url", "http://127.0.0.1:1/", "--mix", "ingest,sessions:4"], "pass --ingest-rate B"),

@@ -22,6 +22,7 @@ from .choose import Choice, choose
 from .costmodel import ModelInputs, Prediction, inputs_from, predict
 from .decide import verified_choice
 from .fmt import model_label
+from .memory import MemoryCheck
 from .probes import (
     INTERPRETER_POOL_VERSION,
     Budget,
@@ -31,7 +32,7 @@ from .probes import (
     probe_interpreter,
 )
 from .protocol import TargetSpec
-from .report_build import build_report
+from .report_build import Conditions, build_report
 from .verdict import AdviseReport
 from .verify import Measured, round_seconds, verify
 
@@ -170,14 +171,20 @@ def batch_calls(settings: AdviseSettings, call_s: float, cores: int) -> int:
 
 
 def plan(
-    inputs: ModelInputs, calls: int, budget: Budget, fixed: bool
+    inputs: ModelInputs, calls: int, budget: Budget, fixed: bool, memory: MemoryCheck
 ) -> tuple[int, list[Prediction], Choice, list[str]]:
-    """Predictions for the batch; a batch too big to verify 3 rounds in the budget is cut."""
+    """Predictions for the batch; a batch too big to verify 3 rounds in the budget is cut.
+    Only worker counts whose calls fit in memory together are chosen for verification."""
     notes: list[str] = []
     first = calls
+
+    def chosen(predictions: list[Prediction]) -> Choice:
+        fitting = [p for p in predictions if p.model == "serial" or memory.allows(p.workers)]
+        return choose(fitting, inputs.baseline.interpreter.path, inputs.baseline.call["coroutine"])
+
     for _ in range(8):
         predictions = predict(inputs, calls)
-        choice = choose(predictions, inputs.baseline.interpreter.path, inputs.baseline.call["coroutine"])
+        choice = chosen(predictions)
         cells = _cells(predictions, choice)
         needed = MIN_ROUNDS * round_seconds(cells) * 1.3
         available = budget.left() - 1.0
@@ -186,7 +193,7 @@ def plan(
         calls = max(inputs.cores, int(calls * available / needed * 0.8))
     else:
         predictions = predict(inputs, calls)
-        choice = choose(predictions, inputs.baseline.interpreter.path, inputs.baseline.call["coroutine"])
+        choice = chosen(predictions)
     if calls != first:
         notes.append(f"batch cut from {first} to {calls} calls so that verification fits the budget")
     return calls, predictions, choice, notes
@@ -266,19 +273,34 @@ def advise_target(
                 f"({exc}); one call may take longer than the budget allows: raise the budget "
                 "(`gilwise advise --budget S`, or AdviseSettings(budget_s=S)) or pass smaller arguments"
             ) from None
+        if base.memory.note:
+            notes.append(base.memory.note)
         extra = _probe_other_builds(others, spec, base, settings, budget, cores, say, notes)
         inputs = inputs_from(base, extra, cores)
         calls = batch_calls(settings, base.call_s, cores)
-        calls, predictions, choice, planned = plan(inputs, calls, budget, fixed=settings.calls is not None)
+        calls, predictions, choice, planned = plan(
+            inputs, calls, budget, fixed=settings.calls is not None, memory=base.memory
+        )
         notes += planned
         cells = _cells(predictions, choice)
         labels = ", ".join(model_label(p.model, p.workers) for p in cells)
         say(f"verifying {labels} in paired rounds ({calls} calls)")
-        measured, verified_notes = verify(spec, cells, calls, budget)
+        measured, verified_notes, load = verify(spec, cells, calls, budget)
         notes += verified_notes
     verified = verified_choice(choice, measured, baseline.path)
+    parallel_won = verified.decided_by == "measurement" and verified.choice.recommended.model != "serial"
+    conclusive = load.settles(parallel_won)
     return build_report(
-        target, calls, inputs, predictions, verified, measured, notes, budget, describe_machine()
+        target,
+        calls,
+        inputs,
+        predictions,
+        verified,
+        measured,
+        notes,
+        budget,
+        describe_machine(),
+        Conditions(base.memory, load, conclusive),
     )
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
-from .._system import runqueue_wait_s
+from .._system import current_rss, peak_rss, reset_peak_rss, runqueue_wait_s
 from .protocol import CallReport, GilProbe, TransferProbe
 from .target import call, is_coroutine
 
@@ -195,12 +195,15 @@ def probe_call(
     min_time_s: float,
     deadline: float,
 ) -> CallReport:
-    """Run the call: once (its first-call cost), then timed, then under the GIL probe."""
+    """Run the call: once (its first-call cost and its peak memory), then timed, then under
+    the GIL probe."""
     notes: list[str] = []
     clock, cpu = time.perf_counter, time.process_time
+    reset, before = reset_peak_rss(), current_rss()
     t0 = clock()
     result = call(fn, args, kwargs)
     first = clock() - t0
+    peak = _peak_since(reset, before, notes)
     walls: list[float] = []
     cpus: list[float] = []
 
@@ -247,5 +250,16 @@ def probe_call(
         "thread_start_s": probe_thread_start(),
         "transfer": probe_transfer(fn, args, kwargs, result),
         "result_type": f"{type(result).__module__}.{type(result).__qualname__}",
+        "peak_call_bytes": peak,
         "notes": notes,
     }
+
+
+def _peak_since(reset: bool, before: int | None, notes: list[str]) -> int | None:
+    """What one call added to the process's resident memory at its peak: the high-water mark
+    (reset to the resident size just before the call) less that size."""
+    high = peak_rss("self")
+    if not reset or before is None or high is None:
+        notes.append("peak memory per call not measured: this kernel cannot reset the high-water mark")
+        return None
+    return max(0, high - before)

@@ -1,12 +1,13 @@
 """Run the probes of one function in fresh advise workers, under each interpreter, within budget.
 
-Each probe is its own worker process (``python -m gilwise._advise.worker``), started through
-the harness's launcher (own session, killed with its whole process group on timeout).
+Each probe is its own worker process (``python -m gilwise._advise.worker``), started by
+:mod:`.launch` (own session, its own pipes, killed with its whole process group on timeout).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 from collections.abc import Mapping
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from .._exceptions import HarnessError, UsageError, WorkloadFailed
-from .._harness.launch import run_worker
 from .._pythons.discovery import InterpreterInfo
+from .launch import run_advise_worker
+from .memory import MemoryCheck, check_memory
 from .protocol import (
     AdviseFailure,
     AdviseSpec,
@@ -26,7 +28,6 @@ from .protocol import (
     TargetSpec,
 )
 
-WORKER_MODULE = "gilwise._advise.worker"
 STARTUP_ALLOWANCE_S = 2.0
 """A worker's interpreter start and the target's import, on top of what it is asked to run."""
 SCALING_CELL_S = 0.25
@@ -63,17 +64,34 @@ class Budget:
         return time.monotonic() - self.started
 
 
+def _printed(failure: AdviseFailure) -> str:
+    """The tail of what the function printed, for a message about its failure."""
+    output = failure.get("output", "")
+    if not output:
+        return ""
+    return "\nits output ended with:\n" + "\n".join(f"  | {line}" for line in output.splitlines())
+
+
 def raise_for(failure: AdviseFailure, target: str, interpreter: InterpreterInfo) -> None:
     kind, error = failure["kind"], failure["error"]
     if kind == "usage":
         raise UsageError(error)
     if kind == "raised":
-        raise WorkloadFailed(f"the target failed: {error}\n{failure.get('traceback', '')}".rstrip())
+        trace = failure.get("traceback", "").rstrip()
+        raise WorkloadFailed(f"the target failed: {error}\n{trace}".rstrip() + _printed(failure))
+    if kind == "crash":
+        # The process running the user's function died: its code (or a library it called) is
+        # by far the likeliest cause, and the message names the signal and its frame.
+        raise WorkloadFailed(
+            f"{target} under {interpreter.label} crashed the process running it: {error}" + _printed(failure)
+        )
     if kind == "unavailable":
         raise Unavailable(error)
     if kind == "timeout":
         raise BudgetExhausted(error)
-    raise HarnessError(f"advise worker for {target} under {interpreter.label} failed: {error}")
+    raise HarnessError(
+        f"advise worker for {target} under {interpreter.label} failed: {error}" + _printed(failure)
+    )
 
 
 def run_probe(
@@ -90,10 +108,8 @@ def run_probe(
         raise BudgetExhausted(f"{left:.1f} s of the budget left")
     spec = {**spec, "deadline_s": max(0.1, min(spec["deadline_s"], left - STARTUP_ALLOWANCE_S))}
     watch = on_start if callable(on_start) else None
-    reply = run_worker(
-        interpreter.path, spec, timeout_s=left, on_start=watch, module=WORKER_MODULE, environment=environment
-    )
-    result = cast(CallReport | PoolReport | CellReport | AdviseFailure, reply)
+    scratch = os.path.dirname(spec["target"]["args_path"])  # the run's own folder (arguments)
+    result = run_advise_worker(interpreter.path, spec, left, scratch, on_start=watch, environment=environment)
     if not result["ok"]:
         failure = result
         if failure["kind"] == "timeout":
@@ -113,6 +129,8 @@ class InterpreterProbes:
     notes: list[str] = field(default_factory=list)
     relative_speed: float | None = None
     """Another build's serial call time over the baseline's, timed in alternation (paired)."""
+    memory: MemoryCheck = field(default_factory=lambda: MemoryCheck(None, None, None, ""))
+    """One call's peak memory against what is available: the cap on worker counts."""
 
     @property
     def call_s(self) -> float:
@@ -187,11 +205,12 @@ def probe_interpreter(
     Raises Unavailable when the target cannot run there at all, WorkloadFailed when it raised.
     """
     probes = InterpreterProbes(interpreter, call_probe(interpreter, target, budget, min_time_s))
+    probes.memory = check_memory(probes.call["peak_call_bytes"], cores)
     if paired_with is not None:
         probes.relative_speed = pair_speed(paired_with, probes, target, budget)
         if probes.relative_speed is None:
             probes.notes.append(f"speed not paired with {paired_with.interpreter.label}: the budget ran out")
-    counts = list(range(1, cores + 1))
+    counts = [n for n in range(1, cores + 1) if probes.memory.allows(n)]
     transfer = probes.call["transfer"]
     models: list[CellModel] = ["threads"]
     if interpreter.version_info >= INTERPRETER_POOL_VERSION and transfer["picklable"]:
@@ -211,7 +230,8 @@ def probe_interpreter(
     elif processes:
         probes.notes.append(f"processes: the call cannot be pickled ({transfer['reason']})")
     plan = [(m, n) for m in models for n in counts]
-    if probes.call["cpu_s"] and probes.cpu_s + probes.call["runqueue_s"] < WAITING_CALL_SHARE * probes.call_s:
+    waiting = probes.cpu_s + probes.call["runqueue_s"] < WAITING_CALL_SHARE * probes.call_s
+    if probes.call["cpu_s"] and waiting and probes.memory.allows(MANY_THREADS_PROBE):
         # Waiting work is offered many threads: measure a pool that size (thread start-up, and
         # the hand-overs of many threads waking at once, grow with it).
         plan.append(("threads", MANY_THREADS_PROBE))

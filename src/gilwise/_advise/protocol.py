@@ -1,5 +1,5 @@
-"""Messages between the advise orchestrator and its probe workers (one JSON spec on stdin, one
-result line on stdout, framed like the harness's: ``gilwise._harness.protocol``).
+"""Messages between the advise orchestrator and its probe workers: one JSON spec in, one JSON
+reply out, each on a pipe of its own (:mod:`.launch`), never the user's stdout.
 
 Stdlib only: the worker side runs under any ``--python``. Three kinds of worker:
 
@@ -94,6 +94,9 @@ class CallReport(TypedDict):
     thread_start_s: float
     transfer: TransferProbe
     result_type: str
+    peak_call_bytes: int | None
+    """What the first call added to the process's resident memory at its peak (None where the
+    kernel cannot reset the high-water mark): n calls at once need about n times this."""
     notes: list[str]
 
 
@@ -137,8 +140,13 @@ class AdviseFailure(TypedDict):
     kind: AdviseFailureKind
     error: str
     traceback: NotRequired[str]
+    output: NotRequired[str]
+    """The tail of what the worker printed (stdout and stderr), trimmed; set by the orchestrator."""
+    fault: NotRequired[str]
+    """faulthandler's dump of a crashed worker's Python stacks."""
 
 
 CallReply = CallReport | AdviseFailure
 PoolReply = PoolReport | AdviseFailure
 CellReply = CellReport | AdviseFailure
+AdviseReply = CallReport | PoolReport | CellReport | AdviseFailure

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from .._results.document import Machine
 from .choose import Choice, best_per_model, reason
 from .costmodel import ModelInputs, Prediction, break_even_call_s, chunksize_for
 from .decide import VerifiedChoice
 from .fmt import model_label, seconds_text
+from .load import LoadSeen
+from .memory import MemoryCheck
 from .probes import Budget, InterpreterProbes
 from .snippets import code_for
 from .verdict import AdviseReport, InterpreterProbe, PredictionRow, Recommendation, Transfer
 from .verify import Measured
 
 HIGH_GIL_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What the machine allowed while advise measured: memory for n calls at once, other load."""
+
+    memory: MemoryCheck
+    load: LoadSeen
+    conclusive: bool
+    """False where the verdict would blame the function for the machine's load (:mod:`.load`)."""
 
 
 def _row(p: Prediction, measured: dict[int, Measured]) -> PredictionRow:
@@ -132,17 +146,24 @@ def build_report(
     notes: list[str],
     budget: Budget,
     machine: Machine,
+    conditions: Conditions,
 ) -> AdviseReport:
     """``verified.choice.recommended`` is the verdict (the measured winner)."""
     by_id = {id(m.prediction): m for m in measured}
     shape = inputs.shape
     transfer = _transfer(inputs, calls)
     ru = verified.choice.runner_up
+    recommended = _recommendation(inputs, target, verified)
+    if not conditions.conclusive:
+        # What was measured stays in the figures; the sentence must not blame the function.
+        recommended = replace(
+            recommended, decision=f"{conditions.load.inconclusive_text()} (measured: {recommended.decision})"
+        )
     return AdviseReport(
         target=target,
         calls=calls,
         call_s=shape.call_s,
-        recommended=_recommendation(inputs, target, verified),
+        recommended=recommended,
         runner_up=model_label(ru.model, ru.workers) if ru is not None else None,
         predictions=tuple(_row(p, by_id) for p in predictions),
         gil_held_fraction=inputs.baseline.call["gil"]["held_fraction"],
@@ -153,6 +174,9 @@ def build_report(
         machine=machine,
         would_change=tuple(would_change(inputs, predictions, verified.choice, transfer, notes)),
         notes=tuple(notes),
+        memory=conditions.memory,
+        load=conditions.load,
+        conclusive=conditions.conclusive,
         elapsed_s=budget.elapsed(),
         budget_s=budget.seconds,
     )

@@ -7,6 +7,8 @@ from typing import Literal, TypedDict
 
 from .._results.document import ConfidenceInterval, Machine
 from .fmt import model_label
+from .load import LoadEntry, LoadSeen
+from .memory import MemoryCheck, MemoryEntry
 from .protocol import TransferProbe
 
 SCHEMA: Literal["gilwise.advise/1"] = "gilwise.advise/1"
@@ -93,6 +95,11 @@ class AdviseDocument(TypedDict):
     machine: Machine
     would_change: list[str]
     notes: list[str]
+    memory: MemoryEntry
+    """One call's peak memory, what was available, and the cap on workers it set."""
+    load: LoadEntry
+    """Other processes' CPU during verification; ``load.conclusive`` False: no verdict stands."""
+    conclusive: bool
     elapsed_s: float
     budget_s: float
 
@@ -208,6 +215,11 @@ class AdviseReport:
     machine: Machine
     would_change: tuple[str, ...]
     notes: tuple[str, ...]
+    memory: MemoryCheck
+    load: LoadSeen
+    conclusive: bool
+    """False when the machine was too busy for the verdict to stand (``gilwise advise`` then
+    says "inconclusive" and exits 3): ``recommended`` is what was measured, not a verdict."""
     elapsed_s: float
     budget_s: float
 
@@ -270,6 +282,9 @@ class AdviseReport:
             "machine": self.machine,
             "would_change": list(self.would_change),
             "notes": list(self.notes),
+            "memory": self.memory.to_json(),
+            "load": self.load.to_json(self.conclusive),
+            "conclusive": self.conclusive,
             "elapsed_s": self.elapsed_s,
             "budget_s": self.budget_s,
         }

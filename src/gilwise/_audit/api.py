@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from .._exceptions import UsageError
 from .._pythons.discovery import survey
 from .._system.cores import usable_cores
+from .._system.lifetime import owned_temp_directory, sweep_stale_temp_dirs
 from .document import AUDIT_SCHEMA, AuditDocument, AuditTarget, DistributionFinding, Kind, Status, worst_first
 from .fixes import choose_installer, fix_for, newest_wheel
 from .imports import ImportOutcome, import_in_child, signal_name, stop_running_children
@@ -81,7 +81,8 @@ def newest_free_threaded() -> str:
 @contextlib.contextmanager
 def scratch_venv(python: str, requirements: Sequence[str], say: Progress) -> Iterator[str]:
     """A throw-away venv of ``python`` with ``requirements`` installed; yields its interpreter."""
-    with tempfile.TemporaryDirectory(prefix="gilwise-audit-") as folder:
+    sweep_stale_temp_dirs()  # venvs a SIGKILLed earlier audit left behind
+    with owned_temp_directory("gilwise-audit-") as folder:
         venv = os.path.join(folder, "venv")
         args = [a for r in requirements for a in (["-r", r] if os.path.isfile(r) else [r])]
         if shutil.which("uv"):

@@ -15,7 +15,6 @@ import math
 import os
 import pickle
 import statistics
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from .._exceptions import UsageError
 from .._harness.sampler import CpuSampler
 from .._pythons.discovery import InterpreterInfo, probe, survey
 from .._results.stats import OTHER_LOAD_WARN_CORES, median_interval, paired_ratios
+from .._system.lifetime import owned_temp_directory, sweep_stale_temp_dirs
 from .document import MeasuredBuild, Measurement
 
 SERIAL_CELL_S = 1.0
@@ -58,7 +58,8 @@ def gil_twin(free_threaded: InterpreterInfo) -> InterpreterInfo | None:
 
 @contextmanager
 def _no_arguments() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="gilwise-audit-measure-") as folder:
+    sweep_stale_temp_dirs()  # what a SIGKILLed earlier audit left behind
+    with owned_temp_directory("gilwise-audit-") as folder:
         path = os.path.join(folder, "args.pickle")
         with open(path, "wb") as f:
             pickle.dump(((), {}), f)

@@ -11,6 +11,7 @@ from typing import Any
 from .._exceptions import UsageError
 from .._results.files import check_output_target, write_output_json
 from .console import add_wide_flag, stderr_console, stdout_console
+from .exit_codes import EXIT_INCONCLUSIVE, EXIT_OK
 from .options import positive_float, positive_int, split_values
 
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -94,6 +95,7 @@ def run_advise_command(args: argparse.Namespace) -> int:
         )
         document: Any = report.to_json()
         render_program(out, document)
+        status = EXIT_OK
     else:
         if not command:
             raise UsageError("give MODULE:FUNC (e.g. mypkg.work:crunch), --pid PID, or -- python SCRIPT ARGS")
@@ -111,7 +113,8 @@ def run_advise_command(args: argparse.Namespace) -> int:
         )
         document = advice.to_json()
         render_advice(out, document)
+        status = EXIT_OK if advice.conclusive else EXIT_INCONCLUSIVE
     if args.json:
         write_output_json("--json", args.json, document)
         err.print(f"verdict written to {args.json}")
-    return 0
+    return status

@@ -35,7 +35,8 @@ class Command:
     summary: str
     """The line ``gilwise --help`` shows for it."""
     extra: str | None = None
-    """The extra it cannot run without (``gilwise._extras``), checked before its module loads."""
+    """The extra it cannot run without (``gilwise._extras``), checked once its arguments are
+    parsed: ``--help`` reads without it, running the command needs it."""
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -97,9 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def command_parser(name: str) -> argparse.ArgumentParser:
     """``gilwise NAME``'s own parser (its usage reads ``gilwise NAME [...]``)."""
-    command = _COMMAND_NAMED[name]
-    if command.extra is not None:
-        require_extra(command.extra, f"gilwise {name}")
     module = importlib.import_module(f"{__package__}.{name}")
     add_parser: Callable[[Any], None] = getattr(module, f"add_{name}_parser")
     sub = argparse.ArgumentParser(prog="gilwise").add_subparsers(parser_class=_Parser)
@@ -116,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_parser().parse_args(arguments)
             raise UsageError(f"give a command: {', '.join(_COMMAND_NAMED)}")
         args = command_parser(arguments[0]).parse_args(arguments[1:])
+        # After parsing: `--help` reads without the extra; running the command needs it.
+        extra = _COMMAND_NAMED[arguments[0]].extra
+        if extra is not None:
+            require_extra(extra, f"gilwise {arguments[0]}")
         return int(args.handler(args))
     except UsageError as exc:
         err, escape = _error_console()

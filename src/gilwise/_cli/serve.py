@@ -131,6 +131,12 @@ def run_serve_command(args: argparse.Namespace) -> int:
     from .._service.server import serve  # FastAPI and uvicorn load only for this command
 
     token = _token(args)
+    if args.token is not None:
+        stderr_console().print(
+            f"gilwise serve: warning: --token is visible to every user of this machine (`ps`); pass it "
+            f"in ${SERVE_TOKEN_ENV_VAR} or a file (--token-file) instead",
+            highlight=False,
+        )
     _check_serve_flags(args, token)
     bound = listen(args.host, args.port)  # a busy port fails here, before any file exists
     os.umask(0o077)  # the events database and its folder are the server's alone (0600 / 0700)
@@ -200,8 +206,6 @@ def _check_serve_flags(args: argparse.Namespace, token: str | None) -> None:
         raise UsageError(f"--worker-nice {args.worker_nice} is out of range: use 0 to 19")
     if not 0 <= args.retries <= 10:
         raise UsageError(f"--retries {args.retries} is out of range: use 0 to 10")
-    if args.port == 0 and args.demo:
-        raise UsageError("--demo needs a fixed --port: its load generator must know where to go")
 
 
 def _token(args: argparse.Namespace) -> str | None:

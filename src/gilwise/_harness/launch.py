@@ -86,24 +86,14 @@ def run_worker(
     spec: Mapping[str, object],
     timeout_s: float,
     on_start: Callable[[int], None] | None = None,
-    module: str = "gilwise._harness.worker",
-    environment: Mapping[str, str | None] | None = None,
 ) -> WorkerReply:
-    """Run one worker to completion; failures come back as ``{"ok": False, "error": ...}``.
-
-    ``module`` is the worker to run (``gilwise._advise.worker`` speaks the same framing with
-    its own messages; callers cast the reply to their type). ``environment`` sets variables
-    of the worker's environment, or removes those mapped to None (``PYTHON_GIL``: the same
-    free-threaded build with its GIL forced on, or left to its default)."""
+    """Run one harness worker to completion; failures come back as ``{"ok": False, "error": ...}``.
+    (advise's workers have a launcher of their own, ``gilwise._advise.launch``: they run the
+    user's code, which owns their stdout.)"""
     env = worker_env()
-    for name, value in (environment or {}).items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
     byte_compile_package(python)
     proc = subprocess.Popen(
-        [python, "-m", module],
+        [python, "-m", "gilwise._harness.worker"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -504,9 +504,7 @@ class Runner:
         compute_reads = (
             self.sampler.pool_reads_between(compute_from, compute_from + report["compute_s"]) if memory else 0
         )
-        own = report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu + window.orchestrator_cpu_s
-        seconds = max(end - start, 1e-9)
-        other = max(0.0, window.busy_core_seconds - own) / seconds
+        other = window.other_cpu_cores(report["cpu_self_s"] + report["cpu_children_s"] + resource_cpu)
         cell.rounds.append(
             RoundMeasurement(
                 round=round_index,

@@ -124,6 +124,13 @@ class CpuWindow:
     def orchestrator_cpu_cores(self) -> float:
         return self.orchestrator_cpu_s / self.seconds if self.seconds > 0 else 0.0
 
+    def other_cpu_cores(self, measured_cpu_s: float) -> float:
+        """The noise guard's one figure: cores used by other processes in the window, i.e. the
+        busy core-seconds less the measured tree's CPU (``measured_cpu_s``) and this
+        orchestrator's, per second. The bench, advise and audit all read it here."""
+        own = measured_cpu_s + self.orchestrator_cpu_s
+        return max(0.0, self.busy_core_seconds - own) / self.seconds if self.seconds > 0 else 0.0
+
 
 class TreeMemory:
     """Memory of one worker's process tree: the root, the processes of the session it leads

@@ -38,7 +38,7 @@ from concurrent.futures import CancelledError, Future
 from typing import Any
 
 from .._exceptions import UsageError
-from .._system import usable_cores
+from .._system import describe_exit, usable_cores
 from . import _worker
 from ._config import PoolConfig
 from ._errors import Unpicklable, WorkerCrashed
@@ -47,7 +47,6 @@ from ._loop_replies import LoopReplies, ReaderHost
 from ._process import (
     WorkerProcess,
     Zygote,
-    describe_exit,
     oom_kills,
     preparation_data,
     sigkill_cause,

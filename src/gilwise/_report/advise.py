@@ -69,10 +69,15 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
         f"on {cores} usable cores, Python {escape(base['interpreter'])}",
         highlight=False,
     )
-    console.print(f"\n[bold green]Verdict: {escape(_verdict_figures(rec))}[/bold green]", highlight=False)
-    console.print(f"Decided by the {rec['decided_by']}: {escape(rec['decision'])}.", highlight=False)
-    console.print(escape(rec["reason"]), highlight=False)
-    console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
+    load = doc.get("load")
+    if load is not None and not load["conclusive"]:
+        # No verdict: what was measured would blame the function for the machine's load.
+        console.print(f"\n[bold yellow]{escape(load['note'])}[/bold yellow]", highlight=False)
+    else:
+        console.print(f"\n[bold green]Verdict: {escape(_verdict_figures(rec))}[/bold green]", highlight=False)
+        console.print(f"Decided by the {rec['decided_by']}: {escape(rec['decision'])}.", highlight=False)
+        console.print(escape(rec["reason"]), highlight=False)
+        console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
     console.print(_probes_line(doc), highlight=False)
     _print_predictions(console, doc["predictions"])
     _print_bullets(console, "What would change the verdict", doc["would_change"])
@@ -105,7 +110,18 @@ def _probes_line(doc: AdviseDocument) -> str:
             if t["break_even_call_s"]
             else ""
         )
+        + _memory_text(doc)
     )
+
+
+def _memory_text(doc: AdviseDocument) -> str:
+    """One call's peak memory (a document written before it was measured has none)."""
+    memory = doc.get("memory")
+    if memory is None or memory["peak_call_bytes"] is None:
+        return ""
+    available = memory["available_bytes"]
+    free = f" of {fmt.size_bytes(available)} available" if available is not None else ""
+    return f", peak memory per call {fmt.size_bytes(memory['peak_call_bytes'])}{free}"
 
 
 PREDICTION_COLUMNS = (

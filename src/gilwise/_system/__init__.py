@@ -9,6 +9,8 @@ kernel without ``smaps_rollup`` or a non-Linux host is handled once.
 - ``root``: the file root the cgroup and machine readers read under (tests replace it);
 - ``cpu_stat``: cumulative busy seconds per core (``/proc/stat`` through a kept-open
   descriptor: the harness sampler reads it at 10 Hz while cells run);
+- ``meminfo``: the memory that can be allocated now (``MemAvailable``, capped by the cgroup);
+- ``exit_status``: the signal that ended a child and its likely cause (``describe_exit``);
 - ``proc``: one process's files (``stat``, ``status``, ``smaps_rollup``, ``task/*``,
   ``cmdline``): CPU times, peak and current RSS, PSS and USS, per-thread CPU, run-queue wait;
 - ``tree``: the members of one worker's process tree (its session and its descendants);
@@ -27,19 +29,23 @@ from __future__ import annotations
 from .cgroup import cpu_limit
 from .cores import affinity_cores, cpu_model, pin_to_cores, usable_cores
 from .cpu_stat import CoreBusyCounters
+from .exit_status import describe_exit
 from .install import checkout_hint, checkout_root, running_from_checkout
 from .interrupts import INTERRUPT_POLL_S, interrupts_latched, raise_if_interrupted
+from .meminfo import mem_available
 from .proc import (
     CLOCK_TICK_S,
     ProcessMemory,
     ThreadTimes,
     command_line,
+    current_rss,
     parent_and_session,
     peak_rss,
     process_cpu_s,
     process_memory,
     pss_uss,
     require_process,
+    reset_peak_rss,
     runqueue_wait_s,
     thread_times,
 )
@@ -58,7 +64,10 @@ __all__ = [
     "command_line",
     "cpu_limit",
     "cpu_model",
+    "current_rss",
+    "describe_exit",
     "interrupts_latched",
+    "mem_available",
     "parent_and_session",
     "peak_rss",
     "pin_to_cores",
@@ -67,6 +76,7 @@ __all__ = [
     "pss_uss",
     "raise_if_interrupted",
     "require_process",
+    "reset_peak_rss",
     "running_from_checkout",
     "runqueue_wait_s",
     "thread_times",

@@ -28,7 +28,7 @@ OWNER_ENV = "GILWISE_OWNER_PID"
 """Set by the process that starts a helper: the helper compares it with its parent after
 :func:`die_with_parent`, to catch an owner that died before the request took effect."""
 
-OWNED_PREFIXES = ("gilwise-path-", "gilwise-sqlite-", "gilwise-advise-", "gilwise-demo-")
+OWNED_PREFIXES = ("gilwise-path-", "gilwise-sqlite-", "gilwise-advise-", "gilwise-demo-", "gilwise-audit-")
 """The temp folders gilwise makes with :func:`owned_temp_dir`, swept by :func:`sweep_stale_temp_dirs`."""
 
 _OWNED = re.compile(r"^(?P<prefix>gilwise-[a-z-]+?-)(?P<pid>\d+)-")

@@ -181,3 +181,21 @@ def command_line(pid: Pid) -> str:
     if data is None:
         return ""
     return " ".join(p.decode(errors="replace") for p in data.split(b"\0") if p)
+
+
+def reset_peak_rss() -> bool:
+    """Set this process's high-water mark (VmHWM) back to its current RSS, so the next read of
+    :func:`peak_rss` is the peak since now (``/proc/self/clear_refs``, value 5, Linux ≥ 4.0).
+    False where the kernel refuses: a peak then includes everything before."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def current_rss(pid: Pid = "self") -> int | None:
+    """VmRSS: the resident memory of one process now."""
+    data = _read(f"/proc/{pid}/status")
+    return None if data is None else status_kib(data, b"VmRSS:")
