@@ -2,16 +2,103 @@
 
 A reply then completes its future inside the loop's own thread, saving the hop through the
 collector thread and the loop's self-pipe wake-up; the collector keeps deadlines and deaths.
+A call made on that thread (``submit_from_loop``) gets a ``LoopFuture``: its reply is decoded
+and resolves a bare ``asyncio.Future`` right in the loop's reader callback, with no
+``concurrent.futures.Future``, no condition variable and no callback chain between them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import selectors
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError as FutureCancelled
 from typing import Any, Protocol
 
+from . import _worker
 from ._process import WorkerProcess
+from ._task import Observer, Task
+
+_PENDING, _RUNNING, _DONE = 0, 1, 2
+
+
+class LoopFuture:
+    """A task's future for a caller on the attached loop's thread (``submit_from_loop``).
+
+    ``waiter`` is the ``asyncio.Future`` the caller awaits. Settled on the loop's thread (a
+    reply read by the loop), it resolves ``waiter`` at once; settled by the collector thread (a
+    death, a timeout, a shutdown), through ``call_soon_threadsafe``. It takes no lock: the pool
+    settles a task once, by whoever owns it (see ``_pool``), and moves it from queued to
+    running under its own lock, where a cancelled caller withdraws it too (``withdraw``).
+    ``on_done`` runs once on the loop's thread when the task is over, whether or not anyone
+    still awaits it (the admission slot of ``Offloader``).
+    """
+
+    __slots__ = ("_loop", "_state", "_thread", "on_done", "waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_done: Callable[[], None] | None) -> None:
+        self.waiter: asyncio.Future[Any] = loop.create_future()
+        self.on_done = on_done
+        self._loop, self._thread = loop, threading.get_ident()
+        self._state = _PENDING
+
+    def set_running_or_notify_cancel(self) -> bool:
+        if self._state == _DONE:
+            return False  # withdrawn or cancelled while queued
+        self._state = _RUNNING
+        return True
+
+    def cancel(self) -> bool:
+        """Cancel a task still queued (a cancelling shutdown, ``withdraw``); False once it runs."""
+        if self._state != _PENDING:
+            return False
+        self._settle(_cancel, None)
+        return True
+
+    def done(self) -> bool:
+        return self._state == _DONE
+
+    def set_result(self, result: Any) -> None:
+        self._settle(_set_result, result)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        self._settle(_set_exception, exception)
+
+    def _settle(self, how: Callable[[LoopFuture, Any], None], value: Any) -> None:
+        self._state = _DONE
+        if threading.get_ident() == self._thread:
+            how(self, value)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits it
+                self._loop.call_soon_threadsafe(how, self, value)
+
+
+def _finish(future: LoopFuture) -> asyncio.Future[Any] | None:
+    """Run ``on_done`` once; the waiter, if someone still waits on it."""
+    on_done, future.on_done = future.on_done, None
+    if on_done is not None:
+        on_done()
+    return None if future.waiter.done() else future.waiter
+
+
+def _set_result(future: LoopFuture, value: Any) -> None:
+    if (waiter := _finish(future)) is not None:
+        waiter.set_result(value)
+
+
+def _set_exception(future: LoopFuture, exc: BaseException) -> None:
+    if (waiter := _finish(future)) is not None:
+        if isinstance(exc, (FutureCancelled, asyncio.CancelledError)):
+            waiter.cancel()  # killed by a cancelling shutdown
+        else:
+            waiter.set_exception(exc)
+
+
+def _cancel(future: LoopFuture, _: None) -> None:
+    if (waiter := _finish(future)) is not None:
+        waiter.cancel()
 
 
 class ReaderHost(Protocol):
@@ -31,12 +118,45 @@ class LoopReplies:
     _workers: dict[int, WorkerProcess]
     _dead: list[WorkerProcess]
     _selector: selectors.BaseSelector
+    _tids: Iterator[int]
 
     def _wake(self) -> None:
         raise NotImplementedError
 
     def _on_frame(self, worker: WorkerProcess, frame: memoryview) -> None:
         raise NotImplementedError
+
+    def _enqueue(self, task: Task) -> None:
+        raise NotImplementedError
+
+    def withdraw(self, future: object) -> bool:
+        raise NotImplementedError
+
+    def submit_from_loop(
+        self,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        *,
+        kind: int = _worker.CALL,
+        timeout: float | None = None,
+        retries: int = 0,
+        observer: Observer | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> LoopFuture:
+        """``WorkerPool.submit`` for a caller on the attached loop's thread (``attached_here``):
+        await the returned future's ``waiter``; if the caller is cancelled, ``withdraw`` it."""
+        future = LoopFuture(asyncio.get_running_loop(), on_done)
+        tid = next(self._tids)
+        task = Task(
+            tid, kind, fn, args, kwargs, timeout=timeout, retries=retries, observer=observer, future=future
+        )
+        self._enqueue(task)
+        return future
+
+    def attached_here(self) -> bool:
+        """Whether an event loop running in this thread reads the replies (see ``attach``)."""
+        return self._host is not None and threading.get_ident() == self._host_thread
 
     def _watch_locked(self, worker: WorkerProcess) -> None:
         """Start reading a new worker's replies, in the collector or in the loop."""

@@ -13,6 +13,18 @@ from ._errors import Unpicklable
 Observer = Callable[[float, float], None]
 
 
+class TaskFuture(Protocol):
+    """What the pool does with a task's future: a ``concurrent.futures.Future``, or the
+    lean ``_loop_replies.LoopFuture`` an attached event loop awaits. The pool settles it once,
+    by whoever owns the task (see ``_pool``), from whichever thread that is."""
+
+    def set_result(self, result: Any) -> None: ...
+    def set_exception(self, exception: BaseException | None) -> None: ...
+    def set_running_or_notify_cancel(self) -> bool: ...
+    def cancel(self) -> bool: ...
+    def done(self) -> bool: ...
+
+
 class AssignedWorker(Protocol):
     """The worker process a task was sent to, as far as the pool reaches it through the task
     (``_process.WorkerProcess``, which keeps the task in turn). A protocol, so that the task
@@ -54,10 +66,11 @@ class Task:
         timeout: float | None,
         retries: int,
         observer: Observer | None,
+        future: TaskFuture | None = None,
     ) -> None:
         self.tid, self.kind, self.fn, self.args, self.kwargs = tid, kind, fn, args, kwargs
         self.timeout, self.retries_left, self.observer = timeout, retries, observer
-        self.future: Future[Any] = Future()
+        self.future: TaskFuture = Future() if future is None else future
         self.frame = b""
         self.segments: list[_worker.Segment] = []
         self.worker: AssignedWorker | None = None
