@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import selectors
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError as FutureCancelled
 from typing import Any, Protocol
@@ -36,12 +38,12 @@ class LoopFuture:
     still awaits it (the admission slot of ``Offloader``).
     """
 
-    __slots__ = ("_loop", "_state", "_thread", "on_done", "waiter")
+    __slots__ = ("_state", "_thread", "loop", "on_done", "waiter")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, on_done: Callable[[], None] | None) -> None:
         self.waiter: asyncio.Future[Any] = loop.create_future()
         self.on_done = on_done
-        self._loop, self._thread = loop, threading.get_ident()
+        self.loop, self._thread = loop, threading.get_ident()
         self._state = _PENDING
 
     def set_running_or_notify_cancel(self) -> bool:
@@ -72,7 +74,7 @@ class LoopFuture:
             how(self, value)
         else:
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits it
-                self._loop.call_soon_threadsafe(how, self, value)
+                self.loop.call_soon_threadsafe(how, self, value)
 
 
 def _finish(future: LoopFuture) -> asyncio.Future[Any] | None:
@@ -101,6 +103,57 @@ def _cancel(future: LoopFuture, _: None) -> None:
         waiter.cancel()
 
 
+class ReplySpin:
+    """The loop's side of the worker's ``_worker.AdaptiveSpin``: right after sending a call,
+    poll the worker's reply pipe for up to ``budget_us`` instead of letting the loop block in
+    ``epoll``. A blocked loop lets its vCPU halt, and waking it costs an inter-processor
+    interrupt and an exit to the hypervisor (tens of µs here), more than a small task takes.
+
+    Bounded three ways: it spins only when the loop has no other callback ready (nothing waits
+    behind it) and the busy workers leave a core for it (``WorkerPool``'s spin gate), and it
+    halves its budget after each reply that came later than the full budget, down to nothing,
+    restoring it after one in time, so long tasks cost no spinning. Polls with a zero timeout
+    and ``sched_yield``, never a sleep: a yield lets the worker run first on a shared CPU.
+    """
+
+    MAX_HALVINGS = 6
+
+    def __init__(self, budget_us: int) -> None:
+        self.budget_us = budget_us
+        self._halvings = 0
+        self._unspun: WorkerProcess | None = None  # its reply tells whether to spin again
+        self._sent_at = 0.0
+
+    def wait(self, worker: WorkerProcess, loop: asyncio.AbstractEventLoop) -> bool:
+        """Spin until ``worker``'s reply can be read (True) or the budget is spent (False)."""
+        # ``_ready`` is the queue of callbacks of asyncio's own loops; other loops lack it
+        # and are treated as idle.
+        if not self.budget_us or getattr(loop, "_ready", None):
+            return False
+        now = time.perf_counter()
+        budget = self.budget_us >> self._halvings
+        if budget > 0:
+            deadline = now + budget * 1e-6
+            waiting = worker.reply_waiting
+            while not waiting():
+                if time.perf_counter() >= deadline:
+                    break
+                os.sched_yield()
+            else:
+                self._halvings = 0
+                return True
+            self._halvings = min(self._halvings + 1, self.MAX_HALVINGS)
+        self._unspun, self._sent_at = worker, now
+        return False
+
+    def reply_read(self, worker: WorkerProcess) -> None:
+        """A reply came through the loop's reader: spin again if it came within the budget."""
+        if self._unspun is worker:
+            self._unspun = None
+            if (time.perf_counter() - self._sent_at) * 1e6 <= self.budget_us:
+                self._halvings = 0
+
+
 class ReaderHost(Protocol):
     """What ``WorkerPool.attach`` needs of an event loop (``asyncio`` loops have it)."""
 
@@ -119,6 +172,9 @@ class LoopReplies:
     _dead: list[WorkerProcess]
     _selector: selectors.BaseSelector
     _tids: Iterator[int]
+    _busy: int
+    _loop_spin_room: int
+    _reply_spin: ReplySpin
 
     def _wake(self) -> None:
         raise NotImplementedError
@@ -152,6 +208,15 @@ class LoopReplies:
             tid, kind, fn, args, kwargs, timeout=timeout, retries=retries, observer=observer, future=future
         )
         self._enqueue(task)
+        worker = task.worker
+        if (
+            isinstance(worker, WorkerProcess)
+            and not future.done()
+            and self._busy <= self._loop_spin_room
+            and worker not in self._dead  # else its pipe may be closed by now
+            and self._reply_spin.wait(worker, future.loop)
+        ):
+            self._on_host_readable(worker)  # the reply is there: no trip through epoll
         return future
 
     def attached_here(self) -> bool:
@@ -217,6 +282,7 @@ class LoopReplies:
                 self._wake()
 
     def _on_host_readable(self, worker: WorkerProcess) -> None:
+        self._reply_spin.reply_read(worker)
         frames = worker.read_frames()
         for frame in frames or ():
             self._on_frame(worker, frame)

@@ -43,7 +43,7 @@ from . import _worker
 from ._config import PoolConfig
 from ._errors import Unpicklable, WorkerCrashed
 from ._failures import crash_error, remote_error, timeout_error
-from ._loop_replies import LoopReplies, ReaderHost
+from ._loop_replies import LoopReplies, ReaderHost, ReplySpin
 from ._process import (
     WorkerProcess,
     Zygote,
@@ -146,6 +146,9 @@ class WorkerPool(LoopReplies):
         # Busy workers besides a spinning one that still leave it a core, beside the one
         # the parent's thread that reads replies needs (see _gate_spin_locked).
         self._spin_room = usable_cores() - 2
+        # Busy workers that leave the loop's own thread a core to wait for a reply awake in.
+        self._loop_spin_room = usable_cores() - 1
+        self._reply_spin = ReplySpin(config.spin_us)
         self._spin_allowed: bool | None = None  # what every board says (None: to be written)
         self._busy = 0  # workers running a task (worker.task set), kept under _lock
         try:
