@@ -164,11 +164,11 @@ class Offloader:
                 fn,
                 args,
                 kwargs,
+                self._admission.release,
                 route=route,
                 resolved=where,
                 timeout=timeout,
                 retries=retries,
-                on_done=self._admission.release,
             )
         except BaseException:
             self._admission.release()

@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError as FutureCancelled
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from . import _worker
 from ._process import WorkerProcess
-from ._task import Observer, Task
+from ._task import CallLimits, Task
 
 _PENDING, _RUNNING, _DONE = 0, 1, 2
 
@@ -193,20 +193,14 @@ class LoopReplies:
         fn: Callable[..., Any],
         args: Sequence[Any],
         kwargs: dict[str, Any],
-        *,
-        kind: int = _worker.CALL,
-        timeout: float | None = None,
-        retries: int = 0,
-        observer: Observer | None = None,
-        on_done: Callable[[], None] | None = None,
+        on_done: Callable[[], None] | None,
+        **limits: Unpack[CallLimits],
     ) -> LoopFuture:
-        """``WorkerPool.submit`` for a caller on the attached loop's thread (``attached_here``):
-        await the returned future's ``waiter``; if the caller is cancelled, ``withdraw`` it."""
+        """``WorkerPool.submit`` of one call (``kind=CALL``) for a caller on the attached loop's
+        thread (``attached_here``): await the returned future's ``waiter``; if the caller is
+        cancelled, ``withdraw`` it."""
         future = LoopFuture(asyncio.get_running_loop(), on_done)
-        tid = next(self._tids)
-        task = Task(
-            tid, kind, fn, args, kwargs, timeout=timeout, retries=retries, observer=observer, future=future
-        )
+        task = Task(next(self._tids), _worker.CALL, fn, args, kwargs, future=future, **limits)
         self._enqueue(task)
         worker = task.worker
         if (

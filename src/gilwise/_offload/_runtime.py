@@ -96,12 +96,12 @@ class Runtime:
         fn: Callable[..., Any],
         args: Sequence[Any],
         kwargs: dict[str, Any],
+        on_done: Callable[[], None],
         *,
         route: str,
         resolved: str,
         timeout: float | None,
         retries: int,
-        on_done: Callable[[], None],
     ) -> LoopFuture | None:
         """A call routed to ``cpu`` (``resolved``) from the thread of the event loop that reads
         the pool's replies (``WorkerPool.submit_from_loop``); None when that path does not
@@ -113,7 +113,7 @@ class Runtime:
         with self._lock:
             self._routes["cpu"] += 1
         return pool.submit_from_loop(
-            fn, args, kwargs, timeout=timeout, retries=retries, observer=observe, on_done=on_done
+            fn, args, kwargs, on_done, timeout=timeout, retries=retries, observer=observe
         )
 
     def withdraw(self, future: LoopFuture) -> None:

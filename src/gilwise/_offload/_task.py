@@ -5,12 +5,21 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from . import _worker
 from ._errors import Unpicklable
 
 Observer = Callable[[float, float], None]
+
+
+class CallLimits(TypedDict):
+    """How a call may run: ``timeout`` in seconds (None: none), ``retries`` after a worker's
+    death, and the ``observer`` of its CPU and wall time (the auto router's)."""
+
+    timeout: float | None
+    retries: int
+    observer: Observer | None
 
 
 class TaskFuture(Protocol):
