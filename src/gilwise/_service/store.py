@@ -155,9 +155,13 @@ class EventStore:
     ) -> npt.NDArray[np.int32]:
         """Ids of these user names; new names are committed to ``users`` first, in their own
         transaction (a user row without events is harmless; an event without its user is not)."""
-        ids = self._ids
+        ids, listed = self._ids, names.tolist()
         with self._ids_lock:
-            new = [n for n in dict.fromkeys(names.tolist()) if n not in ids]
+            try:  # the usual batch: every user seen before, one lookup each
+                return np.fromiter(map(ids.__getitem__, listed), np.int32, len(listed))
+            except KeyError:
+                pass
+            new = [n for n in dict.fromkeys(listed) if n not in ids]
             if new:
                 first = len(self._names)
                 fresh = {
@@ -171,7 +175,7 @@ class EventStore:
                     cursor.unregister("new_users")
                 self._names.extend(new)
                 ids.update(zip(new, fresh["id"].tolist(), strict=True))
-        return np.fromiter((ids[n] for n in names.tolist()), np.int32, len(names))
+        return np.fromiter(map(ids.__getitem__, listed), np.int32, len(listed))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
