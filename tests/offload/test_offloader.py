@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import threading
@@ -170,6 +171,49 @@ def test_cancelling_the_caller_cancels_queued_work(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert not marker.exists()
+
+
+def test_a_call_on_the_loop_that_reads_the_replies_makes_no_concurrent_future(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The round trip of issue 26: the loop's reader resolves a bare asyncio future; no
+    ``concurrent.futures.Future`` (its lock, condition and callbacks) is made per call."""
+    made: list[object] = []
+    real_init = concurrent.futures.Future.__init__
+
+    def counting_init(self: concurrent.futures.Future[object]) -> None:
+        made.append(self)
+        real_init(self)
+
+    async def main() -> None:
+        async with Offloader(workers=1) as off:
+            assert await off.run(t.square, 2, route="cpu") == 4
+            monkeypatch.setattr(concurrent.futures.Future, "__init__", counting_init)
+            results = [await off.run(t.square, i, route="cpu") for i in range(20)]
+            with pytest.raises(ValueError, match="bad"):
+                await off.run(t.raise_value_error, "bad", route="cpu")
+            monkeypatch.undo()
+            assert results == [i * i for i in range(20)]
+            assert off.statistics().completed == 21
+
+    asyncio.run(main())
+    assert made == []
+
+
+def test_a_cancelled_caller_keeps_its_slot_until_its_running_task_ends() -> None:
+    async def main() -> None:
+        async with Offloader(workers=1, max_pending=1, overload="raise") as off:
+            running = asyncio.ensure_future(off.run(t.nap, 0.3, route="cpu"))
+            await asyncio.sleep(0.05)
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            with pytest.raises(Overloaded):  # the task still runs in its worker
+                await off.run(t.square, 2, route="cpu")
+            await asyncio.sleep(0.5)
+            assert await off.run(t.square, 3, route="cpu") == 9
+
+    asyncio.run(main())
 
 
 def test_unpicklable_function_argument_and_result_name_the_object() -> None:

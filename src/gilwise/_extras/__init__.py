@@ -23,7 +23,7 @@ from .._exceptions import UsageError
 
 EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "serve": ("fastapi", "uvicorn", "duckdb", "pydantic", "numpy", "plotly"),
+        "serve": ("fastapi", "uvicorn", "duckdb", "pydantic", "numpy", "plotly", "msgspec"),
         "numpy": ("numpy",),
         "dask": ("dask", "distributed"),
         "profile": (),  # py-spy is a program, looked for on PATH, not a module

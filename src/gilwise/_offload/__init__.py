@@ -11,7 +11,8 @@ Modules, from the wire up: ``_worker`` (worker process and wire format, stdlib-o
 ``_zygote`` (the single-threaded process that forks workers, stdlib-only), ``_shm``
 (shared-memory segment reuse), ``_process`` (the zygote and one worker seen from the parent),
 ``_task`` (a call and its frame), ``_pool`` (warm workers, dispatch, crash recovery,
-timeouts), ``_loop_replies`` (replies read by an event loop), ``_errors`` (``WorkerCrashed``
+timeouts), ``_loop_replies`` (replies read by an event loop: ``LoopFuture``, the loop's
+``ReplySpin``), ``_errors`` (``WorkerCrashed``
 and ``Unpicklable``, whose bases are heavy to import), ``_failures`` (error messages),
 ``_routing`` (cpu / io / native / auto),
 ``_admission`` (backpressure), ``_config`` (``PoolConfig``: the settings every pool and

@@ -160,6 +160,26 @@ class Offloader:
         where = rt.resolve(fn, route)
         await self._admit()
         try:
+            on_loop = rt.submit_from_loop(
+                fn,
+                args,
+                kwargs,
+                self._admission.release,
+                route=route,
+                resolved=where,
+                timeout=timeout,
+                retries=retries,
+            )
+        except BaseException:
+            self._admission.release()
+            raise
+        if on_loop is not None:
+            try:
+                return await on_loop.waiter  # type: ignore[no-any-return]
+            except asyncio.CancelledError:
+                rt.withdraw(on_loop)
+                raise
+        try:
             future = rt.submit(
                 fn, args, kwargs, route=route, timeout=timeout, retries=retries, resolved=where
             )

@@ -67,8 +67,9 @@ class PoolConfig:
     cluster_reruns: bool = False
     """With ``address``: accept a scheduler that re-runs a dead worker's task (idempotent work only)."""
     spin_us: int = 40
-    """Microseconds a worker keeps polling for its next task after a reply, while a core is
-    free for it (0: it blocks at once). It saves the wake-up of a halted CPU on the next call."""
+    """Microseconds a worker keeps polling for its next task after a reply, and an attached
+    event loop for the reply after a call, while a core is free for it (0: both block at
+    once). It saves the wake-up of a halted CPU on the next message."""
 
     def __post_init__(self) -> None:
         self._check_numbers()

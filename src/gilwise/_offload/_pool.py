@@ -43,7 +43,7 @@ from . import _worker
 from ._config import PoolConfig
 from ._errors import Unpicklable, WorkerCrashed
 from ._failures import crash_error, remote_error, timeout_error
-from ._loop_replies import LoopReplies, ReaderHost
+from ._loop_replies import LoopReplies, ReaderHost, ReplySpin
 from ._process import (
     WorkerProcess,
     Zygote,
@@ -53,7 +53,7 @@ from ._process import (
 )
 from ._shm import SegmentCache
 from ._stats import PoolCounters
-from ._task import Observer, Task
+from ._task import AssignedWorker, Observer, Task
 
 _pool_ids = itertools.count(1)
 _WAKE, _EXITS = object(), object()  # selector keys that are not workers
@@ -145,7 +145,11 @@ class WorkerPool(LoopReplies):
         # Busy workers besides a spinning one that still leave it a core, beside the one
         # the parent's thread that reads replies needs (see _gate_spin_locked).
         self._spin_room = usable_cores() - 2
+        # Busy workers that leave the loop's own thread a core to wait for a reply awake in.
+        self._loop_spin_room = usable_cores() - 1
+        self._reply_spin = ReplySpin(config.spin_us)
         self._spin_allowed: bool | None = None  # what every board says (None: to be written)
+        self._busy = 0  # workers running a task (worker.task set), kept under _lock
         try:
             # Forked here, while the caller may still have a single thread (see _zygote);
             # the workers are forked by the zygote from the collector thread, so that the
@@ -173,6 +177,7 @@ class WorkerPool(LoopReplies):
     ) -> Future[Any]:
         """Queue ``fn(*args, **kwargs)`` for a worker; with ``kind=CHUNK``, the list
         ``[fn(*a) for a in args]``; with ``kind=CHUNK1``, ``[fn(x) for x in args]``."""
+        future: Future[Any] = Future()
         task = Task(
             next(self._tids),
             kind,
@@ -182,21 +187,29 @@ class WorkerPool(LoopReplies):
             timeout=timeout,
             retries=retries,
             observer=observer,
+            future=future,
         )
+        self._enqueue(task)
+        future.add_done_callback(self._on_cancel)
+        return future
+
+    def _enqueue(self, task: Task) -> None:
+        """Encode ``task`` in this thread and hand it to an idle worker or the queue; a task
+        that cannot start (pool broken, arguments unpicklable) gets its error at once."""
         if self._closing:
             raise RuntimeError("cannot schedule new futures after shutdown")
         if self._broken:
             task.future.set_exception(
                 WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken)
             )
-            return task.future
+            return
         try:
             with self._encoder_lock:
                 task.encode(self._encoder)
         except Unpicklable as exc:
             self.counters.bump("failed")
             task.future.set_exception(exc)
-            return task.future
+            return
         with self._lock:
             if self._closing:
                 task.release()
@@ -206,16 +219,14 @@ class WorkerPool(LoopReplies):
                 task.future.set_exception(
                     WorkerCrashed(self._broken, exitcode=-1, signal=None, pid=-1, cause=self._broken)
                 )
-                return task.future
+                return
             self.counters.bump("submitted")
             self._queue.append(task)
-            if timeout is not None:
-                heapq.heappush(self._deadlines, (time.monotonic() + timeout, task.tid, task))
+            if task.timeout is not None:
+                heapq.heappush(self._deadlines, (time.monotonic() + task.timeout, task.tid, task))
                 self._wake()
             sends = self._assign_locked()
-        task.future.add_done_callback(self._on_cancel)
         self._send(sends)
-        return task.future
 
     def shutdown(
         self, *, wait: bool = True, cancel_pending: bool = False, kill_running: bool = False
@@ -242,7 +253,7 @@ class WorkerPool(LoopReplies):
     @property
     def pending(self) -> int:
         with self._lock:
-            return len(self._queue) + sum(w.task is not None for w in self._workers.values())
+            return len(self._queue) + self._busy
 
     def alive(self) -> int:
         with self._lock:
@@ -264,6 +275,7 @@ class WorkerPool(LoopReplies):
                 task.started = True
             worker = self._idle.pop()
             worker.task, task.worker = task, worker
+            self._busy += 1
             sends.append((worker, task))
         self._gate_spin_locked()
         return sends
@@ -275,8 +287,7 @@ class WorkerPool(LoopReplies):
         reply, while it still counts as busy, so the budget follows the busy count alone and
         the boards are written only when that count crosses the line. Runs whenever a worker
         may have started or finished a task (every such path ends in ``_assign_locked``)."""
-        busy = sum(w.task is not None for w in self._workers.values())
-        allowed = busy - 1 <= self._spin_room
+        allowed = self._busy - 1 <= self._spin_room
         if allowed is not self._spin_allowed:
             budget = self.config.spin_us if allowed else 0
             for w in self._workers.values():
@@ -290,15 +301,29 @@ class WorkerPool(LoopReplies):
 
     def _on_cancel(self, future: Future[Any]) -> None:
         if future.cancelled():
-            with self._lock:
-                for task in self._queue:
-                    if task.future is future:
-                        self._queue.remove(task)
-                        task.release()
-                        break
-                else:
-                    return
-            self.counters.bump("cancelled")
+            self.withdraw(future)
+
+    def withdraw(self, future: object) -> bool:
+        """Take the task of ``future`` out of the queue (its caller gave up), cancelling the
+        future; False when the task is no longer queued (it runs, or is over)."""
+        with self._lock:
+            for task in self._queue:
+                if task.future is future:
+                    self._queue.remove(task)
+                    break
+            else:
+                return False
+        task.release()
+        task.future.cancel()  # a no-op for a cancelled concurrent future
+        self.counters.bump("cancelled")
+        return True
+
+    def _free_locked(self, worker: AssignedWorker) -> Task | None:
+        """Take the worker's task off it (done, timed out, or the worker died): one fewer busy."""
+        task, worker.task = worker.task, None
+        if task is not None:
+            self._busy -= 1
+        return task
 
     # -- the collector thread -----------------------------------------------------------
     def _wake(self) -> None:
@@ -369,7 +394,8 @@ class WorkerPool(LoopReplies):
             task = worker.task
             if task is None or task.tid != tid:
                 return  # the answer to a task already failed by a timeout
-            worker.task, worker.tasks_done = None, worker.tasks_done + 1
+            self._free_locked(worker)
+            worker.tasks_done += 1
             retire = self.max_tasks_per_child is not None and worker.tasks_done >= self.max_tasks_per_child
             if retire and not self._closing:
                 self._retire_locked(worker)
@@ -396,7 +422,7 @@ class WorkerPool(LoopReplies):
         read, code, fault = self._bury(worker)
         sig, cause = self._exit_cause(worker, code)
         with self._lock:
-            task, worker.task = worker.task, None
+            task = self._free_locked(worker)
             self._count_startup_failure_locked(worker, sig, code)
             self._replace_locked(worker)
             error = None
@@ -529,7 +555,7 @@ class WorkerPool(LoopReplies):
                 # another thread (an attached event loop) already owns it.
                 if task.worker is not None and task.worker.task is task:
                     task.worker.kill("timeout")
-                    task.worker.task = None
+                    self._free_locked(task.worker)
                 elif task in self._queue:
                     self._queue.remove(task)
                 else:
@@ -612,7 +638,7 @@ class WorkerPool(LoopReplies):
 
     def _finish_if_drained(self) -> bool:
         with self._lock:
-            if self._queue or any(w.task is not None for w in self._workers.values()):
+            if self._queue or self._busy:
                 return False
             for w in self._workers.values():
                 if not w.retiring:

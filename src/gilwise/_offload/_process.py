@@ -217,6 +217,12 @@ class WorkerProcess:
             _worker.release([self._progress])
             raise
         os.set_blocking(self.rep_fd, False)
+        self._reply_poll = select.poll()
+        self._reply_poll.register(self.rep_fd, select.POLLIN)
+
+    def reply_waiting(self) -> bool:
+        """Whether the reply pipe can be read without waiting (a reply, or end-of-file)."""
+        return bool(self._reply_poll.poll(0))
 
     def requests_read(self) -> int:
         """How many requests the worker had read (valid after it died, too)."""

@@ -19,6 +19,7 @@ from .._extras import install_command
 from .._system import usable_cores
 from . import _worker
 from ._config import PoolConfig
+from ._loop_replies import LoopFuture
 from ._pool import WorkerPool
 from ._routing import AutoRouter
 from ._stats import OffloadStatistics
@@ -89,6 +90,36 @@ class Runtime:
                 fn, args, kwargs, kind=kind, timeout=timeout, retries=retries, observer=observe
             )
         return self._submit_thread(where, fn, args, kwargs, kind=kind, observe=observe)
+
+    def submit_from_loop(
+        self,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        on_done: Callable[[], None],
+        *,
+        route: str,
+        resolved: str,
+        timeout: float | None,
+        retries: int,
+    ) -> LoopFuture | None:
+        """A call routed to ``cpu`` (``resolved``) from the thread of the event loop that reads
+        the pool's replies (``WorkerPool.submit_from_loop``); None when that path does not
+        apply (another route, the Dask backend, another thread): use ``submit`` then."""
+        pool = self.pool
+        if resolved != "cpu" or not isinstance(pool, WorkerPool) or not pool.attached_here():
+            return None
+        observe = self._observer(fn) if route == "auto" else None
+        with self._lock:
+            self._routes["cpu"] += 1
+        return pool.submit_from_loop(
+            fn, args, kwargs, on_done, timeout=timeout, retries=retries, observer=observe
+        )
+
+    def withdraw(self, future: LoopFuture) -> None:
+        """The caller of ``submit_from_loop`` was cancelled: drop its task if still queued."""
+        if isinstance(self.pool, WorkerPool):
+            self.pool.withdraw(future)
 
     def _observer(self, fn: Callable[..., Any]) -> Callable[[float, float], None]:
         def observe(cpu: float, wall: float) -> None:

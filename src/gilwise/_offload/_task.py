@@ -5,12 +5,33 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from . import _worker
 from ._errors import Unpicklable
 
 Observer = Callable[[float, float], None]
+
+
+class CallLimits(TypedDict):
+    """How a call may run: ``timeout`` in seconds (None: none), ``retries`` after a worker's
+    death, and the ``observer`` of its CPU and wall time (the auto router's)."""
+
+    timeout: float | None
+    retries: int
+    observer: Observer | None
+
+
+class TaskFuture(Protocol):
+    """What the pool does with a task's future: a ``concurrent.futures.Future``, or the
+    lean ``_loop_replies.LoopFuture`` an attached event loop awaits. The pool settles it once,
+    by whoever owns the task (see ``_pool``), from whichever thread that is."""
+
+    def set_result(self, result: Any) -> None: ...
+    def set_exception(self, exception: BaseException | None) -> None: ...
+    def set_running_or_notify_cancel(self) -> bool: ...
+    def cancel(self) -> bool: ...
+    def done(self) -> bool: ...
 
 
 class AssignedWorker(Protocol):
@@ -54,10 +75,11 @@ class Task:
         timeout: float | None,
         retries: int,
         observer: Observer | None,
+        future: TaskFuture | None = None,
     ) -> None:
         self.tid, self.kind, self.fn, self.args, self.kwargs = tid, kind, fn, args, kwargs
         self.timeout, self.retries_left, self.observer = timeout, retries, observer
-        self.future: Future[Any] = Future()
+        self.future: TaskFuture = Future() if future is None else future
         self.frame = b""
         self.segments: list[_worker.Segment] = []
         self.worker: AssignedWorker | None = None

@@ -1,12 +1,21 @@
 """``POST /events``: read the body within its limit, parse a JSON array or NDJSON, validate every
 event, and turn the batch into columns. Any problem rejects the whole batch, naming the first bad
-item and field; nothing is stored unless everything is valid."""
+item and field; nothing is stored unless everything is valid.
+
+Two decoders, one meaning. ``EventIn`` (pydantic) is the contract: it keeps extra properties and
+words every rejection. A JSON array of events with exactly the four core fields, the usual batch,
+goes through ``_CoreEvent`` (msgspec) first, which decodes and checks it about four times faster;
+whatever it refuses (an extra field, a bad value, a lax form pydantic accepts) is decoded again by
+``EventIn``, which then accepts it or names the first bad item and field.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from operator import attrgetter
+from typing import Annotated, Any
 
+import msgspec
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
@@ -19,6 +28,20 @@ _CORE_FIELDS = frozenset(EventIn.__annotations__)
 _BATCH = TypeAdapter(list[EventIn])
 _ONE = TypeAdapter(EventIn)
 _PROPS = TypeAdapter(dict[str, Any])
+
+
+class _CoreEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """``EventIn`` without extra properties, in msgspec's terms: never looser than ``EventIn``
+    (strict types, the same bounds; a non-finite value is refused after decoding)."""
+
+    ts: Annotated[float, msgspec.Meta(ge=0, le=1e11)]
+    user: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    event: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    value: float
+
+
+_CORE_BATCH = msgspec.json.Decoder(list[_CoreEvent])
+_TS, _USER, _EVENT, _VALUE = (attrgetter(name) for name in ("ts", "user", "event", "value"))
 
 
 async def read_limited(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
@@ -37,6 +60,37 @@ async def read_limited(chunks: AsyncIterator[bytes], declared: str | None, limit
             raise RequestRejected(413, too_big)
         parts.append(chunk)
     return b"".join(parts)
+
+
+def decode_batch(body: bytes, content_type: str | None) -> EventColumns:
+    """The body's events as columns: the fast decoder where it accepts, else ``EventIn``."""
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    if media == "application/json":
+        columns = _core_columns(body)
+        if columns is not None:
+            return columns
+    return to_columns(parse_batch(body, content_type))
+
+
+def _core_columns(body: bytes) -> EventColumns | None:
+    """A batch of core-only events straight into columns, or None to leave it to ``EventIn``."""
+    try:
+        events = _CORE_BATCH.decode(body)
+    except msgspec.DecodeError:
+        return None
+    n = len(events)
+    if not n or n > MAX_BATCH_EVENTS:
+        return None  # the reasons are worded by the general path
+    value = np.fromiter(map(_VALUE, events), np.float64, n)
+    if not np.isfinite(value).all():
+        return None
+    return EventColumns(
+        ts=np.fromiter(map(_TS, events), np.float64, n),
+        user=np.array(list(map(_USER, events)), dtype=object),
+        event=np.array(list(map(_EVENT, events)), dtype=object),
+        value=value,
+        props=None,
+    )
 
 
 def parse_batch(body: bytes, content_type: str | None) -> list[EventIn]:

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from .._exceptions import UsageError
 from .errors import RequestRejected
-from .ingest import NDJSON_TYPES, parse_batch, read_limited, to_columns
+from .ingest import NDJSON_TYPES, decode_batch, read_limited
 from .models import (
     Accepted,
     Count,
@@ -72,7 +72,7 @@ async def post_events(request: Request, state: State) -> Accepted:
     body = await read_limited(
         request.stream(), request.headers.get("content-length"), state.settings.body_limit
     )
-    columns = to_columns(parse_batch(body, request.headers.get("content-type")))
+    columns = decode_batch(body, request.headers.get("content-type"))
     batch_id = await state.store.call(state.store.insert, columns)
     state.metrics.record_ingest(len(columns))
     return Accepted(accepted=len(columns), batch_id=batch_id)
