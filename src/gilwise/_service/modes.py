@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Literal
 from .._exceptions import OffloadError, UsageError
 from .._extras import install_command
 from .._offload import Offloader, OffloadStatistics, PoolConfig
-from .analytics import SessionsReport, sessions_report
 
 if TYPE_CHECKING:
     # For the annotations only: `gilwise serve` reads MODES to build its parser and check its
@@ -29,9 +28,10 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .._offload._dask import ClusterWorker
+    from .analytics import SessionsReport
     from .store import SessionColumns
 
-Runner = Callable[["OffloadSwitch", "SessionColumns"], Awaitable[SessionsReport]]
+Runner = Callable[["OffloadSwitch", "SessionColumns"], Awaitable["SessionsReport"]]
 
 
 @dataclass(frozen=True)
@@ -97,18 +97,27 @@ def _args(
     return (cols.user, cols.ts, cols.event, cols.value, cols.received)
 
 
+def _sessions_report() -> Callable[..., SessionsReport]:
+    """The report function, imported when a request runs: `analytics` needs typing_extensions
+    (the serve extra), and `gilwise serve --help` builds its choices from MODES on a core-only
+    install."""
+    from .analytics import sessions_report
+
+    return sessions_report
+
+
 async def _inline(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
-    return sessions_report(*_args(cols))  # the bug: every other request waits for this
+    return _sessions_report()(*_args(cols))  # the bug: every other request waits for this
 
 
 async def _threads(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
-    return await asyncio.to_thread(sessions_report, *_args(cols))  # the GIL: one core at a time
+    return await asyncio.to_thread(_sessions_report(), *_args(cols))  # the GIL: one core at a time
 
 
 def _on_pool(route: Literal["cpu", "auto"], pool: str = "processes") -> Runner:
     async def run(switch: OffloadSwitch, cols: SessionColumns) -> SessionsReport:
         off = await switch.pool(pool)
-        return await off.run(sessions_report, *_args(cols), route=route, retries=switch.retries)
+        return await off.run(_sessions_report(), *_args(cols), route=route, retries=switch.retries)
 
     return run
 

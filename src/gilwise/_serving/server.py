@@ -76,7 +76,9 @@ class ServerProcess:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise GilwiseError(f"the server did not answer {url} within {timeout_s:g} s") from None
+                    raise GilwiseError(
+                        f"the server did not answer {url} within {timeout_s:g} s: {self.output()[-800:]}"
+                    ) from None
                 time.sleep(0.05)
         self.startup_s = time.monotonic() - self.started
         return self.startup_s
