@@ -4,6 +4,7 @@ busy port is exit 2 before any file exists; ``--port 0`` says which port it got.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import os
@@ -111,11 +112,11 @@ def test_off_loopback_a_write_checks_the_token_once(tmp_path: Path, monkeypatch:
         return Request({"type": "http", "method": "PUT", "path": "/admin/offload", "headers": headers})
 
     write = request(TOKEN)
-    service_state.require_token_for_reads(write, state)
-    service_state.require_token(write, state)
+    asyncio.run(service_state.require_token_for_reads(write, state))
+    asyncio.run(service_state.require_token(write, state))
     assert len(compared) == 1, compared
     with pytest.raises(HTTPException):
-        service_state.require_token_for_reads(request("wrong-" + TOKEN), state)
+        asyncio.run(service_state.require_token_for_reads(request("wrong-" + TOKEN), state))
 
 
 def test_off_loopback_reads_need_the_token_and_the_data_is_private(

@@ -32,7 +32,11 @@ class ServiceState:
     """Set when the server shuts down: ``/live`` streams end so that shutdown does not wait."""
 
 
-def get_state(request: Request) -> ServiceState:
+# Every dependency here is ``async def`` though none awaits anything: FastAPI runs a plain
+# ``def`` dependency in its worker threads, a hop out of the loop and back per dependency and
+# request (three on ``POST /events``). On a machine whose cores are busy each hop waits for a
+# thread to be scheduled, and ``/health`` waited behind that, not behind any work.
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState | None = getattr(request.app.state, "service", None)
     if state is None:  # only between start-up failure and exit
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the service is starting or stopping")
@@ -42,7 +46,7 @@ def get_state(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-def require_token(request: Request, state: State) -> None:
+async def require_token(request: Request, state: State) -> None:
     """Ingest and admin need ``Authorization: Bearer <token>`` when the server has a token."""
     token = state.settings.token
     # Off loopback a write route meets this check twice (the app's read guard, then its own
@@ -62,11 +66,11 @@ def require_token(request: Request, state: State) -> None:
 Authorized = Depends(require_token)
 
 
-def require_token_for_reads(request: Request, state: State) -> None:
+async def require_token_for_reads(request: Request, state: State) -> None:
     """Off loopback every route but ``/health`` (what a load balancer probes) needs the token:
     reads show user names, a server path, the offload mode."""
     if state.settings.protect_reads and request.url.path != "/health":
-        require_token(request, state)
+        await require_token(request, state)
 
 
 ReadAuthorized = Depends(require_token_for_reads)
