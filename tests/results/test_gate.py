@@ -72,7 +72,12 @@ def test_a_change_counts_at_exactly_the_threshold_and_alpha() -> None:
     assert test.p_slower_by(0.10) == pytest.approx(0.5)  # exactly at the threshold
     p = test.p_slower_by(0.05)
     assert test.lower_bound(p) == pytest.approx(0.05, abs=1e-6)  # the bound at p is the threshold
-    assert test.detectable(0.05, p) == pytest.approx(0.10, abs=1e-6)
+    # detectable at 80 % power: the test's margin plus the power's, so a change of exactly it
+    # tests slower with p = 0.2 against the threshold plus the margin
+    shown = test.detectable(0.05, p)
+    margin = math.log((1 + shown) / 1.10)
+    assert LogShift(math.log(1 + shown), 0.02, 8, "t").p_slower_by(0.10) == pytest.approx(0.2, abs=1e-6)
+    assert shown > 0.10 and margin == pytest.approx(0.02 * student_t_quantile(0.2, 8), abs=1e-6)
     assert test.upper_bound(0.05) > 0.10 > test.lower_bound(0.05)
     assert LogShift(math.log(0.8), 0.02, 8, "t").p_faster_by(0.05) < 1e-4
     assert LogShift(0.01, 0.0, 8, "t").p_slower_by(0.0) == 0.0  # no spread at all: certain
