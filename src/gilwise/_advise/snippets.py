@@ -21,8 +21,8 @@ def code_for(p: Prediction, target: str, shape: CallShape, coroutine: bool) -> s
         chunk = f", chunksize={p.chunksize}" if p.chunksize > 1 else ""
         return (
             f"from concurrent.futures import ProcessPoolExecutor\n{imports}\n\n"
-            f"with ProcessPoolExecutor(max_workers={p.workers}) as pool:  "
             f'# or gilwise.Executor({p.workers}, route="cpu")\n'
+            f"with ProcessPoolExecutor(max_workers={p.workers}) as pool:\n"
             f"    results = list(pool.map({fn}, items{chunk}))  # items: one argument per call\n"
             f'# in an asyncio service: await offloader.run({fn}, item, route="cpu")'
         )
@@ -44,8 +44,8 @@ def code_for(p: Prediction, target: str, shape: CallShape, coroutine: bool) -> s
     where = "" if p.model == "threads" else f"# run under {p.interpreter.path} (free-threaded)\n"
     return (
         f"{where}from concurrent.futures import ThreadPoolExecutor\n{imports}\n\n"
-        f"with ThreadPoolExecutor(max_workers={p.workers}) as pool:  "
         f'# or gilwise.Executor({p.workers}, route="{route}")\n'
+        f"with ThreadPoolExecutor(max_workers={p.workers}) as pool:\n"
         f"    results = list(pool.map({fn}, items))  # items: one argument per call\n"
         f'# in an asyncio service: await offloader.run({fn}, item, route="{route}")'
     )

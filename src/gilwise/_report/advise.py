@@ -15,6 +15,12 @@ from .columns import TableColumn, dropped_note, fit_columns, fitted_table
 MAX_ROWS_PER_MODEL = 4
 
 
+def _code(code: str) -> Syntax:
+    """The suggested code, wrapped rather than cut at the terminal's width: a cut line would be
+    copied as broken code."""
+    return Syntax(code, "python", theme="ansi_dark", background_color="default", word_wrap=True)
+
+
 def _measured(p: PredictionEntry) -> str:
     if p["measured_speedup"] is None:
         return "—"
@@ -77,7 +83,7 @@ def render_advice(console: Console, doc: AdviseDocument) -> None:
         console.print(f"\n[bold green]Verdict: {escape(_verdict_figures(rec))}[/bold green]", highlight=False)
         console.print(f"Decided by the {rec['decided_by']}: {escape(rec['decision'])}.", highlight=False)
         console.print(escape(rec["reason"]), highlight=False)
-        console.print(Syntax(rec["code"], "python", theme="ansi_dark", background_color="default"))
+        console.print(_code(rec["code"]))
     console.print(_probes_line(doc), highlight=False)
     _print_predictions(console, doc["predictions"])
     _print_bullets(console, "What would change the verdict", doc["would_change"])
@@ -205,4 +211,4 @@ def render_program(console: Console, doc: ProgramDocument) -> None:
     console.print(f"\n[bold green]Verdict: {headline}{model}[/bold green]", highlight=False)
     console.print(escape(v["reason"]), highlight=False)
     if v["code"]:
-        console.print(Syntax(v["code"], "python", theme="ansi_dark", background_color="default"))
+        console.print(_code(v["code"]))
